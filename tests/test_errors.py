@@ -1,0 +1,134 @@
+"""The exception tree in mfakit.errors."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from mfakit import errors
+from mfakit.errors import (
+    AttemptsExhaustedError,
+    CeremonyMismatchError,
+    ConfigurationError,
+    DecryptionError,
+    MalformedDataError,
+    MfaError,
+    PolicyDeniedError,
+    SignCountError,
+    ThrottledError,
+    UnknownKeyError,
+    UnsupportedAlgorithmError,
+    UnsupportedAttestationError,
+    VerificationError,
+    WebAuthnError,
+)
+
+ALL_ERRORS = [
+    obj
+    for name, obj in vars(errors).items()
+    if inspect.isclass(obj) and issubclass(obj, MfaError) and name in errors.__all__
+]
+
+# The tree drawn in DESIGN.md and in the module docstring: child -> parent.
+EXPECTED_PARENTS = {
+    "ConfigurationError": "MfaError",
+    "MalformedDataError": "MfaError",
+    "VerificationError": "MfaError",
+    "InvalidCodeError": "VerificationError",
+    "AttemptsExhaustedError": "InvalidCodeError",
+    "ReplayedCodeError": "VerificationError",
+    "ExpiredCodeError": "VerificationError",
+    "DecryptionError": "VerificationError",
+    "UnknownKeyError": "DecryptionError",
+    "WebAuthnError": "VerificationError",
+    "CeremonyMismatchError": "WebAuthnError",
+    "UserPresenceError": "WebAuthnError",
+    "UserVerificationError": "WebAuthnError",
+    "InvalidSignatureError": "WebAuthnError",
+    "UnsupportedAlgorithmError": "WebAuthnError",
+    "UnsupportedAttestationError": "WebAuthnError",
+    "InvalidAttestationError": "WebAuthnError",
+    "UntrustedAttestationError": "WebAuthnError",
+    "SignCountError": "WebAuthnError",
+    "ThrottledError": "MfaError",
+    "PolicyDeniedError": "MfaError",
+    "StoreError": "MfaError",
+    "NotFoundError": "StoreError",
+    "DuplicateError": "StoreError",
+}
+
+
+def test_tree_matches_design() -> None:
+    """Every error has exactly the parent the design names."""
+    names = {cls.__name__ for cls in ALL_ERRORS} - {"MfaError"}
+    assert names == set(EXPECTED_PARENTS)
+    for cls in ALL_ERRORS:
+        if cls is MfaError:
+            continue
+        assert cls.__mro__[1].__name__ == EXPECTED_PARENTS[cls.__name__]
+
+
+def test_tree_is_drawn_in_docstring() -> None:
+    """The module docstring draws every class of the tree."""
+    doc = errors.__doc__ or ""
+    for cls in ALL_ERRORS:
+        assert cls.__name__ in doc
+
+
+@pytest.mark.parametrize("cls", [ConfigurationError, MalformedDataError])
+def test_input_errors_are_value_errors(cls: type[MfaError]) -> None:
+    """Errors about bad input also subclass ValueError."""
+    assert issubclass(cls, ValueError)
+
+
+def test_verification_errors_are_not_value_errors() -> None:
+    """A refused code is not a programming error."""
+    assert not issubclass(VerificationError, ValueError)
+
+
+def test_codes_are_unique() -> None:
+    """Each class has its own stable machine code."""
+    codes = [cls.code for cls in ALL_ERRORS]
+    assert len(codes) == len(set(codes))
+
+
+def test_default_message_used_when_none_given() -> None:
+    """An error raised without a message still has a useful one."""
+    exc = WebAuthnError()
+    assert str(exc) == WebAuthnError.default_message
+    assert exc.message == str(exc)
+
+
+def test_attributes_and_repr() -> None:
+    """Structured attributes are kept and shown in repr, never the message alone."""
+    exc = CeremonyMismatchError("origin not allowed", field="origin")
+    assert exc.field == "origin"
+    assert repr(exc) == "CeremonyMismatchError('origin not allowed', field='origin')"
+    assert ThrottledError(retry_after=2.5).retry_after == 2.5
+    assert UnsupportedAlgorithmError(alg=-7).alg == -7
+    assert UnsupportedAttestationError(fmt="tpm").fmt == "tpm"
+    counted = SignCountError(stored=5, received=3)
+    assert (counted.stored, counted.received) == (5, 3)
+    assert "stored=5" in repr(counted)
+    assert MalformedDataError("bad", field="rawId").field == "rawId"
+    assert repr(MalformedDataError("bad")) == "MalformedDataError('bad')"
+
+
+def test_attempts_exhausted_has_zero_remaining() -> None:
+    """A dead code reports no attempts left."""
+    exc = AttemptsExhaustedError()
+    assert exc.attempts_remaining == 0
+    assert "attempts_remaining=0" in repr(exc)
+
+
+def test_decryption_errors_carry_key_id() -> None:
+    """Secret-box errors name the key id (never the key)."""
+    assert UnknownKeyError(key_id="k2").key_id == "k2"
+    assert repr(DecryptionError()) == f"DecryptionError({DecryptionError.default_message!r})"
+
+
+def test_policy_denied_keeps_decision() -> None:
+    """The decision that refused an action travels with the error."""
+    decision = object()
+    assert PolicyDeniedError(decision=decision).decision is decision
