@@ -35,12 +35,13 @@ from mfakit.login_codes._login_codes import (
     verify_login_code,
 )
 
-__all__ = [
+# Plain sorted() order, which tests/test_public_api.py requires (ruff orders by case first).
+__all__ = [  # noqa: RUF022
     "DEFAULT_POLICY",
-    "MIN_KEY_LENGTH",
     "IssuedLoginCode",
     "LoginCodePolicy",
     "LoginCodeRecord",
+    "MIN_KEY_LENGTH",
     "count_attempt",
     "generate_login_code",
     "verify_login_code",

@@ -43,6 +43,15 @@ _DIGITS = frozenset("0123456789")
 _SEPARATORS = frozenset(" -\t\u00a0")
 
 
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if not _int_in(value, low, high):
+        raise ConfigurationError(f"{name} must be an integer from {low} to {high}")
+
+
+def _int_in(value: object, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoginCodePolicy:
     """How login codes are made and how long they live.
@@ -308,15 +317,6 @@ def _check_context(context: object) -> None:
 def _check_record(record: object) -> None:
     if not isinstance(record, LoginCodeRecord):
         raise ConfigurationError("record must be a LoginCodeRecord")
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if not _int_in(value, low, high):
-        raise ConfigurationError(f"{name} must be an integer from {low} to {high}")
-
-
-def _int_in(value: object, low: int, high: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
 
 
 def _aware(value: object) -> bool:
