@@ -6,8 +6,10 @@ import math
 import re
 from datetime import datetime
 
+import argon2.low_level
 import pytest
 from argon2 import Type, extract_parameters
+from argon2.exceptions import HashingError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,6 +130,20 @@ def test_generate_refuses_a_non_hasher() -> None:
     """hasher must be a Hasher."""
     with pytest.raises(ConfigurationError):
         backup_codes.generate(1, hasher=backup_codes.CHEAP_FOR_TESTS)  # type: ignore[arg-type]
+
+
+def test_argon2_hashing_failure_is_converted(
+    hasher: Hasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An argon2 HashingError (e.g. out of memory) surfaces as a ConfigurationError."""
+
+    def fail(*_args: object, **_kwargs: object) -> bytes:
+        raise HashingError("Memory allocation error")
+
+    monkeypatch.setattr(argon2.low_level, "hash_secret", fail)
+    with pytest.raises(ConfigurationError) as info:
+        backup_codes.generate(1, hasher=hasher)
+    assert isinstance(info.value.__cause__, HashingError)
 
 
 def test_needs_rehash_follows_the_profile(ten: GeneratedCodes, hasher: Hasher) -> None:

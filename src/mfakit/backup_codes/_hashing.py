@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from argon2 import Parameters, Type, extract_parameters, low_level
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from argon2.exceptions import VerificationError as Argon2VerificationError
+from argon2.exceptions import Argon2Error, InvalidHashError, VerifyMismatchError
 
 from mfakit.errors import ConfigurationError, MalformedDataError
 
@@ -156,16 +155,22 @@ class Hasher:
     def _hash(self, secret: bytes) -> str:
         """Return the PHC-encoded Argon2id hash of ``secret`` (one Argon2 computation)."""
         p = self._params
-        encoded = low_level.hash_secret(
-            secret,
-            os.urandom(p.salt_len),
-            time_cost=p.time_cost,
-            memory_cost=p.memory_cost,
-            parallelism=p.parallelism,
-            hash_len=p.hash_len,
-            type=p.type,
-            version=p.version,
-        )
+        try:
+            encoded = low_level.hash_secret(
+                secret,
+                os.urandom(p.salt_len),
+                time_cost=p.time_cost,
+                memory_cost=p.memory_cost,
+                parallelism=p.parallelism,
+                hash_len=p.hash_len,
+                type=p.type,
+                version=p.version,
+            )
+        except Argon2Error as exc:
+            # In practice a memory allocation failure: the profile is too big for this host.
+            raise ConfigurationError(
+                "Argon2 hashing failed; the profile may need more memory than is available"
+            ) from exc
         return encoded.decode("ascii")
 
     def _dummy_hash(self, like: Parameters | None = None) -> str:
@@ -194,7 +199,7 @@ class Hasher:
             return low_level.verify_secret(encoded.encode("ascii"), secret, Type.ID)
         except VerifyMismatchError:
             return False
-        except (Argon2VerificationError, InvalidHashError, UnicodeEncodeError) as exc:
+        except (Argon2Error, UnicodeEncodeError) as exc:
             raise MalformedDataError("a stored backup code hash is unusable", field="hash") from exc
 
 
