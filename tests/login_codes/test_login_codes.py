@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -352,3 +354,33 @@ def test_any_input_ends_in_a_documented_outcome(typed: str) -> None:
     with pytest.raises(InvalidCodeError) as info:
         login_codes.verify_login_code(counted, typed, key=KEY, context=ALICE, now=T0)
     assert info.value.attempts_remaining == 4
+
+
+def test_atomic_counting_bounds_concurrent_guesses() -> None:
+    """With counting done atomically before checking, 20 racing guesses get only 5 checks."""
+    issued = issue()
+    stored = [issued.record]
+    lock = threading.Lock()
+    checks: list[int] = []
+    start = threading.Barrier(20)
+
+    def guess(n: int) -> None:
+        start.wait()
+        try:
+            with lock:  # what the store's single UPDATE ... RETURNING does
+                stored[0] = counted = login_codes.count_attempt(stored[0], now=T0)
+        except AttemptsExhaustedError:
+            return
+        checks.append(n)
+        with contextlib.suppress(InvalidCodeError):
+            login_codes.verify_login_code(
+                counted, wrong(issued.code), key=KEY, context=ALICE, now=T0
+            )
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(checks) == 5
+    assert stored[0].attempts == 5
