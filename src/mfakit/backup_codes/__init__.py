@@ -49,7 +49,7 @@ from mfakit.backup_codes._hashing import (
 )
 
 # Plain sorted() order, which tests/test_public_api.py requires (ruff orders by case first).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "ALPHABET",
     "BackupCodeRecord",
     "CHEAP_FOR_TESTS",

@@ -36,7 +36,7 @@ from mfakit.login_codes._login_codes import (
 )
 
 # Plain sorted() order, which tests/test_public_api.py requires (ruff orders by case first).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "DEFAULT_POLICY",
     "IssuedLoginCode",
     "LoginCodePolicy",
