@@ -46,8 +46,6 @@ PURPOSE_MAX_LENGTH = 64
 BytesLike = bytes | bytearray | memoryview
 
 _HEADER_FIXED = 2  # version byte + key-id length byte
-_MIN_SIZE = _HEADER_FIXED + 1 + NONCE_SIZE + TAG_SIZE
-_MAX_SIZE = _HEADER_FIXED + KEY_ID_MAX_LENGTH + NONCE_SIZE + MAX_PLAINTEXT_SIZE + TAG_SIZE
 
 # Key ids avoid ":" and "," (the configuration separators) and whitespace.
 _KEY_ID_CHARS = "[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -134,7 +132,7 @@ def parse_envelope(data: BytesLike) -> Envelope:
     header_size = _HEADER_FIXED + id_length
     if size < header_size + NONCE_SIZE + TAG_SIZE:
         raise MalformedDataError("the secret-box envelope is truncated", field="envelope")
-    if size > _MAX_SIZE:
+    if size > header_size + NONCE_SIZE + MAX_PLAINTEXT_SIZE + TAG_SIZE:
         raise MalformedDataError("the secret-box envelope is too long", field="envelope")
     key_id = raw[_HEADER_FIXED:header_size]
     if _KEY_ID_BYTES_RE.fullmatch(key_id) is None:
