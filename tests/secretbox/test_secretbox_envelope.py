@@ -236,3 +236,11 @@ def test_needs_rotation_on_random_bytes(data: bytes) -> None:
     except MalformedDataError:
         return
     assert isinstance(answer, bool)
+
+
+@pytest.mark.parametrize(("key_id", "size"), [("k", 0), ("2026-11", 20), ("x" * 32, 100)])
+def test_envelope_size_is_documented_overhead(key_id: str, size: int) -> None:
+    """An envelope is 30 + key-id length + plaintext length bytes, as the guide says."""
+    ring = KeyRing({key_id: KEY_1}, current=key_id)
+    stored = ring.encrypt(b"s" * size, owner=OWNER, purpose=PURPOSE)
+    assert len(stored) == 30 + len(key_id) + size

@@ -106,3 +106,39 @@ def test_rotate_refuses_a_tampered_old_envelope() -> None:
     tampered[20] ^= 0x01
     with pytest.raises(DecryptionError):
         NEW_RING.rotate(bytes(tampered), owner=OWNER, purpose=PURPOSE)
+
+
+def test_documented_rotation_procedure() -> None:
+    """The guide's steps, run on an SQLite table, leave every secret under the new key."""
+    import sqlite3
+
+    step1 = KeyRing({"old": KEY_1}, current="old")
+    step2 = KeyRing({"old": KEY_1, "new": KEY_2}, current="old")
+    step3 = KeyRing({"new": KEY_2, "old": KEY_1}, current="new")
+    step6 = KeyRing({"new": KEY_2}, current="new")
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE mfa_totp (user_id INTEGER PRIMARY KEY, totp_secret BLOB)")
+    secrets_by_user = {uid: bytes([uid]) * 20 for uid in range(1, 8)}
+    for uid, secret in secrets_by_user.items():
+        ring = step1 if uid < 5 else step3  # written before the rotation, or after step 3
+        sealed = ring.encrypt(secret, owner=str(uid), purpose=PURPOSE)
+        db.execute("INSERT INTO mfa_totp VALUES (?, ?)", (uid, sealed))
+    # A server still on the step 2 configuration reads envelopes of either key.
+    for uid, stored in db.execute("SELECT user_id, totp_secret FROM mfa_totp").fetchall():
+        assert step2.decrypt(stored, owner=str(uid), purpose=PURPOSE) == secrets_by_user[uid]
+    # Step 4: the re-encryption job, with compare-and-set writes.
+    rows = db.execute("SELECT user_id, totp_secret FROM mfa_totp").fetchall()
+    for uid, stored in rows:
+        if not step3.needs_rotation(stored):
+            continue
+        rotated = step3.rotate(stored, owner=str(uid), purpose=PURPOSE)
+        db.execute(
+            "UPDATE mfa_totp SET totp_secret = ? WHERE user_id = ? AND totp_secret = ?",
+            (rotated, uid, stored),
+        )
+    # Step 5: nothing is left under the old key.
+    stored_all = [s for (s,) in db.execute("SELECT totp_secret FROM mfa_totp")]
+    assert sum(parse_envelope(s).key_id == "old" for s in stored_all) == 0
+    # Step 6: with the old key retired, every secret still decrypts.
+    for uid, stored in db.execute("SELECT user_id, totp_secret FROM mfa_totp").fetchall():
+        assert step6.decrypt(stored, owner=str(uid), purpose=PURPOSE) == secrets_by_user[uid]

@@ -43,8 +43,9 @@ def generate_key() -> bytes:
 def generate_key_entry(key_id: str) -> str:
     """Return a new key as one configuration entry, ``"<key_id>:<base64 key>"``.
 
-    Prepend it to the configuration text (with a comma) to make it the current
-    key; see :meth:`KeyRing.from_config`. The result contains a secret key:
+    Add it to the configuration text (see :meth:`KeyRing.from_config`): after the
+    current entry to distribute the key first, then in front to make it current,
+    as the "Secrets at rest" guide explains. The result contains a secret key:
     print it only where the operator stores secrets.
 
     Args:
@@ -174,7 +175,7 @@ class KeyRing:
                 (1 to 64 characters from ``A-Z a-z 0-9 . _ : / -``).
 
         Returns:
-            The envelope to store (see :func:`parse_envelope` for its layout).
+            The envelope to store (see :class:`Envelope` for its layout).
 
         Raises:
             ConfigurationError: ``plaintext`` is not bytes or too long, or ``owner``
