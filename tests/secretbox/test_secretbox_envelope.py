@@ -244,3 +244,11 @@ def test_envelope_size_is_documented_overhead(key_id: str, size: int) -> None:
     ring = KeyRing({key_id: KEY_1}, current=key_id)
     stored = ring.encrypt(b"s" * size, owner=OWNER, purpose=PURPOSE)
     assert len(stored) == 30 + len(key_id) + size
+
+
+def test_released_memoryview_envelope_is_malformed(ring: KeyRing, envelope: bytes) -> None:
+    """A released memoryview is a MalformedDataError."""
+    view = memoryview(envelope)
+    view.release()
+    with pytest.raises(MalformedDataError, match="must be bytes"):
+        ring.decrypt(view, owner=OWNER, purpose=PURPOSE)

@@ -253,3 +253,36 @@ def test_errors_are_mfa_errors() -> None:
         KeyRing.from_config("")
     with pytest.raises(ValueError, match="empty"):
         KeyRing.from_config("")
+
+
+def test_released_memoryview_key_is_refused() -> None:
+    """A released memoryview as a key is a ConfigurationError."""
+    view = memoryview(KEY_1)
+    view.release()
+    with pytest.raises(ConfigurationError, match="'k1' must be bytes"):
+        KeyRing({"k1": view}, current="k1")
+
+
+def test_ring_cannot_be_pickled() -> None:
+    """Pickling a ring (which would write its keys out) is refused with a clear TypeError."""
+    import pickle
+
+    ring = KeyRing({"k1": KEY_1}, current="k1")
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(ring)
+
+
+def test_copies_share_the_immutable_ring() -> None:
+    """copy and deepcopy return the ring itself, which is immutable."""
+    import copy
+
+    ring = KeyRing({"k1": KEY_1}, current="k1")
+    assert copy.copy(ring) is ring
+    assert copy.deepcopy(ring) is ring
+
+
+def test_ring_attributes_cannot_be_added() -> None:
+    """The ring has fixed slots: no attribute can be attached to it by mistake."""
+    ring = KeyRing({"k1": KEY_1}, current="k1")
+    with pytest.raises(AttributeError):
+        ring.extra = 1  # type: ignore[attr-defined]

@@ -180,3 +180,11 @@ def test_decryption_error_message_is_log_safe(ring: KeyRing, envelope: bytes) ->
     assert "k1" in text
     for leak in ("someone-else", OWNER, SECRET.decode(), KEY_1.hex(), repr(KEY_1)):
         assert leak not in text
+
+
+def test_released_memoryview_plaintext_is_refused(ring: KeyRing) -> None:
+    """A released memoryview is a ConfigurationError, not a stray ValueError subclass."""
+    view = memoryview(SECRET)
+    view.release()
+    with pytest.raises(ConfigurationError, match="must be bytes"):
+        ring.encrypt(view, owner=OWNER, purpose=PURPOSE)

@@ -69,7 +69,7 @@ class Envelope:
         14+L    n     AES-256-GCM ciphertext
         14+L+n  16    GCM tag
 
-    Bytes ``0`` to ``2+L`` are the *header*. The GCM associated data is::
+    The first ``2+L`` bytes are the *header*. The GCM associated data is::
 
         header || u16be(len(owner)) || owner (UTF-8) || u16be(len(purpose)) || purpose (ASCII)
 
@@ -113,9 +113,9 @@ def parse_envelope(data: BytesLike) -> Envelope:
         MalformedDataError: ``data`` is not bytes, is truncated or too long, has an
             unknown version, or a key id that is not valid.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
+    raw = as_bytes(data)
+    if raw is None:
         raise MalformedDataError("a secret-box envelope must be bytes", field="envelope")
-    raw = bytes(data)
     size = len(raw)
     if size < _HEADER_FIXED:
         raise MalformedDataError("the secret-box envelope is truncated", field="envelope")
@@ -144,6 +144,16 @@ def parse_envelope(data: BytesLike) -> Envelope:
         nonce=raw[header_size : header_size + NONCE_SIZE],
         ciphertext=raw[header_size + NONCE_SIZE :],
     )
+
+
+def as_bytes(value: object) -> bytes | None:
+    """An immutable copy of a bytes-like value, or None if it is not one (or is released)."""
+    if not isinstance(value, bytes | bytearray | memoryview):
+        return None
+    try:
+        return bytes(value)
+    except ValueError:  # a released memoryview
+        return None
 
 
 def validate_key_id(key_id: object) -> str:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import secrets
 from collections.abc import Iterable, Mapping
+from typing import NoReturn, SupportsIndex
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -16,6 +17,7 @@ from mfakit.secretbox._envelope import (
     NONCE_SIZE,
     BytesLike,
     Envelope,
+    as_bytes,
     encode_context,
     make_header,
     parse_envelope,
@@ -97,9 +99,9 @@ class KeyRing:
         seen: dict[bytes, str] = {}
         for key_id, key in keys.items():
             validate_key_id(key_id)
-            if not isinstance(key, bytes | bytearray | memoryview):
+            material = as_bytes(key)
+            if material is None:
                 raise ConfigurationError(f"key {key_id!r} must be bytes")
-            material = bytes(key)
             if len(material) != KEY_SIZE:
                 raise ConfigurationError(
                     f"key {key_id!r} is {len(material)} bytes; {KEY_SIZE} are required"
@@ -182,11 +184,12 @@ class KeyRing:
                 or ``purpose`` is not valid.
         """
         context = encode_context(owner, purpose)
-        if not isinstance(plaintext, bytes | bytearray | memoryview):
+        data = as_bytes(plaintext)
+        if data is None:
             raise ConfigurationError("the plaintext must be bytes")
-        if len(plaintext) > MAX_PLAINTEXT_SIZE:
+        if len(data) > MAX_PLAINTEXT_SIZE:
             raise ConfigurationError(f"the plaintext is longer than {MAX_PLAINTEXT_SIZE} bytes")
-        return self._seal(bytes(plaintext), context)
+        return self._seal(data, context)
 
     def decrypt(self, ciphertext: BytesLike, *, owner: str, purpose: str) -> bytes:
         """Authenticate and decrypt an envelope made for ``owner`` and ``purpose``.
@@ -242,6 +245,17 @@ class KeyRing:
 
     def __repr__(self) -> str:
         return f"KeyRing(current={self._current!r}, key_ids={self.key_ids!r})"
+
+    # A ring is immutable, so copies can share it; pickling would write the keys
+    # into whatever cache or queue receives the object, so it is refused outright.
+    def __copy__(self) -> KeyRing:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> KeyRing:
+        return self
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError("a KeyRing holds secret keys and cannot be pickled")
 
     def _seal(self, plaintext: bytes, context: bytes) -> bytes:
         header = make_header(self._current)
