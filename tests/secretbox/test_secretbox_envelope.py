@@ -125,12 +125,24 @@ def test_key_id_length_out_of_range_is_malformed(envelope: bytes, length: int) -
     assert info.value.field == "key_id"
 
 
-@pytest.mark.parametrize("key_id", [b"k 1", b"k:1", b"-k", b"k\xff", b"k\x00", b"\xc3\xa9"])
+INVALID_KEY_IDS = [b"k 1", b"k:1", b"-k", b"k\xff", b"k\x00", b"\xc3\xa9"]
+
+
+@pytest.mark.parametrize("key_id", INVALID_KEY_IDS)
 def test_invalid_key_id_bytes_are_malformed(key_id: bytes) -> None:
     """Key ids outside the documented alphabet are a MalformedDataError."""
     data = b"\x01" + bytes([len(key_id)]) + key_id + b"\0" * 40
     with pytest.raises(MalformedDataError) as info:
         parse_envelope(data)
+    assert info.value.field == "key_id"
+
+
+@pytest.mark.parametrize("key_id", INVALID_KEY_IDS)
+def test_decrypt_reports_invalid_key_id_as_malformed(ring: KeyRing, key_id: bytes) -> None:
+    """decrypt calls an invalid key id malformed, not merely unknown."""
+    data = b"\x01" + bytes([len(key_id)]) + key_id + b"\0" * 40
+    with pytest.raises(MalformedDataError) as info:
+        ring.decrypt(data, owner=OWNER, purpose=PURPOSE)
     assert info.value.field == "key_id"
 
 

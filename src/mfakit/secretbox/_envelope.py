@@ -22,6 +22,7 @@ because GCM already derives the tag from it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -45,13 +46,18 @@ PURPOSE_MAX_LENGTH = 64
 
 BytesLike = bytes | bytearray | memoryview
 
-_HEADER_FIXED = 2  # version byte + key-id length byte
+#: Bytes before the key id: the version byte and the key-id length byte.
+HEADER_PREFIX_SIZE = 2
 
 # Key ids avoid ":" and "," (the configuration separators) and whitespace.
 _KEY_ID_CHARS = "[A-Za-z0-9][A-Za-z0-9._-]*"
 _KEY_ID_RE = re.compile(_KEY_ID_CHARS)
 _KEY_ID_BYTES_RE = re.compile(_KEY_ID_CHARS.encode("ascii"))
 _PURPOSE_RE = re.compile("[A-Za-z0-9][A-Za-z0-9._:/-]*")
+_PURPOSE_RULE = (
+    f"purpose must be 1 to {PURPOSE_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : / -,"
+    " starting with a letter or digit"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,11 +119,28 @@ def parse_envelope(data: BytesLike) -> Envelope:
         MalformedDataError: ``data`` is not bytes, is truncated or too long, has an
             unknown version, or a key id that is not valid.
     """
+    raw, header_size = split_envelope(data, check_key_id=False)
+    return Envelope(
+        version=FORMAT_VERSION,
+        key_id=check_envelope_key_id(raw, header_size),
+        header=raw[:header_size],
+        nonce=raw[header_size : header_size + NONCE_SIZE],
+        ciphertext=raw[header_size + NONCE_SIZE :],
+    )
+
+
+def split_envelope(data: object, *, check_key_id: bool = True) -> tuple[bytes, int]:
+    """Check an envelope's structure; return its bytes and the size of its header.
+
+    The fast path of :func:`parse_envelope`, without building an :class:`Envelope`.
+    A key ring passes ``check_key_id=False`` when it will look the header up among
+    its own (valid) ones first and call :func:`check_key_id` only on a miss.
+    """
     raw = as_bytes(data)
     if raw is None:
         raise MalformedDataError("a secret-box envelope must be bytes", field="envelope")
     size = len(raw)
-    if size < _HEADER_FIXED:
+    if size < HEADER_PREFIX_SIZE:
         raise MalformedDataError("the secret-box envelope is truncated", field="envelope")
     if raw[0] != FORMAT_VERSION:
         raise MalformedDataError(
@@ -129,25 +152,27 @@ def parse_envelope(data: BytesLike) -> Envelope:
             f"the secret-box key id length {id_length} is outside 1-{KEY_ID_MAX_LENGTH}",
             field="key_id",
         )
-    header_size = _HEADER_FIXED + id_length
+    header_size = HEADER_PREFIX_SIZE + id_length
     if size < header_size + NONCE_SIZE + TAG_SIZE:
         raise MalformedDataError("the secret-box envelope is truncated", field="envelope")
     if size > header_size + NONCE_SIZE + MAX_PLAINTEXT_SIZE + TAG_SIZE:
         raise MalformedDataError("the secret-box envelope is too long", field="envelope")
-    key_id = raw[_HEADER_FIXED:header_size]
-    if _KEY_ID_BYTES_RE.fullmatch(key_id) is None:
+    if check_key_id:
+        check_envelope_key_id(raw, header_size)
+    return raw, header_size
+
+
+def check_envelope_key_id(raw: bytes, header_size: int) -> str:
+    """Return the key id of a structurally checked envelope, or raise MalformedDataError."""
+    if _KEY_ID_BYTES_RE.fullmatch(raw, HEADER_PREFIX_SIZE, header_size) is None:
         raise MalformedDataError("the secret-box key id is not valid", field="key_id")
-    return Envelope(
-        version=FORMAT_VERSION,
-        key_id=key_id.decode("ascii"),
-        header=raw[:header_size],
-        nonce=raw[header_size : header_size + NONCE_SIZE],
-        ciphertext=raw[header_size + NONCE_SIZE :],
-    )
+    return raw[HEADER_PREFIX_SIZE:header_size].decode("ascii")
 
 
 def as_bytes(value: object) -> bytes | None:
     """An immutable copy of a bytes-like value, or None if it is not one (or is released)."""
+    if type(value) is bytes:  # the common case: no copy needed
+        return value
     if not isinstance(value, bytes | bytearray | memoryview):
         return None
     try:
@@ -195,20 +220,18 @@ def encode_context(owner: object, purpose: object) -> bytes:
         raise ConfigurationError("owner must be encodable as UTF-8") from None
     if len(owner_bytes) > OWNER_MAX_SIZE:
         raise ConfigurationError(f"owner must be at most {OWNER_MAX_SIZE} bytes of UTF-8")
+    if not isinstance(purpose, str):
+        raise ConfigurationError(_PURPOSE_RULE)
+    return len(owner_bytes).to_bytes(2, "big") + owner_bytes + _encode_purpose(purpose)
+
+
+# Purposes are a handful of constants in the host's code: validate each once.
+@functools.lru_cache(maxsize=64)
+def _encode_purpose(purpose: str) -> bytes:
     if (
-        not isinstance(purpose, str)
-        or not 1 <= len(purpose) <= PURPOSE_MAX_LENGTH
+        not 1 <= len(purpose) <= PURPOSE_MAX_LENGTH
         or not purpose.isascii()
         or _PURPOSE_RE.fullmatch(purpose) is None
     ):
-        raise ConfigurationError(
-            f"purpose must be 1 to {PURPOSE_MAX_LENGTH} characters from A-Z a-z 0-9 . _ : / -,"
-            " starting with a letter or digit"
-        )
-    purpose_bytes = purpose.encode("ascii")
-    return (
-        len(owner_bytes).to_bytes(2, "big")
-        + owner_bytes
-        + len(purpose_bytes).to_bytes(2, "big")
-        + purpose_bytes
-    )
+        raise ConfigurationError(_PURPOSE_RULE)
+    return len(purpose).to_bytes(2, "big") + purpose.encode("ascii")

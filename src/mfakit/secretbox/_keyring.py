@@ -16,11 +16,11 @@ from mfakit.secretbox._envelope import (
     MAX_PLAINTEXT_SIZE,
     NONCE_SIZE,
     BytesLike,
-    Envelope,
     as_bytes,
+    check_envelope_key_id,
     encode_context,
     make_header,
-    parse_envelope,
+    split_envelope,
     validate_key_id,
 )
 
@@ -85,10 +85,14 @@ class KeyRing:
         secret = ring.decrypt(stored, owner=user_id, purpose=TOTP_SECRET_PURPOSE)
     """
 
-    __slots__ = ("_ciphers", "_current")
+    __slots__ = ("_by_header", "_ciphers", "_current", "_header")
 
     _ciphers: dict[str, AESGCM]
+    # Envelope header -> (key id, cipher): one dict lookup finds the key of a
+    # well-formed envelope without re-validating its key id.
+    _by_header: dict[bytes, tuple[str, AESGCM]]
     _current: str
+    _header: bytes  # the current key's envelope header
 
     def __init__(self, keys: Mapping[str, BytesLike], *, current: str) -> None:
         if not isinstance(keys, Mapping):
@@ -114,7 +118,9 @@ class KeyRing:
         if not isinstance(current, str) or current not in ciphers:
             raise ConfigurationError("the current key id is not one of the ring's keys")
         self._ciphers = ciphers
+        self._by_header = {make_header(kid): (kid, cipher) for kid, cipher in ciphers.items()}
         self._current = current
+        self._header = make_header(current)
 
     @classmethod
     def from_config(cls, config: str | Mapping[str, str], *, current: str | None = None) -> KeyRing:
@@ -211,7 +217,8 @@ class KeyRing:
                 different owner or purpose. ``key_id`` names the envelope's key.
         """
         context = encode_context(owner, purpose)
-        return self._open(parse_envelope(ciphertext), context)
+        raw, header_size = split_envelope(ciphertext, check_key_id=False)
+        return self._open(raw, header_size, context)[1]
 
     def needs_rotation(self, ciphertext: BytesLike) -> bool:
         """Whether an envelope is under a key other than the current one.
@@ -223,7 +230,8 @@ class KeyRing:
         Raises:
             MalformedDataError: The envelope's structure is not valid.
         """
-        return parse_envelope(ciphertext).key_id != self._current
+        raw, header_size = split_envelope(ciphertext)
+        return raw[:header_size] != self._header
 
     def rotate(self, ciphertext: BytesLike, *, owner: str, purpose: str) -> bytes:
         """Re-encrypt an envelope under the current key, for the same owner and purpose.
@@ -237,10 +245,10 @@ class KeyRing:
                 as for :meth:`decrypt`.
         """
         context = encode_context(owner, purpose)
-        envelope = parse_envelope(ciphertext)
-        plaintext = self._open(envelope, context)
-        if envelope.key_id == self._current:
-            return envelope.header + envelope.nonce + envelope.ciphertext
+        raw, header_size = split_envelope(ciphertext, check_key_id=False)
+        key_id, plaintext = self._open(raw, header_size, context)
+        if key_id == self._current:
+            return raw
         return self._seal(plaintext, context)
 
     def __repr__(self) -> str:
@@ -258,28 +266,36 @@ class KeyRing:
         raise TypeError("a KeyRing holds secret keys and cannot be pickled")
 
     def _seal(self, plaintext: bytes, context: bytes) -> bytes:
-        header = make_header(self._current)
+        header = self._header
         # A random 96-bit nonce: NIST SP 800-38D section 8.3 allows 2**32 such
         # encryptions per key, far beyond any secret store between rotations.
         nonce = secrets.token_bytes(NONCE_SIZE)
         sealed = self._ciphers[self._current].encrypt(nonce, plaintext, header + context)
         return header + nonce + sealed
 
-    def _open(self, envelope: Envelope, context: bytes) -> bytes:
-        cipher = self._ciphers.get(envelope.key_id)
-        if cipher is None:
+    def _open(self, raw: bytes, header_size: int, context: bytes) -> tuple[str, bytes]:
+        """Authenticate and decrypt a structurally valid envelope; return its key id too."""
+        header = raw[:header_size]
+        found = self._by_header.get(header)
+        if found is None:
+            key_id = check_envelope_key_id(raw, header_size)
             raise UnknownKeyError(
-                f"the ciphertext was made with key {envelope.key_id!r}, which is not in the ring",
-                key_id=envelope.key_id,
+                f"the ciphertext was made with key {key_id!r}, which is not in the ring",
+                key_id=key_id,
             )
+        key_id, cipher = found
+        nonce_end = header_size + NONCE_SIZE
         try:
-            return cipher.decrypt(envelope.nonce, envelope.ciphertext, envelope.header + context)
+            plaintext = cipher.decrypt(
+                raw[header_size:nonce_end], raw[nonce_end:], header + context
+            )
         except InvalidTag as exc:
             raise DecryptionError(
-                f"the ciphertext under key {envelope.key_id!r} failed authentication"
+                f"the ciphertext under key {key_id!r} failed authentication"
                 " (wrong key, tampered data, or another owner or purpose)",
-                key_id=envelope.key_id,
+                key_id=key_id,
             ) from exc
+        return key_id, plaintext
 
 
 def _parse_text(config: str) -> Iterable[tuple[str, bytes]]:
