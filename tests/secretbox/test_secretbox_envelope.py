@@ -264,3 +264,23 @@ def test_released_memoryview_envelope_is_malformed(ring: KeyRing, envelope: byte
     view.release()
     with pytest.raises(MalformedDataError, match="must be bytes"):
         ring.decrypt(view, owner=OWNER, purpose=PURPOSE)
+
+
+@settings(max_examples=300)
+@given(
+    data=st.one_of(
+        st.binary(max_size=100),
+        st.binary(max_size=100).map(lambda b: b"\x01" + b),
+        st.binary(min_size=30, max_size=100).map(lambda b: b"\x01\x02" + b),
+    )
+)
+def test_parse_envelope_on_random_bytes(data: bytes) -> None:
+    """parse_envelope returns fields that rebuild the input exactly, or MalformedDataError."""
+    try:
+        parsed = parse_envelope(data)
+    except MalformedDataError:
+        return
+    assert parsed.header + parsed.nonce + parsed.ciphertext == data
+    assert parsed.header == bytes([1, len(parsed.key_id)]) + parsed.key_id.encode("ascii")
+    assert len(parsed.nonce) == 12
+    assert parsed.plaintext_size >= 0
