@@ -50,7 +50,7 @@ from mfakit.secretbox._keyring import (
 )
 
 # Plain sorted() order, as tests/test_public_api.py requires (ruff's RUF022 wants isort order).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "Envelope",
     "FORMAT_VERSION",
     "KEY_SIZE",
