@@ -20,7 +20,18 @@ from mfakit.errors import ConfigurationError
 if TYPE_CHECKING:
     from hashlib import _Hash
 
-__all__ = ["MAX_COUNTER", "Algorithm", "OtpBase", "normalize_algorithm"]
+__all__ = [
+    "MAX_COUNTER",
+    "MIN_SECRET_BYTES",
+    "Algorithm",
+    "OtpBase",
+    "check_counter",
+    "normalize_algorithm",
+    "normalize_code",
+    "pack_counter",
+    "prepare_hmac",
+    "unpack_u32",
+]
 
 #: The hash functions RFC 6238 section 1.2 allows (HMAC-SHA-1, -256, -512).
 Algorithm = Literal["sha1", "sha256", "sha512"]
@@ -41,8 +52,8 @@ MIN_SECRET_BYTES: Final = 16
 _IPAD: Final = bytes(b ^ 0x36 for b in range(256))
 _OPAD: Final = bytes(b ^ 0x5C for b in range(256))
 
-_pack_counter: Final = struct.Struct(">Q").pack
-_unpack_u32: Final = struct.Struct(">I").unpack_from
+pack_counter: Final = struct.Struct(">Q").pack
+unpack_u32: Final = struct.Struct(">I").unpack_from
 
 
 def normalize_algorithm(algorithm: object) -> Algorithm:
@@ -84,27 +95,18 @@ def check_counter(counter: object, what: str = "counter") -> int:
     return int(counter)
 
 
-class HmacKey:
-    """An HMAC key with its pad states prepared once (RFC 2104)."""
+def prepare_hmac(key: bytes, algorithm: Algorithm) -> tuple[_Hash, _Hash]:
+    """Return the hash states after absorbing ``K XOR ipad`` and ``K XOR opad`` (RFC 2104).
 
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, key: bytes, algorithm: Algorithm) -> None:
-        new = _CONSTRUCTORS[algorithm]
-        block_size = new().block_size
-        if len(key) > block_size:
-            key = new(key).digest()
-        padded = key.ljust(block_size, b"\0")
-        self._inner = new(padded.translate(_IPAD))
-        self._outer = new(padded.translate(_OPAD))
-
-    def digest(self, message: bytes) -> bytes:
-        """Return HMAC(key, message)."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
+    ``HMAC(K, m) = H(K ^ opad || H(K ^ ipad || m))``: copying these two states
+    and feeding them the rest is the whole per-message cost.
+    """
+    new = _CONSTRUCTORS[algorithm]
+    block_size = new().block_size
+    if len(key) > block_size:
+        key = new(key).digest()
+    padded = key.ljust(block_size, b"\0")
+    return new(padded.translate(_IPAD)), new(padded.translate(_OPAD))
 
 
 def normalize_code(code: object, digits: int) -> str | None:
@@ -123,16 +125,17 @@ def normalize_code(code: object, digits: int) -> str | None:
 class OtpBase:
     """What HOTP and TOTP share: the secret, the prepared key, the code format."""
 
-    __slots__ = ("_algorithm", "_digits", "_format", "_key", "_modulus", "_secret")
+    __slots__ = ("_algorithm", "_digits", "_format", "_inner", "_modulus", "_outer", "_secret")
 
     def __init__(self, secret: bytes, digits: int, algorithm: str) -> None:
         self._secret = _check_secret(secret)
         self._digits = _check_digits(digits)
         self._algorithm: Algorithm = normalize_algorithm(algorithm)
-        self._key = HmacKey(self._secret, self._algorithm)
+        self._inner, self._outer = prepare_hmac(self._secret, self._algorithm)
         self._modulus = 10**self._digits
-        # str.format of "{:0Nd}" zero-pads to the code length (RFC 4226 section 5.3).
-        self._format: Callable[[int], str] = f"{{:0{self._digits}d}}".format
+        # "%0Nd" zero-pads to the code length (RFC 4226 section 5.3); measured
+        # faster than str.format or an f-string here.
+        self._format = f"%0{self._digits}d"
 
     @property
     def secret(self) -> bytes:
@@ -151,10 +154,14 @@ class OtpBase:
 
     def _code(self, counter: int) -> str:
         """HOTP value for ``counter`` (RFC 4226 section 5.3), zero-padded."""
-        mac = self._key.digest(_pack_counter(counter))
+        inner = self._inner.copy()
+        inner.update(pack_counter(counter))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        mac = outer.digest()
         # Dynamic truncation: the low 4 bits of the last byte pick 4 bytes, top bit masked.
-        binary = _unpack_u32(mac, mac[-1] & 0x0F)[0] & 0x7FFFFFFF
-        return self._format(binary % self._modulus)
+        value: int = (unpack_u32(mac, mac[-1] & 0x0F)[0] & 0x7FFFFFFF) % self._modulus
+        return self._format % value
 
     def _matches(self, counter: int, code: str) -> bool:
         return compare_digest(self._code(counter), code)

@@ -9,7 +9,14 @@ from typing import Final, TypeAlias
 
 from mfakit.clock import ensure_aware
 from mfakit.errors import ConfigurationError
-from mfakit.otp._engine import MAX_COUNTER, OtpBase, check_counter, normalize_code
+from mfakit.otp._engine import (
+    MAX_COUNTER,
+    OtpBase,
+    check_counter,
+    normalize_code,
+    pack_counter,
+    unpack_u32,
+)
 from mfakit.otp._keyuri import build_uri
 
 __all__ = ["MAX_WINDOW", "TOTP", "TimeInput"]
@@ -210,12 +217,19 @@ class TOTP(OtpBase):
             return None
         else:
             typed = code
-        _code = self._code
+        # The HOTP computation of OtpBase._code, inlined: this loop is the hot path.
+        inner, outer, fmt, modulus = self._inner, self._outer, self._format, self._modulus
         for offset in _OFFSETS[window]:
             candidate = step + offset
             if candidate <= floor or candidate > MAX_COUNTER:
                 continue
-            if compare_digest(_code(candidate), typed):
+            h = inner.copy()
+            h.update(pack_counter(candidate))
+            o = outer.copy()
+            o.update(h.digest())
+            mac = o.digest()
+            value = (unpack_u32(mac, mac[-1] & 0x0F)[0] & 0x7FFFFFFF) % modulus
+            if compare_digest(fmt % value, typed):
                 return candidate
         return None
 
