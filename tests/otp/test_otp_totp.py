@@ -224,7 +224,7 @@ def test_verify_accepts_spaces(totp: TOTP) -> None:
         lambda c: "".join(chr(ord(d) - 0x30 + 0xFF10) for d in c),  # fullwidth digits
         lambda c: "".join(chr(ord(d) - 0x30 + 0x0660) for d in c),  # Arabic-Indic digits
         lambda c: c.encode(),
-        lambda c: int(c),
+        int,
         lambda c: None,
         lambda c: [c],
         lambda c: c + " " * 100,

@@ -35,12 +35,12 @@ def test_hotp_vector(vector: HotpVector) -> None:
     assert hotp.verify(vector.code, counter=vector.counter) == vector.counter
 
 
-@pytest.mark.parametrize(
-    "vector", RFC6238_TOTP_VECTORS, ids=lambda v: f"{v.algorithm}-{v.time}"
-)
+@pytest.mark.parametrize("vector", RFC6238_TOTP_VECTORS, ids=lambda v: f"{v.algorithm}-{v.time}")
 def test_totp_vector(vector: TotpVector) -> None:
     """TOTP.at and TOTP.step reproduce RFC 6238 Appendix B."""
-    totp = TOTP(vector.secret, digits=vector.digits, period=vector.period, algorithm=vector.algorithm)
+    totp = TOTP(
+        vector.secret, digits=vector.digits, period=vector.period, algorithm=vector.algorithm
+    )
     assert totp.step(vector.time) == vector.step
     assert totp.at(vector.time) == vector.code
     assert totp.verify(vector.code, for_time=vector.time, window=0) == vector.step

@@ -25,14 +25,14 @@ from mfakit.otp._hotp import HOTP, MAX_LOOK_AHEAD
 from mfakit.otp._totp import MAX_WINDOW, TOTP, TimeInput
 from mfakit.otp._uri import MAX_URI_LENGTH, OtpAuthUri, parse_uri
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py requires
+    "Algorithm",
     "HOTP",
     "MAX_LOOK_AHEAD",
     "MAX_URI_LENGTH",
     "MAX_WINDOW",
-    "TOTP",
-    "Algorithm",
     "OtpAuthUri",
+    "TOTP",
     "TimeInput",
     "decode_base32",
     "encode_base32",
