@@ -41,6 +41,8 @@ RFC6238_SEEDS: Final[dict[str, bytes]] = {
     "sha512": b"1234567890123456789012345678901234567890123456789012345678901234",
 }
 
+_Mode = Literal["sha1", "sha256", "sha512"]
+
 #: RFC 6238 Appendix B: the time step X, in seconds (T0 is 0).
 RFC6238_PERIOD: Final = 30
 
@@ -62,7 +64,7 @@ class HotpVector:
     counter: int
     code: str
     digits: int = 6
-    algorithm: Literal["sha1", "sha256", "sha512"] = "sha1"
+    algorithm: _Mode = "sha1"
     source: str = "RFC 4226 Appendix D"
 
 
@@ -85,7 +87,7 @@ class TotpVector:
     time: int
     step: int
     code: str
-    algorithm: Literal["sha1", "sha256", "sha512"]
+    algorithm: _Mode
     digits: int = 8
     period: int = RFC6238_PERIOD
     source: str = "RFC 6238 Appendix B"
@@ -108,28 +110,29 @@ RFC4226_HOTP_VECTORS: Final[tuple[HotpVector, ...]] = tuple(
     )
 )
 
-#: RFC 6238 Appendix B, the table's 18 rows in the RFC's order:
-#: (Time (sec), Value of T (hex), TOTP, Mode).
+# RFC 6238 Appendix B, the table's 18 rows in the RFC's order:
+# (Time (sec), Value of T (hex), TOTP, Mode).
+_RFC6238_ROWS: Final[tuple[tuple[int, int, str, _Mode], ...]] = (
+    (59, 0x0000000000000001, "94287082", "sha1"),
+    (59, 0x0000000000000001, "46119246", "sha256"),
+    (59, 0x0000000000000001, "90693936", "sha512"),
+    (1111111109, 0x00000000023523EC, "07081804", "sha1"),
+    (1111111109, 0x00000000023523EC, "68084774", "sha256"),
+    (1111111109, 0x00000000023523EC, "25091201", "sha512"),
+    (1111111111, 0x00000000023523ED, "14050471", "sha1"),
+    (1111111111, 0x00000000023523ED, "67062674", "sha256"),
+    (1111111111, 0x00000000023523ED, "99943326", "sha512"),
+    (1234567890, 0x000000000273EF07, "89005924", "sha1"),
+    (1234567890, 0x000000000273EF07, "91819424", "sha256"),
+    (1234567890, 0x000000000273EF07, "93441116", "sha512"),
+    (2000000000, 0x0000000003F940AA, "69279037", "sha1"),
+    (2000000000, 0x0000000003F940AA, "90698825", "sha256"),
+    (2000000000, 0x0000000003F940AA, "38618901", "sha512"),
+    (20000000000, 0x0000000027BC86AA, "65353130", "sha1"),
+    (20000000000, 0x0000000027BC86AA, "77737706", "sha256"),
+    (20000000000, 0x0000000027BC86AA, "47863826", "sha512"),
+)
 RFC6238_TOTP_VECTORS: Final[tuple[TotpVector, ...]] = tuple(
     TotpVector(secret=RFC6238_SEEDS[mode], time=time, step=step, code=code, algorithm=mode)
-    for time, step, code, mode in (
-        (59, 0x0000000000000001, "94287082", "sha1"),
-        (59, 0x0000000000000001, "46119246", "sha256"),
-        (59, 0x0000000000000001, "90693936", "sha512"),
-        (1111111109, 0x00000000023523EC, "07081804", "sha1"),
-        (1111111109, 0x00000000023523EC, "68084774", "sha256"),
-        (1111111109, 0x00000000023523EC, "25091201", "sha512"),
-        (1111111111, 0x00000000023523ED, "14050471", "sha1"),
-        (1111111111, 0x00000000023523ED, "67062674", "sha256"),
-        (1111111111, 0x00000000023523ED, "99943326", "sha512"),
-        (1234567890, 0x000000000273EF07, "89005924", "sha1"),
-        (1234567890, 0x000000000273EF07, "91819424", "sha256"),
-        (1234567890, 0x000000000273EF07, "93441116", "sha512"),
-        (2000000000, 0x0000000003F940AA, "69279037", "sha1"),
-        (2000000000, 0x0000000003F940AA, "90698825", "sha256"),
-        (2000000000, 0x0000000003F940AA, "38618901", "sha512"),
-        (20000000000, 0x0000000027BC86AA, "65353130", "sha1"),
-        (20000000000, 0x0000000027BC86AA, "77737706", "sha256"),
-        (20000000000, 0x0000000027BC86AA, "47863826", "sha512"),
-    )
+    for time, step, code, mode in _RFC6238_ROWS
 )
