@@ -30,7 +30,7 @@ from mfakit.otp._hotp import HOTP, MAX_LOOK_AHEAD
 from mfakit.otp._totp import MAX_WINDOW, TOTP, TimeInput
 from mfakit.otp._uri import MAX_URI_LENGTH, OtpAuthUri, parse_uri
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py requires
+__all__ = [
     "Algorithm",
     "HOTP",
     "MAX_LOOK_AHEAD",
