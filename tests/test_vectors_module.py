@@ -9,12 +9,12 @@ from mfakit.testing import vectors
 def test_vectors_all_is_pinned() -> None:
     """The public names of the vectors module are exactly these."""
     assert vectors.__all__ == [
+        "HotpVector",
         "RFC4226_HOTP_VECTORS",
         "RFC4226_SECRET",
         "RFC6238_PERIOD",
         "RFC6238_SEEDS",
         "RFC6238_TOTP_VECTORS",
-        "HotpVector",
         "TotpVector",
     ]
 

@@ -24,11 +24,11 @@ from mfakit.testing._otp_vectors import (
 )
 
 __all__ = [
+    "HotpVector",
     "RFC4226_HOTP_VECTORS",
     "RFC4226_SECRET",
     "RFC6238_PERIOD",
     "RFC6238_SEEDS",
     "RFC6238_TOTP_VECTORS",
-    "HotpVector",
     "TotpVector",
 ]
