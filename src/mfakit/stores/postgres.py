@@ -76,6 +76,8 @@ class PostgresStore(SqlStore):
     ) -> None:
         if (dsn is None) == (connect is None):
             raise ConfigurationError("give PostgresStore either a dsn or a connect factory")
+        # Kept for tests that open a second store on the same database.
+        self._dsn_for_tests = dsn
         if dsn is not None:
             target = dsn
 
