@@ -33,10 +33,11 @@ class TestPostgresStore(StoreContract, ThreadRaceContract, ProcessRaceContract, 
         assert isinstance(store, PostgresStore)
         return PostgresStore(store._dsn_for_tests)
 
-    def opener(self, store: MfaStore) -> Callable[[], MfaStore]:
-        """Open the same database in a child process."""
-        assert isinstance(store, PostgresStore)
-        return functools.partial(PostgresStore, store._dsn_for_tests)
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store_opener(cls, postgres_dsn: str) -> Callable[[], MfaStore]:
+        """Open the session's database, in this process or in a race worker."""
+        return functools.partial(PostgresStore, postgres_dsn)
 
 
 def test_all_is_pinned() -> None:

@@ -34,10 +34,11 @@ class TestSQLiteStore(StoreContract, ThreadRaceContract, ProcessRaceContract, St
         assert isinstance(store, SQLiteStore)
         return SQLiteStore(store._path)
 
-    def opener(self, store: MfaStore) -> Callable[[], MfaStore]:
-        """Open the same file in a child process."""
-        assert isinstance(store, SQLiteStore)
-        return functools.partial(SQLiteStore, store._path)
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store_opener(cls, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], MfaStore]:
+        """Open one shared file, in this process or in a race worker."""
+        return functools.partial(SQLiteStore, tmp_path_factory.mktemp("race") / "mfa.sqlite3")
 
 
 def test_all_is_pinned() -> None:

@@ -28,9 +28,12 @@ tests. The suite needs ``pytest`` and ``hypothesis`` (the ``test`` extra).
 
 from __future__ import annotations
 
-from mfakit.testing.contracts._behaviour import StoreContract
-from mfakit.testing.contracts._model import StateMachineContract
-from mfakit.testing.contracts._races import ProcessRaceContract, ThreadRaceContract
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mfakit.testing.contracts._behaviour import StoreContract
+    from mfakit.testing.contracts._model import StateMachineContract
+    from mfakit.testing.contracts._races import ProcessRaceContract, ThreadRaceContract
 
 __all__ = [
     "ProcessRaceContract",
@@ -38,3 +41,20 @@ __all__ = [
     "StoreContract",
     "ThreadRaceContract",
 ]
+
+_HOMES = {
+    "ProcessRaceContract": "_races",
+    "StateMachineContract": "_model",
+    "StoreContract": "_behaviour",
+    "ThreadRaceContract": "_races",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so the race worker processes (which import a sibling module) start
+    # without importing pytest and hypothesis.
+    if name in _HOMES:
+        import importlib  # noqa: PLC0415
+
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(name)

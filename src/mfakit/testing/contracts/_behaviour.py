@@ -74,7 +74,11 @@ class StoreContract:
         user = new_id("user")
         store.replace_backup_codes(user, backup_codes(user, 3))
         other = self.reopen(store)
-        assert other.count_unused_backup_codes(user) == 3
+        try:
+            assert other.count_unused_backup_codes(user) == 3
+        finally:
+            if other is not store:
+                other.close()
 
     def test_closed_store_refuses_calls(self, store: MfaStore) -> None:
         """After close(), every call raises StoreError."""

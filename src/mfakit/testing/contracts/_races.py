@@ -184,47 +184,78 @@ class ThreadRaceContract:
             assert wins.count(True) == 1
 
 
-class ProcessRaceContract:
-    """4 separate processes, each with its own connections, race on each atomic operation.
+class _Workers:
+    """Worker processes kept for a whole test class; each race reuses them."""
 
-    Subclass it, override the :meth:`store` fixture and :meth:`opener`.
-    """
-
-    #: Rounds per operation.
-    rounds = 10
-
-    @pytest.fixture
-    def store(self) -> Iterator[MfaStore]:
-        """The store under test. Override this fixture in the subclass."""
-        raise NotImplementedError
-
-    def opener(self, store: MfaStore) -> Callable[[], MfaStore]:
-        """A picklable callable that opens a new store on the same database in a child."""
-        raise NotImplementedError
-
-    @pytest.mark.parametrize("op", RACED_OPS)
-    def test_processes_race(self, store: MfaStore, op: str) -> None:
-        """4 processes on one atomic operation: exactly the allowed number win, every round."""
-        targets = _setup(store, op, self.rounds)
+    def __init__(self, opener: Callable[[], MfaStore]) -> None:
         ctx = multiprocessing.get_context("spawn")
-        barrier = ctx.Barrier(PROCESSES)
-        results = ctx.Queue()
-        procs = [
+        self.barrier = ctx.Barrier(PROCESSES)
+        self.results = ctx.Queue()
+        self.inboxes = [ctx.Queue() for _ in range(PROCESSES)]
+        self.procs = [
             ctx.Process(
                 target=run_worker,
-                args=(self.opener(store), op, targets, w, barrier, results),
+                args=(opener, w, self.inboxes[w], self.barrier, self.results),
                 daemon=True,
             )
             for w in range(PROCESSES)
         ]
-        for p in procs:
+        for p in self.procs:
             p.start()
+
+    def race(self, op: str, targets: list[Any]) -> dict[int, list[object]]:
+        for inbox in self.inboxes:
+            inbox.put((op, targets))
         outcomes: dict[int, list[object]] = {i: [] for i in range(len(targets))}
         for _ in range(PROCESSES * len(targets)):
-            i, out = results.get(timeout=120)
+            i, out = self.results.get(timeout=120)
             outcomes[i].append(out)
-        for p in procs:
+        return outcomes
+
+    def stop(self) -> list[int | None]:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for p in self.procs:
             p.join(timeout=60)
-            assert p.exitcode == 0
+        return [p.exitcode for p in self.procs]
+
+
+class ProcessRaceContract:
+    """4 separate processes, each with its own connections, race on each atomic operation.
+
+    Subclass it and override the class-scoped :meth:`store_opener` fixture.
+    """
+
+    #: Rounds per operation.
+    process_rounds = 10
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store_opener(cls) -> Callable[[], MfaStore]:
+        """A picklable callable opening the store under test (in this or another process).
+
+        Override this class-scoped fixture in the subclass.
+        """
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def race_workers(cls, store_opener: Callable[[], MfaStore]) -> Iterator[_Workers]:
+        """Four worker processes, each with its own store, for the class's races."""
+        workers = _Workers(store_opener)
+        yield workers
+        assert workers.stop() == [0] * PROCESSES
+
+    @pytest.mark.parametrize("op", RACED_OPS)
+    def test_processes_race(
+        self, store_opener: Callable[[], MfaStore], race_workers: _Workers, op: str
+    ) -> None:
+        """4 processes on one atomic operation: exactly the allowed number win, every round."""
+        store = store_opener()
+        try:
+            targets = _setup(store, op, self.process_rounds)
+        finally:
+            store.close()
+        outcomes = race_workers.race(op, targets)
         for i in range(len(targets)):
             _check_round(op, outcomes[i], PROCESSES)

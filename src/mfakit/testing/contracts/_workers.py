@@ -88,21 +88,27 @@ OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
 
 def run_worker(
     opener: Callable[[], MfaStore],
-    op: str,
-    targets: list[Any],
     worker: int,
+    inbox: Any,
     barrier: Any,
     results: Any,
 ) -> None:
-    """Open a store, then for each target wait for the others and race on it."""
+    """Serve races until told to stop.
+
+    Opens its own store, then for each ``(op, targets)`` message from ``inbox``
+    waits at ``barrier`` with the other workers before each target and races on
+    it, reporting ``(round, outcome)`` to ``results``. ``None`` stops the worker.
+    """
     store = opener()
     try:
-        for i, target in enumerate(targets):
-            barrier.wait(timeout=120)
-            try:
-                out = OPS[op](store, target, worker)
-            except MfaError as exc:
-                out = f"error:{type(exc).__name__}"
-            results.put((i, out))
+        while (message := inbox.get()) is not None:
+            op, targets = message
+            for i, target in enumerate(targets):
+                barrier.wait(timeout=120)
+                try:
+                    out = OPS[op](store, target, worker)
+                except MfaError as exc:  # pragma: no cover - shown in the assertion
+                    out = f"error:{type(exc).__name__}"
+                results.put((i, out))
     finally:
         store.close()
