@@ -121,6 +121,8 @@ def can_enable_enforcement(
             principal_ids=tuple(targets),
         )
         return b.build()
+    if b.outcome() is not Outcome.ALLOW:
+        return b.build()
     b.reason(
         ReasonCode.ENFORCEMENT_ENABLED,
         RuleId.ENABLE_FULL_COMPLIANCE
