@@ -46,6 +46,8 @@ from mfakit.policy import (
 from .helpers import DAY, ENFORCED_AT, NOW, SECOND, anchor, bare, method, org, owner, person
 
 REF = reference_console()
+FULLWIDTH = "\uff25\uff2e\uff26\uff2f\uff32\uff23\uff25"  # "ENFORCE" in fullwidth letters
+MISMATCH = (Outcome.REQUIRE_CONFIRMATION, ReasonCode.CONFIRMATION_MISMATCH)
 T = MethodKind.TOTP
 P = MethodKind.PASSKEY
 B = MethodKind.BACKUP_CODES
@@ -87,7 +89,7 @@ def _remove(policy: OrgPolicy = REF, *, state: Any = None, **kw: Any) -> Any:
         ("ENFORCE!", Outcome.REQUIRE_CONFIRMATION, ReasonCode.CONFIRMATION_MISMATCH),
         ("EN FORCE", Outcome.REQUIRE_CONFIRMATION, ReasonCode.CONFIRMATION_MISMATCH),
         (
-            "\uff25\uff2e\uff26\uff2f\uff32\uff23\uff25",
+            FULLWIDTH,
             Outcome.REQUIRE_CONFIRMATION,
             ReasonCode.CONFIRMATION_MISMATCH,
         ),
