@@ -240,9 +240,10 @@ class Principal:
         _text("Principal", "id", self.id)
         _set(self, "kind", _coerce("Principal", "kind", PrincipalKind, self.kind))
         _set(self, "status", _coerce("Principal", "status", PrincipalStatus, self.status))
-        methods = tuple(self.methods)
-        if not all(isinstance(m, Method) for m in methods):
-            raise ConfigurationError("Principal.methods must hold Method objects")
+        given: Any = self.methods
+        methods = tuple(given) if isinstance(given, tuple | list) else None
+        if methods is None or not all(isinstance(m, Method) for m in methods):
+            raise ConfigurationError("Principal.methods must be a tuple of Method objects")
         if len({m.id for m in methods}) != len(methods):
             raise ConfigurationError("Principal.methods has two methods with the same id")
         _set(self, "methods", methods)
@@ -265,8 +266,9 @@ class Principal:
         ):
             raise ConfigurationError("Principal.failed_attempts must be a non-negative int")
         _set(self, "last_mfa_at", _maybe_when("Principal", "last_mfa_at", self.last_mfa_at))
-        perms = frozenset(self.permissions)
-        if not all(isinstance(p, str) for p in perms):
+        held: Any = self.permissions
+        perms = frozenset(held) if isinstance(held, set | frozenset | tuple | list) else None
+        if perms is None or not all(isinstance(p, str) for p in perms):
             raise ConfigurationError("Principal.permissions must be strings")
         _set(self, "permissions", perms)
 
