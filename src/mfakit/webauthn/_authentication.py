@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mfakit.errors import ConfigurationError, SignCountError, WebAuthnError
+from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError, WebAuthnError
 
 from ._ceremony import (
     check_challenge_arg,
@@ -19,8 +19,8 @@ from ._ceremony import (
     origin_set,
 )
 from ._cose import CredentialPublicKey, parse_credential_public_key
-from ._response import parse_authentication_response
-from ._structures import EMPTY_MAP, parse_authenticator_data, parse_client_data
+from ._response import authentication_fields
+from ._structures import EMPTY_MAP, client_data_fields, parse_authenticator_data
 
 __all__ = ["VerifiedAuthentication", "verify_authentication"]
 
@@ -151,46 +151,55 @@ def verify_authentication(
             "credential_public_key must be COSE bytes or a CredentialPublicKey"
         )
 
-    cred = parse_authentication_response(response)
+    cred_id, cdj, raw_auth_data, signature, user_handle, attachment, ext = authentication_fields(
+        response
+    )
     if (
         expected_user_handle is not None
-        and cred.user_handle is not None
-        and not hmac.compare_digest(cred.user_handle, expected_user_handle)
+        and user_handle is not None
+        and not hmac.compare_digest(user_handle, expected_user_handle)
     ):
         raise WebAuthnError("user handle does not match the credential's owner")
-    client_data = parse_client_data(cred.client_data_json)
     check_client_data(
-        client_data,
+        client_data_fields(cdj),
         ceremony="webauthn.get",
         expected_challenge=challenge,
         origins=origins,
         allow_cross_origin=allow_cross_origin,
         top_origins=top_origins,
     )
-    auth_data = parse_authenticator_data(cred.authenticator_data)
-    check_rp_id_hash(auth_data, expected_rp_id)
-    check_flags(auth_data, require_up=require_user_presence, require_uv=require_user_verification)
-    flags = auth_data.flags
+    if len(raw_auth_data) == 37:
+        # The usual assertion: no attested data, no extensions. Reading the
+        # three fields directly is what parse_authenticator_data would do.
+        flags = raw_auth_data[32]
+        if flags & 0x18 == 0x10:
+            raise MalformedDataError("BS flag set without BE", field="authenticatorData")
+        received = int.from_bytes(raw_auth_data[33:37], "big")
+        auth_extensions = EMPTY_MAP
+    else:
+        auth_data = parse_authenticator_data(raw_auth_data)
+        flags = raw_auth_data[32]
+        received = auth_data.sign_count
+        auth_extensions = auth_data.extensions or EMPTY_MAP
+    check_rp_id_hash(raw_auth_data[:32], expected_rp_id)
+    check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
     backup_eligible = bool(flags & 0x08)
     if expected_backup_eligible is not None and backup_eligible != expected_backup_eligible:
         raise WebAuthnError("backup eligibility changed since registration")
-    key.verify(
-        cred.signature, cred.authenticator_data + hashlib.sha256(cred.client_data_json).digest()
-    )
-    received = auth_data.sign_count
+    key.verify(signature, raw_auth_data + hashlib.sha256(cdj).digest())
     regressed = (received or current_sign_count) and received <= current_sign_count
     if regressed and not allow_sign_count_regression:
         raise SignCountError(stored=current_sign_count, received=received)
     return VerifiedAuthentication(
-        credential_id=cred.credential_id,
+        credential_id=cred_id,
         new_sign_count=max(received, current_sign_count),
         sign_count_regressed=bool(regressed),
         user_present=bool(flags & 0x01),
         user_verified=bool(flags & 0x04),
         backup_eligible=backup_eligible,
         backup_state=bool(flags & 0x10),
-        user_handle=cred.user_handle,
-        authenticator_attachment=cred.authenticator_attachment,
-        extensions=cred.client_extension_results,
-        authenticator_extensions=auth_data.extensions or EMPTY_MAP,
+        user_handle=user_handle,
+        authenticator_attachment=attachment,
+        extensions=ext,
+        authenticator_extensions=auth_extensions,
     )

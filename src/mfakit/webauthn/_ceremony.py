@@ -14,7 +14,7 @@ from mfakit.errors import (
     UserVerificationError,
 )
 
-from ._structures import AuthenticatorData, CollectedClientData
+from ._structures import ClientDataFields
 
 __all__ = ["check_client_data", "check_flags", "check_rp_id_hash", "origin_set"]
 
@@ -40,7 +40,7 @@ def _rp_id_hash(rp_id: str) -> bytes:
 
 
 def check_client_data(
-    client_data: CollectedClientData,
+    client_data: ClientDataFields,
     *,
     ceremony: str,
     expected_challenge: bytes,
@@ -60,20 +60,20 @@ def check_client_data(
     Raises:
         CeremonyMismatchError: With ``field`` naming the first failing check.
     """
-    if client_data.type != ceremony:
+    kind, challenge, origin, cross_origin, top = client_data
+    if kind != ceremony:
         raise CeremonyMismatchError("client data type mismatch", field="type")
-    if not hmac.compare_digest(client_data.challenge, expected_challenge):
+    if not hmac.compare_digest(challenge, expected_challenge):
         raise CeremonyMismatchError("challenge mismatch", field="challenge")
-    if client_data.origin not in origins:
+    if origin not in origins:
         raise CeremonyMismatchError("origin not expected", field="origin")
-    if client_data.cross_origin and not allow_cross_origin:
+    if cross_origin and not allow_cross_origin:
         raise CeremonyMismatchError("cross-origin ceremony not allowed", field="cross_origin")
-    top = client_data.top_origin
     if top is not None and (not allow_cross_origin or top not in top_origins):
         raise CeremonyMismatchError("top origin not expected", field="top_origin")
 
 
-def check_rp_id_hash(auth_data: AuthenticatorData, rp_id: str) -> None:
+def check_rp_id_hash(rp_id_hash: bytes, rp_id: str) -> None:
     """§7.1/§7.2: rpIdHash is SHA-256 of the expected RP ID.
 
     Raises:
@@ -81,18 +81,17 @@ def check_rp_id_hash(auth_data: AuthenticatorData, rp_id: str) -> None:
     """
     if not isinstance(rp_id, str) or not rp_id:
         raise ConfigurationError("expected_rp_id must be a non-empty string")
-    if auth_data.rp_id_hash != _rp_id_hash(rp_id):
+    if rp_id_hash != _rp_id_hash(rp_id):
         raise CeremonyMismatchError("RP ID hash mismatch", field="rp_id")
 
 
-def check_flags(auth_data: AuthenticatorData, *, require_up: bool, require_uv: bool) -> None:
+def check_flags(flags: int, *, require_up: bool, require_uv: bool) -> None:
     """§7.1/§7.2: UP set (unless the caller turns it off), UV set when required.
 
     Raises:
         UserPresenceError: UP is clear and required.
         UserVerificationError: UV is clear and required.
     """
-    flags = auth_data.flags
     if require_up and not flags & 0x01:
         raise UserPresenceError()
     if require_uv and not flags & 0x04:

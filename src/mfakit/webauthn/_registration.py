@@ -175,7 +175,13 @@ def verify_registration(
     cred = parse_registration_response(response)
     client_data = parse_client_data(cred.client_data_json)
     check_client_data(
-        client_data,
+        (
+            client_data.type,
+            client_data.challenge,
+            client_data.origin,
+            client_data.cross_origin,
+            client_data.top_origin,
+        ),
         ceremony="webauthn.create",
         expected_challenge=challenge,
         origins=origins,
@@ -185,8 +191,9 @@ def verify_registration(
     client_data_hash = hashlib.sha256(cred.client_data_json).digest()
     att_obj = parse_attestation_object(cred.attestation_object)
     auth_data = att_obj.auth_data
-    check_rp_id_hash(auth_data, expected_rp_id)
-    check_flags(auth_data, require_up=require_user_presence, require_uv=require_user_verification)
+    flags = auth_data.raw[32]  # an int: IntFlag arithmetic is slow
+    check_rp_id_hash(auth_data.rp_id_hash, expected_rp_id)
+    check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
     acd = auth_data.attested_credential_data
     if acd is None:
         raise MalformedDataError(
@@ -211,7 +218,6 @@ def verify_registration(
         policy=attestation,
         now=now,
     )
-    flags = auth_data.flags
     return VerifiedRegistration(
         credential_id=acd.credential_id,
         public_key=acd.credential_public_key,

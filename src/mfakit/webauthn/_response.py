@@ -29,8 +29,10 @@ from ._structures import (
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
+    "AuthenticationFields",
     "AuthenticationResponse",
     "RegistrationResponse",
+    "authentication_fields",
     "parse_authentication_response",
     "parse_registration_response",
 ]
@@ -130,7 +132,7 @@ def _envelope(response: object) -> tuple[dict[str, Any], dict[str, Any], bytes, 
             raise MalformedDataError(
                 "clientExtensionResults must be an object", field="clientExtensionResults"
             )
-        ext = _freeze(ext)
+        ext = _freeze(ext) if ext else EMPTY_MAP
     return outer, inner, credential_id, attachment, ext
 
 
@@ -167,6 +169,33 @@ def parse_registration_response(response: object) -> RegistrationResponse:
     )
 
 
+#: (credential id, clientDataJSON, authenticatorData, signature, userHandle,
+#: authenticatorAttachment, clientExtensionResults)
+AuthenticationFields = tuple[
+    bytes, bytes, bytes, bytes, bytes | None, str | None, Mapping[str, Any]
+]
+
+
+def authentication_fields(response: object) -> AuthenticationFields:
+    """Decode an ``AuthenticationResponseJSON`` into a tuple (the assertion hot path)."""
+    _, inner, credential_id, attachment, ext = _envelope(response)
+    handle_text = inner.get("userHandle")
+    user_handle = (
+        None
+        if handle_text is None
+        else b64url_decode(handle_text, field="userHandle", max_len=_UH_MAX)
+    )
+    return (
+        credential_id,
+        b64url_decode(inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX),
+        b64url_decode(inner.get("authenticatorData"), field="authenticatorData", max_len=_AD_MAX),
+        b64url_decode(inner.get("signature"), field="signature", max_len=_SIG_MAX),
+        user_handle or None,
+        attachment,
+        ext,
+    )
+
+
 def parse_authentication_response(response: object) -> AuthenticationResponse:
     """Decode an ``AuthenticationResponseJSON`` (WebAuthn Level 3 §5.1.9).
 
@@ -177,23 +206,13 @@ def parse_authentication_response(response: object) -> AuthenticationResponse:
         MalformedDataError: As for :func:`parse_registration_response`; also a
             ``userHandle`` longer than 64 bytes.
     """
-    _, inner, credential_id, attachment, ext = _envelope(response)
-    handle_text = inner.get("userHandle")
-    user_handle = (
-        None
-        if handle_text is None
-        else b64url_decode(handle_text, field="userHandle", max_len=_UH_MAX)
-    )
+    cred_id, cdj, auth_data, sig, handle, attachment, ext = authentication_fields(response)
     return AuthenticationResponse(
-        credential_id=credential_id,
-        client_data_json=b64url_decode(
-            inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX
-        ),
-        authenticator_data=b64url_decode(
-            inner.get("authenticatorData"), field="authenticatorData", max_len=_AD_MAX
-        ),
-        signature=b64url_decode(inner.get("signature"), field="signature", max_len=_SIG_MAX),
-        user_handle=user_handle or None,
+        credential_id=cred_id,
+        client_data_json=cdj,
+        authenticator_data=auth_data,
+        signature=sig,
+        user_handle=handle,
         authenticator_attachment=attachment,
         client_extension_results=ext,
     )

@@ -84,11 +84,14 @@ def _reject_constant(name: str) -> Any:
     raise MalformedDataError("non-standard JSON constant")
 
 
+# One decoder for every call: json.loads with hooks builds a new one each time.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+
+
 def loads_json(raw: bytes | str, *, field: str) -> Any:
     """Parse strict JSON: UTF-8 only, no duplicate members, no NaN/Infinity."""
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
+        return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except MalformedDataError as exc:
         exc.field = field
         raise
@@ -117,12 +120,14 @@ class CollectedClientData:
     raw: bytes = field(repr=False)
 
 
-def parse_client_data(raw: bytes) -> CollectedClientData:
-    """Parse ``clientDataJSON`` (WebAuthn Level 3 §5.8.1).
+#: (type, challenge, origin, crossOrigin, topOrigin)
+ClientDataFields = tuple[str, bytes, str, bool | None, str | None]
 
-    Raises:
-        MalformedDataError: Too large, not UTF-8 JSON, not an object, or a
-            member missing or of the wrong type.
+
+def client_data_fields(raw: bytes) -> ClientDataFields:
+    """Parse ``clientDataJSON`` into (type, challenge, origin, crossOrigin, topOrigin).
+
+    The tuple form spares the assertion hot path an object it never returns.
     """
     if type(raw) is not bytes:
         raise MalformedDataError("clientDataJSON must be bytes", field="clientDataJSON")
@@ -142,6 +147,21 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
     if top is not None and type(top) is not str:
         raise MalformedDataError("topOrigin must be a string", field="clientDataJSON")
     challenge = b64url_decode(obj.get("challenge"), field="challenge", max_len=1024)
+    return kind, challenge, origin, cross, top
+
+
+def parse_client_data(raw: bytes) -> CollectedClientData:
+    """Parse ``clientDataJSON`` (WebAuthn Level 3 §5.8.1).
+
+    Members other than ``type``, ``challenge``, ``origin``, ``crossOrigin``
+    and ``topOrigin`` are ignored, as §5.8.1 asks (clients may add more).
+
+    Raises:
+        MalformedDataError: Not bytes, larger than :data:`MAX_CLIENT_DATA_BYTES`,
+            not UTF-8 JSON, duplicate members, not an object, or a member
+            missing or of the wrong type.
+    """
+    kind, challenge, origin, cross, top = client_data_fields(raw)
     return CollectedClientData(
         type=kind, challenge=challenge, origin=origin, cross_origin=cross, top_origin=top, raw=raw
     )
