@@ -110,7 +110,12 @@ class Fault(enum.Enum):
 
 
 _CREATE_ONLY = frozenset(
-    {Fault.UNKNOWN_FORMAT, Fault.PACKED_ALG_MISMATCH, Fault.NONE_WITH_STATEMENT, Fault.AAGUID_MISMATCH}
+    {
+        Fault.UNKNOWN_FORMAT,
+        Fault.PACKED_ALG_MISMATCH,
+        Fault.NONE_WITH_STATEMENT,
+        Fault.AAGUID_MISMATCH,
+    }
 )
 _GET_ONLY = frozenset({Fault.COUNTER_BACKWARDS, Fault.BE_CHANGED})
 
@@ -216,6 +221,8 @@ class SoftAuthenticator:
             raise ConfigurationError(f"unknown attestation kind {attestation!r}")
         if algorithm is not None and algorithm not in SUPPORTED_ALGORITHMS:
             raise ConfigurationError(f"unsupported COSE algorithm {algorithm}")
+        if attestation == "fido-u2f" and intermediate_ca:
+            raise ConfigurationError("fido-u2f carries exactly one certificate: no intermediate")
         if aaguid is not None and len(aaguid) != 16:
             raise ConfigurationError("aaguid must be 16 bytes")
         if not 0 <= counter_start <= 0xFFFFFFFF or counter_step < 0:
@@ -354,7 +361,12 @@ class SoftAuthenticator:
             aaguid = bytes(b ^ 0xFF for b in aaguid)
         attested = aaguid + struct.pack(">H", len(cred_id)) + cred_id + key_pair.cose_key
         auth_data = self._auth_data(
-            rp_id, faults, self.counter_start, attested, authenticator_extensions, credential
+            rp_id,
+            faults=faults,
+            count=self.counter_start,
+            attested=attested,
+            extensions=authenticator_extensions,
+            credential=credential,
         )
         fmt, att_stmt = self._attest(credential, auth_data, client_data, rp_id, faults)
         attestation_object = cbor2.dumps(
@@ -418,7 +430,14 @@ class SoftAuthenticator:
             count = min(last + self.counter_step, 0xFFFFFFFF)
             self._counters[cred_id] = count
         client_data = self._client_data("webauthn.get", challenge, origin, faults)
-        auth_data = self._auth_data(rp_id, faults, count, b"", authenticator_extensions, credential)
+        auth_data = self._auth_data(
+            rp_id,
+            faults=faults,
+            count=count,
+            attested=b"",
+            extensions=authenticator_extensions,
+            credential=credential,
+        )
         if Fault.TRAILING_BYTES in faults:
             auth_data += b"\x00"
         signature = credential.key_pair.sign(auth_data + hashlib.sha256(client_data).digest())
@@ -496,6 +515,7 @@ class SoftAuthenticator:
     def _auth_data(
         self,
         rp_id: str,
+        *,
         faults: frozenset[Fault],
         count: int,
         attested: bytes,
@@ -566,13 +586,7 @@ class SoftAuthenticator:
         point = numbers.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
-        data = (
-            b"\x00"
-            + auth_data[:32]
-            + client_hash
-            + credential.credential_id
-            + point
-        )
+        data = b"\x00" + auth_data[:32] + client_hash + credential.credential_id + point
         sig = ca.leaf_key.sign(data, ec.ECDSA(hashes.SHA256()))
         # U2F has exactly one attestation certificate: no intermediate in x5c.
         return "fido-u2f", {"sig": _maybe_corrupt(sig, faults), "x5c": chain[:1]}

@@ -7,7 +7,7 @@ meets WebAuthn Level 3 §8.2.1 (packed attestation certificate requirements).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -20,8 +20,8 @@ __all__ = ["AAGUID_EXTENSION_OID", "AttestationCA", "generate_attestation_ca"]
 AAGUID_EXTENSION_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 
 #: Fixed so that building a certificate never reads the clock (DESIGN.md layering rule).
-DEFAULT_NOT_BEFORE = datetime(2024, 1, 1, tzinfo=timezone.utc)
-DEFAULT_NOT_AFTER = datetime(2124, 1, 1, tzinfo=timezone.utc)
+DEFAULT_NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
+DEFAULT_NOT_AFTER = datetime(2124, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,7 +124,9 @@ def generate_attestation_ca(
     issuer_name, issuer_key, inter = root_name, root_key, None
     if intermediate:
         inter_key = ec.generate_private_key(ec.SECP256R1())
-        inter_name = _name("mfakit SoftAuthenticator Intermediate CA", "Authenticator Attestation CA")
+        inter_name = _name(
+            "mfakit SoftAuthenticator Intermediate CA", "Authenticator Attestation CA"
+        )
         inter = _ca_cert(
             subject=inter_name,
             key=inter_key,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Final, TypeAlias
 
 import cbor2
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from mfakit.errors import ConfigurationError
@@ -153,7 +153,9 @@ def generate_key_pair(algorithm: int, seed: bytes | None) -> KeyPair:
             raw = derive_bytes(seed, f"credential key {algorithm}", (bits + 7) // 8)
             scalar = int.from_bytes(raw, "big") % (1 << bits)
             ec_key = ec.derive_private_key(scalar or 1, curve)
-        return KeyPair(algorithm=algorithm, cose_key=_cose_ec2(algorithm, ec_key), private_key=ec_key)
+        return KeyPair(
+            algorithm=algorithm, cose_key=_cose_ec2(algorithm, ec_key), private_key=ec_key
+        )
     if algorithm in (RS256, PS256):
         rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         numbers = rsa_key.public_key().public_numbers()
@@ -182,11 +184,15 @@ def generate_key_pair(algorithm: int, seed: bytes | None) -> KeyPair:
         ml_key = (
             mldsa.MLDSA44PrivateKey.generate()
             if seed is None
-            else mldsa.MLDSA44PrivateKey.from_seed_bytes(derive_bytes(seed, "credential key -48", 32))
+            else mldsa.MLDSA44PrivateKey.from_seed_bytes(
+                derive_bytes(seed, "credential key -48", 32)
+            )
         )
         # kty AKP (7) with the raw public key under label -1 (draft-ietf-cose-dilithium).
         cose = cbor2.dumps(
             {1: 7, 3: ML_DSA_44, -1: ml_key.public_key().public_bytes_raw()}, canonical=True
         )
         return KeyPair(algorithm=algorithm, cose_key=cose, private_key=ml_key)
-    raise ConfigurationError(f"the software authenticator does not support COSE algorithm {algorithm}")
+    raise ConfigurationError(
+        f"the software authenticator does not support COSE algorithm {algorithm}"
+    )
