@@ -331,6 +331,10 @@ class OrgFlows(LoginFlows):
         invitation = self._store.get_invitation(invitation_id)
         if invitation is None:
             raise NotFoundError("no such invitation")
+        dead = invitation.accepted_at is not None or invitation.revoked_at is not None
+        if dead or invitation.expires_at <= now:
+            # Checked again atomically by the store; this only answers early and plainly.
+            raise ExpiredCodeError("the invitation expired, was revoked or was already used")
         ctx = self._org_context(invitation.org_id)
         invitee = Principal(
             id=user_id,
