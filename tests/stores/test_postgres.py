@@ -18,7 +18,9 @@ from mfakit.testing.contracts import (
 )
 
 
-class TestPostgresStore(StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract):
+class TestPostgresStore(
+    StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract
+):
     """The PostgreSQL store passes the whole contract, races of processes included."""
 
     @pytest.fixture

@@ -214,14 +214,14 @@ class MemoryStore:
             return self._webauthn.get(bytes(credential_id))
 
     def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
-        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.list_webauthn_credentials`."""
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
         with self._lock:
             self._check_open()
             mine = [c for c in self._webauthn.values() if c.user_id == user_id]
         return tuple(sorted(mine, key=lambda c: (c.created_at, c.credential_id)))
 
     def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
-        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.rename_webauthn_credential`."""
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
         with self._lock:
             self._check_open()
             cred = self._webauthn.get(bytes(credential_id))
@@ -233,7 +233,7 @@ class MemoryStore:
             self._webauthn[cred.credential_id] = dataclasses.replace(cred, name=name)
 
     def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
-        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.delete_webauthn_credential`."""
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
         with self._lock:
             self._check_open()
             cred = self._webauthn.get(bytes(credential_id))
@@ -620,4 +620,3 @@ class MemoryStore:
         chunk = rows[:limit]
         cursor = str(chunk[-1][0]) if len(rows) > limit else None
         return Page(items=tuple(e for _, e in chunk), next_cursor=cursor)
-

@@ -24,7 +24,8 @@ import sqlite3
 from typing import Literal
 
 from mfakit.errors import ConfigurationError, StoreError
-from mfakit.stores._sql import Dialect, Pool, SqlStore
+from mfakit.stores._sql import Dialect, Pool
+from mfakit.stores._sql_store import SqlStore
 
 __all__ = ["SQLiteStore"]
 
@@ -98,4 +99,3 @@ class SQLiteStore(SqlStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
-

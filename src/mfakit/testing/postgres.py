@@ -89,7 +89,7 @@ class TemporaryPostgres:
         cmd = [str(self._bin / args[0]), *args[1:]]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", _SERVICE_USER, "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)  # noqa: S603
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)  # noqa: S603 - our argv
 
     def start(self) -> str:
         """Create and start the cluster, create the database, and return its DSN."""
@@ -102,8 +102,19 @@ class TemporaryPostgres:
             user = pwd.getpwnam(_SERVICE_USER)
             os.chown(root, user.pw_uid, user.pw_gid)
         data = root / "data"
-        self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
             # Unix socket only, in our own directory; durability is not needed
             # for a database that is deleted at the end.

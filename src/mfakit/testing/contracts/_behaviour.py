@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 import pytest
 
 from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError, StoreError
-from mfakit.repositories import MfaStore, Page
+from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._records import (
     NOW,
     audit_event,
@@ -329,13 +329,11 @@ class StoreContract:
         cred = webauthn_credential(new_id("user"), sign_count=5)
         store.add_webauthn_credential(cred)
         assert store.update_sign_count(cred.credential_id, 4, 9, now=NOW) is False
-        assert store.update_sign_count(
-            cred.credential_id, 5, 6, now=LATER, backup_state=True
-        ) is True
-        got = store.get_webauthn_credential(cred.credential_id)
-        assert got == dataclasses.replace(
-            cred, sign_count=6, last_used_at=LATER, backup_state=True
+        assert (
+            store.update_sign_count(cred.credential_id, 5, 6, now=LATER, backup_state=True) is True
         )
+        got = store.get_webauthn_credential(cred.credential_id)
+        assert got == dataclasses.replace(cred, sign_count=6, last_used_at=LATER, backup_state=True)
 
     def test_update_sign_count_keeps_backup_state_when_not_given(self, store: MfaStore) -> None:
         """Without backup_state the stored BS flag is kept."""
@@ -404,8 +402,9 @@ class StoreContract:
         """Attempts count up to max_attempts, then no more attempt is allowed."""
         code = login_code(new_id("subject"), max_attempts=3)
         store.put_login_code(code)
-        counts = [store.record_login_code_attempt(code.subject, code.code_id, now=NOW)
-                  for _ in range(4)]
+        counts = [
+            store.record_login_code_attempt(code.subject, code.code_id, now=NOW) for _ in range(4)
+        ]
         assert [c.attempts if c else None for c in counts] == [1, 2, 3, None]
 
     def test_login_code_attempt_on_replaced_code(self, store: MfaStore) -> None:
@@ -418,7 +417,9 @@ class StoreContract:
         """An attempt at the expiry instant is refused."""
         code = login_code(new_id("subject"))
         store.put_login_code(code)
-        assert store.record_login_code_attempt(code.subject, code.code_id, now=code.expires_at) is None
+        assert (
+            store.record_login_code_attempt(code.subject, code.code_id, now=code.expires_at) is None
+        )
 
     def test_consume_login_code_once(self, store: MfaStore) -> None:
         """A code is consumed once; afterwards no attempt or consumption succeeds."""
@@ -621,14 +622,11 @@ class StoreContract:
         for user in users:
             store.add_membership(membership(org.org_id, user))
         store.add_membership(membership(other.org_id))
-        seen: list[str] = []
-        page: Page[object] | None = None
-        after = None
-        while page is None or after is not None:
-            page = store.list_memberships(org.org_id, after=after, limit=5)  # type: ignore[assignment]
-            assert page is not None
-            seen.extend(m.user_id for m in page.items)  # type: ignore[attr-defined]
-            after = page.next_cursor
+        page = store.list_memberships(org.org_id, limit=5)
+        seen = [m.user_id for m in page.items]
+        while page.next_cursor is not None:
+            page = store.list_memberships(org.org_id, after=page.next_cursor, limit=5)
+            seen.extend(m.user_id for m in page.items)
         assert seen == users
         assert store.count_memberships(org.org_id) == 12
 
@@ -682,8 +680,12 @@ class StoreContract:
         assert store.revoke_invitation(revoked.invitation_id, now=NOW) is True
         assert store.revoke_invitation(revoked.invitation_id, now=NOW) is False
         late = expired.expires_at
-        assert store.accept_invitation(expired.invitation_id, membership(org.org_id), now=late) is None
-        assert store.accept_invitation(revoked.invitation_id, membership(org.org_id), now=NOW) is None
+        assert (
+            store.accept_invitation(expired.invitation_id, membership(org.org_id), now=late) is None
+        )
+        assert (
+            store.accept_invitation(revoked.invitation_id, membership(org.org_id), now=NOW) is None
+        )
         assert store.accept_invitation(new_id("inv"), membership(org.org_id), now=NOW) is None
         assert store.count_memberships(org.org_id) == 0
 
