@@ -80,8 +80,6 @@ def normalize(record: R) -> R:
             changes[f.name] = utc(value)
         elif isinstance(value, Mapping):
             changes[f.name] = load_json(dump_json(value))
-        elif isinstance(value, list):
-            changes[f.name] = tuple(value)
     return dataclasses.replace(record, **changes)  # type: ignore[type-var]
 
 

@@ -296,6 +296,13 @@ class StoreContract:
             cred, name="Laptop"
         )
 
+    def test_rename_webauthn_credential_to_same_name(self, store: MfaStore) -> None:
+        """Renaming a credential to its current name changes nothing."""
+        cred = webauthn_credential(new_id("user"), name="Phone")
+        store.add_webauthn_credential(cred)
+        store.rename_webauthn_credential(cred.user_id, cred.credential_id, "Phone")
+        assert store.get_webauthn_credential(cred.credential_id) == cred
+
     def test_rename_webauthn_credential_to_taken_name(self, store: MfaStore) -> None:
         """Renaming to another credential's name: DuplicateError, nothing changed."""
         user = new_id("user")
@@ -504,6 +511,13 @@ class StoreContract:
         with pytest.raises(DuplicateError):
             store.create_organization(dataclasses.replace(org, name="Other"))
         assert store.get_organization(org.org_id) == org
+
+    def test_organization_policy_must_be_a_json_object(self, store: MfaStore) -> None:
+        """A policy that is not a JSON object is a ConfigurationError; nothing is stored."""
+        org = dataclasses.replace(organization(), policy=["not", "a", "mapping"])  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError):
+            store.create_organization(org)
+        assert store.get_organization(org.org_id) is None
 
     def test_update_organization_compare_and_set(self, store: MfaStore) -> None:
         """An update from the current version wins; one from a stale version returns None."""
