@@ -17,6 +17,8 @@ R = TypeVar("R")
 MAX_PAGE = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+# Record fields holding JSON-able mappings (see mfakit.repositories).
+_JSON_FIELDS = frozenset({"attributes", "context", "details", "policy"})
 
 
 def check_limit(limit: int) -> int:
@@ -78,7 +80,7 @@ def normalize(record: R) -> R:
         value = getattr(record, f.name)
         if isinstance(value, datetime):
             changes[f.name] = utc(value)
-        elif isinstance(value, Mapping):
+        elif f.name in _JSON_FIELDS:
             changes[f.name] = load_json(dump_json(value))
     return dataclasses.replace(record, **changes)  # type: ignore[type-var]
 
