@@ -69,12 +69,51 @@ def load_json(text: str) -> dict[str, Any]:
     return value
 
 
+_ALLOWED: dict[str, frozenset[object]] = {
+    "state": frozenset({"pending", "active"}),
+    "kind": frozenset({"owner", "member", "guest"}),
+    "status": frozenset({"active", "locked", "removed"}),
+    "lock_reason": frozenset({None, "mfa_deadline", "failed_attempts", "admin"}),
+}
+_COUNTERS = frozenset({"attempts", "digits", "max_attempts", "period", "sign_count", "version"})
+_INT64 = 2**63
+
+
+def check_int(value: object, what: str) -> int:
+    """Refuse anything but an integer that every store can hold (signed 64 bits)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+        raise ConfigurationError(f"{what} must be an integer that fits in 64 bits")
+    return value
+
+
+def check_record(record: object) -> None:
+    """Validate what a record's type annotations cannot enforce, the same way in every store.
+
+    Raises:
+        ConfigurationError: a value outside its literal set, a negative or
+            oversized counter, or a NUL character in a string (which
+            PostgreSQL cannot store).
+    """
+    kind = type(record).__name__
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if f.name in _ALLOWED and value not in _ALLOWED[f.name]:
+            raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigurationError(f"{kind}.{f.name} contains a NUL character")
+        if isinstance(value, int) and not isinstance(value, bool):
+            check_int(value, f"{kind}.{f.name}")
+            if f.name in _COUNTERS and value < 0:
+                raise ConfigurationError(f"{kind}.{f.name} must not be negative")
+
+
 def normalize(record: R) -> R:
     """Return ``record`` with every datetime in UTC and every mapping a JSON copy.
 
     Raises:
         ConfigurationError: a naive datetime or a mapping that is not JSON-able.
     """
+    check_record(record)
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, f.name)

@@ -36,8 +36,9 @@ class Dialect:
     for_update: str
     paramstyle_format: bool
     types: dict[str, str]
-    integrity_error: type[BaseException]
     driver_error: type[BaseException]
+    is_duplicate: Callable[[BaseException], bool]
+    is_reusable: Callable[[Any], bool]
     migration_lock: str | None = None
 
     def sql(self, statement: str) -> str:
@@ -135,15 +136,11 @@ class SqlBase:
     @contextmanager
     def _borrow(self) -> Iterator[Conn]:
         raw = self._pool.acquire()
-        discard = True
         try:
             yield Conn(raw, self._dialect)
-            discard = False
-        except MfaError:
-            discard = False
-            raise
         finally:
-            self._pool.release(raw, discard=discard)
+            # A connection that died, or was left inside a transaction, is dropped.
+            self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
 
     def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
         """Run ``fn`` on a borrowed connection, in a write transaction if asked.
@@ -167,9 +164,9 @@ class SqlBase:
                 return result
         except MfaError:
             raise
-        except self._dialect.integrity_error as exc:
-            raise DuplicateError("the record already exists; nothing was written") from exc
         except self._dialect.driver_error as exc:
+            if self._dialect.is_duplicate(exc):
+                raise DuplicateError("the record already exists; nothing was written") from exc
             raise StoreError(f"the {self._dialect.name} database failed") from exc
 
     def _migrate(self) -> None:

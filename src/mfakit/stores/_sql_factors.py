@@ -13,6 +13,8 @@ from mfakit.repositories import (
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
+    check_int,
+    check_record,
     opt_micros,
     to_micros,
 )
@@ -39,6 +41,7 @@ class FactorPorts(SqlBase):
     def put_pending_totp(self, credential: TotpCredential) -> None:
         """See :meth:`mfakit.repositories.TotpRepository.put_pending_totp`."""
         t = credential
+        check_record(t)
         if t.state != "pending":
             raise ConfigurationError("put_pending_totp takes a pending credential")
         params = [
@@ -55,11 +58,15 @@ class FactorPorts(SqlBase):
             t.last_step,
         ]
 
-        def put(c: Conn) -> None:
-            c.run("DELETE FROM mfa_totp WHERE user_id = ? AND state = 'pending'", [t.user_id])
-            c.run(f"INSERT INTO mfa_totp ({TOTP_COLS}) VALUES ({marks(TOTP_COLS)})", params)
-
-        self._call(put, write=True)
+        # One upsert: concurrent re-enrollments replace each other, last one wins.
+        updates = ", ".join(f"{col} = excluded.{col}" for col in TOTP_COLS.split(", "))
+        self._call(
+            lambda c: c.run(
+                f"INSERT INTO mfa_totp ({TOTP_COLS}) VALUES ({marks(TOTP_COLS)}) "
+                f"ON CONFLICT (user_id, state) DO UPDATE SET {updates}",
+                params,
+            )
+        )
 
     def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
@@ -87,6 +94,7 @@ class FactorPorts(SqlBase):
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         at = to_micros(now)
+        check_int(step, "step")
 
         def activate(c: Conn) -> TotpCredential:
             # Lock the user's rows first so concurrent activations queue up here.
@@ -112,6 +120,7 @@ class FactorPorts(SqlBase):
 
     def advance_totp_step(self, user_id: str, step: int) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
+        check_int(step, "step")
         changed = self._call(
             lambda c: c.run(
                 "UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND state = 'active' "
@@ -133,6 +142,7 @@ class FactorPorts(SqlBase):
         rows = []
         seen: set[str] = set()
         for code in codes:
+            check_record(code)
             if code.user_id != user_id:
                 raise ConfigurationError("a backup code belongs to another user")
             if code.code_id in seen:
@@ -208,6 +218,7 @@ class FactorPorts(SqlBase):
     def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.add_webauthn_credential`."""
         w = credential
+        check_record(w)
         params = [
             bytes(w.credential_id),
             w.user_id,
@@ -281,6 +292,8 @@ class FactorPorts(SqlBase):
         backup_state: bool | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
+        check_int(expected_old, "expected_old")
+        check_int(new, "new")
         bs = None if backup_state is None else int(backup_state)
         n = self._call(
             lambda c: c.run(

@@ -10,6 +10,7 @@ from mfakit.repositories import (
     ThrottleState,
 )
 from mfakit.stores._common import (
+    check_record,
     dump_json,
     opt_micros,
     to_micros,
@@ -38,6 +39,7 @@ class FlowPorts(SqlBase):
     def put_challenge(self, challenge: Challenge) -> None:
         """See :meth:`mfakit.repositories.ChallengeRepository.put_challenge`."""
         ch = challenge
+        check_record(ch)
         params = [
             ch.challenge_id,
             ch.purpose,
@@ -77,6 +79,7 @@ class FlowPorts(SqlBase):
     def put_login_code(self, code: LoginCode) -> None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code`."""
         lc = code
+        check_record(lc)
         params = [
             lc.subject,
             lc.code_id,

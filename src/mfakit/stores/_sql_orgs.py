@@ -14,6 +14,7 @@ from mfakit.repositories import (
 )
 from mfakit.stores._common import (
     check_limit,
+    check_record,
     dump_json,
     opt_micros,
     parse_seq_cursor,
@@ -46,6 +47,7 @@ class OrgPorts(SqlBase):
     def create_organization(self, organization: Organization) -> Organization:
         """See :meth:`mfakit.repositories.OrganizationRepository.create_organization`."""
         o = organization
+        check_record(o)
         params = [
             o.org_id,
             o.name,
@@ -75,6 +77,7 @@ class OrgPorts(SqlBase):
     def update_organization(self, organization: Organization) -> Organization | None:
         """See :meth:`mfakit.repositories.OrganizationRepository.update_organization`."""
         o = organization
+        check_record(o)
         params = [
             o.name,
             dump_json(o.policy),
@@ -225,6 +228,7 @@ class OrgPorts(SqlBase):
     def create_invitation(self, invitation: Invitation) -> None:
         """See :meth:`mfakit.repositories.InvitationRepository.create_invitation`."""
         i = invitation
+        check_record(i)
         params = [
             i.invitation_id,
             i.org_id,
@@ -310,6 +314,7 @@ class OrgPorts(SqlBase):
     def append_audit_event(self, event: AuditEvent) -> None:
         """See :meth:`mfakit.repositories.AuditSink.append_audit_event`."""
         e = event
+        check_record(e)
         params = [
             e.event_id,
             to_micros(e.at),

@@ -21,6 +21,7 @@ from mfakit.repositories import (
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
+    check_record,
     dump_json,
     from_micros,
     load_json,
@@ -230,6 +231,8 @@ def row_audit(r: Row) -> AuditEvent:
 
 
 def member_params(m: Membership) -> list[Any]:
+    """Validate a membership and return its column values (without ``version``)."""
+    check_record(m)
     return [
         m.org_id,
         m.user_id,

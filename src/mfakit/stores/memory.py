@@ -33,7 +33,7 @@ from mfakit.repositories import (
     TotpCredential,
     WebAuthnCredential,
 )
-from mfakit.stores._common import check_limit, normalize, parse_seq_cursor, utc
+from mfakit.stores._common import check_int, check_limit, normalize, parse_seq_cursor, utc
 
 __all__ = ["MemoryStore"]
 
@@ -112,6 +112,7 @@ class MemoryStore:
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         now = utc(now)
+        check_int(step, "step")
         with self._lock:
             self._check_open()
             pending = self._pending_totp.get(user_id)
@@ -130,6 +131,7 @@ class MemoryStore:
 
     def advance_totp_step(self, user_id: str, step: int) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
+        check_int(step, "step")
         with self._lock:
             self._check_open()
             active = self._active_totp.get(user_id)
@@ -253,6 +255,8 @@ class MemoryStore:
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         now = utc(now)
+        check_int(expected_old, "expected_old")
+        check_int(new, "new")
         with self._lock:
             self._check_open()
             cred = self._webauthn.get(bytes(credential_id))

@@ -44,8 +44,11 @@ _DIALECT = Dialect(
     for_update=" FOR UPDATE",
     paramstyle_format=True,
     types={"blob": "BYTEA", "key": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY"},
-    integrity_error=psycopg.errors.UniqueViolation,
     driver_error=psycopg.Error,
+    is_duplicate=lambda exc: isinstance(exc, psycopg.errors.UniqueViolation),
+    is_reusable=lambda conn: (
+        not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    ),
     migration_lock=f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})",
 )
 

@@ -29,14 +29,17 @@ from mfakit.stores._sql_store import SqlStore
 
 __all__ = ["SQLiteStore"]
 
+_UNIQUE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
+
 _DIALECT = Dialect(
     name="SQLite",
     begin_write="BEGIN IMMEDIATE",
     for_update="",
     paramstyle_format=False,
     types={"blob": "BLOB", "key": "TEXT", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
-    integrity_error=sqlite3.IntegrityError,
     driver_error=sqlite3.Error,
+    is_duplicate=lambda exc: getattr(exc, "sqlite_errorcode", None) in _UNIQUE_CODES,
+    is_reusable=lambda conn: not conn.in_transaction,
 )
 
 

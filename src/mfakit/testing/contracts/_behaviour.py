@@ -89,6 +89,36 @@ class StoreContract:
         with pytest.raises(StoreError):
             other.get_throttle("k")
 
+    def test_unknown_literal_refused(self, store: MfaStore) -> None:
+        """A principal kind outside owner/member/guest is a ConfigurationError, not stored."""
+        org = store.create_organization(organization())
+        bad = membership(org.org_id, kind="admin")
+        with pytest.raises(ConfigurationError):
+            store.add_membership(bad)
+        assert store.get_membership(org.org_id, bad.user_id) is None
+
+    def test_negative_counter_refused(self, store: MfaStore) -> None:
+        """A negative signature counter is a ConfigurationError."""
+        cred = dataclasses.replace(webauthn_credential(new_id("user")), sign_count=-1)
+        with pytest.raises(ConfigurationError):
+            store.add_webauthn_credential(cred)
+
+    def test_nul_in_text_refused(self, store: MfaStore) -> None:
+        """A NUL character in a record's text is a ConfigurationError in every store."""
+        with pytest.raises(ConfigurationError):
+            store.put_challenge(dataclasses.replace(challenge(), purpose="a\x00b"))
+
+    @pytest.mark.parametrize("step", [2**64, -(2**64), True])
+    def test_step_out_of_range_refused(self, store: MfaStore, step: int) -> None:
+        """A step no store can hold (or a bool) is a ConfigurationError, never a stray error."""
+        with pytest.raises(ConfigurationError):
+            store.advance_totp_step(new_id("user"), step)
+
+    def test_sign_count_out_of_range_refused(self, store: MfaStore) -> None:
+        """Counters beyond 64 bits are refused before reaching the database."""
+        with pytest.raises(ConfigurationError):
+            store.update_sign_count(b"x", 0, 2**64, now=NOW)
+
     # -- TOTP -----------------------------------------------------------------------
 
     def test_pending_totp_round_trip(self, store: MfaStore) -> None:
