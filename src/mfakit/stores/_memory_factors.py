@@ -9,11 +9,12 @@ from datetime import datetime
 from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
+    Page,
     TotpCredential,
     WebAuthnCredential,
 )
 from mfakit.stores._common import check_int, normalize, utc
-from mfakit.stores._memory import MemoryBase
+from mfakit.stores._memory import MemoryBase, page
 
 __all__ = ["FactorPorts"]
 
@@ -30,7 +31,17 @@ class FactorPorts(MemoryBase):
         record = normalize(credential)
         with self._lock:
             self._check_open()
+            owner = self._totp_by_id(record.totp_id)
+            if owner is not None and (owner.user_id, owner.state) != (record.user_id, "pending"):
+                raise DuplicateError("the TOTP enrollment id is taken")
             self._pending_totp[record.user_id] = record
+
+    def _totp_by_id(self, totp_id: str) -> TotpCredential | None:
+        for table in (self._pending_totp, self._active_totp):
+            for record in table.values():
+                if record.totp_id == totp_id:
+                    return record
+        return None
 
     def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
@@ -87,6 +98,26 @@ class FactorPorts(MemoryBase):
             self._check_open()
             found = [d.pop(user_id, None) for d in (self._active_totp, self._pending_totp)]
             return any(r is not None for r in found)
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
+        with self._lock:
+            self._check_open()
+            records = [*self._pending_totp.values(), *self._active_totp.values()]
+        return page(records, lambda r: r.totp_id, after, limit)
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
+        with self._lock:
+            self._check_open()
+            record = self._totp_by_id(totp_id)
+            if record is None or record.secret != expected:
+                return False
+            table = self._pending_totp if record.state == "pending" else self._active_totp
+            table[record.user_id] = dataclasses.replace(record, secret=bytes(new))
+            return True
 
     # -- Backup codes ---------------------------------------------------------------
 

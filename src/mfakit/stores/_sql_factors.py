@@ -9,11 +9,13 @@ from datetime import datetime
 from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
+    Page,
     TotpCredential,
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
     check_int,
+    check_limit,
     check_record,
     opt_micros,
     to_micros,
@@ -23,6 +25,7 @@ from mfakit.stores._sql_rows import (
     CODE_COLS,
     CRED_COLS,
     TOTP_COLS,
+    keyset_page,
     marks,
     required,
     row_code,
@@ -134,6 +137,30 @@ class FactorPorts(SqlBase):
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
         n = self._call(lambda c: c.run("DELETE FROM mfa_totp WHERE user_id = ?", [user_id]))
         return n > 0
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
+        check_limit(limit)
+        where, params = ("WHERE totp_id > ? ", [after]) if after is not None else ("", [])
+        rows = self._call(
+            lambda c: c.all(
+                f"SELECT {TOTP_COLS} FROM mfa_totp {where}ORDER BY totp_id LIMIT ?",
+                [*params, limit + 1],
+            )
+        )
+        return keyset_page(rows, row_totp, lambda r: r[0], limit)
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
+        n = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_totp SET secret = ? WHERE totp_id = ? AND secret = ?",
+                [bytes(new), totp_id, bytes(expected)],
+            )
+        )
+        return n == 1
 
     # -- Backup codes ---------------------------------------------------------------
 

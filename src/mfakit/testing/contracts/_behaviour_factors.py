@@ -127,6 +127,54 @@ class FactorContract:
         assert store.get_pending_totp(user, now=NOW) is None
         assert store.delete_totp(user) is False
 
+    def test_totp_id_unique(self, store: MfaStore) -> None:
+        """An enrollment id used by another user is DuplicateError; theirs is untouched."""
+        first = pending_totp(new_id("user"))
+        store.put_pending_totp(first)
+        copy = dataclasses.replace(pending_totp(new_id("user")), totp_id=first.totp_id)
+        with pytest.raises(DuplicateError):
+            store.put_pending_totp(copy)
+        assert store.get_pending_totp(first.user_id, now=NOW) == first
+        assert store.get_pending_totp(copy.user_id, now=NOW) is None
+
+    def test_list_totp_credentials_pages(self, store: MfaStore) -> None:
+        """Paging through credentials yields pending and active ones, each once."""
+        mine = set()
+        for _ in range(5):
+            rec = pending_totp(new_id("user"))
+            store.put_pending_totp(rec)
+            mine.add(rec.totp_id)
+        store.activate_totp(rec.user_id, rec.totp_id, step=1, now=NOW)
+        page = store.list_totp_credentials(limit=2)
+        seen = [r.totp_id for r in page.items]
+        while page.next_cursor is not None:
+            page = store.list_totp_credentials(after=page.next_cursor, limit=2)
+            seen.extend(r.totp_id for r in page.items)
+        assert seen == sorted(seen)
+        assert len(seen) == len(set(seen))
+        assert mine <= set(seen)
+
+    def test_rewrap_totp_secret_compare_and_set(self, store: MfaStore) -> None:
+        """A re-encrypted secret replaces the old one only if it is still the stored one."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        store.activate_totp(rec.user_id, rec.totp_id, step=1, now=NOW)
+        assert store.rewrap_totp_secret(rec.totp_id, expected=b"stale", new=b"x") is False
+        assert store.rewrap_totp_secret(rec.totp_id, expected=rec.secret, new=b"new") is True
+        active = store.get_active_totp(rec.user_id)
+        assert active is not None
+        assert active.secret == b"new"
+        assert store.rewrap_totp_secret(new_id("totp"), expected=b"", new=b"x") is False
+
+    def test_rewrap_pending_totp_secret(self, store: MfaStore) -> None:
+        """A pending enrollment's secret can be re-encrypted too."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        assert store.rewrap_totp_secret(rec.totp_id, expected=rec.secret, new=b"new") is True
+        pending = store.get_pending_totp(rec.user_id, now=NOW)
+        assert pending is not None
+        assert pending.secret == b"new"
+
     # -- backup codes ---------------------------------------------------------------
 
     def test_backup_codes_round_trip(self, store: MfaStore) -> None:

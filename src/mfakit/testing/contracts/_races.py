@@ -227,7 +227,7 @@ class ProcessRaceContract:
     """
 
     #: Rounds per operation.
-    process_rounds = 10
+    process_rounds = 20
 
     @pytest.fixture(scope="class")
     @classmethod
