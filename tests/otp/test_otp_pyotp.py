@@ -22,7 +22,7 @@ times = st.one_of(
 )
 names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
-).filter(lambda s: s.strip() and not s.startswith(" "))
+).filter(lambda s: s.strip() and not s[0].isspace())
 issuers = names.filter(lambda s: ":" not in s)
 
 

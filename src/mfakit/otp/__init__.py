@@ -15,6 +15,11 @@ Example::
     step = totp.verify(user_input, for_time=clock.now(), after_step=last_step)
     if step is not None:
         last_step = step                     # accept, and never again for this step
+
+Also exported: the bounds ``MAX_WINDOW`` (10, for :meth:`TOTP.verify`),
+``MAX_LOOK_AHEAD`` (100, for :meth:`HOTP.verify`) and ``MAX_URI_LENGTH`` (4096
+characters, for :func:`parse_uri`); the types ``Algorithm``
+(``"sha1" | "sha256" | "sha512"``) and ``TimeInput`` (``int | float | datetime``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from mfakit.otp._hotp import HOTP, MAX_LOOK_AHEAD
 from mfakit.otp._totp import MAX_WINDOW, TOTP, TimeInput
 from mfakit.otp._uri import MAX_URI_LENGTH, OtpAuthUri, parse_uri
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py requires
+__all__ = [
     "Algorithm",
     "HOTP",
     "MAX_LOOK_AHEAD",

@@ -90,8 +90,8 @@ def generate_secret(nbytes: int = 20) -> bytes:
             recommends and what every authenticator app supports.
 
     Raises:
-        ConfigurationError: ``nbytes`` is not an int or is below 16 (RFC 4226
-            requires at least 128 bits).
+        ConfigurationError: ``nbytes`` is not an int, is below 16 (RFC 4226
+            requires at least 128 bits) or above 1024.
 
     Example::
 

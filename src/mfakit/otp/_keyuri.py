@@ -30,6 +30,9 @@ def check_label_parts(account_name: object, issuer: object) -> tuple[str, str]:
         raise ConfigurationError("issuer must not contain ':'")
     if not isinstance(account_name, str) or not account_name.strip():
         raise ConfigurationError("account_name must be a non-empty string")
+    if account_name[0].isspace():
+        # Spaces after the label's colon are ignored by readers (Key URI format).
+        raise ConfigurationError("account_name must not start with whitespace")
     return account_name, issuer
 
 

@@ -132,7 +132,9 @@ def parse_uri(uri: str) -> OtpAuthUri:
             ``scheme``, ``type``, ``label``, ``secret`` (missing, not base32,
             shorter than 16 bytes), ``algorithm``, ``digits``, ``period``,
             ``counter`` (missing for HOTP, not allowed for TOTP), ``issuer``
-            (differs between label and parameter), or a duplicated parameter.
+            (differs between label and parameter, or empty), ``query`` (a
+            parameter name that is not UTF-8), or the name of a duplicated
+            parameter.
 
     Example::
 
