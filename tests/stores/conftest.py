@@ -10,11 +10,17 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
+def postgres_cluster() -> Iterator[TemporaryPostgres]:
     """A private PostgreSQL server on a Unix socket, deleted after the session.
 
     Never skipped: without the server programs this fails and says how to
     install them (``bash scripts/system-deps``).
     """
     with TemporaryPostgres(database="mfakit_test") as pg:
-        yield pg.dsn
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_cluster: TemporaryPostgres) -> str:
+    """The DSN of the session's shared test database."""
+    return postgres_cluster.dsn

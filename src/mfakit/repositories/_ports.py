@@ -60,6 +60,7 @@ class TotpRepository(Protocol):
 
         Raises:
             ConfigurationError: ``credential.state`` is not ``"pending"``.
+            DuplicateError: another enrollment already has this ``totp_id``.
         """
         ...
 
@@ -94,6 +95,24 @@ class TotpRepository(Protocol):
 
     def delete_totp(self, user_id: str) -> bool:
         """Delete the user's active and pending credentials; True if any existed."""
+        ...
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """Return every stored credential (pending and active) ordered by ``totp_id``.
+
+        For maintenance such as re-encrypting the secrets under a new
+        :mod:`mfakit.secretbox` key, one page at a time.
+        """
+        ...
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """Compare-and-set the ciphertext of one credential (after a key rotation).
+
+        Returns True only if the stored secret still equals ``expected``, so a
+        rotation never overwrites a secret that was re-enrolled meanwhile.
+        """
         ...
 
 

@@ -17,6 +17,8 @@ R = TypeVar("R")
 MAX_PAGE = 1000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+# Record fields holding JSON-able mappings (see mfakit.repositories).
+_JSON_FIELDS = frozenset({"attributes", "context", "details", "policy"})
 
 
 def check_limit(limit: int) -> int:
@@ -67,21 +69,58 @@ def load_json(text: str) -> dict[str, Any]:
     return value
 
 
+_ALLOWED: dict[str, frozenset[object]] = {
+    "state": frozenset({"pending", "active"}),
+    "kind": frozenset({"owner", "member", "guest"}),
+    "status": frozenset({"active", "locked", "removed"}),
+    "lock_reason": frozenset({None, "mfa_deadline", "failed_attempts", "admin"}),
+}
+_COUNTERS = frozenset({"attempts", "digits", "max_attempts", "period", "sign_count", "version"})
+_INT64 = 2**63
+
+
+def check_int(value: object, what: str) -> int:
+    """Refuse anything but an integer that every store can hold (signed 64 bits)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+        raise ConfigurationError(f"{what} must be an integer that fits in 64 bits")
+    return value
+
+
+def check_record(record: object) -> None:
+    """Validate what a record's type annotations cannot enforce, the same way in every store.
+
+    Raises:
+        ConfigurationError: a value outside its literal set, a negative or
+            oversized counter, or a NUL character in a string (which
+            PostgreSQL cannot store).
+    """
+    kind = type(record).__name__
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if f.name in _ALLOWED and value not in _ALLOWED[f.name]:
+            raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigurationError(f"{kind}.{f.name} contains a NUL character")
+        if isinstance(value, int) and not isinstance(value, bool):
+            check_int(value, f"{kind}.{f.name}")
+            if f.name in _COUNTERS and value < 0:
+                raise ConfigurationError(f"{kind}.{f.name} must not be negative")
+
+
 def normalize(record: R) -> R:
     """Return ``record`` with every datetime in UTC and every mapping a JSON copy.
 
     Raises:
         ConfigurationError: a naive datetime or a mapping that is not JSON-able.
     """
+    check_record(record)
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, f.name)
         if isinstance(value, datetime):
             changes[f.name] = utc(value)
-        elif isinstance(value, Mapping):
+        elif f.name in _JSON_FIELDS:
             changes[f.name] = load_json(dump_json(value))
-        elif isinstance(value, list):
-            changes[f.name] = tuple(value)
     return dataclasses.replace(record, **changes)  # type: ignore[type-var]
 
 

@@ -31,6 +31,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_step BIGINT,
             PRIMARY KEY (user_id, state)
         )""",
+        "CREATE UNIQUE INDEX mfa_totp_id ON mfa_totp (totp_id)",
         """CREATE TABLE mfa_backup_code_sets (
             user_id {key} PRIMARY KEY,
             replaced INTEGER NOT NULL

@@ -28,11 +28,10 @@ from mfakit.errors import ConfigurationError, StoreError
 try:
     import psycopg
 except ImportError as _exc:  # pragma: no cover - the extra is installed in the test suite
-    raise ImportError(
-        "PostgresStore needs psycopg 3: pip install 'mfakit[postgres]'"
-    ) from _exc
+    raise ImportError("PostgresStore needs psycopg 3: pip install 'mfakit[postgres]'") from _exc
 
-from mfakit.stores._sql import Dialect, Pool, SqlStore
+from mfakit.stores._sql import Dialect, Pool
+from mfakit.stores._sql_store import SqlStore
 
 __all__ = ["PostgresStore"]
 
@@ -45,8 +44,11 @@ _DIALECT = Dialect(
     for_update=" FOR UPDATE",
     paramstyle_format=True,
     types={"blob": "BYTEA", "key": 'TEXT COLLATE "C"', "serial": "BIGSERIAL PRIMARY KEY"},
-    integrity_error=psycopg.errors.UniqueViolation,
     driver_error=psycopg.Error,
+    is_duplicate=lambda exc: isinstance(exc, psycopg.errors.UniqueViolation),
+    is_reusable=lambda conn: (
+        not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    ),
     migration_lock=f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})",
 )
 
@@ -78,15 +80,13 @@ class PostgresStore(SqlStore):
             raise ConfigurationError("give PostgresStore either a dsn or a connect factory")
         # Kept for tests that open a second store on the same database.
         self._dsn_for_tests = dsn
-        if dsn is not None:
-            target = dsn
+        if connect is not None:
+            opener = connect
+        else:
+            target = dsn or ""
 
-            def factory() -> psycopg.Connection[Any]:
+            def opener() -> psycopg.Connection[Any]:
                 return psycopg.connect(target)
-
-            connect = factory
-        opener = connect
-        assert opener is not None  # noqa: S101 - set on both branches above
 
         def open_connection() -> psycopg.Connection[Any]:
             conn = opener()

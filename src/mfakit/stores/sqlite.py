@@ -24,9 +24,12 @@ import sqlite3
 from typing import Literal
 
 from mfakit.errors import ConfigurationError, StoreError
-from mfakit.stores._sql import Dialect, Pool, SqlStore
+from mfakit.stores._sql import Dialect, Pool
+from mfakit.stores._sql_store import SqlStore
 
 __all__ = ["SQLiteStore"]
+
+_UNIQUE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
 
 _DIALECT = Dialect(
     name="SQLite",
@@ -34,8 +37,9 @@ _DIALECT = Dialect(
     for_update="",
     paramstyle_format=False,
     types={"blob": "BLOB", "key": "TEXT", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
-    integrity_error=sqlite3.IntegrityError,
     driver_error=sqlite3.Error,
+    is_duplicate=lambda exc: getattr(exc, "sqlite_errorcode", None) in _UNIQUE_CODES,
+    is_reusable=lambda conn: not conn.in_transaction,
 )
 
 
@@ -98,4 +102,3 @@ class SQLiteStore(SqlStore):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"
-

@@ -35,6 +35,8 @@ from mfakit.errors import ConfigurationError
 __all__ = ["TemporaryPostgres", "find_postgres_bin"]
 
 _SERVICE_USER = "postgres"
+# Where Debian installs each PostgreSQL version's server programs.
+_DEBIAN_ROOT = Path("/usr/lib/postgresql")
 
 
 def find_postgres_bin() -> Path | None:
@@ -48,13 +50,21 @@ def find_postgres_bin() -> Path | None:
     def version(p: Path) -> tuple[int, ...]:
         return tuple(int(x) for x in p.parent.name.split(".") if x.isdigit())
 
-    candidates.extend(
-        sorted((p.parent for p in Path("/usr/lib/postgresql").glob("*/bin")), key=version)[::-1]
-    )
+    candidates.extend(sorted(_DEBIAN_ROOT.glob("*/bin"), key=version, reverse=True))
     for directory in candidates:
         if (directory / "initdb").is_file() and (directory / "pg_ctl").is_file():
             return directory
     return None
+
+
+def _service_ids() -> tuple[int, int]:
+    try:
+        user = pwd.getpwnam(_SERVICE_USER)
+    except KeyError as exc:
+        raise ConfigurationError(
+            "PostgreSQL refuses to run as root, and there is no 'postgres' user to run it as"
+        ) from exc
+    return user.pw_uid, user.pw_gid
 
 
 def _world_traversable(path: Path) -> bool:
@@ -89,7 +99,7 @@ class TemporaryPostgres:
         cmd = [str(self._bin / args[0]), *args[1:]]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", _SERVICE_USER, "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)  # noqa: S603
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)  # noqa: S603 - our argv
 
     def start(self) -> str:
         """Create and start the cluster, create the database, and return its DSN."""
@@ -99,11 +109,21 @@ class TemporaryPostgres:
         # A short path: a Unix socket path must fit in about 100 bytes.
         self._root = root = Path(tempfile.mkdtemp(prefix="mfpg-", dir=base))
         if os.geteuid() == 0:
-            user = pwd.getpwnam(_SERVICE_USER)
-            os.chown(root, user.pw_uid, user.pw_gid)
+            os.chown(root, *_service_ids())
         data = root / "data"
-        self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
             # Unix socket only, in our own directory; durability is not needed
             # for a database that is deleted at the end.
@@ -114,13 +134,25 @@ class TemporaryPostgres:
             )
         self._run("pg_ctl", "-D", str(data), "-l", str(root / "server.log"), "-w", "start")
         self._started = True
+        self.dsn = self.create_database(self._database)
+        return self.dsn
+
+    def create_database(self, name: str) -> str:
+        """Create another database in the running cluster and return its DSN.
+
+        Raises:
+            ConfigurationError: the server is not running or the name is not a plain identifier.
+        """
+        if self._root is None or not self._started:
+            raise ConfigurationError("the server is not running")
+        if not name.isidentifier():
+            raise ConfigurationError("a database name must be a plain identifier")
         import psycopg  # noqa: PLC0415 - only this method needs the driver
 
-        admin = f"host={root} port=5432 user=postgres dbname=postgres"
+        admin = f"host={self._root} port=5432 user=postgres dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self._database}"')
-        self.dsn = f"host={root} port=5432 user=postgres dbname={self._database}"
-        return self.dsn
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"host={self._root} port=5432 user=postgres dbname={name}"
 
     def stop(self) -> None:
         """Stop the server (fast) and delete its directory."""

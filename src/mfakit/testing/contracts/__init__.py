@@ -54,7 +54,7 @@ def __getattr__(name: str) -> Any:
     # Lazy, so the race worker processes (which import a sibling module) start
     # without importing pytest and hypothesis.
     if name in _HOMES:
-        import importlib  # noqa: PLC0415
+        import importlib  # noqa: PLC0415 - lazy on purpose
 
         return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
     raise AttributeError(name)

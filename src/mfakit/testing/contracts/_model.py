@@ -9,7 +9,13 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._records import (
@@ -146,22 +152,26 @@ def _machine(store: MfaStore) -> type[RuleBasedStateMachine]:
             store.put_login_code(code)
             self.login[self.users[slot]] = (code.code_id, 0, max_attempts, False)
 
-        @rule(slot=_SLOT, consume=st.booleans())
-        def try_login_code(self, slot: int, consume: bool) -> None:
+        @rule(slot=_SLOT)
+        def attempt_login_code(self, slot: int) -> None:
             user = self.users[slot]
             if user not in self.login:
                 assert store.record_login_code_attempt(user, "x", now=NOW) is None
                 return
             code_id, attempts, limit, used = self.login[user]
-            if consume:
-                assert store.consume_login_code(user, code_id, now=NOW) is (not used)
-                self.login[user] = (code_id, attempts, limit, True)
-                return
             got = store.record_login_code_attempt(user, code_id, now=NOW)
             allowed = not used and attempts < limit
             assert (got is not None) is allowed
             if allowed:
                 self.login[user] = (code_id, attempts + 1, limit, used)
+
+        @precondition(lambda self: bool(self.login))
+        @rule(pick=st.integers(min_value=0, max_value=2))
+        def consume_login_code(self, pick: int) -> None:
+            user = sorted(self.login)[pick % len(self.login)]
+            code_id, attempts, limit, used = self.login[user]
+            assert store.consume_login_code(user, code_id, now=NOW) is (not used)
+            self.login[user] = (code_id, attempts, limit, True)
 
         @invariant()
         def unused_codes_match(self) -> None:

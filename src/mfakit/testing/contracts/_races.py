@@ -90,7 +90,7 @@ def _check_round(op: str, outcomes: list[object], racers: int) -> None:
         assert sorted(outcomes) == list(range(1, racers + 1)), outcomes  # type: ignore[type-var]
         return
     wins = Counter(outcomes)[True]
-    expected = _EXPECTED_WINS.get(op, lambda n: 1)(racers)
+    expected = _EXPECTED_WINS[op](racers) if op in _EXPECTED_WINS else 1
     assert wins == expected, f"{op}: {wins} winners, expected {expected}: {outcomes}"
     assert all(o is False for o in outcomes if o is not True), outcomes
 
@@ -227,7 +227,7 @@ class ProcessRaceContract:
     """
 
     #: Rounds per operation.
-    process_rounds = 10
+    process_rounds = 20
 
     @pytest.fixture(scope="class")
     @classmethod

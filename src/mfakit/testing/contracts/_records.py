@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -86,9 +87,7 @@ def webauthn_credential(
     )
 
 
-def challenge(
-    *, user_id: str | None = None, ttl: timedelta = timedelta(minutes=5)
-) -> Challenge:
+def challenge(*, user_id: str | None = None, ttl: timedelta = timedelta(minutes=5)) -> Challenge:
     """A WebAuthn authentication challenge."""
     return Challenge(
         challenge_id=new_id("chal"),
@@ -129,8 +128,6 @@ def membership(org_id: str, user_id: str | None = None, **changes: object) -> Me
     """An active member of ``org_id``."""
     record = Membership(org_id=org_id, user_id=user_id or new_id("user"), joined_at=NOW)
     if changes:
-        import dataclasses  # noqa: PLC0415 - rarely needed
-
         record = dataclasses.replace(record, **changes)  # type: ignore[arg-type]
     return record
 

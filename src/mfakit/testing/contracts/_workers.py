@@ -66,7 +66,7 @@ def _accept(store: MfaStore, target: Any, worker: int) -> object:
 
 def _update_org(store: MfaStore, target: Any, worker: int) -> object:
     org = store.get_organization(target)
-    assert org is not None  # noqa: S101 - set up by the parent before the race
+    assert org is not None
     stale = dataclasses.replace(org, version=1, name=f"winner-{worker}")
     return store.update_organization(stale) is not None
 
