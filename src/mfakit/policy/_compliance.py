@@ -136,24 +136,22 @@ def explain_lock(b: Builder, policy: OrgPolicy, principal: Principal) -> None:
     b.next_at(until)
 
 
-def apply_deadline_action(
-    b: Builder, policy: OrgPolicy, principal: Principal, *, at_login: bool
-) -> None:
+def apply_deadline_action(b: Builder, policy: OrgPolicy, principal: Principal) -> None:
     """Apply the post-deadline action to an overdue principal.
 
-    Owners are never removed: under ``REMOVE`` they are blocked instead.
+    Owners are never removed: under ``REMOVE`` they are blocked instead (a block
+    stores nothing; it limits the sign-in to enrollment).
     """
     action = policy.after_deadline
     owner_kept = action is PostDeadlineAction.REMOVE and principal.kind is PrincipalKind.OWNER
     if action is PostDeadlineAction.BLOCK or owner_kept:
-        if at_login:
-            b.enrollment = True
-            b.obligation(
-                Obligation(
-                    kind=ObligationKind.ENROLL_NOW,
-                    method_kinds=enroll_kinds(policy, principal.kind),
-                )
+        b.enrollment = True
+        b.obligation(
+            Obligation(
+                kind=ObligationKind.ENROLL_NOW,
+                method_kinds=enroll_kinds(policy, principal.kind),
             )
+        )
         b.reason(
             ReasonCode.DEADLINE_PASSED,
             RuleId.DEADLINE_ACTION,
@@ -332,7 +330,7 @@ def _sweep_one(
             return b.build() if b is not None else None
         b = b or Builder(AuditAction.SWEEP, principal.id, None, now)
         explain_status(b, policy, principal, a, now)
-        apply_deadline_action(b, policy, principal, at_login=False)
+        apply_deadline_action(b, policy, principal)
     elif a.status is ComplianceStatus.IN_GRACE:
         due, upcoming = reminder_threshold(policy, principal, a, now)
         if due is not None:

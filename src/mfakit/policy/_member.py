@@ -136,7 +136,7 @@ def evaluate_login(
     if a.status is ComplianceStatus.IN_GRACE and a.deadline is not None:
         _enroll_by(b, policy, principal.kind, a.deadline)
     elif a.status is ComplianceStatus.OVERDUE:
-        apply_deadline_action(b, policy, principal, at_login=True)
+        apply_deadline_action(b, policy, principal)
     return b.build()
 
 
