@@ -22,6 +22,7 @@ from mfakit.policy._core import (
     enroll_kinds,
     lock_active,
     lock_expiry,
+    plainly_compliant,
     reminder_threshold,
 )
 from mfakit.policy._decision import (
@@ -158,6 +159,7 @@ def apply_deadline_action(b: Builder, policy: OrgPolicy, principal: Principal) -
             "sign-in is limited to setting up multi-factor authentication",
             action=PostDeadlineAction.BLOCK,
             owner_kept=owner_kept,
+            deadline=b.deadline,
         )
         return
     if action is PostDeadlineAction.LOCK:
@@ -167,6 +169,7 @@ def apply_deadline_action(b: Builder, policy: OrgPolicy, principal: Principal) -
             "the account is locked: multi-factor authentication was not set up in time",
             action=action,
             unlock="admin",
+            deadline=b.deadline,
         )
         b.effect(
             EffectKind.LOCK,
@@ -182,6 +185,7 @@ def apply_deadline_action(b: Builder, policy: OrgPolicy, principal: Principal) -
         RuleId.DEADLINE_ACTION,
         "the principal is removed: multi-factor authentication was not set up in time",
         action=action,
+        deadline=b.deadline,
     )
     b.effect(EffectKind.REMOVE_MEMBER, principal.id, always=True, at=b.now)
     b.notify(NotificationKind.REMOVED, principal.id, always=True)
@@ -266,10 +270,16 @@ def org_compliance_report(
     total = required = satisfied = 0
     nxt: datetime | None = None
     in_grace = ComplianceStatus.IN_GRACE
+    compliant = ComplianceStatus.COMPLIANT
     for principal in principals:
         if not isinstance(principal, Principal):
             raise ConfigurationError("principals must hold Principal objects")
         total += 1
+        if plainly_compliant(policy, principal):
+            counts[compliant] += 1
+            required += 1
+            satisfied += 1
+            continue
         a = assess(policy, org, principal, now)
         counts[a.status] += 1
         if a.status is ComplianceStatus.INACTIVE or a.status is ComplianceStatus.OUT_OF_SCOPE:
@@ -329,7 +339,7 @@ def _sweep_one(
         ):
             return b.build() if b is not None else None
         b = b or Builder(AuditAction.SWEEP, principal.id, None, now)
-        explain_status(b, policy, principal, a, now)
+        b.deadline = a.deadline
         apply_deadline_action(b, policy, principal)
     elif a.status is ComplianceStatus.IN_GRACE:
         due, upcoming = reminder_threshold(policy, principal, a, now)
@@ -358,6 +368,8 @@ def _stream(
     reminders_only: bool,
 ) -> Iterator[Decision]:
     for principal in principals:
+        if isinstance(principal, Principal) and plainly_compliant(policy, principal):
+            continue  # nothing is ever due for them
         decision = _sweep_one(policy, org, principal, now, reminders_only=reminders_only)
         if decision is not None:
             yield decision

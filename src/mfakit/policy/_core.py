@@ -78,6 +78,27 @@ def qualifying(policy: OrgPolicy, kind: PrincipalKind, methods: tuple[Method, ..
     return [m.id for m in methods if m.confirmed and m.kind in kinds]
 
 
+def plainly_compliant(policy: OrgPolicy, principal: Principal) -> bool:
+    """Fast path of :func:`assess` for the common case: an active, in-scope principal
+    without lock or exemption who holds enough qualifying methods (status ``COMPLIANT``).
+
+    ``False`` means only "take the full path", never "not compliant".
+    """
+    if (
+        principal.lock is not None
+        or principal.exemption is not None
+        or principal.status is not _ACTIVE
+        or principal.kind not in policy.scope
+    ):
+        return False
+    kinds = policy.qualifying_kinds(principal.kind)
+    held = 0
+    for m in principal.methods:
+        if m.confirmed and m.kind in kinds:
+            held += 1
+    return held >= policy.min_methods
+
+
 def exemption_end(policy: OrgPolicy, principal: Principal) -> datetime | None:
     """When the principal's exemption ends (capped by the policy), or None without one."""
     ex = principal.exemption
@@ -223,6 +244,9 @@ def earliest(*times: datetime | None) -> datetime | None:
 
 
 def _param(value: Any) -> JsonValue:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -338,7 +362,7 @@ class Builder:
         """Freeze the collected pieces into a :class:`Decision`."""
         outcome = self.outcome()
         allowed = outcome is Outcome.ALLOW
-        effects = tuple(e for e, always in self._effects if always or allowed)
+        effects = tuple([e for e, always in self._effects if always or allowed])
         reasons = tuple(self._reasons)
         event = AuditEvent(
             action=self.action,
@@ -346,8 +370,8 @@ class Builder:
             subject=self.subject,
             actor=self.actor,
             at=self.now,
-            reasons=tuple(r.code for r in reasons),
-            effects=tuple(e.kind for e in effects),
+            reasons=tuple([r.code for r in reasons]),
+            effects=tuple([e.kind for e in effects]),
         )
         return Decision(
             action=self.action,
@@ -355,9 +379,9 @@ class Builder:
             subject=self.subject,
             actor=self.actor,
             reasons=reasons,
-            obligations=tuple(o for o, always in self._oblig if always or allowed),
+            obligations=tuple([o for o, always in self._oblig if always or allowed]),
             effects=effects,
-            notifications=tuple(n for n, always in self._notes if always or allowed),
+            notifications=tuple([n for n, always in self._notes if always or allowed]),
             audit=(event,),
             deadline=self.deadline,
             next_evaluation=self.next_evaluation,
