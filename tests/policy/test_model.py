@@ -427,3 +427,9 @@ def test_login_exemption_for_invitee_and_owner_kinds() -> None:
     decision = evaluate_login(reference_console(), org(), principal=bare(exemption=ex), now=NOW)
     assert decision.allowed
     assert decision.next_evaluation == NOW + DAY
+
+
+def test_org_state_enforced_flag() -> None:
+    """OrgState.enforced follows enforced_since."""
+    assert org().enforced
+    assert not org(enforced=False).enforced
