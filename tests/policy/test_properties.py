@@ -33,6 +33,7 @@ from mfakit.policy import (
     evaluate_sensitive_action,
     gradual_rollout,
     member_compliance,
+    org_compliance_report,
     reference_console,
     remove_noncompliant,
     sweep,
@@ -221,3 +222,23 @@ def test_compliant_principals_never_get_a_deadline_lock(
             )
             assert effect.kind is not EffectKind.REMOVE_MEMBER
     assert all(e.kind is not EffectKind.LOCK for e in decisions[0].effects)
+
+
+@PROFILE
+@given(
+    policy=policies(),
+    org=orgs,
+    people=st.lists(principals(), max_size=6),
+    now=offsets | late,
+)
+def test_report_agrees_with_member_compliance(
+    policy: OrgPolicy, org: OrgState, people: list[Principal], now: Any
+) -> None:
+    """The streaming report's counts and targets equal the per-principal statuses."""
+    people = [dataclasses.replace(p, id=f"p{i}") for i, p in enumerate(people)]
+    report = org_compliance_report(policy, org, principals=iter(people), now=now)
+    statuses = [member_compliance(policy, org, principal=p, now=now) for p in people]
+    for status in ComplianceStatus:
+        assert report.counts[status] == sum(1 for s in statuses if s.status is status)
+    assert report.satisfied + len(report.reminder_targets) == report.required
+    assert all(not s.has_mfa for s in statuses if s.principal_id in report.reminder_targets)

@@ -922,3 +922,19 @@ def test_every_rule_has_a_test() -> None:
     names = set(vars(sys.modules[__name__]))
     missing = [r for r in RuleId if f"test_rule_{r.value.replace('.', '_')}" not in names]
     assert missing == []
+
+
+def test_rule_remove_sole_owner_ignores_scope_and_exemption() -> None:
+    """Even out of scope or exempt, the sole owner keeps a method: managing MFA needs one."""
+    policy = dataclasses.replace(REF, scope=frozenset({PrincipalKind.MEMBER}))
+    ex = Exemption(granted_by="o2", granted_at=NOW - DAY, expires_at=NOW + DAY)
+    for who, pol in ((owner(), policy), (owner(exemption=ex), REF)):
+        decision = _remove(pol, principal=who, state=org(owners=1))
+        assert decision.codes[-1] is ReasonCode.SOLE_OWNER_LAST_METHOD
+
+
+def test_rule_lock_active_blocks_removing_own_method() -> None:
+    """A locked principal cannot remove their own methods."""
+    who = person(with_methods=(T, T), lock=Lock(reason=LockReason.ADMIN, locked_at=NOW))
+    decision = _remove(principal=who)
+    assert decision.codes == (ReasonCode.PRINCIPAL_LOCKED,)

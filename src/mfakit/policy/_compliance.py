@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from types import MappingProxyType
 
 from mfakit.errors import ConfigurationError
 from mfakit.policy._config import ActivationMode, OrgPolicy, PostDeadlineAction
@@ -305,7 +306,7 @@ def org_compliance_report(
         required=required,
         satisfied=satisfied,
         percent_compliant=100.0 if required == 0 else 100.0 * satisfied / required,
-        counts=counts,
+        counts=MappingProxyType(counts),
         reminder_targets=tuple(targets),
         can_enable_enforcement=can_enable,
         next_evaluation=nxt,

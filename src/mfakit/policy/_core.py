@@ -12,6 +12,7 @@ Deadline semantics live here, in one place:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from mfakit.clock import ensure_aware
@@ -305,7 +306,7 @@ class Builder:
                 code=code,
                 rule=rule,
                 message=message,
-                params={k: _param(v) for k, v in params.items()},
+                params=MappingProxyType({k: _param(v) for k, v in params.items()}),
             )
         )
 

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from mfakit.errors import PolicyDeniedError
@@ -265,7 +266,7 @@ class Reason(_JsonMixin):
     code: ReasonCode
     rule: RuleId
     message: str
-    params: Mapping[str, JsonValue] = field(default_factory=dict)
+    params: Mapping[str, JsonValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -385,6 +385,9 @@ def can_remove_method(
     if principal.status is PrincipalStatus.REMOVED:
         explain_status(b, policy, principal, assess(policy, org, principal, now), now)
         return b.build()
+    if actor is principal and lock_active(policy, principal, now):
+        explain_lock(b, policy, principal)
+        return b.build()
     if all(m.id != method_id for m in principal.methods):
         b.deny(
             ReasonCode.METHOD_NOT_FOUND,
@@ -434,18 +437,20 @@ def _last_method(
             RuleId.ENFORCEMENT_STATE,
             "the organization does not enforce multi-factor authentication",
         )
+    elif principal.kind is PrincipalKind.OWNER and org.owner_count <= 1:
+        # Whatever the scope or an exemption says: without a method, the only owner
+        # could no longer manage (or stop) enforcement, since that requires MFA.
+        b.deny(
+            ReasonCode.SOLE_OWNER_LAST_METHOD,
+            RuleId.REMOVE_SOLE_OWNER,
+            "the only owner cannot remove their last method while MFA is enforced",
+        )
     elif after.status is ComplianceStatus.OUT_OF_SCOPE:
         b.reason(
             ReasonCode.OUT_OF_SCOPE,
             RuleId.SCOPE_KINDS,
             f"the MFA requirement does not apply to {principal.kind.value}s",
             kind=principal.kind,
-        )
-    elif principal.kind is PrincipalKind.OWNER and org.owner_count <= 1:
-        b.deny(
-            ReasonCode.SOLE_OWNER_LAST_METHOD,
-            RuleId.REMOVE_SOLE_OWNER,
-            "the only owner cannot remove their last method while MFA is enforced",
         )
     elif after.exempt:
         b.reason(
