@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from mfakit.policy._builder import Builder, check_actor, check_confirmation, check_step_up
+from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import explain_status
 from mfakit.policy._config import ActivationMode, OrgPolicy, SensitiveAction
 from mfakit.policy._core import (
-    Builder,
     assess,
-    check_actor,
-    check_confirmation,
     check_now,
     check_principal,
-    check_step_up,
     check_types,
 )
 from mfakit.policy._decision import (
@@ -25,8 +23,6 @@ from mfakit.policy._decision import (
     EffectKind,
     NotificationKind,
     Outcome,
-    ReasonCode,
-    RuleId,
 )
 from mfakit.policy._facts import (
     GraceKind,
