@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mfakit.errors import ConfigurationError
 from mfakit.policy import (
     ComplianceStatus,
     EffectKind,
@@ -242,3 +244,48 @@ def test_report_agrees_with_member_compliance(
         assert report.counts[status] == sum(1 for s in statuses if s.status is status)
     assert report.satisfied + len(report.reminder_targets) == report.required
     assert all(not s.has_mfa for s in statuses if s.principal_id in report.reminder_targets)
+
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-5, max_value=5),
+    st.text(max_size=5),
+    st.sampled_from(["owner", "totp", "lock", "admin", "start_grace", "remove_method"]),
+    st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=400)),
+    offsets,
+    st.lists(st.sampled_from(["owner", "totp", 3, None]), max_size=3),
+    st.lists(st.lists(st.integers(), max_size=1), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["owner", "member", "x"]), st.sampled_from([["totp"], 1, "totp"])
+    ),
+)
+POLICY_FIELDS = [f.name for f in dataclasses.fields(OrgPolicy) if f.init]
+PRINCIPAL_FIELDS = [f.name for f in dataclasses.fields(Principal) if f.name != "id"]
+
+
+def _error(build: Callable[[], object]) -> str | None:
+    try:
+        build()
+    except ConfigurationError as exc:
+        return str(exc)
+    return None
+
+
+@PROFILE
+@given(data=st.data())
+def test_policy_and_facts_refuse_junk_with_configuration_error(data: st.DataObject) -> None:
+    """Any field set to junk either builds or raises ConfigurationError naming a field."""
+    fields = data.draw(st.lists(st.sampled_from(POLICY_FIELDS), min_size=1, max_size=3))
+    values = {name: data.draw(junk) for name in fields}
+    message = _error(lambda: OrgPolicy(**values))
+    assert message is None or any(f"OrgPolicy.{name}" in message for name in fields)
+    fields = data.draw(st.lists(st.sampled_from(PRINCIPAL_FIELDS), min_size=1, max_size=3))
+    values = {name: data.draw(junk) for name in fields}
+    message = _error(lambda: Principal(id="p", **values))
+    assert message is None or any(f"Principal.{name}" in message for name in fields)
+    a, b, c = data.draw(junk), data.draw(junk), data.draw(junk)
+    _error(lambda: Method(id="m", kind=a, created_at=b, label=c))
+    _error(lambda: Exemption(granted_by="o", granted_at=a, expires_at=b))
+    _error(lambda: Lock(reason=a, locked_at=b, locked_by=c))
+    _error(lambda: OrgState(id="o", enforced_since=a, owner_count=b))
