@@ -64,6 +64,12 @@ def evaluate_login(
     A failed-attempts lock that has run out is released (``UNLOCK`` and
     ``RESET_FAILED_ATTEMPTS`` effects) and evaluation goes on.
 
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        principal: Who signs in.
+        now: The current time (aware).
+
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
     """
@@ -127,6 +133,13 @@ def can_accept_invitation(
     qualifying method (for the kind they are invited as) is refused with an
     ``ENROLL_NOW`` obligation; once enrolled, they are allowed. Without that flag,
     they join with a new-member grace period (``START_GRACE`` effect).
+
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        invitee: The invited principal (status ``INVITED``), with the methods
+            set up on their account and the kind they are invited as.
+        now: The current time (aware).
 
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
@@ -216,6 +229,13 @@ def evaluate_sensitive_action(
     last verification is missing, in the future, or at least
     ``policy.step_up_max_age`` old. ``next_evaluation`` says when a fresh
     verification goes stale.
+
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        principal: Who wants to act.
+        action: The sensitive action (a :class:`SensitiveAction` or its value).
+        now: The current time (aware).
 
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.

@@ -69,6 +69,14 @@ def can_add_method(
     method makes the principal compliant, a running grace period is cleared.
     Invitees may add methods (they must, to join an enforcing organization).
 
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        principal: Who adds the method.
+        kind: The kind of method (a :class:`MethodKind` or its value).
+        label: The name the user gives it (unique per kind).
+        now: The current time (aware).
+
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
     """

@@ -250,6 +250,13 @@ def can_unlock(
     ``policy.grace_after_unlock``) follows. Without it, the decision warns
     (``STILL_OVERDUE``) that the post-deadline action will apply again.
 
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        actor: The administrator who unlocks.
+        principal: The locked principal.
+        now: The current time (aware).
+
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
     """

@@ -136,6 +136,12 @@ def due_reminders(
     thresholds passed at once give one reminder. Each decision carries a
     ``REMINDER`` notification and a ``RECORD_REMINDER`` effect.
 
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        principals: Every principal (any iterable; read lazily, once).
+        now: The current time (aware).
+
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
     """
