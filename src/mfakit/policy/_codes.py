@@ -74,6 +74,7 @@ class ReasonCode(enum.StrEnum):
     PRINCIPALS_WITHOUT_MFA = "principals_without_mfa"
     ENFORCEMENT_ENABLED = "enforcement_enabled"
     GRACE_STARTED = "grace_started"
+    GRACE_RESUMED = "grace_resumed"
     ENFORCEMENT_STOPPED = "enforcement_stopped"
     OWNERS_NOTIFIED = "owners_notified"
     GRACE_CLEARED = "grace_cleared"

@@ -2,9 +2,9 @@
 
 Deadline semantics live here, in one place:
 
-* an anchor is a stored or derived instant (enforcement start, join time,
-  exemption end, a stored :class:`~mfakit.policy.GraceAnchor`); the latest one wins,
-  a stored anchor winning ties;
+* the anchor is the stored :class:`~mfakit.policy.GraceAnchor` if there is one,
+  else the enforcement start, or the join time when the principal joined later;
+  the end of an exemption replaces it when later;
 * ``deadline = anchor + policy.grace_for(kind)``, computed with the *current* policy;
 * a deadline is exclusive: at ``now == deadline`` the principal is overdue.
 """
@@ -118,15 +118,20 @@ def lock_active(policy: OrgPolicy, principal: Principal, now: datetime) -> bool:
 def grace_anchor(
     since: datetime, principal: Principal, ex_end: datetime | None, now: datetime
 ) -> tuple[datetime, GraceKind]:
-    """The anchor of a grace period under enforcement (``since``): the latest one wins."""
-    anchor, kind = since, GraceKind.ENFORCEMENT
-    if principal.joined_at is not None and principal.joined_at > anchor:
-        anchor, kind = principal.joined_at, GraceKind.NEW_MEMBER
+    """The anchor of a grace period under enforcement (enforced ``since``).
+
+    A stored anchor is explicit and wins over the derived ones (enforcement start,
+    joining after it); an exemption that ended later than the anchor restarts it.
+    """
+    stored = principal.grace
+    if stored is not None:
+        anchor, kind = stored.started_at, stored.kind
+    else:
+        anchor, kind = since, GraceKind.ENFORCEMENT
+        if principal.joined_at is not None and principal.joined_at > anchor:
+            anchor, kind = principal.joined_at, GraceKind.NEW_MEMBER
     if ex_end is not None and anchor < ex_end <= now:
         anchor, kind = ex_end, GraceKind.EXEMPTION_ENDED
-    stored = principal.grace
-    if stored is not None and stored.started_at >= anchor:
-        anchor, kind = stored.started_at, stored.kind
     return anchor, kind
 
 
@@ -202,8 +207,8 @@ def reminder_threshold(
     """The latest reached reminder threshold not yet reminded, and the next one to come.
 
     A threshold is ``deadline - offset``; it is reached at ``now >= threshold``.
-    Thresholds before the grace anchor are skipped (the grace-started notice
-    covers them). Only principals in grace get reminders.
+    Thresholds at or before the grace anchor are skipped (the grace-started
+    notice covers them). Only principals in grace get reminders.
     """
     if a.status is not ComplianceStatus.IN_GRACE or a.deadline is None or a.anchor is None:
         return None, None
@@ -211,7 +216,7 @@ def reminder_threshold(
     upcoming: datetime | None = None
     for offset in policy.reminder_offsets:  # longest first: thresholds ascend
         threshold = a.deadline - offset
-        if threshold < a.anchor:
+        if threshold <= a.anchor:
             continue
         if threshold <= now:
             due = threshold
