@@ -19,7 +19,6 @@ from fido2.attestation import AttestationVerifier
 from fido2.attestation.base import InvalidAttestation
 from fido2.cose import CoseKey
 from fido2.webauthn import AttestationObject
-from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import InvalidRegistrationResponse
 from webauthn.helpers.structs import AttestationFormat
@@ -30,6 +29,7 @@ from mfakit.testing._webauthn_vectors import (
     WEBAUTHN_TEST_VECTORS,
     WebAuthnTestVector,
 )
+from webauthn import verify_authentication_response, verify_registration_response
 
 ROOT = x509.load_der_x509_certificate(WEBAUTHN_ATTESTATION_ROOT_CERTIFICATE)
 BY_NAME = {v.name: v for v in WEBAUTHN_TEST_VECTORS}
@@ -37,7 +37,7 @@ BY_NAME = {v.name: v for v in WEBAUTHN_TEST_VECTORS}
 #: Registrations py_webauthn cannot check, and why (the spec decides; see README).
 PY_WEBAUTHN_CANNOT = {
     "packed-es384": "py_webauthn has no ES384 (COSE -35)",
-    "tpm-es256": "py_webauthn only knows TCG-registered TPM manufacturers; the vector uses id:00000000",
+    "tpm-es256": "py_webauthn knows only TCG-registered TPM vendors; the vector has id:00000000",
     "android-key-es256": "py_webauthn refuses its android-key statement (reports 'x5c was empty')",
     "fido-u2f-es256": "py_webauthn requires a zero AAGUID for fido-u2f; §8.6 verification does not",
 }
@@ -112,7 +112,7 @@ def test_fido2_verifies_assertion_signature(vector: WebAuthnTestVector) -> None:
     key = CoseKey.parse(
         AttestationObject(vector.attestation_object).auth_data.credential_data.public_key
     )
-    assert key.ALGORITHM == vector.algorithm
+    assert vector.algorithm == key.ALGORITHM
     message = (
         vector.authenticator_data + hashlib.sha256(vector.authentication_client_data_json).digest()
     )

@@ -13,10 +13,11 @@ from mfakit.testing._authenticator import Fault, SoftAttestation, SoftAuthentica
 from mfakit.testing._soft_ca import AttestationCA
 from mfakit.testing._soft_keys import SUPPORTED_ALGORITHMS
 
-__all__ = [
-    "SUPPORTED_ALGORITHMS",
+# Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
+__all__ = [  # noqa: RUF022
     "AttestationCA",
     "Fault",
+    "SUPPORTED_ALGORITHMS",
     "SoftAttestation",
     "SoftAuthenticator",
     "SoftCredential",
