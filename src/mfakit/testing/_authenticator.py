@@ -325,13 +325,14 @@ class SoftAuthenticator:
             user_handle = _unb64(str(opts["user"]["id"]))
             challenge = _unb64(str(opts["challenge"]))
             params = [int(p["alg"]) for p in opts.get("pubKeyCredParams", ())]
+            selection = dict(opts.get("authenticatorSelection") or {})
+            wants_cred_props = "credProps" in dict(opts.get("extensions") or {})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigurationError("creation options are not in Level 3 JSON form") from exc
         alg = self._pick_algorithm(algorithm, params)
         if self.attestation == "fido-u2f" and alg != ES256:
             raise ConfigurationError("fido-u2f attestation needs an ES256 credential (§8.6)")
         if discoverable is None:
-            selection = opts.get("authenticatorSelection") or {}
             discoverable = selection.get("residentKey") in ("required", "preferred") or bool(
                 selection.get("requireResidentKey")
             )
@@ -375,7 +376,7 @@ class SoftAuthenticator:
         if Fault.TRAILING_BYTES in faults:
             attestation_object += cbor2.dumps(0)
         client_outputs: dict[str, Any] = {}
-        if "credProps" in (opts.get("extensions") or {}):
+        if wants_cred_props:
             client_outputs["credProps"] = {"rk": discoverable}
         response: dict[str, Any] = {
             "clientDataJSON": _b64(client_data),
