@@ -536,3 +536,63 @@ def test_bad_arguments(kwargs: dict[str, Any]) -> None:
     """Host-app mistakes are ConfigurationError."""
     with pytest.raises(ConfigurationError):
         verify(registration(ES256), **kwargs)
+
+
+def test_naive_now_refused() -> None:
+    """A naive datetime for now is a configuration error."""
+    with pytest.raises(ConfigurationError):
+        verify(registration(ES256), now=NOW.replace(tzinfo=None))
+
+
+def test_metadata_provider_returning_junk() -> None:
+    """A provider that returns non-certificates is a configuration error."""
+
+    class Junk:
+        def trust_anchors_for(self, aaguid: bytes) -> list[Any]:
+            return [b"junk"]
+
+    with pytest.raises(ConfigurationError):
+        verify(_packed_x5c(make_chain()), attestation=AttestationPolicy(metadata=Junk()), now=NOW)
+
+
+def test_fido_u2f_verify_needs_attested_data() -> None:
+    """The fido-u2f verifier refuses authenticator data without a credential."""
+    from mfakit.webauthn import _fmt_fido_u2f, parse_authenticator_data, parse_credential_public_key
+
+    chain = make_chain()
+    with pytest.raises(InvalidAttestationError):
+        _fmt_fido_u2f.verify(
+            {"sig": b"x", "x5c": chain.x5c[:1]},
+            parse_authenticator_data(auth_data()),
+            bytes(32),
+            parse_credential_public_key(ES256.cose),
+        )
+
+
+def test_certificate_with_zero_serial_is_contained() -> None:
+    """A certificate cryptography warns about (serial 0) never escapes as a warning error."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    from .helpers import _name
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("zero"))
+        .issuer_name(_name("zero"))
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2035, 1, 1, tzinfo=dt.UTC))
+        .sign(key, hashes.SHA256())
+    )
+    der = bytearray(cert.public_bytes(Encoding.DER))
+    # The serial INTEGER 1 is encoded as 02 01 01; make it 02 01 00.
+    at = der.index(b"\x02\x01\x01")
+    der[at + 2] = 0
+    resp = registration(ES256, fmt="packed", att_stmt={"alg": -7, "sig": b"x", "x5c": [bytes(der)]})
+    with pytest.raises(InvalidAttestationError):
+        verify(resp)
