@@ -427,3 +427,16 @@ def test_login_exemption_for_invitee_and_owner_kinds() -> None:
     decision = evaluate_login(reference_console(), org(), principal=bare(exemption=ex), now=NOW)
     assert decision.allowed
     assert decision.next_evaluation == NOW + DAY
+
+
+def test_org_state_enforced_flag() -> None:
+    """OrgState.enforced follows enforced_since."""
+    assert org().enforced
+    assert not org(enforced=False).enforced
+
+
+def test_decision_parts_are_read_only() -> None:
+    """Reason parameters and report counts cannot be changed after the fact."""
+    decision = evaluate_login(reference_console(), org(), principal=bare(), now=NOW)
+    with pytest.raises(TypeError):
+        decision.reasons[0].params["deadline"] = "never"  # type: ignore[index]

@@ -385,20 +385,33 @@ def test_rule_enforcement_state(enforced: bool, status: ComplianceStatus, outcom
             ComplianceStatus.OVERDUE,
             NOW,
         ),
-        # A stale anchor from before the current enforcement start is ignored.
+        # A stored anchor kept from an earlier enforcement still applies (explicit wins).
         (
             {"grace": anchor(GraceKind.LOST_METHOD, ENFORCED_AT - DAY)},
             {"grace_existing": 31 * DAY},
             NOW,
+            ComplianceStatus.OVERDUE,
+            ENFORCED_AT + 6 * DAY,
+        ),
+        # An exemption that ended after the stored anchor restarts the grace period.
+        (
+            {
+                "grace": anchor(GraceKind.LOST_METHOD, NOW - 20 * DAY),
+                "exemption": Exemption(
+                    granted_by="o1", granted_at=NOW - 10 * DAY, expires_at=NOW - DAY
+                ),
+            },
+            {},
+            NOW,
             ComplianceStatus.IN_GRACE,
-            ENFORCED_AT + 31 * DAY,
+            NOW + 6 * DAY,
         ),
     ],
 )
 def test_rule_grace_deadline(
     facts: dict[str, Any], policy_kw: dict[str, Any], now: Any, status: Any, deadline: Any
 ) -> None:
-    """Deadlines derive from the current policy and the latest anchor, and are exclusive."""
+    """Deadlines derive from the current policy and the stored or derived anchor; exclusive."""
     policy = dataclasses.replace(REF, **policy_kw)
     result = member_compliance(policy, org(), principal=bare(**facts), now=now)
     assert result.status is status
@@ -521,6 +534,19 @@ def test_rule_enable_start_grace(missing: tuple[str, ...]) -> None:
     assert all(e.at == NOW and e.grace_kind is GraceKind.ENFORCEMENT for e in grace)
     assert [n.recipient for n in decision.notifications] == list(missing)
     assert decision.deadline == (NOW + policy.grace_existing if missing else None)
+
+
+def test_rule_enable_start_grace_resumes_kept_grace() -> None:
+    """A grace period kept when enforcement stopped resumes instead of starting afresh."""
+    policy = dataclasses.replace(REF, activation=ActivationMode.START_GRACE)
+    kept = bare("k", grace=anchor(GraceKind.LOST_METHOD, NOW - 3 * DAY))
+    decision = _enable(policy, principals=[owner(), kept, bare("new")])
+    assert decision.allowed
+    assert decision.reminder_targets == ("k", "new")
+    assert [e.subject for e in decision.effects if e.kind is EffectKind.START_GRACE] == ["new"]
+    assert ReasonCode.GRACE_RESUMED in decision.codes
+    enforcing = org(since=NOW)
+    assert member_compliance(policy, enforcing, principal=kept, now=NOW).deadline == NOW + 4 * DAY
 
 
 @pytest.mark.parametrize("enforced", [True, False])
@@ -853,12 +879,14 @@ def test_rule_reminder_offsets(now: Any, last: Any, due: bool) -> None:
         assert decision.effects[0].at == now
 
 
-def test_rule_reminder_offsets_skip_thresholds_before_grace() -> None:
-    """Thresholds before the grace period started are covered by the grace notice."""
-    policy = dataclasses.replace(REF, grace_lost_method=2 * DAY)
+@pytest.mark.parametrize("grace_days", [2, 3])
+def test_rule_reminder_offsets_skip_thresholds_before_grace(grace_days: int) -> None:
+    """Thresholds at or before the grace start are covered by the grace-started notice."""
+    policy = dataclasses.replace(REF, grace_lost_method=grace_days * DAY)
     who = bare(grace=anchor(GraceKind.LOST_METHOD, NOW))
     assert list(due_reminders(policy, org(), principals=[who], now=NOW)) == []
-    assert list(due_reminders(policy, org(), principals=[who], now=NOW + DAY))
+    later = NOW + (grace_days - 1) * DAY
+    assert list(due_reminders(policy, org(), principals=[who], now=later))
 
 
 @pytest.mark.parametrize(
@@ -922,3 +950,19 @@ def test_every_rule_has_a_test() -> None:
     names = set(vars(sys.modules[__name__]))
     missing = [r for r in RuleId if f"test_rule_{r.value.replace('.', '_')}" not in names]
     assert missing == []
+
+
+def test_rule_remove_sole_owner_ignores_scope_and_exemption() -> None:
+    """Even out of scope or exempt, the sole owner keeps a method: managing MFA needs one."""
+    policy = dataclasses.replace(REF, scope=frozenset({PrincipalKind.MEMBER}))
+    ex = Exemption(granted_by="o2", granted_at=NOW - DAY, expires_at=NOW + DAY)
+    for who, pol in ((owner(), policy), (owner(exemption=ex), REF)):
+        decision = _remove(pol, principal=who, state=org(owners=1))
+        assert decision.codes[-1] is ReasonCode.SOLE_OWNER_LAST_METHOD
+
+
+def test_rule_lock_active_blocks_removing_own_method() -> None:
+    """A locked principal cannot remove their own methods."""
+    who = person(with_methods=(T, T), lock=Lock(reason=LockReason.ADMIN, locked_at=NOW))
+    decision = _remove(principal=who)
+    assert decision.codes == (ReasonCode.PRINCIPAL_LOCKED,)

@@ -14,6 +14,7 @@ from mfakit.errors import (
     NotFoundError,
     PolicyDeniedError,
     ReplayedCodeError,
+    ThrottledError,
 )
 from mfakit.otp import parse_uri
 from mfakit.policy import MethodKind, ObligationKind, ReasonCode
@@ -197,3 +198,20 @@ def test_delete_in_organization_requires_step_up(service: MfaService, clock: Fro
     service.verify_totp(ADA.user_id, app.code())
     clock.advance(timedelta(minutes=14))
     assert service.delete_totp(ADA.user_id, confirmation="DELETE").method is MethodKind.TOTP
+
+
+def test_confirmation_has_its_own_throttle(
+    service: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """Wrong confirmation codes back off enrollment without touching the sign-in counter."""
+    app, _ = enroll_totp(service, clock, ADA.user_id)
+    enrollment = service.begin_totp_enrollment(ADA)
+    good = app_for(enrollment, clock).code()
+    wrong = "000000" if good != "000000" else "111111"
+    for _ in range(service.settings.throttle_free_failures + 1):
+        with pytest.raises(InvalidCodeError):
+            service.confirm_totp(ADA.user_id, enrollment.totp_id, wrong)
+    with pytest.raises(ThrottledError):
+        service.confirm_totp(ADA.user_id, enrollment.totp_id, good)
+    assert store.get_throttle(f"mfa:totp:{ADA.user_id}").failures == 0
+    assert service.verify_totp(ADA.user_id, app.code()).method is MethodKind.TOTP

@@ -31,6 +31,8 @@ from _soft_peers import (
 from cryptography import x509
 from fido2.attestation.base import InvalidAttestation
 from fido2.webauthn import PublicKeyCredentialUserEntity
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from webauthn.helpers.exceptions import WebAuthnException
 
 import mfakit.testing
@@ -86,9 +88,9 @@ def _auth(fmt: Any, flags: Flags, **kwargs: Any) -> SoftAuthenticator:
 def test_module_all_is_pinned() -> None:
     """mfakit.testing exports exactly these names."""
     assert mfakit.testing.__all__ == [
-        "SUPPORTED_ALGORITHMS",
         "AttestationCA",
         "Fault",
+        "SUPPORTED_ALGORITHMS",
         "SoftAttestation",
         "SoftAuthenticator",
         "SoftCredential",
@@ -619,3 +621,46 @@ def test_bad_options_are_configuration_errors(call: Any) -> None:
     """Malformed options, unknown credentials and impossible choices raise ConfigurationError."""
     with pytest.raises(ConfigurationError):
         call(SoftAuthenticator())
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-300, 300) | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(
+        ["rp", "user", "challenge", "pubKeyCredParams", "authenticatorSelection", "extensions"]
+    ),
+    _JSON,
+)
+def test_arbitrary_creation_options_raise_only_configuration_error(key: str, value: Any) -> None:
+    """Whatever one member of the options holds, create() answers or raises ConfigurationError."""
+    options = {**_registration_options(), key: value}
+    try:
+        response = SoftAuthenticator().create(options)
+    except ConfigurationError:
+        return
+    assert response["type"] == "public-key"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {}, optional={"challenge": _JSON, "rpId": _JSON, "allowCredentials": _JSON}
+    )
+)
+def test_arbitrary_request_options_raise_only_configuration_error(options: dict[str, Any]) -> None:
+    """Whatever the options, get() answers or raises ConfigurationError."""
+    auth = SoftAuthenticator()
+    auth.create(_registration_options(resident_key="required"))
+    try:
+        response = auth.get(options)
+    except ConfigurationError:
+        return
+    assert response["type"] == "public-key"

@@ -252,6 +252,7 @@ def _ca_cert(
     key: Any,
     issuer: x509.Name,
     issuer_key: Any,
+    *,
     path_length: int | None,
     not_after: datetime,
 ) -> x509.Certificate:
@@ -303,13 +304,27 @@ def make_chain(
     """An attestation chain with knobs to break §8.2.1 requirements."""
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = _name("mfakit test root", ou=None)
-    root = _ca_cert(root_name, root_key, root_name, root_key, None, NOW + timedelta(days=3650))
+    root = _ca_cert(
+        root_name,
+        root_key,
+        root_name,
+        root_key,
+        path_length=None,
+        not_after=NOW + timedelta(days=3650),
+    )
     issuer, issuer_key, inters = root_name, root_key, []
     if intermediate:
         int_key = ec.generate_private_key(ec.SECP256R1())
         int_name = _name("mfakit test intermediate", ou=None)
         inters.append(
-            _ca_cert(int_name, int_key, root_name, root_key, 0, NOW + timedelta(days=3650))
+            _ca_cert(
+                int_name,
+                int_key,
+                root_name,
+                root_key,
+                path_length=0,
+                not_after=NOW + timedelta(days=3650),
+            )
         )
         issuer, issuer_key = int_name, int_key
     leaf_key = leaf_key if leaf_key is not None else ec.generate_private_key(ec.SECP256R1())

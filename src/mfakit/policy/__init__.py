@@ -30,12 +30,13 @@ Example::
 
 from __future__ import annotations
 
-from mfakit.policy._compliance import (
-    due_reminders,
-    member_compliance,
-    org_compliance_report,
-    sweep,
+from mfakit.policy._access import (
+    can_accept_invitation,
+    evaluate_login,
+    evaluate_sensitive_action,
 )
+from mfakit.policy._codes import ReasonCode, RuleId
+from mfakit.policy._compliance import member_compliance, org_compliance_report
 from mfakit.policy._config import (
     ActivationMode,
     LastMethodRemoval,
@@ -63,8 +64,6 @@ from mfakit.policy._decision import (
     ObligationKind,
     Outcome,
     Reason,
-    ReasonCode,
-    RuleId,
     to_json,
 )
 from mfakit.policy._facts import (
@@ -80,18 +79,13 @@ from mfakit.policy._facts import (
     PrincipalKind,
     PrincipalStatus,
 )
-from mfakit.policy._member import (
-    can_accept_invitation,
-    can_add_method,
-    can_remove_method,
-    evaluate_login,
-    evaluate_sensitive_action,
-)
+from mfakit.policy._methods import can_add_method, can_remove_method
 from mfakit.policy._org import (
     can_enable_enforcement,
     can_stop_enforcement,
     can_unlock,
 )
+from mfakit.policy._schedule import due_reminders, sweep
 
 __all__ = [
     "ActivationMode",

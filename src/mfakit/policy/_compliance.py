@@ -1,52 +1,49 @@
-"""Compliance of one principal and of a whole organization; reminders and the sweep.
+"""Compliance of one principal and of a whole organization, and the reasons that explain it.
 
-The organization-wide functions stream: they take any iterable of principals
-(a database cursor, a generator) and hold only counters and the ids they report.
+The organization report streams: it takes any iterable of principals
+(a database cursor, a generator) and holds only counters and the ids it reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
+from types import MappingProxyType
 
 from mfakit.errors import ConfigurationError
+from mfakit.policy._builder import Builder
+from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._config import ActivationMode, OrgPolicy, PostDeadlineAction
 from mfakit.policy._core import (
     Assessment,
-    Builder,
     assess,
     check_now,
     check_principal,
     check_types,
     earliest,
     enroll_kinds,
-    lock_active,
     lock_expiry,
+    plainly_compliant,
     reminder_threshold,
 )
 from mfakit.policy._decision import (
     AuditAction,
     ComplianceReport,
     ComplianceStatus,
-    Decision,
     EffectKind,
     MemberCompliance,
     NotificationKind,
     Obligation,
     ObligationKind,
-    ReasonCode,
-    RuleId,
 )
 from mfakit.policy._facts import LockReason, OrgState, Principal, PrincipalKind, PrincipalStatus
 
 __all__ = [
     "apply_deadline_action",
-    "due_reminders",
     "explain_lock",
     "explain_status",
     "member_compliance",
     "org_compliance_report",
-    "sweep",
 ]
 
 _ACTIVE = PrincipalStatus.ACTIVE
@@ -136,30 +133,29 @@ def explain_lock(b: Builder, policy: OrgPolicy, principal: Principal) -> None:
     b.next_at(until)
 
 
-def apply_deadline_action(
-    b: Builder, policy: OrgPolicy, principal: Principal, *, at_login: bool
-) -> None:
+def apply_deadline_action(b: Builder, policy: OrgPolicy, principal: Principal) -> None:
     """Apply the post-deadline action to an overdue principal.
 
-    Owners are never removed: under ``REMOVE`` they are blocked instead.
+    Owners are never removed: under ``REMOVE`` they are blocked instead (a block
+    stores nothing; it limits the sign-in to enrollment).
     """
     action = policy.after_deadline
     owner_kept = action is PostDeadlineAction.REMOVE and principal.kind is PrincipalKind.OWNER
     if action is PostDeadlineAction.BLOCK or owner_kept:
-        if at_login:
-            b.enrollment = True
-            b.obligation(
-                Obligation(
-                    kind=ObligationKind.ENROLL_NOW,
-                    method_kinds=enroll_kinds(policy, principal.kind),
-                )
+        b.enrollment = True
+        b.obligation(
+            Obligation(
+                kind=ObligationKind.ENROLL_NOW,
+                method_kinds=enroll_kinds(policy, principal.kind),
             )
+        )
         b.reason(
             ReasonCode.DEADLINE_PASSED,
             RuleId.DEADLINE_ACTION,
             "sign-in is limited to setting up multi-factor authentication",
             action=PostDeadlineAction.BLOCK,
             owner_kept=owner_kept,
+            deadline=b.deadline,
         )
         return
     if action is PostDeadlineAction.LOCK:
@@ -169,6 +165,7 @@ def apply_deadline_action(
             "the account is locked: multi-factor authentication was not set up in time",
             action=action,
             unlock="admin",
+            deadline=b.deadline,
         )
         b.effect(
             EffectKind.LOCK,
@@ -184,6 +181,7 @@ def apply_deadline_action(
         RuleId.DEADLINE_ACTION,
         "the principal is removed: multi-factor authentication was not set up in time",
         action=action,
+        deadline=b.deadline,
     )
     b.effect(EffectKind.REMOVE_MEMBER, principal.id, always=True, at=b.now)
     b.notify(NotificationKind.REMOVED, principal.id, always=True)
@@ -268,10 +266,16 @@ def org_compliance_report(
     total = required = satisfied = 0
     nxt: datetime | None = None
     in_grace = ComplianceStatus.IN_GRACE
+    compliant = ComplianceStatus.COMPLIANT
     for principal in principals:
         if not isinstance(principal, Principal):
             raise ConfigurationError("principals must hold Principal objects")
         total += 1
+        if plainly_compliant(policy, principal):
+            counts[compliant] += 1
+            required += 1
+            satisfied += 1
+            continue
         a = assess(policy, org, principal, now)
         counts[a.status] += 1
         if a.status is ComplianceStatus.INACTIVE or a.status is ComplianceStatus.OUT_OF_SCOPE:
@@ -297,114 +301,8 @@ def org_compliance_report(
         required=required,
         satisfied=satisfied,
         percent_compliant=100.0 if required == 0 else 100.0 * satisfied / required,
-        counts=counts,
+        counts=MappingProxyType(counts),
         reminder_targets=tuple(targets),
         can_enable_enforcement=can_enable,
         next_evaluation=nxt,
     )
-
-
-def _sweep_one(
-    policy: OrgPolicy, org: OrgState, principal: Principal, now: datetime, *, reminders_only: bool
-) -> Decision | None:
-    if not isinstance(principal, Principal):
-        raise ConfigurationError("principals must hold Principal objects")
-    if principal.status is not _ACTIVE:
-        return None
-    b: Builder | None = None
-    lock = principal.lock
-    a = assess(policy, org, principal, now)
-    if not reminders_only and lock is not None and not lock_active(policy, principal, now):
-        b = Builder(AuditAction.SWEEP, principal.id, None, now)
-        b.reason(
-            ReasonCode.LOCK_EXPIRED,
-            RuleId.LOCK_EXPIRY,
-            "the failed-attempts lock has run out",
-            lock_reason=lock.reason,
-        )
-        b.effect(EffectKind.UNLOCK, principal.id, always=True)
-        b.effect(EffectKind.RESET_FAILED_ATTEMPTS, principal.id, always=True)
-    if a.status is ComplianceStatus.OVERDUE and not reminders_only:
-        if policy.after_deadline is PostDeadlineAction.BLOCK or (
-            principal.kind is PrincipalKind.OWNER
-            and policy.after_deadline is PostDeadlineAction.REMOVE
-        ):
-            return b.build() if b is not None else None
-        b = b or Builder(AuditAction.SWEEP, principal.id, None, now)
-        explain_status(b, policy, principal, a, now)
-        apply_deadline_action(b, policy, principal, at_login=False)
-    elif a.status is ComplianceStatus.IN_GRACE:
-        due, upcoming = reminder_threshold(policy, principal, a, now)
-        if due is not None:
-            b = b or Builder(AuditAction.SWEEP, principal.id, None, now)
-            b.deadline = a.deadline
-            b.reason(
-                ReasonCode.REMINDER_DUE,
-                RuleId.REMINDER_OFFSETS,
-                "an enrollment reminder is due",
-                threshold=due,
-                deadline=a.deadline,
-            )
-            b.notify(NotificationKind.REMINDER, principal.id, deadline=a.deadline)
-            b.effect(EffectKind.RECORD_REMINDER, principal.id, at=now)
-            b.next_at(earliest(upcoming, a.deadline))
-    return b.build() if b is not None else None
-
-
-def _stream(
-    policy: OrgPolicy,
-    org: OrgState,
-    principals: Iterable[Principal],
-    now: datetime,
-    *,
-    reminders_only: bool,
-) -> Iterator[Decision]:
-    for principal in principals:
-        decision = _sweep_one(policy, org, principal, now, reminders_only=reminders_only)
-        if decision is not None:
-            yield decision
-
-
-def sweep(
-    policy: OrgPolicy, org: OrgState, *, principals: Iterable[Principal], now: datetime
-) -> Iterator[Decision]:
-    """Yield what a scheduler must do now, one decision per principal that needs something.
-
-    * overdue principals are locked (``LOCK``) or removed (``REMOVE_MEMBER``) as the
-      policy says (``BLOCK`` needs nothing stored: it applies at sign-in);
-    * failed-attempt locks that have run out are released;
-    * due reminders are sent (``REMINDER`` notification and ``RECORD_REMINDER``).
-
-    Principals who need nothing yield nothing. The input is read lazily, once.
-
-    Args:
-        policy: The organization's policy.
-        org: The organization's enforcement state.
-        principals: Every principal (any iterable).
-        now: The current time (aware).
-
-    Raises:
-        ConfigurationError: a naive ``now`` (at once) or a non-principal in the input
-            (when reached).
-    """
-    now = check_now(now)
-    check_types(policy, org)
-    return _stream(policy, org, principals, now, reminders_only=False)
-
-
-def due_reminders(
-    policy: OrgPolicy, org: OrgState, *, principals: Iterable[Principal], now: datetime
-) -> Iterator[Decision]:
-    """Yield one decision per principal whose enrollment reminder is due now.
-
-    A reminder is due when ``now`` has reached ``deadline - offset`` for one of the
-    policy's offsets and no reminder was recorded since that threshold. Several
-    thresholds passed at once give one reminder. Each decision carries a
-    ``REMINDER`` notification and a ``RECORD_REMINDER`` effect.
-
-    Raises:
-        ConfigurationError: a naive ``now`` or arguments of the wrong type.
-    """
-    now = check_now(now)
-    check_types(policy, org)
-    return _stream(policy, org, principals, now, reminders_only=True)

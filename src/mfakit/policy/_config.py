@@ -135,7 +135,9 @@ class OrgPolicy:
             means only an administrator can unlock.
         reminder_offsets: How long before a deadline reminders are due (normalised
             to distinct values, longest first).
-        stop_clears_grace: Whether stopping enforcement clears running grace periods.
+        stop_clears_grace: Whether stopping enforcement clears running grace periods
+            (otherwise they resume, with their deadlines, if enforcement is enabled
+            again under ``START_GRACE``).
         stop_releases_locks: Whether stopping enforcement unlocks principals locked
             by an MFA deadline (other locks stay).
         manage_permission: The permission that lets a non-owner manage enforcement.

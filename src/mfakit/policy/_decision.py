@@ -12,9 +12,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from mfakit.errors import PolicyDeniedError
+from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._facts import GraceKind, LockReason, MethodKind
 
 #: A value allowed in :attr:`Reason.params`.
@@ -46,94 +48,6 @@ class ConfirmationPhrase(enum.StrEnum):
     ENFORCE = "ENFORCE"
     STOP = "STOP"
     DELETE = "DELETE"
-
-
-class RuleId(enum.StrEnum):
-    """Stable identifiers of the rules; :attr:`Decision.rules` lists the ones that fired."""
-
-    CONFIRMATION_PHRASE = "confirmation.phrase"
-    ACTOR_AUTHORIZED = "actor.authorized"
-    ACTOR_HAS_MFA = "actor.has_mfa"
-    STEP_UP_MAX_AGE = "step_up.max_age"
-    PRINCIPAL_ACTIVE = "principal.active"
-    LOCK_ACTIVE = "lock.active"
-    LOCK_EXPIRY = "lock.expiry"
-    LOCKOUT_FAILED_ATTEMPTS = "lockout.failed_attempts"
-    SCOPE_KINDS = "scope.kinds"
-    EXEMPTION_ACTIVE = "exemption.active"
-    METHODS_QUALIFYING = "methods.qualifying"
-    ENFORCEMENT_STATE = "enforcement.state"
-    GRACE_DEADLINE = "grace.deadline"
-    DEADLINE_ACTION = "deadline.action"
-    ENABLE_STATE = "enable.state"
-    ENABLE_FULL_COMPLIANCE = "enable.full_compliance"
-    ENABLE_START_GRACE = "enable.start_grace"
-    STOP_STATE = "stop.state"
-    STOP_NOTIFY_OWNERS = "stop.notify_owners"
-    STOP_GRACE_AND_LOCKS = "stop.grace_and_locks"
-    INVITATION_STATE = "invitation.state"
-    INVITATION_REQUIRES_MFA = "invitation.requires_mfa"
-    INVITATION_GRACE = "invitation.grace"
-    ADD_ELIGIBLE_KIND = "add.eligible_kind"
-    ADD_UNIQUE_LABEL = "add.unique_label"
-    ADD_CLEARS_GRACE = "add.clears_grace"
-    REMOVE_KNOWN_METHOD = "remove.known_method"
-    REMOVE_OTHER_METHODS = "remove.other_methods"
-    REMOVE_REPLACEMENT = "remove.replacement"
-    REMOVE_SOLE_OWNER = "remove.sole_owner"
-    REMOVE_LAST_METHOD = "remove.last_method"
-    REMINDER_OFFSETS = "reminder.offsets"
-    UNLOCK_STATE = "unlock.state"
-    UNLOCK_RESTART_GRACE = "unlock.restart_grace"
-
-
-class ReasonCode(enum.StrEnum):
-    """Stable machine codes of :class:`Reason`."""
-
-    CONFIRMATION_REQUIRED = "confirmation_required"
-    CONFIRMATION_MISMATCH = "confirmation_mismatch"
-    ACTOR_NOT_AUTHORIZED = "actor_not_authorized"
-    ACTOR_LACKS_MFA = "actor_lacks_mfa"
-    STEP_UP_REQUIRED = "step_up_required"
-    RECENTLY_VERIFIED = "recently_verified"
-    PRINCIPAL_REMOVED = "principal_removed"
-    PRINCIPAL_NOT_MEMBER = "principal_not_member"
-    PRINCIPAL_LOCKED = "principal_locked"
-    LOCK_EXPIRED = "lock_expired"
-    FAILED_ATTEMPTS_EXCEEDED = "failed_attempts_exceeded"
-    OUT_OF_SCOPE = "out_of_scope"
-    EXEMPT = "exempt"
-    COMPLIANT = "compliant"
-    NOT_ENFORCED = "not_enforced"
-    IN_GRACE = "in_grace"
-    DEADLINE_PASSED = "deadline_passed"
-    ALREADY_ENFORCED = "already_enforced"
-    PRINCIPALS_WITHOUT_MFA = "principals_without_mfa"
-    ENFORCEMENT_ENABLED = "enforcement_enabled"
-    GRACE_STARTED = "grace_started"
-    ENFORCEMENT_STOPPED = "enforcement_stopped"
-    OWNERS_NOTIFIED = "owners_notified"
-    GRACE_CLEARED = "grace_cleared"
-    LOCKS_RELEASED = "locks_released"
-    NOT_INVITED = "not_invited"
-    INVITEE_WITHOUT_MFA = "invitee_without_mfa"
-    METHOD_KIND_NOT_ALLOWED = "method_kind_not_allowed"
-    DUPLICATE_LABEL = "duplicate_label"
-    METHOD_ADDED = "method_added"
-    BACKUP_CODES_DO_NOT_COUNT = "backup_codes_do_not_count"
-    SECOND_METHOD_RECOMMENDED = "second_method_recommended"
-    METHOD_NOT_FOUND = "method_not_found"
-    OTHER_METHODS_REMAIN = "other_methods_remain"
-    REPLACEMENT_CONFIRMED = "replacement_confirmed"
-    METHOD_NOT_REQUIRED = "method_not_required"
-    SOLE_OWNER_LAST_METHOD = "sole_owner_last_method"
-    LAST_METHOD_REFUSED = "last_method_refused"
-    LAST_METHOD_WARNING = "last_method_warning"
-    NOT_LOCKED = "not_locked"
-    CANNOT_UNLOCK_SELF = "cannot_unlock_self"
-    UNLOCKED = "unlocked"
-    STILL_OVERDUE = "still_overdue"
-    REMINDER_DUE = "reminder_due"
 
 
 class ObligationKind(enum.StrEnum):
@@ -265,7 +179,7 @@ class Reason(_JsonMixin):
     code: ReasonCode
     rule: RuleId
     message: str
-    params: Mapping[str, JsonValue] = field(default_factory=dict)
+    params: Mapping[str, JsonValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -267,10 +267,11 @@ class Principal:
             raise ConfigurationError("Principal.failed_attempts must be a non-negative int")
         _set(self, "last_mfa_at", _maybe_when("Principal", "last_mfa_at", self.last_mfa_at))
         held: Any = self.permissions
-        perms = frozenset(held) if isinstance(held, set | frozenset | tuple | list) else None
-        if perms is None or not all(isinstance(p, str) for p in perms):
-            raise ConfigurationError("Principal.permissions must be strings")
-        _set(self, "permissions", perms)
+        if not isinstance(held, set | frozenset | tuple | list) or not all(
+            isinstance(p, str) for p in held
+        ):
+            raise ConfigurationError("Principal.permissions must be a set of strings")
+        _set(self, "permissions", frozenset(held))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

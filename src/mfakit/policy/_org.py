@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from mfakit.policy._builder import Builder, check_actor, check_confirmation, check_step_up
+from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import explain_status
 from mfakit.policy._config import ActivationMode, OrgPolicy, SensitiveAction
 from mfakit.policy._core import (
-    Builder,
     assess,
-    check_actor,
-    check_confirmation,
     check_now,
     check_principal,
-    check_step_up,
     check_types,
 )
 from mfakit.policy._decision import (
@@ -25,8 +23,6 @@ from mfakit.policy._decision import (
     EffectKind,
     NotificationKind,
     Outcome,
-    ReasonCode,
-    RuleId,
 )
 from mfakit.policy._facts import (
     GraceKind,
@@ -67,7 +63,8 @@ def can_enable_enforcement(
       in scope, not exempt) lacks a qualifying method; they are listed in
       ``reminder_targets``.
     * ``START_GRACE``: allowed; each of them gets a ``START_GRACE`` effect and a
-      ``GRACE_STARTED`` notification with the deadline.
+      ``GRACE_STARTED`` notification with the deadline, except those who still
+      hold a grace anchor kept when enforcement last stopped: theirs resumes.
 
     Args:
         policy: The organization's policy.
@@ -100,6 +97,7 @@ def can_enable_enforcement(
     check_confirmation(b, ConfirmationPhrase.ENFORCE, confirmation)
     check_step_up(b, policy, actor, SensitiveAction.ENABLE_ENFORCEMENT, now)
     targets: list[str] = []
+    kept: set[str] = set()
     required = 0
     for principal in principals:
         a = assess(policy, org, check_principal("principals", principal), now)
@@ -108,6 +106,8 @@ def can_enable_enforcement(
         required += 1
         if not a.has_mfa:
             targets.append(principal.id)
+            if principal.grace is not None:
+                kept.add(principal.id)
     b.reminder_targets = tuple(targets)
     percent = 100.0 if required == 0 else 100.0 * (required - len(targets)) / required
     if policy.activation is ActivationMode.REQUIRE_FULL_COMPLIANCE and targets:
@@ -133,6 +133,17 @@ def can_enable_enforcement(
         percent_compliant=percent,
     )
     b.effect(EffectKind.SET_ENFORCEMENT, org.id, at=now, actor=actor.id, enabled=True)
+    # A grace period kept when enforcement last stopped (stop_clears_grace=False)
+    # resumes with its own deadline instead of starting afresh.
+    resumed = sum(1 for pid in targets if pid in kept)
+    targets = [pid for pid in targets if pid not in kept]
+    if resumed:
+        b.reason(
+            ReasonCode.GRACE_RESUMED,
+            RuleId.ENABLE_START_GRACE,
+            f"{resumed} users resume the grace period kept from the last enforcement",
+            count=resumed,
+        )
     if targets:
         deadline = now + policy.grace_existing
         b.deadline = deadline
@@ -227,7 +238,7 @@ def can_stop_enforcement(
         RuleId.STOP_GRACE_AND_LOCKS,
         "running grace periods are cleared"
         if policy.stop_clears_grace
-        else "running grace periods are kept for a later enforcement",
+        else "running grace periods are kept: they resume if enforcement is enabled again",
         count=cleared,
         policy=policy.stop_clears_grace,
     )
@@ -253,6 +264,13 @@ def can_unlock(
     ``policy.unlock_restarts_grace`` is set, a ``START_GRACE`` (kind ``UNLOCK``,
     ``policy.grace_after_unlock``) follows. Without it, the decision warns
     (``STILL_OVERDUE``) that the post-deadline action will apply again.
+
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        actor: The administrator who unlocks.
+        principal: The locked principal.
+        now: The current time (aware).
 
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.

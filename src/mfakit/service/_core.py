@@ -299,10 +299,9 @@ class ServiceCore:
         """Persist an organization-wide decision's per-member effects, one CAS write each."""
         by_subject: dict[str, list[Any]] = {}
         for effect in decision.effects:
+            # Organization-wide decisions (enforce, stop) carry no throttle resets.
             if effect.kind in _MEMBERSHIP_EFFECTS:
                 by_subject.setdefault(effect.subject, []).append(effect)
-            elif effect.kind is EffectKind.RESET_FAILED_ATTEMPTS:
-                self._reset_throttles(effect.subject)
         for subject, effects in by_subject.items():
 
             def change(m: Membership, effects: list[Any] = effects) -> Membership:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from mfakit.service._login_codes import LoginCodeFlows
+from mfakit.service._passkeys import PasskeyFlows
 
 __all__ = ["MfaService"]
 
 
-class MfaService(LoginCodeFlows):
+class MfaService(PasskeyFlows):
     """Multi-factor authentication for an application: what the application calls.
 
     It wires the pure core (otp, backup_codes, login_codes, webauthn, policy,

@@ -17,6 +17,7 @@ from mfakit.policy import Method, MethodKind
 from mfakit.repositories import TotpCredential
 from mfakit.secretbox import TOTP_SECRET_PURPOSE
 from mfakit.service._backup import BackupCodeFlows
+from mfakit.service._core import throttle_key
 from mfakit.service._facts import TOTP_METHOD_ID
 from mfakit.service._notify import MethodAdded, MethodRemoved
 from mfakit.service._results import (
@@ -29,6 +30,8 @@ from mfakit.service._settings import UserRef, check_user_id
 __all__ = ["TotpFlows"]
 
 _LABEL = "Authenticator app"
+#: The throttle counter of TOTP confirmations.
+ENROLL_FACTOR = "totp_enroll"
 
 
 def _grouped(key: str) -> str:
@@ -114,7 +117,9 @@ class TotpFlows(BackupCodeFlows):
         pending = self._store.get_pending_totp(user_id, now=now)
         if pending is None or not _same_id(pending.totp_id, totp_id):
             raise ExpiredCodeError("no such pending TOTP enrollment; it may have expired")
-        self._charge_attempt("totp", user_id, now)
+        # Its own counter: confirming proves the new app, not the user, so it must
+        # neither share nor reset the sign-in throttles.
+        self._charge_attempt(ENROLL_FACTOR, user_id, now)
         step = self._totp_of(pending).verify(code, for_time=now, window=self._settings.totp_window)
         if step is None:
             self._audit("totp.confirm", at=now, outcome="failure", user_id=user_id)
@@ -127,7 +132,7 @@ class TotpFlows(BackupCodeFlows):
             self._store.activate_totp(user_id, pending.totp_id, step=step, now=now)
         except NotFoundError as exc:
             raise ExpiredCodeError("the enrollment was confirmed or replaced meanwhile") from exc
-        self._reset_throttles(user_id)
+        self._store.reset_throttle(throttle_key(ENROLL_FACTOR, user_id))
         self._commit_add(user_id, MethodKind.TOTP, "", before, now)
         codes = self._issue_backup_codes(user_id, now)
         self._audit("totp.activated", at=now, user_id=user_id, details={"replaced": replaced})

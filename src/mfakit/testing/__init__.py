@@ -9,14 +9,16 @@ Nothing here is meant for production code paths.
 
 from __future__ import annotations
 
-from mfakit.testing._authenticator import Fault, SoftAttestation, SoftAuthenticator, SoftCredential
+from mfakit.testing._authenticator import SoftAttestation, SoftAuthenticator
 from mfakit.testing._soft_ca import AttestationCA
 from mfakit.testing._soft_keys import SUPPORTED_ALGORITHMS
+from mfakit.testing._soft_records import Fault, SoftCredential
 
-__all__ = [
-    "SUPPORTED_ALGORITHMS",
+# Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
+__all__ = [  # noqa: RUF022
     "AttestationCA",
     "Fault",
+    "SUPPORTED_ALGORITHMS",
     "SoftAttestation",
     "SoftAuthenticator",
     "SoftCredential",

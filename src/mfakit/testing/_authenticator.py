@@ -22,13 +22,11 @@ Example::
 from __future__ import annotations
 
 import base64
-import enum
 import hashlib
 import json
 import secrets
 import struct
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeAlias
 
@@ -47,12 +45,17 @@ from mfakit.testing._soft_ca import (
 from mfakit.testing._soft_keys import (
     ES256,
     SUPPORTED_ALGORITHMS,
-    KeyPair,
     derive_bytes,
     generate_key_pair,
 )
+from mfakit.testing._soft_records import (
+    CREATE_ONLY_FAULTS,
+    GET_ONLY_FAULTS,
+    Fault,
+    SoftCredential,
+)
 
-__all__ = ["Fault", "SoftAttestation", "SoftAuthenticator", "SoftCredential"]
+__all__ = ["SoftAttestation", "SoftAuthenticator"]
 
 #: The attestation a :class:`SoftAuthenticator` produces (WebAuthn L3 §8).
 SoftAttestation: TypeAlias = Literal["none", "packed-self", "packed", "fido-u2f"]
@@ -64,93 +67,11 @@ _EVIL_RP_ID = "evil.example"
 _UP, _UV, _BE, _BS, _AT, _ED = 0x01, 0x04, 0x08, 0x10, 0x40, 0x80
 
 
-class Fault(enum.Enum):
-    """A defect the authenticator can put into a response, to test a verifier rejects it.
-
-    Each member names the spec step (WebAuthn L3 §7.1 / §7.2) a verifier must fail.
-    """
-
-    #: clientDataJSON.origin is a foreign origin (§7.1 step 9, §7.2 step 13).
-    WRONG_ORIGIN = "wrong_origin"
-    #: clientDataJSON.type is the other ceremony's (§7.1 step 7, §7.2 step 11).
-    WRONG_TYPE = "wrong_type"
-    #: clientDataJSON.challenge differs from the options' (§7.1 step 8, §7.2 step 12).
-    WRONG_CHALLENGE = "wrong_challenge"
-    #: rpIdHash is the hash of another RP ID (§7.1 step 13, §7.2 step 15).
-    WRONG_RP_ID_HASH = "wrong_rp_id_hash"
-    #: clientDataJSON.crossOrigin is true (§7.1 step 10, §7.2 step 14).
-    CROSS_ORIGIN = "cross_origin"
-    #: crossOrigin true and a topOrigin from another site (§7.1 step 11, §7.2 step 14).
-    TOP_ORIGIN = "top_origin"
-    #: The UP flag is clear (§7.1 step 14, §7.2 step 16).
-    UP_CLEAR = "up_clear"
-    #: The UV flag is clear even though the test asked for user verification.
-    UV_CLEAR = "uv_clear"
-    #: BS is set while BE is clear (§7.1 step 16, §7.2 step 18).
-    BS_WITHOUT_BE = "bs_without_be"
-    #: The assertion or attestation signature does not verify.
-    BAD_SIGNATURE = "bad_signature"
-    #: The assertion's signCount is below the last one reported (§7.2 step 22).
-    COUNTER_BACKWARDS = "counter_backwards"
-    #: The response's rawId differs from its id (§5.1, L3 JSON parsing).
-    RAW_ID_MISMATCH = "raw_id_mismatch"
-    #: A valid CBOR item follows the attestationObject (registration) or extra bytes
-    #: follow the authenticatorData (authentication; the signature covers them).
-    TRAILING_BYTES = "trailing_bytes"
-    #: The attestation statement format is an unregistered identifier (§7.1 step 21).
-    UNKNOWN_FORMAT = "unknown_format"
-    #: packed: attStmt.alg differs from the signing key's algorithm (§8.2 verification).
-    PACKED_ALG_MISMATCH = "packed_alg_mismatch"
-    #: none: the attestation statement is not empty (§8.7).
-    NONE_WITH_STATEMENT = "none_with_statement"
-    #: packed x5c: the certificate's AAGUID extension differs from authData's (§8.2.1).
-    AAGUID_MISMATCH = "aaguid_mismatch"
-    #: authentication: BE differs from the value registered (§7.2 step 18, §6.1.3).
-    BE_CHANGED = "be_changed"
-
-
-_CREATE_ONLY = frozenset(
-    {
-        Fault.UNKNOWN_FORMAT,
-        Fault.PACKED_ALG_MISMATCH,
-        Fault.NONE_WITH_STATEMENT,
-        Fault.AAGUID_MISMATCH,
-    }
-)
-_GET_ONLY = frozenset({Fault.COUNTER_BACKWARDS, Fault.BE_CHANGED})
-
-
 class _HasToJson(Protocol):
     def to_json(self) -> Mapping[str, Any]: ...
 
 
 Options: TypeAlias = "Mapping[str, Any] | _HasToJson"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SoftCredential:
-    """A credential held by a :class:`SoftAuthenticator` (log-safe: no key in ``repr``).
-
-    Attributes:
-        credential_id: The credential ID.
-        rp_id: The RP ID the credential is scoped to.
-        user_handle: The user handle (``user.id``) for a discoverable credential, else None.
-        algorithm: The COSE algorithm of the credential key.
-        public_key: The credential public key, COSE_Key encoded.
-        backup_eligible: The BE flag the credential was registered with.
-        backup_state: The BS flag the authenticator reports.
-        transports: The transports ``getTransports()`` reports.
-    """
-
-    credential_id: bytes
-    rp_id: str
-    user_handle: bytes | None
-    algorithm: int
-    public_key: bytes
-    backup_eligible: bool
-    backup_state: bool
-    transports: tuple[str, ...]
-    key_pair: KeyPair = field(repr=False)
 
 
 def _b64(data: bytes) -> str:
@@ -318,20 +239,21 @@ class SoftAuthenticator:
         Returns:
             The Level 3 JSON ``PublicKeyCredential`` (``RegistrationResponseJSON``).
         """
-        faults = self._check_faults(faults, _GET_ONLY, "create")
+        faults = self._check_faults(faults, GET_ONLY_FAULTS, "create")
         opts = _options_dict(options)
         try:
             rp_id = str(opts["rp"].get("id") or _host(origin or self.origin))
             user_handle = _unb64(str(opts["user"]["id"]))
             challenge = _unb64(str(opts["challenge"]))
             params = [int(p["alg"]) for p in opts.get("pubKeyCredParams", ())]
+            selection = dict(opts.get("authenticatorSelection") or {})
+            wants_cred_props = "credProps" in dict(opts.get("extensions") or {})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigurationError("creation options are not in Level 3 JSON form") from exc
         alg = self._pick_algorithm(algorithm, params)
         if self.attestation == "fido-u2f" and alg != ES256:
             raise ConfigurationError("fido-u2f attestation needs an ES256 credential (§8.6)")
         if discoverable is None:
-            selection = opts.get("authenticatorSelection") or {}
             discoverable = selection.get("residentKey") in ("required", "preferred") or bool(
                 selection.get("requireResidentKey")
             )
@@ -375,7 +297,7 @@ class SoftAuthenticator:
         if Fault.TRAILING_BYTES in faults:
             attestation_object += cbor2.dumps(0)
         client_outputs: dict[str, Any] = {}
-        if "credProps" in (opts.get("extensions") or {}):
+        if wants_cred_props:
             client_outputs["credProps"] = {"rk": discoverable}
         response: dict[str, Any] = {
             "clientDataJSON": _b64(client_data),
@@ -413,7 +335,7 @@ class SoftAuthenticator:
         Returns:
             The Level 3 JSON ``PublicKeyCredential`` (``AuthenticationResponseJSON``).
         """
-        faults = self._check_faults(faults, _CREATE_ONLY, "get")
+        faults = self._check_faults(faults, CREATE_ONLY_FAULTS, "get")
         opts = _options_dict(options)
         try:
             challenge = _unb64(str(opts["challenge"]))

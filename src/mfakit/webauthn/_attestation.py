@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification
 
 from mfakit.errors import (
@@ -59,7 +60,7 @@ def _load_anchor(anchor: object) -> x509.Certificate:
             if data.lstrip().startswith(b"-----BEGIN"):
                 return x509.load_pem_x509_certificate(data)
             return x509.load_der_x509_certificate(data)
-        except ValueError as exc:
+        except (ValueError, CryptographyDeprecationWarning) as exc:
             raise ConfigurationError("a trust anchor is not a certificate") from exc
     raise ConfigurationError("trust anchors must be x509.Certificate, PEM or DER bytes")
 
@@ -155,7 +156,9 @@ class AttestationPolicy:
         )
         try:
             verifier.verify(trust_path[0], list(trust_path[1:]))
-        except (verification.VerificationError, ValueError):
+        except (verification.VerificationError, ValueError, x509.InvalidVersion):
+            # Any failure to build a path, including certificates whose lazily
+            # parsed fields are broken, means "not trusted".
             return False
         return True
 

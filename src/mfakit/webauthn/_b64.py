@@ -14,7 +14,7 @@ __all__ = ["b64url_decode", "b64url_encode"]
 # "/" cannot sneak in as if they were base64url; "=" goes the same way because
 # Level 3 JSON is unpadded.
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
-_PAD = (b"", b"", b"==", b"=")
+_PAD = (b"", b"=", b"==", b"=")  # 4k+1 stays invalid: "x=" is bad padding
 # Bits of the last character that carry no data must be zero (RFC 4648 §3.5),
 # otherwise one value has several encodings.
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -45,15 +45,17 @@ def b64url_decode(value: object, *, field: str, max_len: int) -> bytes:
     if n > max_len:
         raise MalformedDataError("base64url value too long", field=field)
     rem = n & 3
-    if rem == 1:
-        raise MalformedDataError("invalid base64url length", field=field)
-    if rem and value[-1] not in _LAST_OK[rem]:
-        raise MalformedDataError("non-canonical base64url", field=field)
     try:
-        raw = value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem]
-        return binascii.a2b_base64(raw, strict_mode=True)
+        # strict_mode refuses every character outside the (translated)
+        # alphabet and a length of 4k+1.
+        data = binascii.a2b_base64(
+            value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem], strict_mode=True
+        )
     except (UnicodeEncodeError, binascii.Error) as exc:
         raise MalformedDataError("invalid base64url", field=field) from exc
+    if rem and value[-1] not in _LAST_OK[rem]:
+        raise MalformedDataError("non-canonical base64url", field=field)
+    return data
 
 
 def b64url_encode(data: bytes) -> str:

@@ -36,7 +36,9 @@ def _fail(field: str, message: str) -> MalformedDataError:
 
 def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
     # Not a recursion on the input size: depth is capped by MAX_DEPTH.
-    if pos >= len(data):
+    # Hot path first: WebAuthn items are mostly small ints, byte and text strings.
+    n = len(data)
+    if pos >= n:
         raise _fail(field, "truncated CBOR")
     initial = data[pos]
     major = initial >> 5
@@ -44,26 +46,13 @@ def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
     pos += 1
     if info < 24:
         arg = info
-    elif info == 24:
-        if pos + 1 > len(data):
+    elif info < 28:
+        size = 1 << (info - 24)  # 1, 2, 4 or 8 bytes
+        end = pos + size
+        if end > n:
             raise _fail(field, "truncated CBOR")
-        arg = data[pos]
-        pos += 1
-    elif info == 25:
-        if pos + 2 > len(data):
-            raise _fail(field, "truncated CBOR")
-        arg = int.from_bytes(data[pos : pos + 2], "big")
-        pos += 2
-    elif info == 26:
-        if pos + 4 > len(data):
-            raise _fail(field, "truncated CBOR")
-        arg = int.from_bytes(data[pos : pos + 4], "big")
-        pos += 4
-    elif info == 27:
-        if pos + 8 > len(data):
-            raise _fail(field, "truncated CBOR")
-        arg = int.from_bytes(data[pos : pos + 8], "big")
-        pos += 8
+        arg = int.from_bytes(data[pos:end], "big")
+        pos = end
     else:
         raise _fail(field, "unsupported CBOR length encoding")
 
@@ -71,43 +60,44 @@ def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
         return arg, pos
     if major == 1:
         return -1 - arg, pos
-    if major in (2, 3):
+    if major == 2 or major == 3:  # noqa: PLR1714 - two int compares beat a tuple lookup here
         end = pos + arg
-        if end > len(data):
+        if end > n:
             raise _fail(field, "truncated CBOR string")
-        chunk = data[pos:end]
         if major == 2:
-            return chunk, end
+            return data[pos:end], end
         try:
-            return chunk.decode("utf-8"), end
+            return data[pos:end].decode("utf-8"), end
         except UnicodeDecodeError as exc:
             raise _fail(field, "invalid UTF-8 in CBOR text") from exc
-    if major == 4:
-        if depth >= MAX_DEPTH:
-            raise _fail(field, "CBOR nested too deeply")
-        # Each item takes at least one byte: refuse counts the input cannot hold
-        # before allocating anything.
-        if arg > len(data) - pos:
-            raise _fail(field, "truncated CBOR array")
-        items = []
-        for _ in range(arg):
-            item, pos = _decode(data, pos, depth + 1, field)
-            items.append(item)
-        return items, pos
     if major == 5:
         if depth >= MAX_DEPTH:
             raise _fail(field, "CBOR nested too deeply")
-        if 2 * arg > len(data) - pos:
+        # Each item takes at least one byte: refuse counts the input cannot
+        # hold before allocating anything.
+        if 2 * arg > n - pos:
             raise _fail(field, "truncated CBOR map")
         result: dict[Any, Any] = {}
+        depth += 1
         for _ in range(arg):
-            key, pos = _decode(data, pos, depth + 1, field)
+            key, pos = _decode(data, pos, depth, field)
             if type(key) is not int and type(key) is not str:
                 raise _fail(field, "CBOR map key must be an integer or text")
             if key in result:
                 raise _fail(field, "duplicate CBOR map key")
-            result[key], pos = _decode(data, pos, depth + 1, field)
+            result[key], pos = _decode(data, pos, depth, field)
         return result, pos
+    if major == 4:
+        if depth >= MAX_DEPTH:
+            raise _fail(field, "CBOR nested too deeply")
+        if arg > n - pos:
+            raise _fail(field, "truncated CBOR array")
+        items = []
+        depth += 1
+        for _ in range(arg):
+            item, pos = _decode(data, pos, depth, field)
+            items.append(item)
+        return items, pos
     if major == 7:
         if info < 24 and arg in _SIMPLE:
             return _SIMPLE[arg], pos

@@ -325,8 +325,8 @@ def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
     """A verifier for an attestation certificate's key used under COSE ``alg``.
 
     Raises:
-        InvalidAttestationError-free: the caller maps the ``UnsupportedAlgorithmError``
-        or :class:`MalformedDataError` raised here when the key and ``alg`` disagree.
+        MalformedDataError: The key's type or curve does not fit ``alg``.
+        UnsupportedAlgorithmError: ``alg`` is unknown.
     """
     if alg in _EC_CURVES:
         ok = isinstance(key, ec.EllipticCurvePublicKey) and (

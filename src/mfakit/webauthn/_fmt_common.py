@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 
 from mfakit.errors import InvalidAttestationError
 
@@ -55,7 +56,13 @@ def load_x5c(value: object, *, fmt: str) -> tuple[x509.Certificate, ...]:
         if type(der) is not bytes or len(der) > MAX_CERT_BYTES:
             raise InvalidAttestationError(f"{fmt} x5c entry is not a certificate")
         try:
-            certs.append(x509.load_der_x509_certificate(der))
-        except ValueError as exc:
+            cert = x509.load_der_x509_certificate(der)
+            # cryptography reads the version lazily; a bad one would surface
+            # later as x509.InvalidVersion, outside the MfaError tree.
+            cert.version  # noqa: B018
+            certs.append(cert)
+        except (ValueError, x509.InvalidVersion, CryptographyDeprecationWarning) as exc:
+            # The warning is an exception only when the host runs with warnings
+            # as errors (e.g. a serial number <= 0); then it must not escape.
             raise InvalidAttestationError(f"{fmt} x5c certificate does not parse") from exc
     return tuple(certs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mfakit.errors import InvalidAttestationError, InvalidSignatureError
@@ -48,7 +49,10 @@ def verify(
     sig = att_stmt.get("sig")
     if len(certs) != 1 or type(sig) is not bytes:
         raise InvalidAttestationError("fido-u2f needs exactly one certificate and a signature")
-    cert_key = certs[0].public_key()
+    try:
+        cert_key = certs[0].public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise InvalidAttestationError("fido-u2f certificate key cannot be loaded") from exc
     if not isinstance(cert_key, ec.EllipticCurvePublicKey) or cert_key.curve.name != "secp256r1":
         raise InvalidAttestationError("fido-u2f certificate key must be EC P-256")
     if credential_key.alg != COSEAlgorithm.ES256:

@@ -39,18 +39,23 @@ def check_certificate_requirements(cert: x509.Certificate, aaguid: bytes) -> Non
       equal to the AAGUID in authenticator data.
 
     Raises:
-        InvalidAttestationError: A requirement is not met.
+        InvalidAttestationError: A requirement is not met, or a field of the
+            certificate does not parse (cryptography parses some lazily).
     """
+    try:
+        _check_requirements(cert, aaguid)
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise InvalidAttestationError("packed attestation certificate does not parse") from exc
+
+
+def _check_requirements(cert: x509.Certificate, aaguid: bytes) -> None:
     if cert.version is not x509.Version.v3:
         raise InvalidAttestationError("packed attestation certificate must be version 3")
     subject = cert.subject
-    try:
-        country = subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-        org = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-        unit = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-        common = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    except ValueError as exc:  # pragma: no cover - cryptography parses names lazily
-        raise InvalidAttestationError("packed attestation certificate subject is invalid") from exc
+    country = subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    org = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    unit = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    common = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if (
         len(country) != 1
         or len(org) != 1
@@ -63,10 +68,7 @@ def check_certificate_requirements(cert: x509.Certificate, aaguid: bytes) -> Non
         or not common[0].value
     ):
         raise InvalidAttestationError("packed attestation certificate subject breaks §8.2.1")
-    try:
-        extensions = cert.extensions
-    except ValueError as exc:
-        raise InvalidAttestationError("attestation certificate extensions are invalid") from exc
+    extensions = cert.extensions
     try:
         basic = extensions.get_extension_for_class(x509.BasicConstraints)
     except x509.ExtensionNotFound as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography import x509
 
+from mfakit.clock import ensure_aware
 from mfakit.errors import ConfigurationError, MalformedDataError, UnsupportedAlgorithmError
 
 from ._attestation import AttestationPolicy, verify_attestation
@@ -169,6 +170,8 @@ def verify_registration(
     top_origins = origin_set(allowed_top_origins, "allowed_top_origins")
     if attestation is not None and not isinstance(attestation, AttestationPolicy):
         raise ConfigurationError("attestation must be an AttestationPolicy")
+    if now is not None:
+        now = ensure_aware(now)
     if isinstance(supported_algorithms, str | bytes):
         raise ConfigurationError("supported_algorithms must be a collection of integers")
 

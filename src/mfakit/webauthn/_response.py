@@ -123,7 +123,7 @@ def _envelope(response: object) -> tuple[dict[str, Any], dict[str, Any], bytes, 
     if type(inner) is not dict:
         raise MalformedDataError("response member missing", field="response")
     attachment = outer.get("authenticatorAttachment")
-    if attachment is not None and attachment not in _ATTACHMENTS:
+    if attachment is not None and (type(attachment) is not str or attachment not in _ATTACHMENTS):
         # Unknown values are ignored by clients (§5.4.5); an RP cannot rely on them.
         attachment = None
     ext = outer.get("clientExtensionResults", EMPTY_MAP)

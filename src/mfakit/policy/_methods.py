@@ -1,4 +1,4 @@
-"""Decisions about one principal: sign-in, joining, adding and removing methods, step-up."""
+"""Decisions about a principal's second factors: adding one, removing one (typed ``DELETE``)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,21 @@ from datetime import datetime
 from typing import Any
 
 from mfakit.errors import ConfigurationError
-from mfakit.policy._compliance import apply_deadline_action, explain_lock, explain_status
-from mfakit.policy._config import LastMethodRemoval, OrgPolicy, SensitiveAction
-from mfakit.policy._core import (
+from mfakit.policy._builder import (
     Builder,
-    assess,
     check_actor,
     check_confirmation,
+    check_step_up,
+    enroll_by,
+)
+from mfakit.policy._codes import ReasonCode, RuleId
+from mfakit.policy._compliance import explain_lock, explain_status
+from mfakit.policy._config import LastMethodRemoval, OrgPolicy, SensitiveAction
+from mfakit.policy._core import (
+    assess,
     check_now,
     check_principal,
-    check_step_up,
     check_types,
-    enroll_kinds,
-    exemption_end,
     lock_active,
     qualifying,
 )
@@ -29,14 +31,9 @@ from mfakit.policy._decision import (
     Decision,
     EffectKind,
     NotificationKind,
-    Obligation,
-    ObligationKind,
-    ReasonCode,
-    RuleId,
 )
 from mfakit.policy._facts import (
     GraceKind,
-    LockReason,
     Method,
     MethodKind,
     OrgState,
@@ -45,183 +42,7 @@ from mfakit.policy._facts import (
     PrincipalStatus,
 )
 
-__all__ = [
-    "can_accept_invitation",
-    "can_add_method",
-    "can_remove_method",
-    "evaluate_login",
-    "evaluate_sensitive_action",
-]
-
-_ACTIVE = PrincipalStatus.ACTIVE
-
-
-def _enroll_by(b: Builder, policy: OrgPolicy, kind: PrincipalKind, deadline: datetime) -> None:
-    b.obligation(
-        Obligation(
-            kind=ObligationKind.ENROLL_BY,
-            deadline=deadline,
-            method_kinds=enroll_kinds(policy, kind),
-        ),
-        always=False,
-    )
-
-
-def evaluate_login(
-    policy: OrgPolicy, org: OrgState, *, principal: Principal, now: datetime
-) -> Decision:
-    """Decide what the organization's policy says about ``principal`` signing in now.
-
-    Call it once the first factor is known (and again after recording a failed
-    second factor, so the failed-attempts lockout applies at once). Outcomes:
-
-    * ``ALLOW``: compliant, exempt, out of scope, not enforced, or in grace (then
-      with an ``ENROLL_BY`` obligation and the ``deadline``);
-    * ``REQUIRE_ENROLLMENT``: overdue under ``BLOCK`` (or an owner under
-      ``REMOVE``): the session may only set up a method;
-    * ``DENY``: removed, invited, locked (the reason says why and whether time or
-      an administrator lifts it), too many failed attempts (with a ``LOCK``
-      effect), or overdue under ``LOCK``/``REMOVE`` (with the effect to persist).
-
-    A failed-attempts lock that has run out is released (``UNLOCK`` and
-    ``RESET_FAILED_ATTEMPTS`` effects) and evaluation goes on.
-
-    Raises:
-        ConfigurationError: a naive ``now`` or arguments of the wrong type.
-    """
-    now = check_now(now)
-    check_types(policy, org)
-    principal = check_principal("principal", principal)
-    b = Builder(AuditAction.LOGIN, principal.id, principal.id, now)
-    a = assess(policy, org, principal, now, ignore_lock=True)
-    if a.status is ComplianceStatus.INACTIVE:
-        explain_status(b, policy, principal, a, now)
-        return b.build()
-    released = False
-    if principal.lock is not None:
-        if lock_active(policy, principal, now):
-            explain_lock(b, policy, principal)
-            return b.build()
-        released = True
-        b.reason(
-            ReasonCode.LOCK_EXPIRED,
-            RuleId.LOCK_EXPIRY,
-            "the failed-attempts lock has run out",
-            lock_reason=principal.lock.reason,
-        )
-        b.effect(EffectKind.UNLOCK, principal.id, always=True)
-        b.effect(EffectKind.RESET_FAILED_ATTEMPTS, principal.id, always=True)
-    if not released and principal.failed_attempts >= policy.max_failed_attempts:
-        lockout = policy.failed_attempts_lockout
-        until = now + lockout if lockout is not None else None
-        b.deny(
-            ReasonCode.FAILED_ATTEMPTS_EXCEEDED,
-            RuleId.LOCKOUT_FAILED_ATTEMPTS,
-            "too many failed attempts; the account is locked",
-            threshold=policy.max_failed_attempts,
-            unlock="time" if until else "admin",
-            unlock_at=until,
-        )
-        b.next_at(until)
-        b.effect(
-            EffectKind.LOCK,
-            principal.id,
-            always=True,
-            at=now,
-            lock_reason=LockReason.FAILED_ATTEMPTS,
-        )
-        b.notify(NotificationKind.LOCKED, principal.id, always=True)
-        return b.build()
-    explain_status(b, policy, principal, a, now)
-    if a.status is ComplianceStatus.IN_GRACE and a.deadline is not None:
-        _enroll_by(b, policy, principal.kind, a.deadline)
-    elif a.status is ComplianceStatus.OVERDUE:
-        apply_deadline_action(b, policy, principal, at_login=True)
-    return b.build()
-
-
-def can_accept_invitation(
-    policy: OrgPolicy, org: OrgState, *, invitee: Principal, now: datetime
-) -> Decision:
-    """Decide whether an invited principal may join the organization now.
-
-    Under enforcement with ``invitations_require_mfa``, an invitee without a
-    qualifying method (for the kind they are invited as) is refused with an
-    ``ENROLL_NOW`` obligation; once enrolled, they are allowed. Without that flag,
-    they join with a new-member grace period (``START_GRACE`` effect).
-
-    Raises:
-        ConfigurationError: a naive ``now`` or arguments of the wrong type.
-    """
-    now = check_now(now)
-    check_types(policy, org)
-    invitee = check_principal("invitee", invitee)
-    b = Builder(AuditAction.ACCEPT_INVITATION, invitee.id, invitee.id, now)
-    if invitee.status is not PrincipalStatus.INVITED:
-        b.deny(
-            ReasonCode.NOT_INVITED,
-            RuleId.INVITATION_STATE,
-            "there is no pending invitation for this principal",
-            status=invitee.status,
-        )
-        return b.build()
-    has_mfa = len(qualifying(policy, invitee.kind, invitee.methods)) >= policy.min_methods
-    end = exemption_end(policy, invitee)
-    exempt = end is not None and invitee.exemption is not None
-    exempt = exempt and invitee.exemption.granted_at <= now < end  # type: ignore[union-attr,operator]
-    if org.enforced_since is None:
-        b.reason(
-            ReasonCode.NOT_ENFORCED,
-            RuleId.ENFORCEMENT_STATE,
-            "the organization does not enforce multi-factor authentication",
-        )
-    elif invitee.kind not in policy.scope:
-        b.reason(
-            ReasonCode.OUT_OF_SCOPE,
-            RuleId.SCOPE_KINDS,
-            f"the MFA requirement does not apply to {invitee.kind.value}s",
-            kind=invitee.kind,
-        )
-    elif has_mfa:
-        b.reason(
-            ReasonCode.COMPLIANT,
-            RuleId.METHODS_QUALIFYING,
-            "the invitee has multi-factor authentication",
-        )
-    elif exempt:
-        b.reason(
-            ReasonCode.EXEMPT,
-            RuleId.EXEMPTION_ACTIVE,
-            "a break-glass exemption is in force",
-            until=end,
-        )
-        b.next_at(end)
-    elif policy.invitations_require_mfa:
-        b.deny(
-            ReasonCode.INVITEE_WITHOUT_MFA,
-            RuleId.INVITATION_REQUIRES_MFA,
-            "set up multi-factor authentication before joining this organization",
-        )
-        b.obligation(
-            Obligation(
-                kind=ObligationKind.ENROLL_NOW,
-                method_kinds=enroll_kinds(policy, invitee.kind),
-            )
-        )
-    else:
-        deadline = now + policy.grace_new_member
-        b.deadline = deadline
-        b.next_at(deadline)
-        b.reason(
-            ReasonCode.GRACE_STARTED,
-            RuleId.INVITATION_GRACE,
-            "the new member has a grace period to set up multi-factor authentication",
-            deadline=deadline,
-        )
-        b.effect(EffectKind.START_GRACE, invitee.id, at=now, grace_kind=GraceKind.NEW_MEMBER)
-        b.notify(NotificationKind.GRACE_STARTED, invitee.id, deadline=deadline)
-        _enroll_by(b, policy, invitee.kind, deadline)
-    return b.build()
+__all__ = ["can_add_method", "can_remove_method"]
 
 
 def _coerce_kind(kind: Any) -> MethodKind:
@@ -247,6 +68,14 @@ def can_add_method(
     are unique per kind, compared without case or outer whitespace. When the new
     method makes the principal compliant, a running grace period is cleared.
     Invitees may add methods (they must, to join an enforcing organization).
+
+    Args:
+        policy: The organization's policy.
+        org: The organization's enforcement state.
+        principal: Who adds the method.
+        kind: The kind of method (a :class:`MethodKind` or its value).
+        label: The name the user gives it (unique per kind).
+        now: The current time (aware).
 
     Raises:
         ConfigurationError: a naive ``now`` or arguments of the wrong type.
@@ -385,6 +214,9 @@ def can_remove_method(
     if principal.status is PrincipalStatus.REMOVED:
         explain_status(b, policy, principal, assess(policy, org, principal, now), now)
         return b.build()
+    if actor is principal and lock_active(policy, principal, now):
+        explain_lock(b, policy, principal)
+        return b.build()
     if all(m.id != method_id for m in principal.methods):
         b.deny(
             ReasonCode.METHOD_NOT_FOUND,
@@ -434,18 +266,20 @@ def _last_method(
             RuleId.ENFORCEMENT_STATE,
             "the organization does not enforce multi-factor authentication",
         )
+    elif principal.kind is PrincipalKind.OWNER and org.owner_count <= 1:
+        # Whatever the scope or an exemption says: without a method, the only owner
+        # could no longer manage (or stop) enforcement, since that requires MFA.
+        b.deny(
+            ReasonCode.SOLE_OWNER_LAST_METHOD,
+            RuleId.REMOVE_SOLE_OWNER,
+            "the only owner cannot remove their last method while MFA is enforced",
+        )
     elif after.status is ComplianceStatus.OUT_OF_SCOPE:
         b.reason(
             ReasonCode.OUT_OF_SCOPE,
             RuleId.SCOPE_KINDS,
             f"the MFA requirement does not apply to {principal.kind.value}s",
             kind=principal.kind,
-        )
-    elif principal.kind is PrincipalKind.OWNER and org.owner_count <= 1:
-        b.deny(
-            ReasonCode.SOLE_OWNER_LAST_METHOD,
-            RuleId.REMOVE_SOLE_OWNER,
-            "the only owner cannot remove their last method while MFA is enforced",
         )
     elif after.exempt:
         b.reason(
@@ -475,7 +309,7 @@ def _last_method(
         )
         b.effect(EffectKind.START_GRACE, principal.id, at=b.now, grace_kind=GraceKind.LOST_METHOD)
         b.notify(NotificationKind.GRACE_STARTED, principal.id, deadline=deadline)
-        _enroll_by(b, policy, principal.kind, deadline)
+        enroll_by(b, policy, principal.kind, deadline)
     else:
         b.deadline = after.deadline
         overdue = after.status is ComplianceStatus.OVERDUE
@@ -490,40 +324,4 @@ def _last_method(
         )
         if not overdue:
             b.next_at(after.deadline)
-            _enroll_by(b, policy, principal.kind, after.deadline)
-
-
-def evaluate_sensitive_action(
-    policy: OrgPolicy,
-    org: OrgState,
-    *,
-    principal: Principal,
-    action: SensitiveAction | str,
-    now: datetime,
-) -> Decision:
-    """Decide whether ``principal`` must pass a second factor again before ``action``.
-
-    A step-up is required when ``action`` is in ``policy.step_up_actions`` and the
-    last verification is missing, in the future, or at least
-    ``policy.step_up_max_age`` old. ``next_evaluation`` says when a fresh
-    verification goes stale.
-
-    Raises:
-        ConfigurationError: a naive ``now`` or arguments of the wrong type.
-    """
-    now = check_now(now)
-    check_types(policy, org)
-    principal = check_principal("principal", principal)
-    try:
-        sensitive = SensitiveAction(action)
-    except ValueError as exc:
-        raise ConfigurationError("action is not a valid SensitiveAction") from exc
-    b = Builder(AuditAction.SENSITIVE_ACTION, principal.id, principal.id, now)
-    if principal.status is not _ACTIVE:
-        explain_status(b, policy, principal, assess(policy, org, principal, now), now)
-        return b.build()
-    if lock_active(policy, principal, now):
-        explain_lock(b, policy, principal)
-        return b.build()
-    check_step_up(b, policy, principal, sensitive, now, explain=True)
-    return b.build()
+            enroll_by(b, policy, principal.kind, after.deadline)
