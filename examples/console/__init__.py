@@ -18,7 +18,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from flask import Flask
 
-from mfakit.backup_codes import Hasher
 from mfakit.service import MfaService, RelyingParty, ServiceSettings
 from mfakit.stores.sqlite import SQLiteStore
 
@@ -37,7 +36,7 @@ def create_app(
     instance_dir: str | os.PathLike[str] | None = None,
     origin: str | None = None,
     database: str | os.PathLike[str] | None = None,
-    backup_code_hasher: Hasher | None = None,
+    settings: ServiceSettings | None = None,
     password_hasher: PasswordHasher | None = None,
     testing: bool = False,
 ) -> Flask:
@@ -49,7 +48,7 @@ def create_app(
         origin: The exact origin browsers use (``http://localhost:8000``); its host
             is the WebAuthn RP ID, so it must be a name, not an IP address.
         database: The SQLite file; defaults to ``<instance_dir>/console.sqlite3``.
-        backup_code_hasher: The Argon2id profile of backup codes (cheap in tests).
+        settings: The service's settings (tests use cheap backup-code hashing).
         password_hasher: argon2-cffi's hasher for passwords (cheap in tests).
         testing: Flask's testing flag.
     """
@@ -75,9 +74,6 @@ def create_app(
     store = SQLiteStore(path)
     accounts = Accounts(path)
     mailer = OutboxMailer(accounts)
-    settings = ServiceSettings(
-        **({"backup_code_hasher": backup_code_hasher} if backup_code_hasher else {})
-    )
     service = MfaService(
         store=store,
         keys=stored.keys,
@@ -85,7 +81,7 @@ def create_app(
         relying_party=RelyingParty(rp_id=rp_id, rp_name="mfakit console", origins=(origin,)),
         issuer="mfakit console",
         login_code_key=stored.login_code_key,
-        settings=settings,
+        settings=settings or ServiceSettings(),
     )
     extensions: dict[str, Any] = {
         "mfa_service": service,

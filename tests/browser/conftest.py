@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
+from mfakit.login_codes import LoginCodePolicy
+from mfakit.service import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
@@ -81,7 +84,11 @@ def console(tmp_path: Path) -> Iterator[Console]:
     app = create_app(
         instance_dir=tmp_path / "instance",
         origin=origin,
-        backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS),
+        settings=ServiceSettings(
+            backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS),
+            # A member signs in twice within a minute in one test.
+            login_codes=LoginCodePolicy(resend_cooldown=timedelta(0)),
+        ),
         password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
         testing=True,
     )

@@ -34,7 +34,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 #: Where the step-up page (a fresh second factor before a sensitive change) posts.
 STEP_UP = {
     "heading": "Confirm it's you",
-    "intro": "For your security, verify a second factor before changing your sign-in methods.",
+    "intro": "For your security, verify a second factor again before this change.",
     "code_action": "account.step_up_code",
     "options_action": "account.step_up_options",
     "passkey_action": "account.step_up_passkey",
@@ -87,9 +87,7 @@ def security() -> str:
     user = _me()
     store = _store()
     totp = store.get_active_totp(user.user_id)
-    # TEMPORARY until wip/service lands its passkey flows.
-    lister = getattr(service(), "list_passkeys", None)
-    passkeys = lister(user.user_id) if lister else ()
+    passkeys = service().list_passkeys(user.user_id)
     codes = service().backup_code_status(user.user_id)
     return render_template(
         "security.html",
@@ -105,8 +103,7 @@ def security() -> str:
 def _refused(exc: MfaError) -> Response:
     """Explain a refusal; when a fresh second factor is required, ask for it."""
     if needs_step_up(exc):
-        flash("For your security, verify a second factor first, then try again.", "warning")
-        return redirect(url_for("account.step_up"))
+        return step_up_redirect(url_for("account.security"))
     flash(explain(exc), "error")
     return redirect(url_for("account.security"))
 
@@ -262,6 +259,22 @@ def _methods(user: User) -> set[str]:
     return {m.value for m in service().begin_second_factor(user.user_id).methods}
 
 
+def step_up_redirect(back_to: str) -> Response:
+    """Send the user to the step-up page; they come back to ``back_to`` afterwards."""
+    flash("For your security, verify a second factor first, then try again.", "warning")
+    session["step_up_next"] = back_to
+    return redirect(url_for("account.step_up"))
+
+
+def _after_step_up() -> Response:
+    flash("Verified. You can now go ahead.", "info")
+    target = session.pop("step_up_next", None)
+    # Only paths this application wrote into the session (never a user-supplied URL).
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        target = url_for("account.security")
+    return redirect(target)
+
+
 @bp.route("/verify")
 @login_required
 def step_up() -> str | Response:
@@ -291,8 +304,7 @@ def step_up_code() -> Response | tuple[str, int]:
         return render_template(
             "second_factor.html", methods=_methods(user), error=explain(exc), tab=kind, **STEP_UP
         ), 400
-    flash("Verified. You can now change your sign-in methods.", "info")
-    return redirect(url_for("account.security"))
+    return _after_step_up()
 
 
 @bp.route("/verify/passkey/options", methods=["POST"])
@@ -321,5 +333,4 @@ def step_up_passkey() -> Response | tuple[Response, int]:
         )
     except MfaError as exc:
         return jsonify(error=explain(exc)), 400
-    flash("Verified. You can now change your sign-in methods.", "info")
-    return jsonify(redirect=url_for("account.security"))
+    return jsonify(redirect=_after_step_up().location)

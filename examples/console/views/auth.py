@@ -83,6 +83,8 @@ def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) ->
         enroll_by=_deadline_text(result) if obligations else None,
         enrollment_only=enrollment_only,
     )
+    if getattr(result, "first_login", False):
+        flash("Welcome! This was your first sign-in.", "info")
     advice = getattr(result, "advice", ())
     remaining = getattr(result, "backup_codes_remaining", None)
     if remaining is not None:
@@ -296,6 +298,4 @@ def member_code() -> Response | str | tuple[str, int]:
         return render_template("member_login.html", step="org", error="Unknown member."), 400
     if result.second_factor:
         return _second_factor(user, org_id, result)
-    if result.first_login:
-        flash("Welcome! This was your first sign-in.", "info")
     return _finish(result, user, org_id)

@@ -8,7 +8,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from console.data import User
-from console.web import accounts, current_user, explain, login_required, mailer, service
+from console.views.account import step_up_redirect
+from console.web import (
+    accounts,
+    current_user,
+    explain,
+    login_required,
+    mailer,
+    needs_step_up,
+    service,
+)
 from mfakit.errors import MfaError, PolicyDeniedError
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
 
@@ -111,6 +120,8 @@ def enforce(org_id: str) -> Response | tuple[str, int]:
             org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
         )
     except PolicyDeniedError as exc:
+        if needs_step_up(exc):
+            return step_up_redirect(url_for("org.page", org_id=org_id))
         blockers = tuple(getattr(exc.decision, "reminder_targets", ()) or ())
         return _page(org_id, status=409, blockers=blockers, error=explain(exc))
     except MfaError as exc:
@@ -129,6 +140,8 @@ def stop(org_id: str) -> Response | tuple[str, int]:
             org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
         )
     except MfaError as exc:
+        if needs_step_up(exc):
+            return step_up_redirect(url_for("org.page", org_id=org_id))
         return _page(org_id, status=400, error=explain(exc))
     flash("MFA is no longer enforced. The owners were informed by e-mail.", "info")
     return redirect(url_for("org.page", org_id=org_id))
