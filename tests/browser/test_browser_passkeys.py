@@ -14,6 +14,7 @@ from console_helpers import (
     sign_out,
     sign_up,
 )
+from playwright.sync_api import expect
 
 
 def _sign_in_with_passkey(page: Any, base: str, email: str) -> None:
@@ -33,8 +34,8 @@ def test_platform_passkey_discoverable(console: Any, new_page: Any, tmp_path: Pa
     sign_up(page, base, email="ada@example.com", name="Ada Lovelace")
     add_passkey(page, base, name="Work laptop", kind="passkey")
     row = page.get_by_role("row", name="Work laptop")
-    assert "Passkey" in row.inner_text()
-    assert "Never" in row.inner_text()
+    expect(row).to_contain_text("Passkey")
+    expect(row).to_contain_text("Never")
     (stored,) = authenticator.credentials()
     assert stored["isResidentCredential"] is True
     # The user handle the browser keeps is the console's opaque user id, not the e-mail.
@@ -44,7 +45,7 @@ def test_platform_passkey_discoverable(console: Any, new_page: Any, tmp_path: Pa
 
     _sign_in_with_passkey(page, base, "ada@example.com")
     row = page.get_by_role("row", name="Work laptop")
-    assert "Never" not in row.inner_text()
+    expect(row).not_to_contain_text("Never")
     assert authenticator.credentials()[0]["signCount"] >= 2
     shot(page, "account-security", tmp_path, full_page=True)
 
@@ -59,14 +60,13 @@ def test_security_key_not_discoverable(console: Any, new_page: Any, tmp_path: Pa
     )
     sign_up(page, base, email="grace@example.com", name="Grace Hopper")
     add_passkey(page, base, name="Blue key", kind="security_key")
-    assert "Security key" in page.get_by_role("row", name="Blue key").inner_text()
+    expect(page.get_by_role("row", name="Blue key")).to_contain_text("Security key")
     (stored,) = authenticator.credentials()
     assert stored["isResidentCredential"] is False
     sign_out(page, base)
 
     sign_in_password(page, base, email="grace@example.com")
     page.wait_for_url(f"{base}/login/verify")
-    shot(page, "second-factor-passkey", tmp_path)
     page.get_by_role("button", name="Use a passkey or security key").click()
     page.wait_for_url(f"{base}/account/security")
 
@@ -84,12 +84,12 @@ def test_two_named_keys_listed_then_one_deleted(
 
     page.get_by_label("Name").fill("laptop")
     page.get_by_role("button", name="Add", exact=True).click()
-    assert "already used" in page.locator("#passkey-status").inner_text()
+    expect(page.locator("#passkey-status")).to_contain_text("already used")
     # The same authenticator is excluded by the options (excludeCredentials).
     page.get_by_label("Name").fill("Laptop again")
     page.get_by_role("button", name="Add", exact=True).click()
     page.locator("#passkey-status.error").wait_for()
-    assert "already registered" in page.locator("#passkey-status").inner_text()
+    expect(page.locator("#passkey-status")).to_contain_text("already registered")
 
     second = add_authenticator(page, transport="usb", resident_key=False, backup_eligible=False)
     assert second.credentials() == []

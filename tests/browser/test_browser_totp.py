@@ -13,16 +13,16 @@ from console_helpers import (
     sign_up,
     totp_code,
 )
+from playwright.sync_api import expect
 
 
 def test_totp_setup_then_sign_in_with_a_code(console: Any, new_page: Any, tmp_path: Path) -> None:
     """The key read from the page gives codes that confirm TOTP and then sign in, once each."""
     page = new_page()
     sign_up(page, console.url, email="ada@example.com", name="Ada Lovelace")
-    shot(page, "sign-up-done", tmp_path)
     key, codes = set_up_totp(page, console.url, tmp_path, screenshot=True)
     assert len(codes) == 10
-    assert page.locator("#totp .badge").inner_text() == "Enabled"
+    expect(page.locator("#totp .badge")).to_have_text("Enabled")
     sign_out(page, console.url)
 
     sign_in_password(page, console.url, email="ada@example.com")
@@ -40,7 +40,7 @@ def test_totp_setup_then_sign_in_with_a_code(console: Any, new_page: Any, tmp_pa
     sign_in_password(page, console.url, email="ada@example.com")
     page.get_by_label("Code from your authenticator app").fill(code)
     page.get_by_role("button", name="Verify").click()
-    assert "already used" in page.locator("#error").inner_text()
+    expect(page.locator("#error")).to_contain_text("already used")
 
 
 def test_sign_in_with_a_backup_code_once(console: Any, new_page: Any, tmp_path: Path) -> None:
@@ -57,10 +57,10 @@ def test_sign_in_with_a_backup_code_once(console: Any, new_page: Any, tmp_path: 
         page.get_by_role("button", name="Use backup code").click()
         if attempt == 0:
             page.wait_for_url(f"{console.url}/account/security")
-            assert "9 unused backup codes left" in page.locator(".flashes").inner_text()
-            assert "9 of 10 codes unused" in page.locator("#backup-codes").inner_text()
+            expect(page.locator(".flashes")).to_contain_text("9 unused backup codes left")
+            expect(page.locator("#backup-codes")).to_contain_text("9 of 10 codes unused")
             sign_out(page, console.url)
-    assert page.locator("#error").inner_text() == "That code is not valid."
+    expect(page.locator("#error")).to_have_text("That code is not valid.")
 
 
 def test_update_then_delete_totp_after_a_step_up(
@@ -90,9 +90,9 @@ def test_update_then_delete_totp_after_a_step_up(
     page.wait_for_url(f"{console.url}/account/security")
 
     delete("delete")
-    assert "DELETE" in page.locator(".flashes").inner_text()
-    assert page.locator("#totp .badge").inner_text() == "Enabled"
+    expect(page.locator(".flashes")).to_contain_text("DELETE")
+    expect(page.locator("#totp .badge")).to_have_text("Enabled")
     delete("DELETE")
     page.get_by_role("button", name="Set up TOTP").wait_for()
-    assert page.locator("#backup-codes").inner_text().count("unused") == 0
+    expect(page.locator("#backup-codes")).not_to_contain_text("unused")
     shot(page, "account-security-empty", tmp_path)
