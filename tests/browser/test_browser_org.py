@@ -25,7 +25,8 @@ def test_enforcement_waits_for_every_user_then_stops(
     console: Any, new_page: Any, tmp_path: Path
 ) -> None:
     """Enforcing is refused while a member lacks MFA (who blocks it is listed), a reminder
-    reaches them, it succeeds once they set up TOTP, and STOP tells the owner."""
+    reaches them, it succeeds once they set up TOTP, an invitee must set up MFA before
+    joining, and STOP tells the owner."""
     base = console.url
     owner = new_page()
     sign_up(owner, base, email="owner@example.com", name="Olivia Owner")
@@ -64,6 +65,24 @@ def test_enforcement_waits_for_every_user_then_stops(
     _enforce(owner, "ENFORCE")
     owner.get_by_text("MFA is now enforced").wait_for()
     expect(owner.locator("#enforcement .badge")).to_have_text("Enforced")
+
+    # Under enforcement an invitee must set up MFA before joining.
+    owner.locator("#inv-email").fill("carol@example.com")
+    owner.get_by_role("button", name="Send invitation").click()
+    owner.get_by_text("Invitation sent to carol@example.com.").wait_for()
+    carol = new_page()
+    sign_up(carol, base, email="carol@example.com", name="Carol")
+    mail = read_outbox(carol, base, to="carol@example.com", kind="invitation")
+    invite = re.search(r"http://\S+", mail)
+    assert invite is not None
+    carol.goto(invite.group(0))
+    carol.get_by_role("button", name="Join the organization").click()
+    expect(carol.locator("#error")).to_be_visible()
+    carol.get_by_role("link", name="Set up multi-factor authentication").click()
+    set_up_totp(carol, base, tmp_path)
+    carol.goto(invite.group(0))
+    carol.get_by_role("button", name="Join the organization").click()
+    carol.wait_for_url(f"{base}/org/{owner_org}")
 
     # Stopping needs STOP (and a fresh second factor from the owner); the owner is told.
     def stop() -> None:
