@@ -181,3 +181,22 @@ def test_member_code_request_does_not_reveal_usernames(client: Any) -> None:
         text = re.sub(r"expires at \d\d:\d\d UTC", "", response.text)
         bodies.append(text.replace(username, "NAME"))
     assert bodies[0] == bodies[1]
+
+
+def test_taken_member_username_creates_no_account(client: Any) -> None:
+    """Adding a member under a taken username is refused before any account is made."""
+    _sign_up(client)
+    org_page = client.get(BASE + "/org", follow_redirects=True).text
+    org_id = re.search(r'id="org-id">([^<]+)<', org_page)
+    assert org_id is not None
+    token = _token(client, "/account/security")
+    statuses = []
+    for email in ("carol@example.com", "carol2@example.com"):
+        response = client.post(
+            BASE + f"/org/{org_id.group(1)}/members",
+            data={"csrf_token": token, "username": "carol", "email": email},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 400]
+    accounts = client.application.extensions["console_accounts"]
+    assert accounts.user_by_email("carol2@example.com") is None

@@ -177,6 +177,8 @@ def add_member(org_id: str) -> Response | tuple[str, int]:
     email = request.form.get("email", "").strip()
     if not username or len(username) > 64 or "@" not in email:
         return _page(org_id, status=400, error="Enter a username and an e-mail address.")
+    if _store().get_membership_by_username(org_id, username) is not None:
+        return _page(org_id, status=400, error="This username is taken in the organization.")
     user = accounts().create_user(email=email, name=username, password_hash=None)
     if user is None:
         return _page(org_id, status=400, error="An account with this e-mail address exists.")
