@@ -211,7 +211,7 @@ class ChallengeRepository(Protocol):
         """
         ...
 
-    def pop_challenge(self, challenge_id: str, *, now: datetime) -> Challenge | None:
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
         """Atomically remove and return the challenge.
 
         Returns ``None`` if it does not exist, was popped already, or expired at
@@ -266,7 +266,7 @@ class ThrottleRepository(Protocol):
         ...
 
     def record_failure(
-        self, key: str, *, now: datetime, window: timedelta | None = None
+        self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
         """Atomically count one failure and return the new state.
 
