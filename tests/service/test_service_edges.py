@@ -8,8 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ORIGIN, RP_ID, SETTINGS, START
-from service_helpers import app_for, enroll_totp
+from service_helpers import ORIGIN, RP_ID, SETTINGS, START, app_for, enroll_totp
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
