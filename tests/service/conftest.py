@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from service_helpers import ORIGIN, RP_ID, SETTINGS, START
 
-from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
 from mfakit.repositories import MfaStore
 from mfakit.secretbox import KeyRing, generate_key
-from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, ServiceSettings
+from mfakit.service import InMemoryOutbox, MfaService, RelyingParty
 from mfakit.stores.memory import MemoryStore
 from mfakit.stores.postgres import PostgresStore
 from mfakit.stores.sqlite import SQLiteStore
 from mfakit.testing import SoftAuthenticator
 from mfakit.testing.postgres import TemporaryPostgres
-
-RP_ID = "console.example"
-ORIGIN = "https://console.example"
-START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
-SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
 from mfakit.otp import TOTP, decode_base32
-from mfakit.service import MfaService, TotpActivation, TotpEnrollment, UserRef
+from mfakit.service import (
+    MfaService,
+    ServiceSettings,
+    TotpActivation,
+    TotpEnrollment,
+    UserRef,
+)
+
+RP_ID = "console.example"
+ORIGIN = "https://console.example"
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
 
 
 @dataclass

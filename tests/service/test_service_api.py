@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from service_helpers import enroll_totp
 
 import mfakit.service
@@ -257,3 +260,31 @@ def test_audit_trail_records_actions_without_secrets(
     dumped = repr([dataclasses.asdict(e) for e in events])
     assert code not in dumped
     assert all(c not in dumped for c in activation.backup_codes.codes)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_KEYS = st.sampled_from([*sorted(encode_policy(OrgPolicy())), "other"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=6))
+def test_decode_policy_never_raises_anything_else(stored: dict[str, object]) -> None:
+    """Any stored mapping decodes to a policy or raises MalformedDataError."""
+    with contextlib.suppress(MalformedDataError):
+        assert isinstance(decode_policy(stored), OrgPolicy)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(sorted(encode_policy(OrgPolicy()))), _JSON)
+def test_decode_policy_mutated_field(name: str, value: object) -> None:
+    """A valid stored policy with one field replaced decodes or raises MalformedDataError."""
+    stored = encode_policy(reference_console())
+    stored[name] = value
+    with contextlib.suppress(MalformedDataError):
+        decode_policy(stored)

@@ -8,8 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import ORIGIN, RP_ID, SETTINGS, START
-from service_helpers import app_for, enroll_totp
+from service_helpers import ORIGIN, RP_ID, SETTINGS, START, app_for, enroll_totp
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
@@ -36,6 +35,7 @@ from mfakit.repositories import Invitation, LoginCode, Membership, Organization,
 from mfakit.secretbox import KeyRing, generate_key
 from mfakit.service import (
     InMemoryOutbox,
+    MethodRemoved,
     MfaService,
     RelyingParty,
     UserRef,
@@ -376,3 +376,23 @@ def test_principal_facts(clock: FrozenClock) -> None:
     assert principal_of(locked, ()).lock is not None
     same = apply_effect(base, Effect(kind=EffectKind.SET_ENFORCEMENT, subject="o", enabled=True))
     assert same == base
+
+
+def test_removal_and_its_effects_are_all_or_nothing(
+    svc: MfaService, edge: EdgeStore, clock: FrozenClock, outbox: InMemoryOutbox
+) -> None:
+    """If the grace period cannot be stored, the TOTP is not deleted and nobody is told."""
+    enroll_totp(svc, clock, "owner")
+    enroll_totp(svc, clock, "owner2")
+    svc.create_organization("acme", name="Acme", owner_id="owner")
+    svc.add_member("acme", "owner2", kind="owner")
+    app, _ = enroll_totp(svc, clock, "mia")
+    svc.add_member("acme", "mia")
+    svc.enforce_mfa("acme", actor_id="owner", confirmation="ENFORCE")
+    svc.verify_totp("mia", app.code())
+    edge.lose["membership"] = 100
+    with pytest.raises(StoreError):
+        svc.delete_totp("mia", confirmation="DELETE")
+    assert edge.get_active_totp("mia") is not None
+    assert edge.count_unused_backup_codes("mia") == 10
+    assert not outbox.of_type(MethodRemoved, user_id="mia")

@@ -232,3 +232,18 @@ def test_factors_are_throttled_separately(service: MfaService, clock: FrozenCloc
     with pytest.raises(ThrottledError):
         service.verify_totp(USER, app.code())
     service.verify_backup_code(USER, activation.backup_codes.codes[0])
+
+
+def test_window_edge_stays_locked(service: MfaService, store: MfaStore, clock: FrozenClock) -> None:
+    """At the very end of a spent window the count has not restarted: still refused."""
+    app, _ = enroll_totp(service, clock, USER)
+    start = clock.now()
+    for n in range(1, service.settings.throttle_max_failures + 1):
+        with pytest.raises(InvalidCodeError):
+            service.verify_totp(USER, _wrong(app.code()))
+        if n < service.settings.throttle_max_failures:
+            clock.advance(service.settings.backoff(n))
+    clock.set(start + service.settings.throttle_window)
+    with pytest.raises(ThrottledError) as caught:
+        service.verify_totp(USER, app.code())
+    assert caught.value.retry_after == 1.0

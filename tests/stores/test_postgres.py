@@ -166,3 +166,24 @@ def test_repr_hides_dsn(postgres_dsn: str) -> None:
     store = PostgresStore(postgres_dsn)
     assert repr(store) == "PostgresStore()"
     store.close()
+
+
+def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
+    """If the connection dies before COMMIT, the block raises StoreError and nothing lands."""
+    store = PostgresStore(postgres_dsn, max_idle=1)
+    key = new_id("key")
+
+    def block() -> None:
+        with store.atomic():
+            store.record_failure(key, now=NOW)
+            with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state = 'idle in transaction'"
+                )
+
+    with pytest.raises(StoreError):
+        block()
+    assert store.get_throttle(key).failures == 0
+    store.close()

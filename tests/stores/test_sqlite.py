@@ -219,3 +219,44 @@ def test_killed_writer_loses_nothing_committed(tmp_path: Path) -> None:
     for i in range(written, written + 2):
         assert store.count_unused_backup_codes(f"u{i}") in (0, 5)
     store.close()
+
+
+def test_atomic_waits_then_fails_when_file_stays_locked(tmp_path: Path) -> None:
+    """A block that cannot get the write lock in time is a StoreError; nothing is held."""
+    path = tmp_path / "mfa.sqlite3"
+    store = SQLiteStore(path, busy_timeout=0.05)
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")
+
+        def block() -> None:
+            with store.atomic():
+                pass  # pragma: no cover - the block never starts
+
+        with pytest.raises(StoreError):
+            block()
+        other.execute("ROLLBACK")
+    with store.atomic():
+        store.record_failure("k", now=NOW)
+    assert store.get_throttle("k").failures == 1
+    store.close()
+
+
+def test_atomic_cannot_open_connection(tmp_path: Path) -> None:
+    """If no connection can be opened, atomic() raises StoreError."""
+    directory = tmp_path / "d"
+    directory.mkdir()
+    store = SQLiteStore(directory / "mfa.sqlite3")
+    store._pool.close()
+    store._pool.closed = False  # reopen the pool empty: the next call must connect
+    for leftover in directory.iterdir():
+        leftover.unlink()
+    directory.rmdir()
+
+    def block() -> None:
+        with store.atomic():
+            pass  # pragma: no cover - the block never starts
+
+    with pytest.raises(StoreError) as info:
+        block()
+    assert isinstance(info.value.__cause__, sqlite3.Error)
+    store.close()

@@ -19,6 +19,7 @@ Conventions shared by every port:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -210,7 +211,7 @@ class ChallengeRepository(Protocol):
         """
         ...
 
-    def pop_challenge(self, challenge_id: str, *, now: datetime) -> Challenge | None:
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
         """Atomically remove and return the challenge.
 
         Returns ``None`` if it does not exist, was popped already, or expired at
@@ -265,7 +266,7 @@ class ThrottleRepository(Protocol):
         ...
 
     def record_failure(
-        self, key: str, *, now: datetime, window: timedelta | None = None
+        self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
         """Atomically count one failure and return the new state.
 
@@ -448,6 +449,25 @@ class MfaStore(
     Protocol,
 ):
     """Every port at once: what the service needs from a store."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Make the port calls in a ``with`` block one transaction: all or nothing.
+
+        For an action and the policy effects it causes, e.g. deleting a
+        user's last method and starting their grace period::
+
+            with store.atomic():
+                store.delete_totp(user_id)
+                store.update_membership(dataclasses.replace(m, grace_started_at=now))
+
+        Calls made by the same thread inside the block see each other's writes;
+        other callers see all of them at the end of the block or none. If the
+        block raises, every write in it is undone and the exception propagates.
+        A call that fails inside the block (e.g. a ``DuplicateError``) is undone
+        by itself and leaves the block usable. Blocks nest (an inner block is
+        part of the outer one). Keep blocks short: they hold write locks.
+        """
+        ...
 
     def close(self) -> None:
         """Release the store's connections. Further use raises :class:`StoreError`."""

@@ -20,10 +20,15 @@ __all__ = ["BackupCodeFlows"]
 class BackupCodeFlows(MethodPolicy):
     """Backup code sets: generated here, consumed at sign-in (see the login flows)."""
 
-    def _issue_backup_codes(self, user_id: str, now: datetime) -> BackupCodeSet:
-        fresh = backup_codes.generate(
+    def _generate_backup_codes(self) -> backup_codes.GeneratedCodes:
+        # Hashing is slow by design: done before any transaction opens.
+        return backup_codes.generate(
             self._settings.backup_code_count, hasher=self._settings.backup_code_hasher
         )
+
+    def _store_backup_codes(
+        self, user_id: str, fresh: backup_codes.GeneratedCodes, now: datetime
+    ) -> BackupCodeSet:
         self._store.replace_backup_codes(
             user_id,
             [
@@ -78,7 +83,7 @@ class BackupCodeFlows(MethodPolicy):
                 action=SensitiveAction.REGENERATE_BACKUP_CODES,
                 now=now,
             ).require_allowed()
-        codes = self._issue_backup_codes(user_id, now)
+        codes = self._store_backup_codes(user_id, self._generate_backup_codes(), now)
         self._send(MethodAdded(user_id=user_id, method=MethodKind.BACKUP_CODES.value), at=now)
         return codes
 

@@ -8,7 +8,9 @@ concurrent writer wins, the decision is evaluated again on the fresh record.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -111,6 +113,8 @@ class ServiceCore:
         self._issuer = issuer
         self._login_code_key = login_code_key
         self._settings = settings
+        # Messages raised inside a transaction wait for its commit (per thread).
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(store={self._store!r}, rp_id={self._rp.rp_id!r})"
@@ -165,7 +169,31 @@ class ServiceCore:
                 },
             )
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One store transaction; messages sent inside go out only after it commits."""
+        if getattr(self._local, "pending", None) is not None:
+            with self._store.atomic():
+                yield
+            return
+        pending: list[tuple[Message, datetime]] = []
+        self._local.pending = pending
+        try:
+            with self._store.atomic():
+                yield
+        finally:
+            self._local.pending = None
+        for message, at in pending:
+            self._send_now(message, at=at)
+
     def _send(self, message: Message, *, at: datetime) -> None:
+        pending: list[tuple[Message, datetime]] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.append((message, at))
+        else:
+            self._send_now(message, at=at)
+
+    def _send_now(self, message: Message, *, at: datetime) -> None:
         try:
             self._notifier.send(message)
         except Exception as exc:  # noqa: BLE001 - the host's notifier must not undo a stored action
@@ -286,12 +314,13 @@ class ServiceCore:
             for effect in decision.effects:
                 if effect.subject == user_id and effect.kind in _MEMBERSHIP_EFFECTS:
                     wanted = apply_effect(wanted, effect)
-            if wanted != current and self._store.update_membership(wanted) is None:
-                continue
-            if any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects):
-                self._reset_throttles(user_id)
-            self._audit_decision(decision, ctx.org.org_id)
-            self._deliver(decision, ctx.org.org_id, at=at)
+            with self._transaction():
+                if wanted != current and self._store.update_membership(wanted) is None:
+                    continue
+                if any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects):
+                    self._reset_throttles(user_id)
+                self._audit_decision(decision, ctx.org.org_id)
+                self._deliver(decision, ctx.org.org_id, at=at)
             return decision
         raise StoreError("the membership kept changing; try again")
 

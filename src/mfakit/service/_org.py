@@ -68,9 +68,11 @@ class OrgFlows(MemberFlows):
             policy = dict(ctx.org.policy)
             policy["_enforced_by"] = actor_id
             updated = dataclasses.replace(ctx.org, enforced=True, enforced_at=now, policy=policy)
-            if self._store.update_organization(updated) is None:
-                continue
-            self._apply_member_effects(ctx, decision, at=now)
+            # The enforcement switch and every member's effects: all or nothing.
+            with self._transaction():
+                if self._store.update_organization(updated) is None:
+                    continue
+                self._apply_member_effects(ctx, decision, at=now)
             return decision
         raise StoreError("the organization kept changing; try again")
 
@@ -100,9 +102,11 @@ class OrgFlows(MemberFlows):
             updated = dataclasses.replace(
                 ctx.org, enforced=False, enforcement_stopped_at=now, policy=policy
             )
-            if self._store.update_organization(updated) is None:
-                continue
-            self._apply_member_effects(ctx, decision, at=now)
+            # The enforcement switch and every member's effects: all or nothing.
+            with self._transaction():
+                if self._store.update_organization(updated) is None:
+                    continue
+                self._apply_member_effects(ctx, decision, at=now)
             return decision
         raise StoreError("the organization kept changing; try again")
 

@@ -166,10 +166,13 @@ class PasskeyFlows(LoginCodeFlows):
         kind = passkey_kind(credential)
         before = self._methods(user_id)
         self._check_add(user_id, kind, credential.name, before, now)
-        self._store.add_webauthn_credential(credential)
-        self._commit_add(user_id, kind, credential.name, before, now)
-        self._audit("passkey.registered", at=now, user_id=user_id, details={"kind": kind.value})
-        self._send(MethodAdded(user_id=user_id, method=kind.value, label=credential.name), at=now)
+        with self._transaction():
+            self._store.add_webauthn_credential(credential)
+            self._commit_add(user_id, kind, credential.name, before, now)
+            self._audit("passkey.registered", at=now, user_id=user_id, details={"kind": kind.value})
+            self._send(
+                MethodAdded(user_id=user_id, method=kind.value, label=credential.name), at=now
+            )
         return _listed(credential)
 
     def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
@@ -218,17 +221,20 @@ class PasskeyFlows(LoginCodeFlows):
         method_id = credential_method_id(credential_id)
         methods = self._methods(user_id)
         self._check_remove(user_id, method_id, confirmation, methods, now)
-        self._store.delete_webauthn_credential(user_id, credential_id)
-        remaining = self._drop_backup_codes_if_alone(user_id)
-        deadline, obligations = self._commit_remove(user_id, method_id, confirmation, methods, now)
-        kind = passkey_kind(credential)
-        self._audit("passkey.deleted", at=now, user_id=user_id)
-        self._send(
-            MethodRemoved(
-                user_id=user_id, method=kind.value, label=credential.name, deadline=deadline
-            ),
-            at=now,
-        )
+        with self._transaction():
+            self._store.delete_webauthn_credential(user_id, credential_id)
+            remaining = self._drop_backup_codes_if_alone(user_id)
+            deadline, obligations = self._commit_remove(
+                user_id, method_id, confirmation, methods, now
+            )
+            kind = passkey_kind(credential)
+            self._audit("passkey.deleted", at=now, user_id=user_id)
+            self._send(
+                MethodRemoved(
+                    user_id=user_id, method=kind.value, label=credential.name, deadline=deadline
+                ),
+                at=now,
+            )
         return MethodRemoval(
             method=kind,
             label=credential.name,

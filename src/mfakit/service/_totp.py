@@ -128,15 +128,22 @@ class TotpFlows(BackupCodeFlows):
         before = _without_totp(methods)
         self._check_add(user_id, MethodKind.TOTP, "", before, now)
         replaced = any(m.id == TOTP_METHOD_ID for m in methods)
-        try:
-            self._store.activate_totp(user_id, pending.totp_id, step=step, now=now)
-        except NotFoundError as exc:
-            raise ExpiredCodeError("the enrollment was confirmed or replaced meanwhile") from exc
-        self._store.reset_throttle(throttle_key(ENROLL_FACTOR, user_id))
-        self._commit_add(user_id, MethodKind.TOTP, "", before, now)
-        codes = self._issue_backup_codes(user_id, now)
-        self._audit("totp.activated", at=now, user_id=user_id, details={"replaced": replaced})
-        self._send(MethodAdded(user_id=user_id, method=MethodKind.TOTP.value, label=_LABEL), at=now)
+        fresh = self._generate_backup_codes()
+        # Activation, the new backup codes and the policy effects: all or nothing.
+        with self._transaction():
+            try:
+                self._store.activate_totp(user_id, pending.totp_id, step=step, now=now)
+            except NotFoundError as exc:
+                raise ExpiredCodeError(
+                    "the enrollment was confirmed or replaced meanwhile"
+                ) from exc
+            self._store.reset_throttle(throttle_key(ENROLL_FACTOR, user_id))
+            self._commit_add(user_id, MethodKind.TOTP, "", before, now)
+            codes = self._store_backup_codes(user_id, fresh, now)
+            self._audit("totp.activated", at=now, user_id=user_id, details={"replaced": replaced})
+            self._send(
+                MethodAdded(user_id=user_id, method=MethodKind.TOTP.value, label=_LABEL), at=now
+            )
         return TotpActivation(
             totp_id=pending.totp_id,
             replaced=replaced,
@@ -162,18 +169,20 @@ class TotpFlows(BackupCodeFlows):
         if not any(m.id == TOTP_METHOD_ID for m in methods):
             raise NotFoundError("the user has no TOTP")
         self._check_remove(user_id, TOTP_METHOD_ID, confirmation, methods, now)
-        self._store.delete_totp(user_id)
-        remaining = self._drop_backup_codes_if_alone(user_id)
-        deadline, obligations = self._commit_remove(
-            user_id, TOTP_METHOD_ID, confirmation, methods, now
-        )
-        self._audit("totp.deleted", at=now, user_id=user_id)
-        self._send(
-            MethodRemoved(
-                user_id=user_id, method=MethodKind.TOTP.value, label=_LABEL, deadline=deadline
-            ),
-            at=now,
-        )
+        # The removal and the grace period it may start: all or nothing.
+        with self._transaction():
+            self._store.delete_totp(user_id)
+            remaining = self._drop_backup_codes_if_alone(user_id)
+            deadline, obligations = self._commit_remove(
+                user_id, TOTP_METHOD_ID, confirmation, methods, now
+            )
+            self._audit("totp.deleted", at=now, user_id=user_id)
+            self._send(
+                MethodRemoved(
+                    user_id=user_id, method=MethodKind.TOTP.value, label=_LABEL, deadline=deadline
+                ),
+                at=now,
+            )
         return MethodRemoval(
             method=MethodKind.TOTP,
             label=_LABEL,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from mfakit.errors import StoreError
@@ -56,10 +58,56 @@ class MemoryBase:
         self._audit: list[tuple[int, AuditEvent]] = []
         self._audit_ids: set[str] = set()
         self._seq = itertools.count(1)
+        self._depth = 0
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed")
+
+    _STATE = (
+        "_pending_totp",
+        "_active_totp",
+        "_webauthn",
+        "_challenges",
+        "_login_codes",
+        "_throttle",
+        "_orgs",
+        "_members",
+        "_invitations",
+        "_audit",
+        "_audit_ids",
+    )
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run the calls made in the block as one transaction.
+
+        The store's lock is held for the whole block (other threads wait) and
+        a snapshot taken at the start is restored if the block raises. See
+        :meth:`mfakit.repositories.MfaStore.atomic`.
+        """
+        with self._lock:
+            self._check_open()
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            # Records are immutable: copying the containers is a full snapshot.
+            saved = {name: copy.copy(getattr(self, name)) for name in self._STATE}
+            backup = {user: dict(codes) for user, codes in self._backup.items()}
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                for name, value in saved.items():
+                    setattr(self, name, value)
+                self._backup = backup
+                raise
+            finally:
+                self._depth = 0
 
     def close(self) -> None:
         """Close the store; further calls raise :class:`StoreError`."""

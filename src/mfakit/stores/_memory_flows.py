@@ -31,7 +31,7 @@ class FlowPorts(MemoryBase):
                 raise DuplicateError("the challenge id is taken")
             self._challenges[record.challenge_id] = record
 
-    def pop_challenge(self, challenge_id: str, *, now: datetime) -> Challenge | None:
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
         """See :meth:`mfakit.repositories.ChallengeRepository.pop_challenge`."""
         now = utc(now)
         with self._lock:
@@ -117,7 +117,7 @@ class FlowPorts(MemoryBase):
             return self._throttle.get(key) or ThrottleState(key=key)
 
     def record_failure(
-        self, key: str, *, now: datetime, window: timedelta | None = None
+        self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
         """See :meth:`mfakit.repositories.ThrottleRepository.record_failure`."""
         now = utc(now)

@@ -130,44 +130,94 @@ class SqlBase:
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
+        # The connection of the thread's open atomic() block, if any.
+        self._local = threading.local()
 
     # -- plumbing -------------------------------------------------------------------
 
-    @contextmanager
-    def _borrow(self) -> Iterator[Conn]:
-        raw = self._pool.acquire()
+    def _wrap(self, exc: BaseException) -> StoreError:
+        if self._dialect.is_duplicate(exc):
+            return DuplicateError("the record already exists; nothing was written")
+        return StoreError(f"the {self._dialect.name} database failed")
+
+    def _run_in(self, conn: Conn, fn: Callable[[Conn], T], begin: str, end: str, undo: str) -> T:
+        conn.run(begin)
         try:
-            yield Conn(raw, self._dialect)
-        finally:
-            # A connection that died, or was left inside a transaction, is dropped.
-            self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
+            result = fn(conn)
+        except BaseException:
+            # If even the rollback fails the connection is discarded on release.
+            with contextlib.suppress(self._dialect.driver_error):
+                conn.run(undo)
+            raise
+        conn.run(end)
+        return result
 
     def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
         """Run ``fn`` on a borrowed connection, in a write transaction if asked.
 
-        Driver errors become :class:`StoreError` (unique violations
-        :class:`DuplicateError`); mfakit errors roll the transaction back and pass.
+        Inside :meth:`atomic` it runs on the block's connection, under a
+        savepoint, so a failed call leaves the block usable. Driver errors
+        become :class:`StoreError` (unique violations :class:`DuplicateError`);
+        mfakit errors roll the call back and pass through.
         """
         try:
-            with self._borrow() as conn:
+            pinned: Conn | None = getattr(self._local, "conn", None)
+            if pinned is not None:
+                return self._run_in(
+                    pinned,
+                    fn,
+                    "SAVEPOINT mfa_call",
+                    "RELEASE SAVEPOINT mfa_call",
+                    "ROLLBACK TO SAVEPOINT mfa_call",
+                )
+            raw = self._pool.acquire()
+            try:
+                conn = Conn(raw, self._dialect)
                 if not write:
                     return fn(conn)
-                conn.run(self._dialect.begin_write)
-                try:
-                    result = fn(conn)
-                except BaseException:
-                    # If even the rollback fails the connection is discarded.
-                    with contextlib.suppress(self._dialect.driver_error):
-                        conn.run("ROLLBACK")
-                    raise
-                conn.run("COMMIT")
-                return result
+                return self._run_in(conn, fn, self._dialect.begin_write, "COMMIT", "ROLLBACK")
+            finally:
+                # A connection that died, or was left inside a transaction, is dropped.
+                self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
         except MfaError:
             raise
         except self._dialect.driver_error as exc:
-            if self._dialect.is_duplicate(exc):
-                raise DuplicateError("the record already exists; nothing was written") from exc
-            raise StoreError(f"the {self._dialect.name} database failed") from exc
+            raise self._wrap(exc) from exc
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run the port calls made in the block (by this thread) as one transaction.
+
+        See :meth:`mfakit.repositories.MfaStore.atomic`.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: part of the enclosing block
+            return
+        try:
+            raw = self._pool.acquire()
+        except self._dialect.driver_error as exc:
+            raise self._wrap(exc) from exc
+        conn = Conn(raw, self._dialect)
+        try:
+            try:
+                conn.run(self._dialect.begin_write)
+            except self._dialect.driver_error as exc:
+                raise self._wrap(exc) from exc
+            self._local.conn = conn
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(self._dialect.driver_error):
+                    conn.run("ROLLBACK")
+                raise
+            finally:
+                self._local.conn = None
+            try:
+                conn.run("COMMIT")
+            except self._dialect.driver_error as exc:
+                raise self._wrap(exc) from exc
+        finally:
+            self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
 
     def _migrate(self) -> None:
         def migrate(c: Conn) -> None:

@@ -55,7 +55,7 @@ class FlowPorts(SqlBase):
             )
         )
 
-    def pop_challenge(self, challenge_id: str, *, now: datetime) -> Challenge | None:
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
         """See :meth:`mfakit.repositories.ChallengeRepository.pop_challenge`."""
         at = to_micros(now)
         row = self._call(
@@ -149,7 +149,7 @@ class FlowPorts(SqlBase):
         return ThrottleState(key=key) if row is None else row_throttle(row)
 
     def record_failure(
-        self, key: str, *, now: datetime, window: timedelta | None = None
+        self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
         """See :meth:`mfakit.repositories.ThrottleRepository.record_failure`."""
         at = to_micros(now)

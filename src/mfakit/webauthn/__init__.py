@@ -76,7 +76,7 @@ from ._structures import (
 )
 
 # Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "ATTESTATION_FORMATS",
     "AttestationObject",
     "AttestationPolicy",

@@ -14,7 +14,8 @@ fixture; pytest then runs every inherited test against your adapter::
             store.close()
 
 * :class:`StoreContract` -- every port's behaviour: round trips, expiry,
-  pagination, not-found, duplicates (nothing overwritten), UTC datetimes.
+  pagination, not-found, duplicates (nothing overwritten), UTC datetimes,
+  validation, and ``atomic()`` blocks (commit, rollback, nesting).
 * :class:`ThreadRaceContract` -- 16 threads race on each atomic operation,
   over many rounds; exactly the allowed number of callers win.
 * :class:`ProcessRaceContract` -- the same with 4 separate processes and their

@@ -10,6 +10,7 @@ import pytest
 
 from mfakit.errors import ConfigurationError, StoreError
 from mfakit.repositories import MfaStore
+from mfakit.testing.contracts._behaviour_atomic import AtomicContract
 from mfakit.testing.contracts._behaviour_factors import FactorContract
 from mfakit.testing.contracts._behaviour_flows import FlowContract
 from mfakit.testing.contracts._behaviour_orgs import OrgContract
@@ -26,7 +27,7 @@ from mfakit.testing.contracts._records import (
 __all__ = ["StoreContract"]
 
 
-class StoreContract(FactorContract, FlowContract, OrgContract):
+class StoreContract(FactorContract, FlowContract, OrgContract, AtomicContract):
     """Every port's behaviour. Subclass it and override the :meth:`store` fixture.
 
     Each test uses fresh random ids, so the fixture may hand out one shared

@@ -36,6 +36,13 @@ class FlowContract:
         assert store.pop_challenge(ch.challenge_id, now=NOW) == ch
         assert store.pop_challenge(ch.challenge_id, now=NOW) is None
 
+    def test_positional_now(self, store: MfaStore) -> None:
+        """pop_challenge and record_failure also take ``now`` positionally."""
+        ch = challenge()
+        store.put_challenge(ch)
+        assert store.pop_challenge(ch.challenge_id, NOW) == ch
+        assert store.record_failure(new_id("key"), NOW).failures == 1
+
     def test_pop_expired_challenge(self, store: MfaStore) -> None:
         """An expired challenge pops as None and is gone."""
         ch = challenge()
