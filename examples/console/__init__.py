@@ -11,6 +11,7 @@ users (e-mail, name, password hash) and the messages it "sent".
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,15 @@ def create_app(
         login_code_key=stored.login_code_key,
         settings=settings or ServiceSettings(),
     )
+    passwords = password_hasher or PasswordHasher()
     extensions: dict[str, Any] = {
         "mfa_service": service,
         "mfa_store": store,
         "console_accounts": accounts,
         "console_mailer": mailer,
         "console_pending": PendingEnrollments(),
-        "console_passwords": password_hasher or PasswordHasher(),
+        "console_passwords": passwords,
+        "console_dummy_hash": passwords.hash(secrets.token_urlsafe(16)),
     }
     app.extensions.update(extensions)
     web.install(app)

@@ -36,9 +36,6 @@ LOGIN = {
 }
 
 _MIN_PASSWORD = 10
-# A hash of a random password: checked when the e-mail is unknown, so that an
-# unknown address takes as long to refuse as a wrong password (no enumeration).
-_DUMMY_HASH: list[str] = []
 
 
 def _passwords() -> PasswordHasher:
@@ -54,9 +51,10 @@ def _safe_next(target: str | None) -> str:
 
 def _check_password(user: User | None, password: str) -> bool:
     hasher = _passwords()
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hasher.hash("not a password of anyone"))
-    encoded = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH[0]
+    # An unknown address is checked against a hash of a random password, so that it
+    # takes as long to refuse as a wrong password (no account enumeration).
+    dummy = cast(str, current_app.extensions["console_dummy_hash"])
+    encoded = user.password_hash if user is not None and user.password_hash else dummy
     try:
         hasher.verify(encoded, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
