@@ -26,7 +26,8 @@ def test_enforcement_waits_for_every_user_then_stops(
 ) -> None:
     """Enforcing is refused while a member lacks MFA (who blocks it is listed), a reminder
     reaches them, it succeeds once they set up TOTP, an invitee must set up MFA before
-    joining, and STOP tells the owner."""
+    joining, a member who deletes their only method gets a grace period, and STOP tells
+    the owner."""
     base = console.url
     owner = new_page()
     sign_up(owner, base, email="owner@example.com", name="Olivia Owner")
@@ -58,7 +59,7 @@ def test_enforcement_waits_for_every_user_then_stops(
     assert "set up multi-factor authentication" in reminder
 
     # Bob sets up TOTP; now the owner can enforce (after a wrong phrase is refused).
-    set_up_totp(bob, base, tmp_path)
+    bob_key, _ = set_up_totp(bob, base, tmp_path)
     owner.goto(f"{base}/org/{owner_org}")
     _enforce(owner, "enforce")
     expect(owner.locator("#error")).to_contain_text("ENFORCE")
@@ -83,6 +84,22 @@ def test_enforcement_waits_for_every_user_then_stops(
     carol.goto(invite.group(0))
     carol.get_by_role("button", name="Join the organization").click()
     carol.wait_for_url(f"{base}/org/{owner_org}")
+
+    # Bob deletes his only method: a grace period starts, shown with its deadline.
+    bob.goto(f"{base}/account/security")
+    bob.locator("summary", has_text="Delete TOTP").click()
+    bob.get_by_label("Type DELETE to confirm").fill("DELETE")
+    bob.get_by_role("button", name="Delete TOTP").click()
+    bob.get_by_role("heading", name="Confirm it's you").wait_for()
+    bob.get_by_label("Code from your authenticator app").fill(totp_code(bob_key, ahead=1))
+    bob.get_by_role("button", name="Verify").click()
+    bob.locator("summary", has_text="Delete TOTP").click()
+    bob.get_by_label("Type DELETE to confirm").fill("DELETE")
+    bob.get_by_role("button", name="Delete TOTP").click()
+    expect(bob.locator(".flashes")).to_contain_text("set up a method before")
+    expect(bob.get_by_role("alert")).to_contain_text("requires multi-factor authentication")
+    owner.goto(f"{base}/org/{owner_org}")
+    expect(owner.get_by_role("row", name=re.compile("Bob Builder"))).to_contain_text("In grace")
 
     # Stopping needs STOP (and a fresh second factor from the owner); the owner is told.
     def stop() -> None:
