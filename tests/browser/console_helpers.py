@@ -116,7 +116,7 @@ def set_up_totp(
 def add_passkey(page: Any, base: str, *, name: str, kind: str) -> None:
     """Add a named passkey (``passkey``) or security key (``security_key``)."""
     page.goto(f"{base}/account/security")
-    page.get_by_label("Name").fill(name)
+    page.get_by_label("Name", exact=True).fill(name)
     page.get_by_label("Security key" if kind == "security_key" else "Passkey", exact=True).check()
     page.get_by_role("button", name="Add", exact=True).click()
     page.get_by_role("cell", name=name, exact=True).wait_for()

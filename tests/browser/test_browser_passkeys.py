@@ -75,18 +75,18 @@ def test_two_named_keys_listed_then_one_deleted(
     console: Any, new_page: Any, tmp_path: Path
 ) -> None:
     """Names are unique per user; the same authenticator is not registered twice; a key
-    is deleted with the typed DELETE after a fresh passkey check."""
+    is renamed, and deleted with the typed DELETE after a fresh passkey check."""
     base = console.url
     page = new_page()
     add_authenticator(page, transport="internal", resident_key=True, backup_eligible=True)
     sign_up(page, base, email="ada@example.com", name="Ada")
     add_passkey(page, base, name="Laptop", kind="passkey")
 
-    page.get_by_label("Name").fill("laptop")
+    page.get_by_label("Name", exact=True).fill("laptop")
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#passkey-status")).to_contain_text("already used")
     # The same authenticator is excluded by the options (excludeCredentials).
-    page.get_by_label("Name").fill("Laptop again")
+    page.get_by_label("Name", exact=True).fill("Laptop again")
     page.get_by_role("button", name="Add", exact=True).click()
     page.locator("#passkey-status.error").wait_for()
     expect(page.locator("#passkey-status")).to_contain_text("already registered")
@@ -98,9 +98,17 @@ def test_two_named_keys_listed_then_one_deleted(
     assert len(second.credentials()) == 1
     assert page.locator("#passkeys tbody tr").count() == 2
 
+    row = page.get_by_role("row", name="Laptop")
+    row.locator("summary", has_text="Rename").click()
+    row.get_by_label('New name for "Laptop"').fill("Work laptop")
+    row.get_by_role("button", name="Rename").click()
+    page.get_by_text('Renamed to "Work laptop".').wait_for()
+    expect(page.get_by_role("cell", name="Work laptop", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="Laptop", exact=True)).to_have_count(0)
+
     def delete(name: str) -> None:
         row = page.get_by_role("row", name=name)
-        row.locator("summary").click()
+        row.locator("summary", has_text="Delete").click()
         row.get_by_label(f'Type DELETE to delete "{name}"').fill("DELETE")
         row.get_by_role("button", name="Delete", exact=True).click()
 

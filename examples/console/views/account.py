@@ -204,9 +204,8 @@ def passkey_options() -> Response | tuple[Response, int]:
         registration = service().begin_passkey_registration(
             user_ref(user), name=str(body.get("name", "")), kind=kind
         )
-    except (MfaError, ValueError) as exc:
-        text = explain(exc) if isinstance(exc, MfaError) else "Choose a name."
-        return jsonify(error=text), 400
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 400
     return jsonify(challenge_id=registration.challenge_id, options=registration.options)
 
 
@@ -230,19 +229,42 @@ def passkey_register() -> Response | tuple[Response, int]:
     return jsonify(redirect=url_for("account.security"))
 
 
+def _credential_id(encoded: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+@bp.route("/passkeys/<credential>/rename", methods=["POST"])
+@login_required
+def passkey_rename(credential: str) -> Response:
+    """Rename one passkey (names are unique per user)."""
+    user = _me()
+    raw = _credential_id(credential)
+    try:
+        if raw is None:
+            raise NotFoundError
+        renamed = service().rename_passkey(user.user_id, raw, request.form.get("name", ""))
+    except MfaError as exc:
+        flash(explain(exc), "error")
+        return redirect(url_for("account.security"))
+    flash(f'Renamed to "{renamed.name}".', "info")
+    return redirect(url_for("account.security"))
+
+
 @bp.route("/passkeys/<credential>/delete", methods=["POST"])
 @login_required
 def passkey_delete(credential: str) -> Response:
     """Delete one passkey after the typed confirmation DELETE."""
     user = _me()
+    raw = _credential_id(credential)
     try:
-        raw = base64.urlsafe_b64decode(credential + "=" * (-len(credential) % 4))
+        if raw is None:
+            raise NotFoundError
         removal = service().delete_passkey(
             user.user_id, raw, confirmation=request.form.get("confirmation", "")
         )
-    except (binascii.Error, ValueError):
-        flash(explain(NotFoundError()), "error")
-        return redirect(url_for("account.security"))
     except MfaError as exc:
         return _refused(exc)
     message = f'"{removal.label}" is deleted. Also remove it from your password manager or key.'
