@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,42 @@ def test_taken_member_username_creates_no_account(client: Any) -> None:
     assert statuses == [302, 400]
     accounts = client.application.extensions["console_accounts"]
     assert accounts.user_by_email("carol2@example.com") is None
+
+
+def test_page_asked_for_before_sign_in_is_reached_after_the_second_factor(client: Any) -> None:
+    """The local ``next`` page survives the second-factor step."""
+    from mfakit.otp import TOTP, decode_base32
+
+    _sign_up(client)
+    setup = client.post(
+        BASE + "/account/totp/setup", data={"csrf_token": _token(client, "/account/security")}
+    )
+    key = re.search(r'id="manual-key" class="key">([^<]+)<', setup.text)
+    assert key is not None
+    totp = TOTP(decode_base32(key.group(1).replace(" ", "")))
+    token = _token(client, "/account/security")
+    confirmed = client.post(
+        BASE + "/account/totp/confirm", data={"csrf_token": token, "code": totp.at(time.time())}
+    )
+    assert confirmed.status_code == 200
+    client.post(BASE + "/logout", data={"csrf_token": token})
+
+    assert client.get(BASE + "/org").headers["Location"] == "/login?next=/org"
+    first = client.post(
+        BASE + "/login?next=/org",
+        data={
+            "csrf_token": _token(client),
+            "email": "ada@example.com",
+            "password": "correct horse battery",
+        },
+    )
+    assert first.headers["Location"] == "/login/verify"
+    second = client.post(
+        BASE + "/login/verify/code",
+        data={
+            "csrf_token": _token(client, "/login/verify"),
+            "kind": "totp",
+            "code": totp.at(time.time() + 30),
+        },
+    )
+    assert second.headers["Location"] == "/org"

@@ -75,6 +75,8 @@ def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) ->
     """Open the session once every factor passed; say what the organization requires."""
     enrollment_only = bool(getattr(result, "enrollment_only", False))
     obligations = getattr(result, "obligations", ())
+    # Read before sign_in(), which starts a fresh session.
+    target = _safe_next(session.get("next") or request.args.get("next"))
     sign_in(
         user,
         org_id=org_id,
@@ -91,7 +93,7 @@ def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) ->
         flash("You are running out of backup codes: generate a new set.", "warning")
     if enrollment_only:
         flash("Your organization requires MFA: set up a method to continue.", "warning")
-    return redirect(_safe_next(session.pop("next", None) or request.args.get("next")))
+    return redirect(target)
 
 
 def _second_factor(user: User, org_id: str | None, result: Any = None) -> Response | str:
