@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,11 @@ from ._ceremony import (
     check_rp_id_hash,
     origin_set,
 )
-from ._cose import CredentialPublicKey, parse_credential_public_key
+from ._cose import (
+    CredentialPublicKey,
+    cached_credential_public_key,
+    parse_credential_public_key,
+)
 from ._response import authentication_fields
 from ._structures import EMPTY_MAP, client_data_fields, parse_authenticator_data
 
@@ -58,6 +62,58 @@ class VerifiedAuthentication:
     authenticator_attachment: str | None
     extensions: Mapping[str, Any]
     authenticator_extensions: Mapping[str, Any]
+
+
+class _Build:
+    """Builds a :class:`VerifiedAuthentication` without the frozen ``__init__``.
+
+    A frozen dataclass's ``__init__`` stores each field through
+    ``object.__setattr__``, a few microseconds per assertion. This class has
+    exactly the same slots, so plain slot stores fill it and its instance then
+    becomes a ``VerifiedAuthentication`` (``__class__`` assignment between
+    layout-compatible classes); the object is then indistinguishable from one
+    made by ``__init__`` (a test compares them field by field). Arguments are
+    in the dataclass's field order.
+    """
+
+    __slots__ = VerifiedAuthentication.__slots__
+
+    def __init__(  # noqa: PLR0917 - positional: keywords cost time on the hot path
+        self,
+        credential_id: bytes,
+        new_sign_count: int,
+        sign_count_regressed: bool,
+        user_present: bool,
+        user_verified: bool,
+        backup_eligible: bool,
+        backup_state: bool,
+        user_handle: bytes | None,
+        authenticator_attachment: str | None,
+        extensions: Mapping[str, Any],
+        authenticator_extensions: Mapping[str, Any],
+    ) -> None:
+        self.credential_id = credential_id
+        self.new_sign_count = new_sign_count
+        self.sign_count_regressed = sign_count_regressed
+        self.user_present = user_present
+        self.user_verified = user_verified
+        self.backup_eligible = backup_eligible
+        self.backup_state = backup_state
+        self.user_handle = user_handle
+        self.authenticator_attachment = authenticator_attachment
+        self.extensions = extensions
+        self.authenticator_extensions = authenticator_extensions
+        self.__class__ = VerifiedAuthentication  # type: ignore[assignment]
+
+
+# What calling _Build returns: by then its class is VerifiedAuthentication.
+_build_result: Callable[..., VerifiedAuthentication] = _Build  # type: ignore[assignment]
+
+
+# (UP, UV, BE, BS) for every flags byte: one lookup instead of four bool() calls.
+_FLAG_BITS: tuple[tuple[bool, bool, bool, bool], ...] = tuple(
+    (bool(f & 0x01), bool(f & 0x04), bool(f & 0x08), bool(f & 0x10)) for f in range(256)
+)
 
 
 def verify_authentication(
@@ -103,7 +159,10 @@ def verify_authentication(
         expected_origins: The origin or origins allowed.
         expected_rp_id: The RP ID.
         credential_public_key: The stored COSE key bytes, or (faster) a
-            cached :class:`CredentialPublicKey`.
+            cached :class:`CredentialPublicKey`. Parsed COSE bytes are kept in
+            a small bounded cache of recently used keys (256 public keys,
+            keyed by their exact bytes), so a returning user's key is not
+            decoded again; errors are never cached.
         current_sign_count: The stored signature counter.
         require_user_verification: Demand the UV flag.
         require_user_presence: Demand the UP flag.
@@ -144,6 +203,8 @@ def verify_authentication(
         raise ConfigurationError("current_sign_count must be a 32-bit unsigned integer")
     if type(credential_public_key) is CredentialPublicKey:
         key = credential_public_key
+    elif type(credential_public_key) is bytes:
+        key = cached_credential_public_key(credential_public_key)
     elif isinstance(credential_public_key, bytes):
         key = parse_credential_public_key(credential_public_key)
     else:
@@ -183,24 +244,24 @@ def verify_authentication(
         auth_extensions = auth_data.extensions or EMPTY_MAP
     check_rp_id_hash(raw_auth_data[:32], expected_rp_id)
     check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
-    backup_eligible = bool(flags & 0x08)
-    if expected_backup_eligible is not None and backup_eligible != expected_backup_eligible:
+    if expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible:
         raise WebAuthnError("backup eligibility changed since registration")
     # The closure directly: one Python frame less than key.verify().
     key._verify(signature, raw_auth_data + hashlib.sha256(cdj).digest())
     regressed = (received or current_sign_count) and received <= current_sign_count
     if regressed and not allow_sign_count_regression:
         raise SignCountError(stored=current_sign_count, received=received)
-    return VerifiedAuthentication(
-        credential_id=cred_id,
-        new_sign_count=max(received, current_sign_count),
-        sign_count_regressed=bool(regressed),
-        user_present=bool(flags & 0x01),
-        user_verified=bool(flags & 0x04),
-        backup_eligible=backup_eligible,
-        backup_state=bool(flags & 0x10),
-        user_handle=user_handle,
-        authenticator_attachment=attachment,
-        extensions=ext,
-        authenticator_extensions=auth_extensions,
+    up, uv, backup_eligible, bs = _FLAG_BITS[flags]
+    return _build_result(
+        cred_id,
+        max(received, current_sign_count),
+        bool(regressed),
+        up,
+        uv,
+        backup_eligible,
+        bs,
+        user_handle,
+        attachment,
+        ext,
+        auth_extensions,
     )

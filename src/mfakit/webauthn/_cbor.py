@@ -80,12 +80,32 @@ def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
         result: dict[Any, Any] = {}
         depth += 1
         for _ in range(arg):
-            key, pos = _decode(data, pos, depth, field)
-            if type(key) is not int and type(key) is not str:
-                raise _fail(field, "CBOR map key must be an integer or text")
+            # Inline the one-byte integers (0..23 and -1..-24) that COSE
+            # labels and most small values are: the same result _decode gives,
+            # without a call. Everything else, and the end of the input (0xFF
+            # sends it there), goes through _decode as before.
+            head = data[pos] if pos < n else 0xFF
+            if head < 0x18:
+                key = head
+                pos += 1
+            elif 0x20 <= head < 0x38:
+                key = 0x1F - head
+                pos += 1
+            else:
+                key, pos = _decode(data, pos, depth, field)
+                if type(key) is not int and type(key) is not str:
+                    raise _fail(field, "CBOR map key must be an integer or text")
             if key in result:
                 raise _fail(field, "duplicate CBOR map key")
-            result[key], pos = _decode(data, pos, depth, field)
+            head = data[pos] if pos < n else 0xFF
+            if head < 0x18:
+                result[key] = head
+                pos += 1
+            elif 0x20 <= head < 0x38:
+                result[key] = 0x1F - head
+                pos += 1
+            else:
+                result[key], pos = _decode(data, pos, depth, field)
         return result, pos
     if major == 4:
         if depth >= MAX_DEPTH:

@@ -10,6 +10,7 @@ the CBOR decode and the key load on every login.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,8 @@ MAX_COSE_KEY_BYTES = 4096
 MIN_RSA_BITS = 2048
 #: Largest RSA modulus accepted, in bits.
 MAX_RSA_BITS = 8192
+#: Parsed keys remembered by :func:`cached_credential_public_key` (least recently used go).
+KEY_CACHE_SIZE = 256
 
 
 class COSEAlgorithm(enum.IntEnum):
@@ -347,3 +350,22 @@ def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
     if not ok:
         raise _bad("certificate key does not match the statement's algorithm")
     return _make_verifier(key, alg)
+
+
+@functools.lru_cache(maxsize=KEY_CACHE_SIZE)
+def cached_credential_public_key(cose_key: bytes) -> CredentialPublicKey:
+    """:func:`parse_credential_public_key` (RS1 refused), remembering recent results.
+
+    ``verify_authentication`` uses it when it is given COSE bytes, so a
+    returning user's key is not decoded and loaded again on every login. The
+    cache is keyed by the exact key bytes and holds at most
+    :data:`KEY_CACHE_SIZE` keys of at most :data:`MAX_COSE_KEY_BYTES` each
+    (about 1 MiB at worst). What it stores is public: the key bytes and the
+    loaded public key. A key that fails to parse is never stored (the error is
+    raised again on the next call), and the stored object is immutable.
+
+    Raises:
+        MalformedDataError: As :func:`parse_credential_public_key`.
+        UnsupportedAlgorithmError: As :func:`parse_credential_public_key`.
+    """
+    return parse_credential_public_key(cose_key)
