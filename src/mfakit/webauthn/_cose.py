@@ -321,7 +321,7 @@ def _from_decoded(decoded: Any, cose_key: bytes, *, allow_rs1: bool) -> Credenti
     if alg == COSEAlgorithm.RS1 and not allow_rs1:
         raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
     key = load_public_key(decoded, alg)
-    return CredentialPublicKey(alg=alg, cose=cose_key, key=key, _verify=_make_verifier(key, alg))
+    return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
 
 
 def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
@@ -369,3 +369,28 @@ def cached_credential_public_key(cose_key: bytes) -> CredentialPublicKey:
         UnsupportedAlgorithmError: As :func:`parse_credential_public_key`.
     """
     return parse_credential_public_key(cose_key)
+
+
+# Fast construction of the frozen dataclass: see the note in _structures.py.
+
+
+class _BuildCredentialPublicKey:
+    """Builds a :class:`CredentialPublicKey` without its frozen ``__init__``."""
+
+    __slots__ = CredentialPublicKey.__slots__
+
+    def __init__(
+        self,
+        alg: int,
+        cose: bytes,
+        key: Any,
+        _verify: Verifier,
+    ) -> None:
+        self.alg = alg
+        self.cose = cose
+        self.key = key
+        self._verify = _verify
+        self.__class__ = CredentialPublicKey  # type: ignore[assignment]
+
+
+_new_credential_public_key: Callable[..., CredentialPublicKey] = _BuildCredentialPublicKey  # type: ignore[assignment]
