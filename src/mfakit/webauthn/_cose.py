@@ -96,6 +96,12 @@ _EC_CURVES: dict[int, tuple[int, ec.EllipticCurve, int]] = {
     COSEAlgorithm.ES512: (3, ec.SECP521R1(), 66),
 }
 _CRV_ED25519, _CRV_ED448 = 6, 7
+# The OKP curves each EdDSA algorithm allows.
+_OKP_CURVES: dict[int, tuple[int, ...]] = {
+    COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
+    COSEAlgorithm.Ed25519: (_CRV_ED25519,),
+    COSEAlgorithm.Ed448: (_CRV_ED448,),
+}
 _RSA_PSS: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     COSEAlgorithm.PS256: hashes.SHA256,
     COSEAlgorithm.PS384: hashes.SHA384,
@@ -169,10 +175,18 @@ def _bytes_param(cose: dict[Any, Any], label: int, name: str) -> bytes:
     return value
 
 
+# The signature scheme objects, built once: they are immutable parameter
+# holders, so every key can share them (building them costs more than a
+# verification's Python overhead).
+_ECDSA_SCHEME = {alg: ec.ECDSA(make()) for alg, make in _ECDSA_HASH.items()}
+_PKCS1V15 = padding.PKCS1v15()
+_PKCS1_HASH = {alg: make() for alg, make in _RSA_PKCS1.items()}
+
+
 def _make_verifier(key: Any, alg: int) -> Verifier:
     """A closure verifying with ``key`` under ``alg``; every failure is InvalidSignatureError."""
-    if alg in _ECDSA_HASH:
-        scheme = ec.ECDSA(_ECDSA_HASH[alg]())
+    scheme = _ECDSA_SCHEME.get(alg)
+    if scheme is not None:
         verify_ec = key.verify
 
         def verify(signature: bytes, data: bytes) -> None:
@@ -182,8 +196,8 @@ def _make_verifier(key: Any, alg: int) -> Verifier:
                 raise InvalidSignatureError() from exc
 
     elif alg in _RSA_PKCS1:
-        pad: padding.AsymmetricPadding = padding.PKCS1v15()
-        digest: hashes.HashAlgorithm = _RSA_PKCS1[alg]()
+        pad: padding.AsymmetricPadding = _PKCS1V15
+        digest: hashes.HashAlgorithm = _PKCS1_HASH[alg]
         verify_rsa = key.verify
 
         def verify(signature: bytes, data: bytes) -> None:
@@ -229,24 +243,22 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
         if label in cose:
             raise _bad("COSE key carries private key material")
     try:
-        if alg in _EC_CURVES:
-            ec_crv, curve, size = _EC_CURVES[alg]
-            if kty != _KTY_EC2 or cose.get(-1) != ec_crv or type(cose.get(-1)) is not int:
+        ec_params = _EC_CURVES.get(alg)
+        if ec_params is not None:
+            ec_crv, curve, size = ec_params
+            crv = cose.get(-1)
+            if kty != _KTY_EC2 or crv != ec_crv or type(crv) is not int:
                 raise _bad("COSE key type or curve does not match its algorithm")
             x = _bytes_param(cose, -2, "x")
             y = _bytes_param(cose, -3, "y")
             if len(x) != size or len(y) != size:
                 raise _bad("EC coordinate of the wrong length")
             return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
-        if alg in (COSEAlgorithm.EdDSA, COSEAlgorithm.Ed25519, COSEAlgorithm.Ed448):
+        wanted = _OKP_CURVES.get(alg)
+        if wanted is not None:
             crv = cose.get(-1)
             if kty != _KTY_OKP or type(crv) is not int:
                 raise _bad("COSE key type does not match its algorithm")
-            wanted = {
-                COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
-                COSEAlgorithm.Ed25519: (_CRV_ED25519,),
-                COSEAlgorithm.Ed448: (_CRV_ED448,),
-            }[COSEAlgorithm(alg)]
             if crv not in wanted:
                 raise _bad("OKP curve does not match its algorithm")
             x = _bytes_param(cose, -2, "x")
