@@ -8,17 +8,26 @@ bounded cache of parsed COSE keys used by ``verify_authentication``.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
+import hashlib
 import inspect
 import json
 from typing import Any
+from unittest import mock
 
 import cbor2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mfakit.errors import InvalidSignatureError, MalformedDataError, UnsupportedAlgorithmError
+from mfakit.errors import (
+    ConfigurationError,
+    InvalidSignatureError,
+    MalformedDataError,
+    MfaError,
+    UnsupportedAlgorithmError,
+)
 from mfakit.webauthn import (
     AttestationObject,
     AttestedCredentialData,
@@ -36,7 +45,16 @@ from mfakit.webauthn import (
 )
 from mfakit.webauthn._response import RegistrationResponse
 
-from .helpers import CHALLENGE, ORIGIN, RP_ID, Credential, assertion
+from .helpers import (
+    CHALLENGE,
+    ORIGIN,
+    RP_ID,
+    Credential,
+    assertion,
+    auth_data,
+    client_data,
+    sign,
+)
 
 # (dataclass, its builder): every builder the package uses.
 BUILDERS: list[tuple[type[Any], Any]] = [
@@ -369,3 +387,161 @@ def test_shared_scheme_objects_verify_for_every_key() -> None:
     assert _verify_with_bytes(second, second.cose).new_sign_count == 5
     with pytest.raises(InvalidSignatureError):
         _verify_with_bytes(first, second.cose)
+
+
+# --- the common-case assertion path against the general one ---------------
+
+_ES256 = Credential.new(-7)
+_CD_VARIANTS: list[bytes] = [
+    client_data("webauthn.get"),
+    client_data("webauthn.get", crossOrigin=True),
+    client_data("webauthn.get", crossOrigin=0),
+    client_data("webauthn.get", crossOrigin=None),
+    client_data("webauthn.get", topOrigin="https://top.example"),
+    client_data("webauthn.get", origin=["https://example.com"]),
+    client_data("webauthn.get", origin="https://evil.example"),
+    client_data("webauthn.create"),
+    client_data("webauthn.get", challenge=b"\x02" * 32),
+    client_data("webauthn.get").replace(b'"challenge":"', b'"challenge":"!'),
+    client_data("webauthn.get", extra="ignored", tokenBinding={"status": "present"}),
+    b" " + client_data("webauthn.get"),
+    client_data("webauthn.get") + b"\n",
+    client_data("webauthn.get")[:-1] + b',"type":"webauthn.get"}',
+    client_data("webauthn.get")[:-1] + b',"x":NaN}',
+    b'["webauthn.get"]',
+    b"\xff\xfe",
+    b"",
+]
+_AD_VARIANTS: list[bytes] = [
+    auth_data(flags=f, count=c)
+    for f in (0x00, 0x01, 0x05, 0x09, 0x11, 0x19, 0x1D)
+    for c in (0, 3, 9)
+] + [
+    auth_data(rp_id="other.example", count=9),
+    auth_data(count=9, ext={"credProtect": 1}),
+    auth_data(count=9)[:-1],
+    auth_data(count=9) + b"\x00",
+]
+
+
+def _outcome(response: Any, **kw: Any) -> tuple[Any, ...]:
+    args: dict[str, Any] = {
+        "expected_challenge": CHALLENGE,
+        "expected_origins": ORIGIN,
+        "expected_rp_id": RP_ID,
+        "credential_public_key": _ES256.cose,
+        "current_sign_count": 5,
+    }
+    args.update(kw)
+    try:
+        return ("ok", verify_authentication(response, **args))
+    except MfaError as exc:
+        return ("error", type(exc), getattr(exc, "field", None), str(exc))
+
+
+def _general_outcome(response: Any, **kw: Any) -> tuple[Any, ...]:
+    with mock.patch.object(_authentication, "_common_case", return_value=None):
+        return _outcome(response, **kw)
+
+
+def _signed(cd: bytes, ad: bytes, user_handle: bytes | None) -> dict[str, Any]:
+    sig = sign(_ES256.private, -7, ad + hashlib.sha256(cd).digest())
+    return assertion(_ES256, cd=cd, ad=ad, user_handle=user_handle, signature=sig)
+
+
+_TOP_MUTATIONS: list[tuple[str, Any]] = [
+    ("type", "public-key"),
+    ("type", "public_key"),
+    ("type", None),
+    ("id", "AAAA"),
+    ("id", None),
+    ("rawId", ""),
+    ("authenticatorAttachment", "platform"),
+    ("authenticatorAttachment", "cross-platform"),
+    ("authenticatorAttachment", "usb"),
+    ("authenticatorAttachment", ["platform"]),
+    ("authenticatorAttachment", None),
+    ("clientExtensionResults", {}),
+    ("clientExtensionResults", {"credProps": {"rk": True}}),
+    ("clientExtensionResults", None),
+    ("clientExtensionResults", []),
+    ("response", None),
+]
+_INNER_MUTATIONS: list[tuple[str, Any]] = [
+    ("userHandle", None),
+    ("userHandle", ""),
+    ("userHandle", "dXNlci03"),
+    ("userHandle", "dXNlci03="),
+    ("userHandle", "A" * 200),
+    ("userHandle", 7),
+    ("signature", "AAAA"),
+    ("signature", "+/+/"),
+    ("signature", None),
+    ("authenticatorData", "AAAA"),
+    ("clientDataJSON", "AAAA"),
+    ("clientDataJSON", "A" * 20000),
+]
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    cd=st.sampled_from(_CD_VARIANTS),
+    ad=st.sampled_from(_AD_VARIANTS),
+    handle=st.sampled_from([None, b"user-7", b""]),
+    top=st.none() | st.sampled_from(_TOP_MUTATIONS),
+    inner=st.none() | st.sampled_from(_INNER_MUTATIONS),
+    drop=st.sampled_from([None, "id", "rawId", "clientExtensionResults", "response"]),
+    options=st.fixed_dictionaries(
+        {},
+        optional={
+            "require_user_verification": st.booleans(),
+            "require_user_presence": st.booleans(),
+            "allow_cross_origin": st.booleans(),
+            "allowed_top_origins": st.just(["https://top.example"]),
+            "expected_backup_eligible": st.booleans(),
+            "expected_user_handle": st.sampled_from([b"user-7", b"user-8"]),
+            "allow_sign_count_regression": st.booleans(),
+            "expected_origins": st.just(["https://example.com", "https://b.example"]),
+            "expected_rp_id": st.sampled_from(["example.com", "other.example"]),
+        },
+    ),
+)
+def test_common_case_path_agrees_with_general_path(  # noqa: PLR0917 - hypothesis arguments
+    cd: bytes,
+    ad: bytes,
+    handle: bytes | None,
+    top: tuple[str, Any] | None,
+    inner: tuple[str, Any] | None,
+    drop: str | None,
+    options: dict[str, Any],
+) -> None:
+    """On valid and mutated assertions both paths give the same result or the same error."""
+    response = _signed(cd, ad, handle)
+    if top is not None:
+        response[top[0]] = top[1]
+    if inner is not None and type(response.get("response")) is dict:
+        response["response"][inner[0]] = inner[1]
+    if drop is not None:
+        response.pop(drop, None)
+    fast = _outcome(copy.deepcopy(response), **options)
+    general = _general_outcome(copy.deepcopy(response), **options)
+    assert fast == general
+
+
+def test_common_case_path_takes_the_usual_assertion() -> None:
+    """A browser's usual assertion is accepted by the common-case path itself."""
+    response = _signed(client_data("webauthn.get"), auth_data(count=9), b"user-7")
+    taken = _authentication._common_case(
+        response, CHALLENGE, frozenset((ORIGIN,)), RP_ID, True, False, None, b"user-7"
+    )
+    assert taken is not None
+    assert _outcome(response) == _general_outcome(response)
+    assert _outcome(response)[0] == "ok"
+
+
+def test_expected_user_handle_must_be_bytes() -> None:
+    """A non-bytes expected_user_handle is a configuration error, on either path."""
+    response = _signed(client_data("webauthn.get"), auth_data(count=9), b"user-7")
+    outcome = _outcome(response, expected_user_handle="user-7")
+    assert outcome[:2] == ("error", ConfigurationError)
+    assert _general_outcome(response, expected_user_handle="user-7") == outcome
