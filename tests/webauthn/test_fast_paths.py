@@ -475,6 +475,7 @@ _INNER_MUTATIONS: list[tuple[str, Any]] = [
     ("userHandle", "A" * 200),
     ("userHandle", 7),
     ("signature", "AAAA"),
+    ("signature", "AAB"),
     ("signature", "+/+/"),
     ("signature", None),
     ("authenticatorData", "AAAA"),

@@ -404,9 +404,9 @@ def _common_case(  # noqa: PLR0917 - private, positional on purpose
     if response.get("type") != "public-key":
         return None
     raw_id_text = response.get("rawId")
-    if response.get("id") != raw_id_text:
-        return None
     cred_id = _b64_or_none(raw_id_text, _ID_MAX)
+    if cred_id is None or response.get("id") != raw_id_text:
+        return None
     inner = response.get("response")
     if not cred_id or type(inner) is not dict:
         return None
