@@ -18,7 +18,7 @@ from unittest import mock
 
 import cbor2
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mfakit.errors import (
@@ -179,7 +179,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_JSON, st.sampled_from(["", " ", "\n", "\t "]), st.sampled_from(["", " ", "\r\n"]))
 def test_json_shortcut_round_trips(value: Any, lead: str, trail: str) -> None:
     """Any JSON value, with or without surrounding whitespace, parses as json.loads does."""
@@ -187,7 +187,7 @@ def test_json_shortcut_round_trips(value: Any, lead: str, trail: str) -> None:
     assert _structures.loads_json(text.encode(), field="f") == json.loads(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="AQgw-_+/=Z9a\u00e9 ", max_size=12))
 def test_json_shortcut_errors_match_on_text(noise: str) -> None:
     """Arbitrary text is accepted or refused as the strict decoder does."""
@@ -211,7 +211,7 @@ def _canonical(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(alphabet="ABCDEFQgw089-_+/=\u00e9 \n", max_size=11))
 def test_base64url_accepts_only_canonical_text(text: str) -> None:
     """Decoding succeeds exactly when the text is the canonical encoding of the result."""
@@ -225,7 +225,7 @@ def test_base64url_accepts_only_canonical_text(text: str) -> None:
     assert _canonical(data) == text
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=40))
 def test_base64url_round_trip(data: bytes) -> None:
     """The canonical encoding of any bytes decodes back to them."""
@@ -258,14 +258,14 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_KEYS, _VALUES, max_size=8))
 def test_cbor_maps_decode_as_cbor2_encodes_them(value: dict[Any, Any]) -> None:
     """Maps of small and large items decode to what cbor2 encoded."""
     assert _cbor.decode_single(cbor2.dumps(value), field="f") == value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=6), st.data())
 def test_cbor_mutations_end_in_malformed_or_cbor2_value(value: Any, data: st.DataObject) -> None:
     """A mutated or truncated map is refused, or decodes to exactly what cbor2 reads."""
@@ -484,7 +484,7 @@ _INNER_MUTATIONS: list[tuple[str, Any]] = [
 ]
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     cd=st.sampled_from(_CD_VARIANTS),
     ad=st.sampled_from(_AD_VARIANTS),
