@@ -546,3 +546,15 @@ def test_expected_user_handle_must_be_bytes() -> None:
     outcome = _outcome(response, expected_user_handle="user-7")
     assert outcome[:2] == ("error", ConfigurationError)
     assert _general_outcome(response, expected_user_handle="user-7") == outcome
+
+
+@pytest.mark.parametrize(
+    "text", ["AAB", "AB", "AAAA", "AA", "AAA", "A", "+AAA", "\u00e9AAA", "AA=="]
+)
+def test_common_case_decoder_matches_strict_decoder(text: str) -> None:
+    """The common-case decoder returns None exactly where b64url_decode raises."""
+    try:
+        expected: bytes | None = _b64.b64url_decode(text, field="f", max_len=8)
+    except MalformedDataError:
+        expected = None
+    assert _authentication._b64_or_none(text, 8) == expected
