@@ -192,10 +192,13 @@ class OrgFlows(MemberFlows):
     def sweep(self) -> SweepReport:
         """Apply what is due now in every organization: deadline locks, expired locks, reminders.
 
-        Run it from a scheduler (every few minutes). It also purges expired challenges.
+        Run it from a scheduler (every few minutes). It also purges expired
+        challenges and dead login codes (expired or used), including the codes
+        stored for unknown usernames, which nothing else would ever delete.
         """
         now = self._now()
-        self._store.purge_expired_challenges(now=now)
+        purged_challenges = self._store.purge_expired_challenges(now=now)
+        purged_login_codes = self._store.purge_expired_login_codes(now=now)
         locked: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
         unlocked: list[tuple[str, str]] = []
@@ -221,13 +224,24 @@ class OrgFlows(MemberFlows):
             if page.next_cursor is None:
                 break
             after = page.next_cursor
-        self._audit("sweep", at=now, details={"organizations": count, "locked": len(locked)})
+        self._audit(
+            "sweep",
+            at=now,
+            details={
+                "organizations": count,
+                "locked": len(locked),
+                "purged_challenges": purged_challenges,
+                "purged_login_codes": purged_login_codes,
+            },
+        )
         return SweepReport(
             organizations=count,
             locked=tuple(locked),
             removed=tuple(removed),
             unlocked=tuple(unlocked),
             reminded=tuple(reminded),
+            purged_challenges=purged_challenges,
+            purged_login_codes=purged_login_codes,
         )
 
     def _sweep_member(self, ctx: OrgContext, m: Membership, now: datetime) -> Decision | None:

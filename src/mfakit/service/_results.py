@@ -256,6 +256,9 @@ class SweepReport:
         removed: ``(org_id, user_id)`` removed for a missed deadline.
         unlocked: ``(org_id, user_id)`` whose failed-attempts lock ran out.
         reminded: ``(org_id, user_id)`` sent an enrollment reminder.
+        purged_challenges: Expired WebAuthn challenges deleted.
+        purged_login_codes: Expired or used emailed login codes deleted (those
+            requested for unknown usernames included).
     """
 
     organizations: int
@@ -263,3 +266,5 @@ class SweepReport:
     removed: tuple[tuple[str, str], ...] = ()
     unlocked: tuple[tuple[str, str], ...] = ()
     reminded: tuple[tuple[str, str], ...] = ()
+    purged_challenges: int = 0
+    purged_login_codes: int = 0

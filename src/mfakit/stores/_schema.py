@@ -142,4 +142,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX mfa_audit_org ON mfa_audit_events (org_id, seq)",
         "CREATE INDEX mfa_audit_user ON mfa_audit_events (user_id, seq)",
     ),
+    # Version 2: purge_expired_login_codes deletes by expiry or consumption
+    # without scanning a table that requests for unknown usernames can grow.
+    (
+        "CREATE INDEX mfa_login_codes_expiry ON mfa_login_codes (expires_at)",
+        "CREATE INDEX mfa_login_codes_consumed ON mfa_login_codes (consumed_at)",
+    ),
 )
