@@ -29,6 +29,7 @@ __all__ = [
     "TotpCredential",
     "TotpState",
     "WebAuthnCredential",
+    "WebAuthnKind",
 ]
 
 T = TypeVar("T")
@@ -41,6 +42,20 @@ PrincipalKind = Literal["owner", "member", "guest"]
 MembershipStatus = Literal["active", "locked", "removed"]
 #: Why a membership is locked.
 LockReason = Literal["mfa_deadline", "failed_attempts", "admin"]
+#: What the user registered a WebAuthn credential as.
+WebAuthnKind = Literal["passkey", "security_key"]
+
+
+class _FromBackupEligible:
+    """Default of :attr:`WebAuthnCredential.kind`: derive it from the BE flag."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<derived from backup_eligible>"
+
+
+_DERIVE_KIND: Any = _FromBackupEligible()
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -127,6 +142,12 @@ class WebAuthnCredential:
         backup_state: The BS flag last seen.
         created_at: Registration time.
         last_used_at: Last successful assertion, ``None`` before any.
+        kind: What the user registered it as: ``"passkey"`` or
+            ``"security_key"``. When not given it is derived from
+            ``backup_eligible`` (a backup-eligible credential is a synced
+            passkey, anything else is taken for a security key), which is
+            also how the SQL stores fill it for credentials stored before the
+            field existed. Stores keep it as given; it never changes.
     """
 
     credential_id: bytes
@@ -140,6 +161,12 @@ class WebAuthnCredential:
     backup_state: bool = False
     created_at: datetime
     last_used_at: datetime | None = None
+    kind: WebAuthnKind = _DERIVE_KIND
+
+    def __post_init__(self) -> None:
+        if self.kind is _DERIVE_KIND:
+            derived = "passkey" if self.backup_eligible else "security_key"
+            object.__setattr__(self, "kind", derived)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -58,12 +58,8 @@ def credential_method_id(credential_id: bytes) -> str:
 
 
 def passkey_kind(credential: WebAuthnCredential) -> MethodKind:
-    """Passkey when the credential can be synced (BE flag), else security key.
-
-    The records do not keep whether a credential is discoverable, so backup
-    eligibility is the only durable signal of a (synced) passkey.
-    """
-    return MethodKind.PASSKEY if credential.backup_eligible else MethodKind.SECURITY_KEY
+    """The method kind the user registered the credential as (stored on the record)."""
+    return MethodKind(credential.kind)
 
 
 def user_methods(

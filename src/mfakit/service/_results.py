@@ -127,7 +127,7 @@ class Passkey:
     Attributes:
         credential_id: The credential id (use it to rename or delete).
         name: The user's label.
-        kind: ``passkey`` (synced, backup eligible) or ``security_key``.
+        kind: ``passkey`` or ``security_key``, as chosen when it was registered.
         created_at: Registration time.
         last_used_at: Last successful sign-in with it.
         transports: Transport hints.

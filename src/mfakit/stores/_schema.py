@@ -148,4 +148,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX mfa_login_codes_expiry ON mfa_login_codes (expires_at)",
         "CREATE INDEX mfa_login_codes_consumed ON mfa_login_codes (consumed_at)",
     ),
+    # Version 3: the kind the user registered a WebAuthn credential as. Rows
+    # stored before get what the service used to guess from the BE flag.
+    (
+        """ALTER TABLE mfa_webauthn_credentials ADD COLUMN kind TEXT NOT NULL
+            DEFAULT 'security_key' CHECK (kind IN ('passkey', 'security_key'))""",
+        """UPDATE mfa_webauthn_credentials
+            SET kind = CASE WHEN backup_eligible = 1 THEN 'passkey' ELSE 'security_key' END""",
+    ),
 )

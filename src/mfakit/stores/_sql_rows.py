@@ -67,7 +67,7 @@ TOTP_COLS = (
 CODE_COLS = "user_id, code_id, hash, created_at, consumed_at"
 CRED_COLS = (
     "credential_id, user_id, name, public_key, sign_count, transports, aaguid, backup_eligible, "
-    "backup_state, created_at, last_used_at"
+    "backup_state, created_at, last_used_at, kind"
 )
 CHAL_COLS = "challenge_id, purpose, user_id, challenge, created_at, expires_at, context"
 LOGIN_COLS = (
@@ -131,6 +131,7 @@ def row_cred(r: Row) -> WebAuthnCredential:
         backup_state=bool(r[8]),
         created_at=from_micros(r[9]),
         last_used_at=opt_from_micros(r[10]),
+        kind=r[11],
     )
 
 
