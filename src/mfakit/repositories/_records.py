@@ -249,6 +249,9 @@ class Organization:
         policy: The organization's policy settings as a JSON-able mapping.
         enforced: Whether MFA enforcement is on.
         enforced_at: When enforcement was last turned on.
+        enforced_by: Who last turned enforcement on (a user id), ``None`` if
+            never or unknown. Like ``enforced_at`` it is kept when enforcement
+            stops.
         enforcement_stopped_at: When enforcement was last turned off.
         created_at: Creation time.
         version: Optimistic-concurrency counter; the store bumps it on each update.
@@ -259,6 +262,7 @@ class Organization:
     policy: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     enforced: bool = False
     enforced_at: datetime | None = None
+    enforced_by: str | None = None
     enforcement_stopped_at: datetime | None = None
     created_at: datetime
     version: int = 0

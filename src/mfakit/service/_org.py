@@ -25,7 +25,7 @@ from mfakit.policy import (
 )
 from mfakit.repositories import Membership, Organization
 from mfakit.service._core import OrgContext
-from mfakit.service._facts import principal_of
+from mfakit.service._facts import principal_of, upgrade_organization
 from mfakit.service._members import MemberFlows
 from mfakit.service._notify import MfaReminder
 from mfakit.service._policy_codec import encode_policy
@@ -65,9 +65,9 @@ class OrgFlows(MemberFlows):
             if not decision.allowed:
                 self._audit_decision(decision, org_id)
                 decision.require_allowed()
-            policy = dict(ctx.org.policy)
-            policy["_enforced_by"] = actor_id
-            updated = dataclasses.replace(ctx.org, enforced=True, enforced_at=now, policy=policy)
+            updated = dataclasses.replace(
+                upgrade_organization(ctx.org), enforced=True, enforced_at=now, enforced_by=actor_id
+            )
             # The enforcement switch and every member's effects: all or nothing.
             with self._transaction():
                 if self._store.update_organization(updated) is None:
@@ -97,10 +97,8 @@ class OrgFlows(MemberFlows):
             if not decision.allowed:
                 self._audit_decision(decision, org_id)
                 decision.require_allowed()
-            policy = dict(ctx.org.policy)
-            policy.pop("_enforced_by", None)
             updated = dataclasses.replace(
-                ctx.org, enforced=False, enforcement_stopped_at=now, policy=policy
+                upgrade_organization(ctx.org), enforced=False, enforcement_stopped_at=now
             )
             # The enforcement switch and every member's effects: all or nothing.
             with self._transaction():
@@ -121,9 +119,9 @@ class OrgFlows(MemberFlows):
         for _ in range(_CAS_ATTEMPTS):
             ctx = self._org_context(org_id)
             self._require_manager(ctx, self._actor(org_id, actor_id))
-            if "_enforced_by" in ctx.org.policy:
-                encoded["_enforced_by"] = ctx.org.policy["_enforced_by"]
-            stored = self._store.update_organization(dataclasses.replace(ctx.org, policy=encoded))
+            stored = self._store.update_organization(
+                dataclasses.replace(upgrade_organization(ctx.org), policy=encoded)
+            )
             if stored is not None:
                 self._audit("organization.policy_changed", at=now, actor_id=actor_id, org_id=org_id)
                 return stored

@@ -75,7 +75,8 @@ LOGIN_COLS = (
 )
 THROTTLE_COLS = "key, failures, first_failure_at, last_failure_at, locked_until"
 ORG_COLS = (
-    "org_id, name, policy, enforced, enforced_at, enforcement_stopped_at, created_at, version"
+    "org_id, name, policy, enforced, enforced_at, enforcement_stopped_at, created_at, version, "
+    "enforced_by"
 )
 MEMBER_COLS = (
     "org_id, user_id, kind, status, username, joined_at, grace_started_at, grace_reason, "
@@ -180,6 +181,7 @@ def row_org(r: Row) -> Organization:
         enforcement_stopped_at=opt_from_micros(r[5]),
         created_at=from_micros(r[6]),
         version=r[7],
+        enforced_by=r[8],
     )
 
 
