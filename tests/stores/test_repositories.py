@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from datetime import UTC, datetime
 
 import pytest
@@ -138,3 +139,9 @@ def test_webauthn_kind_given_is_kept() -> None:
     )
     assert dataclasses.replace(cred, backup_eligible=False, name="m").kind == "security_key"
     assert dataclasses.replace(cred, kind="passkey").kind == "passkey"
+
+
+def test_webauthn_kind_default_reads_as_derived() -> None:
+    """The kind's default shows as derived from the BE flag in signatures and docs."""
+    default = inspect.signature(WebAuthnCredential).parameters["kind"].default
+    assert repr(default) == "<derived from backup_eligible>"
