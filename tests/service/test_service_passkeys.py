@@ -63,11 +63,11 @@ def test_register_list_and_notify(
     assert outbox.of_type(MethodAdded, user_id=ADA.user_id)[0].label == "Laptop"
 
 
-@pytest.mark.parametrize(("kind", "backup_eligible"), [("passkey", False), ("security_key", True)])
+@pytest.mark.parametrize(("kind", "backup_eligible"), [("passkey", False), ("security_key", False)])
 def test_kind_is_what_the_user_chose(
     service: MfaService, store: MfaStore, outbox: InMemoryOutbox, kind: str, backup_eligible: bool
 ) -> None:
-    """The chosen kind is stored and reported, whatever the authenticator's BE flag."""
+    """A device-bound credential is stored and reported as the kind the user chose."""
     device = SoftAuthenticator(origin="https://console.example", backup_eligible=backup_eligible)
     passkey = _register(service, device, kind=kind)
     stored = store.get_webauthn_credential(passkey.credential_id)
@@ -82,8 +82,19 @@ def test_kind_is_what_the_user_chose(
     assert outbox.of_type(MethodRemoved, user_id=ADA.user_id)[0].method == kind
 
 
+def test_synced_credential_is_a_passkey_whatever_it_is_called(
+    service: MfaService, store: MfaStore
+) -> None:
+    """A backup-eligible credential declared as a security key is stored as a passkey."""
+    device = SoftAuthenticator(origin="https://console.example", backup_eligible=True)
+    passkey = _register(service, device, kind="security_key")
+    stored = store.get_webauthn_credential(passkey.credential_id)
+    assert stored is not None
+    assert (passkey.kind, stored.kind) == (MethodKind.PASSKEY, "passkey")
+
+
 def test_policy_judges_the_chosen_kind(service: MfaService, clock: FrozenClock) -> None:
-    """Where members may use security keys only, a synced key registered as one is accepted."""
+    """Where members may use security keys only, device-bound keys pass and synced ones do not."""
     enroll_totp(service, clock, "owner")
     allowed = {
         PrincipalKind.OWNER: frozenset(MethodKind),
@@ -93,10 +104,18 @@ def test_policy_judges_the_chosen_kind(service: MfaService, clock: FrozenClock) 
     policy = dataclasses.replace(reference_console(), eligible_methods=allowed)
     service.create_organization("acme", name="Acme", owner_id="owner", policy=policy)
     service.add_member("acme", ADA.user_id)
-    device = SoftAuthenticator(origin="https://console.example", backup_eligible=True)
-    assert _register(service, device, kind="security_key").kind is MethodKind.SECURITY_KEY
+    hardware = SoftAuthenticator(origin="https://console.example", backup_eligible=False)
+    assert _register(service, hardware, kind="security_key").kind is MethodKind.SECURITY_KEY
     with pytest.raises(PolicyDeniedError):
         service.begin_passkey_registration(ADA, name="Phone", kind="passkey")
+    # The bypass this guards against: a synced passkey declared as a security key.
+    synced = SoftAuthenticator(origin="https://console.example", backup_eligible=True, seed=b"synced")
+    started = service.begin_passkey_registration(ADA, name="Phone", kind="security_key")
+    with pytest.raises(PolicyDeniedError):
+        service.finish_passkey_registration(
+            ADA.user_id, started.challenge_id, synced.create(started.options)
+        )
+    assert [p.name for p in service.list_passkeys(ADA.user_id)] == ["Laptop"]
 
 
 @pytest.mark.parametrize(("backup_eligible", "kind"), [(True, "passkey"), (False, "security_key")])

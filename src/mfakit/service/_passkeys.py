@@ -47,13 +47,14 @@ def _name(name: object) -> str:
 
 
 def _requested_kind(context: Mapping[str, Any], backup_eligible: bool) -> WebAuthnKind:
-    kind = context.get("kind")
-    if kind == "passkey":
+    # A credential that can be synced (BE flag) is a passkey whatever the user
+    # called it: otherwise naming it a "security key" would carry a synced
+    # passkey past a policy that allows security keys but not passkeys. A
+    # device-bound credential is what the user chose (a challenge stored before
+    # the kind was kept has none: then it is a security key, as before).
+    if backup_eligible:
         return "passkey"
-    if kind == "security_key":
-        return "security_key"
-    # A challenge stored before the kind was kept: what the service used to infer.
-    return "passkey" if backup_eligible else "security_key"
+    return "passkey" if context.get("kind") == "passkey" else "security_key"
 
 
 def _listed(c: WebAuthnCredential) -> Passkey:
