@@ -1,8 +1,25 @@
 """Helpers for testing applications that use mfakit, and mfakit itself.
 
 Nothing here is meant for production code paths.
+
+* :class:`SoftAuthenticator` -- a software WebAuthn authenticator and client that
+  answers Level 3 JSON options with real registration and authentication responses,
+  with :class:`Fault` switches that produce specific defects.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from mfakit.testing._authenticator import SoftAttestation, SoftAuthenticator
+from mfakit.testing._soft_ca import AttestationCA
+from mfakit.testing._soft_keys import SUPPORTED_ALGORITHMS
+from mfakit.testing._soft_records import Fault, SoftCredential
+
+# Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
+__all__ = [  # noqa: RUF022
+    "AttestationCA",
+    "Fault",
+    "SUPPORTED_ALGORITHMS",
+    "SoftAttestation",
+    "SoftAuthenticator",
+    "SoftCredential",
+]

@@ -1,0 +1,63 @@
+"""Strict base64url (RFC 4648 §5, no padding), as WebAuthn Level 3 JSON uses it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from mfakit.errors import MalformedDataError
+
+__all__ = ["b64url_decode", "b64url_encode"]
+
+# Map the URL-safe alphabet onto the standard one, and the standard-only
+# characters onto one that ``a2b_base64(strict_mode=True)`` refuses, so "+" and
+# "/" cannot sneak in as if they were base64url; "=" goes the same way because
+# Level 3 JSON is unpadded.
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PAD = (b"", b"=", b"==", b"=")  # 4k+1 stays invalid: "x=" is bad padding
+# Bits of the last character that carry no data must be zero (RFC 4648 §3.5),
+# otherwise one value has several encodings.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_LAST_OK = {
+    2: frozenset(c for i, c in enumerate(_ALPHABET) if i & 0x0F == 0),
+    3: frozenset(c for i, c in enumerate(_ALPHABET) if i & 0x03 == 0),
+}
+
+
+def b64url_decode(value: object, *, field: str, max_len: int) -> bytes:
+    """Decode unpadded base64url text strictly.
+
+    Args:
+        value: The JSON value; must be a ``str``.
+        field: Name used in the error.
+        max_len: Largest accepted length of the text, in characters.
+
+    Returns:
+        The decoded bytes.
+
+    Raises:
+        MalformedDataError: Not a string, too long, padded, characters outside
+            the base64url alphabet, or non-zero unused bits.
+    """
+    if type(value) is not str:
+        raise MalformedDataError("expected a base64url string", field=field)
+    n = len(value)
+    if n > max_len:
+        raise MalformedDataError("base64url value too long", field=field)
+    rem = n & 3
+    try:
+        # strict_mode refuses every character outside the (translated)
+        # alphabet and a length of 4k+1.
+        data = binascii.a2b_base64(
+            value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem], strict_mode=True
+        )
+    except (UnicodeEncodeError, binascii.Error) as exc:
+        raise MalformedDataError("invalid base64url", field=field) from exc
+    if rem and value[-1] not in _LAST_OK[rem]:
+        raise MalformedDataError("non-canonical base64url", field=field)
+    return data
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -1,0 +1,349 @@
+"""COSE keys (RFC 9052/9053, RFC 8230, draft ML-DSA for COSE) as WebAuthn uses them.
+
+:func:`parse_credential_public_key` turns the ``credentialPublicKey`` bytes of
+authenticator data (WebAuthn Level 3 §6.5.1.1) into a
+:class:`CredentialPublicKey` holding the loaded ``cryptography`` key. The object
+is immutable and cheap to keep: a server that caches it per credential skips
+the CBOR decode and the key load on every login.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+from mfakit.errors import InvalidSignatureError, MalformedDataError, UnsupportedAlgorithmError
+
+from ._cbor import decode_single
+
+try:  # ML-DSA arrived in cryptography 47 and needs a backend that has it.
+    from cryptography.hazmat.primitives.asymmetric import mldsa as _mldsa
+except ImportError:  # pragma: no cover - depends on the installed cryptography
+    _mldsa = None  # type: ignore[assignment]
+
+__all__ = [
+    "DEFAULT_ALGORITHMS",
+    "MAX_COSE_KEY_BYTES",
+    "COSEAlgorithm",
+    "CredentialPublicKey",
+    "parse_credential_public_key",
+]
+
+#: Largest COSE key accepted, in bytes (an ML-DSA-87 key is about 2.6 kB).
+MAX_COSE_KEY_BYTES = 4096
+#: Smallest RSA modulus accepted, in bits.
+MIN_RSA_BITS = 2048
+#: Largest RSA modulus accepted, in bits.
+MAX_RSA_BITS = 8192
+
+
+class COSEAlgorithm(enum.IntEnum):
+    """COSE algorithm identifiers (IANA "COSE Algorithms" registry) WebAuthn uses."""
+
+    ES256 = -7
+    ES384 = -35
+    ES512 = -36
+    EdDSA = -8
+    Ed25519 = -19
+    Ed448 = -53
+    PS256 = -37
+    PS384 = -38
+    PS512 = -39
+    RS256 = -257
+    RS384 = -258
+    RS512 = -259
+    #: RSASSA-PKCS1-v1_5 with SHA-1: weak, accepted only when the caller opts in.
+    RS1 = -65535
+    ML_DSA_44 = -48
+    ML_DSA_65 = -49
+    ML_DSA_87 = -50
+
+
+#: Algorithms accepted by default, in order of preference (for ``pubKeyCredParams``).
+DEFAULT_ALGORITHMS: tuple[int, ...] = (
+    COSEAlgorithm.EdDSA,
+    COSEAlgorithm.ES256,
+    COSEAlgorithm.RS256,
+    COSEAlgorithm.Ed25519,
+    COSEAlgorithm.ES384,
+    COSEAlgorithm.ES512,
+    COSEAlgorithm.Ed448,
+    COSEAlgorithm.PS256,
+    COSEAlgorithm.PS384,
+    COSEAlgorithm.PS512,
+    COSEAlgorithm.RS384,
+    COSEAlgorithm.RS512,
+    COSEAlgorithm.ML_DSA_44,
+    COSEAlgorithm.ML_DSA_65,
+    COSEAlgorithm.ML_DSA_87,
+)
+
+# COSE key types and parameter labels (RFC 9053 §7, RFC 8230 §4, AKP draft).
+_KTY_OKP, _KTY_EC2, _KTY_RSA, _KTY_AKP = 1, 2, 3, 7
+_EC_CURVES: dict[int, tuple[int, ec.EllipticCurve, int]] = {
+    # alg: (crv, curve, coordinate length)
+    COSEAlgorithm.ES256: (1, ec.SECP256R1(), 32),
+    COSEAlgorithm.ES384: (2, ec.SECP384R1(), 48),
+    COSEAlgorithm.ES512: (3, ec.SECP521R1(), 66),
+}
+_CRV_ED25519, _CRV_ED448 = 6, 7
+_RSA_PSS: dict[int, Callable[[], hashes.HashAlgorithm]] = {
+    COSEAlgorithm.PS256: hashes.SHA256,
+    COSEAlgorithm.PS384: hashes.SHA384,
+    COSEAlgorithm.PS512: hashes.SHA512,
+}
+_RSA_PKCS1: dict[int, Callable[[], hashes.HashAlgorithm]] = {
+    COSEAlgorithm.RS256: hashes.SHA256,
+    COSEAlgorithm.RS384: hashes.SHA384,
+    COSEAlgorithm.RS512: hashes.SHA512,
+    COSEAlgorithm.RS1: hashes.SHA1,
+}
+_ECDSA_HASH: dict[int, Callable[[], hashes.HashAlgorithm]] = {
+    COSEAlgorithm.ES256: hashes.SHA256,
+    COSEAlgorithm.ES384: hashes.SHA384,
+    COSEAlgorithm.ES512: hashes.SHA512,
+}
+# Private-key labels: a credential public key that carries them is refused.
+_PRIVATE_LABELS = {
+    _KTY_OKP: (-4,),
+    _KTY_EC2: (-4,),
+    _KTY_RSA: tuple(range(-12, -2)),
+    _KTY_AKP: (-2,),
+}
+
+_MLDSA_CLASSES: dict[int, Any] = {}
+if _mldsa is not None:  # pragma: no branch
+    _MLDSA_CLASSES = {
+        COSEAlgorithm.ML_DSA_44: _mldsa.MLDSA44PublicKey,
+        COSEAlgorithm.ML_DSA_65: _mldsa.MLDSA65PublicKey,
+        COSEAlgorithm.ML_DSA_87: _mldsa.MLDSA87PublicKey,
+    }
+
+Verifier = Callable[[bytes, bytes], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialPublicKey:
+    """A parsed credential public key, ready to verify signatures.
+
+    Build it with :func:`parse_credential_public_key`; keep it per credential to
+    skip the decode and key load on every login.
+
+    Attributes:
+        alg: The COSE algorithm the key is bound to (its ``alg`` parameter).
+        cose: The COSE_Key bytes it was parsed from.
+        key: The loaded ``cryptography`` public key.
+    """
+
+    alg: int
+    cose: bytes = field(repr=False)
+    key: Any = field(repr=False, compare=False)
+    _verify: Verifier = field(repr=False, compare=False)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Verify ``signature`` over ``data`` with this key and its algorithm.
+
+        Raises:
+            InvalidSignatureError: The signature does not verify.
+        """
+        self._verify(signature, data)
+
+
+def _bad(message: str) -> MalformedDataError:
+    return MalformedDataError(message, field="credentialPublicKey")
+
+
+def _bytes_param(cose: dict[Any, Any], label: int, name: str) -> bytes:
+    value = cose.get(label)
+    if type(value) is not bytes:
+        raise _bad(f"COSE key parameter {name} missing or not bytes")
+    return value
+
+
+def _make_verifier(key: Any, alg: int) -> Verifier:
+    """A closure verifying with ``key`` under ``alg``; every failure is InvalidSignatureError."""
+    if alg in _ECDSA_HASH:
+        scheme = ec.ECDSA(_ECDSA_HASH[alg]())
+        verify_ec = key.verify
+
+        def verify(signature: bytes, data: bytes) -> None:
+            try:
+                verify_ec(signature, data, scheme)
+            except (InvalidSignature, ValueError, TypeError) as exc:
+                raise InvalidSignatureError() from exc
+
+    elif alg in _RSA_PKCS1:
+        pad: padding.AsymmetricPadding = padding.PKCS1v15()
+        digest: hashes.HashAlgorithm = _RSA_PKCS1[alg]()
+        verify_rsa = key.verify
+
+        def verify(signature: bytes, data: bytes) -> None:
+            try:
+                verify_rsa(signature, data, pad, digest)
+            except (InvalidSignature, ValueError, TypeError) as exc:
+                raise InvalidSignatureError() from exc
+
+    elif alg in _RSA_PSS:
+        pss_digest = _RSA_PSS[alg]()
+        # RFC 8230 §2: MGF1 with the same hash, salt length = hash length.
+        pss = padding.PSS(mgf=padding.MGF1(pss_digest), salt_length=pss_digest.digest_size)
+        verify_pss = key.verify
+
+        def verify(signature: bytes, data: bytes) -> None:
+            try:
+                verify_pss(signature, data, pss, pss_digest)
+            except (InvalidSignature, ValueError, TypeError) as exc:
+                raise InvalidSignatureError() from exc
+
+    else:  # EdDSA and ML-DSA: the key alone decides, no parameters
+        verify_plain = key.verify
+
+        def verify(signature: bytes, data: bytes) -> None:
+            try:
+                verify_plain(signature, data)
+            except (InvalidSignature, ValueError, TypeError) as exc:
+                raise InvalidSignatureError() from exc
+
+    return verify
+
+
+def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
+    """Load the ``cryptography`` key of a decoded COSE_Key whose ``alg`` is ``alg``.
+
+    The key type and curve must agree with ``alg``; EC points must lie on the
+    curve (``from_encoded_point`` checks it).
+    """
+    kty = cose.get(1)
+    if type(kty) is not int:
+        raise _bad("COSE key type missing")
+    for label in _PRIVATE_LABELS.get(kty, ()):
+        if label in cose:
+            raise _bad("COSE key carries private key material")
+    try:
+        if alg in _EC_CURVES:
+            ec_crv, curve, size = _EC_CURVES[alg]
+            if kty != _KTY_EC2 or cose.get(-1) != ec_crv or type(cose.get(-1)) is not int:
+                raise _bad("COSE key type or curve does not match its algorithm")
+            x = _bytes_param(cose, -2, "x")
+            y = _bytes_param(cose, -3, "y")
+            if len(x) != size or len(y) != size:
+                raise _bad("EC coordinate of the wrong length")
+            return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
+        if alg in (COSEAlgorithm.EdDSA, COSEAlgorithm.Ed25519, COSEAlgorithm.Ed448):
+            crv = cose.get(-1)
+            if kty != _KTY_OKP or type(crv) is not int:
+                raise _bad("COSE key type does not match its algorithm")
+            wanted = {
+                COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
+                COSEAlgorithm.Ed25519: (_CRV_ED25519,),
+                COSEAlgorithm.Ed448: (_CRV_ED448,),
+            }[COSEAlgorithm(alg)]
+            if crv not in wanted:
+                raise _bad("OKP curve does not match its algorithm")
+            x = _bytes_param(cose, -2, "x")
+            if crv == _CRV_ED25519:
+                return ed25519.Ed25519PublicKey.from_public_bytes(x)
+            return ed448.Ed448PublicKey.from_public_bytes(x)
+        if alg in _RSA_PKCS1 or alg in _RSA_PSS:
+            if kty != _KTY_RSA:
+                raise _bad("COSE key type does not match its algorithm")
+            n_bytes = _bytes_param(cose, -1, "n")
+            e_bytes = _bytes_param(cose, -2, "e")
+            n = int.from_bytes(n_bytes, "big")
+            e = int.from_bytes(e_bytes, "big")
+            if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS:
+                raise _bad("RSA modulus size out of range")
+            if e < 3 or e % 2 == 0 or len(e_bytes) > 8:
+                raise _bad("invalid RSA public exponent")
+            return rsa.RSAPublicNumbers(e, n).public_key()
+        if alg in (COSEAlgorithm.ML_DSA_44, COSEAlgorithm.ML_DSA_65, COSEAlgorithm.ML_DSA_87):
+            if alg not in _MLDSA_CLASSES:  # pragma: no cover - depends on cryptography
+                raise UnsupportedAlgorithmError("ML-DSA is not available", alg=alg)
+            if kty != _KTY_AKP:
+                raise _bad("COSE key type does not match its algorithm")
+            return _MLDSA_CLASSES[alg].from_public_bytes(_bytes_param(cose, -1, "pub"))
+    except UnsupportedAlgorithm as exc:  # pragma: no cover - depends on the backend
+        raise UnsupportedAlgorithmError("algorithm not available", alg=alg) from exc
+    except ValueError as exc:
+        if isinstance(exc, MalformedDataError):
+            raise
+        raise _bad("invalid public key") from exc
+    raise UnsupportedAlgorithmError(alg=alg)
+
+
+def parse_credential_public_key(cose_key: bytes, *, allow_rs1: bool = False) -> CredentialPublicKey:
+    """Parse and load a COSE_Key (WebAuthn Level 3 §6.5.1.1 ``credentialPublicKey``).
+
+    Args:
+        cose_key: The CBOR-encoded COSE_Key, for example a stored
+            :attr:`VerifiedRegistration.public_key`.
+        allow_rs1: Accept RSASSA-PKCS1-v1_5 with SHA-1 (``-65535``), which
+            WebAuthn allows for old TPMs. Off by default: SHA-1 is broken.
+
+    Returns:
+        The key, bound to its algorithm.
+
+    Raises:
+        MalformedDataError: Not exactly one CBOR map, larger than
+            :data:`MAX_COSE_KEY_BYTES`, parameters that disagree with the
+            algorithm, or a point not on its curve.
+        UnsupportedAlgorithmError: An unknown algorithm, or RS1 without opt-in.
+
+    Example::
+
+        key = parse_credential_public_key(stored.public_key)
+        cache[stored.credential_id] = key
+    """
+    if not isinstance(cose_key, bytes | bytearray | memoryview):
+        raise _bad("COSE key must be bytes")
+    cose_key = bytes(cose_key)
+    if len(cose_key) > MAX_COSE_KEY_BYTES:
+        raise _bad("COSE key too large")
+    decoded = decode_single(cose_key, field="credentialPublicKey")
+    return _from_decoded(decoded, cose_key, allow_rs1=allow_rs1)
+
+
+def _from_decoded(decoded: Any, cose_key: bytes, *, allow_rs1: bool) -> CredentialPublicKey:
+    if type(decoded) is not dict:
+        raise _bad("COSE key must be a CBOR map")
+    alg = decoded.get(3)
+    if type(alg) is not int:
+        raise _bad("COSE key algorithm missing")
+    if alg == COSEAlgorithm.RS1 and not allow_rs1:
+        raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
+    key = load_public_key(decoded, alg)
+    return CredentialPublicKey(alg=alg, cose=cose_key, key=key, _verify=_make_verifier(key, alg))
+
+
+def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
+    """A verifier for an attestation certificate's key used under COSE ``alg``.
+
+    Raises:
+        MalformedDataError: The key's type or curve does not fit ``alg``.
+        UnsupportedAlgorithmError: ``alg`` is unknown.
+    """
+    if alg in _EC_CURVES:
+        ok = isinstance(key, ec.EllipticCurvePublicKey) and (
+            key.curve.name == _EC_CURVES[alg][1].name
+        )
+    elif alg in _RSA_PKCS1 or alg in _RSA_PSS:
+        ok = isinstance(key, rsa.RSAPublicKey)
+    elif alg in (COSEAlgorithm.EdDSA, COSEAlgorithm.Ed25519):
+        ok = isinstance(key, ed25519.Ed25519PublicKey) or (
+            alg == COSEAlgorithm.EdDSA and isinstance(key, ed448.Ed448PublicKey)
+        )
+    elif alg == COSEAlgorithm.Ed448:
+        ok = isinstance(key, ed448.Ed448PublicKey)
+    elif alg in _MLDSA_CLASSES:
+        ok = isinstance(key, _MLDSA_CLASSES[alg])
+    else:
+        raise UnsupportedAlgorithmError(alg=alg)
+    if not ok:
+        raise _bad("certificate key does not match the statement's algorithm")
+    return _make_verifier(key, alg)

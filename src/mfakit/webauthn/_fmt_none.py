@@ -1,0 +1,32 @@
+"""The ``none`` attestation statement format (WebAuthn Level 3 §8.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mfakit.errors import InvalidAttestationError
+
+from ._cose import CredentialPublicKey
+from ._fmt_common import StatementResult
+from ._structures import AuthenticatorData
+
+__all__ = ["verify"]
+
+_RESULT = StatementResult(attestation_type="none")
+
+
+def verify(
+    att_stmt: Mapping[str, Any],
+    auth_data: AuthenticatorData,
+    client_data_hash: bytes,
+    credential_key: CredentialPublicKey,
+) -> StatementResult:
+    """§8.7: the statement must be the empty map; the attestation type is None.
+
+    Raises:
+        InvalidAttestationError: The statement is not empty.
+    """
+    if att_stmt:
+        raise InvalidAttestationError("none attestation statement must be empty")
+    return _RESULT

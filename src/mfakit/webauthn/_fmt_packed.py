@@ -1,0 +1,144 @@
+"""The ``packed`` attestation statement format (WebAuthn Level 3 §8.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+from mfakit.errors import (
+    InvalidAttestationError,
+    InvalidSignatureError,
+    MalformedDataError,
+    UnsupportedAlgorithmError,
+)
+
+from ._cose import CredentialPublicKey, verifier_for_certificate_key
+from ._fmt_common import StatementResult, load_x5c, only_keys
+from ._structures import AuthenticatorData
+
+__all__ = ["check_certificate_requirements", "verify"]
+
+_KEYS = frozenset({"alg", "sig", "x5c"})
+#: id-fido-gen-ce-aaguid (FIDO Metadata / WebAuthn §8.2.1).
+OID_FIDO_AAGUID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
+_SELF = StatementResult(attestation_type="self")
+
+
+def check_certificate_requirements(cert: x509.Certificate, aaguid: bytes) -> None:
+    """The §8.2.1 "Certificate Requirements for Packed Attestation Statements".
+
+    * version 3;
+    * subject with C (a two-letter code), O, OU = "Authenticator Attestation"
+      and CN;
+    * basic constraints present with CA false;
+    * the id-fido-gen-ce-aaguid extension, when present, not critical and
+      equal to the AAGUID in authenticator data.
+
+    Raises:
+        InvalidAttestationError: A requirement is not met, or a field of the
+            certificate does not parse (cryptography parses some lazily).
+    """
+    try:
+        _check_requirements(cert, aaguid)
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise InvalidAttestationError("packed attestation certificate does not parse") from exc
+
+
+def _check_requirements(cert: x509.Certificate, aaguid: bytes) -> None:
+    if cert.version is not x509.Version.v3:
+        raise InvalidAttestationError("packed attestation certificate must be version 3")
+    subject = cert.subject
+    country = subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
+    org = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    unit = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    common = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if (
+        len(country) != 1
+        or len(org) != 1
+        or len(unit) != 1
+        or len(common) != 1
+        or not isinstance(country[0].value, str)
+        or len(country[0].value) != 2
+        or not org[0].value
+        or unit[0].value != "Authenticator Attestation"
+        or not common[0].value
+    ):
+        raise InvalidAttestationError("packed attestation certificate subject breaks §8.2.1")
+    extensions = cert.extensions
+    try:
+        basic = extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound as exc:
+        raise InvalidAttestationError(
+            "packed attestation certificate lacks basic constraints"
+        ) from exc
+    if basic.value.ca:
+        raise InvalidAttestationError("packed attestation certificate must not be a CA")
+    try:
+        ext = extensions.get_extension_for_oid(OID_FIDO_AAGUID)
+    except x509.ExtensionNotFound:
+        return
+    if ext.critical:
+        raise InvalidAttestationError("the AAGUID extension must not be critical")
+    value = ext.value
+    # The extension value is an OCTET STRING holding the 16-byte AAGUID.
+    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    if der != b"\x04\x10" + aaguid:
+        raise InvalidAttestationError("certificate AAGUID does not match authenticator data")
+
+
+def verify(
+    att_stmt: Mapping[str, Any],
+    auth_data: AuthenticatorData,
+    client_data_hash: bytes,
+    credential_key: CredentialPublicKey,
+) -> StatementResult:
+    """Verify a ``packed`` statement (§8.2 "Verification procedure").
+
+    With ``x5c``: the signature verifies with the leaf's key under ``alg``,
+    and the leaf meets :func:`check_certificate_requirements`; the type is
+    ``basic`` (AttCA cannot be told apart without metadata). Without ``x5c``
+    (self attestation): ``alg`` equals the credential's algorithm and the
+    signature verifies with the credential key.
+
+    The signed data is ``authenticatorData || clientDataHash``.
+
+    Raises:
+        InvalidAttestationError: The statement breaks the format's rules.
+        InvalidSignatureError: ``sig`` does not verify.
+        UnsupportedAlgorithmError: ``alg`` is unknown.
+    """
+    only_keys(att_stmt, _KEYS, "packed")
+    alg = att_stmt.get("alg")
+    sig = att_stmt.get("sig")
+    if type(alg) is not int or type(sig) is not bytes:
+        raise InvalidAttestationError("packed statement needs an integer alg and a signature")
+    signed = auth_data.raw + client_data_hash
+    if "x5c" not in att_stmt:
+        if alg != credential_key.alg:
+            raise InvalidAttestationError("self attestation alg differs from the credential's")
+        try:
+            credential_key.verify(sig, signed)
+        except InvalidSignatureError as exc:
+            raise InvalidSignatureError("packed self attestation signature is not valid") from exc
+        return _SELF
+    certs = load_x5c(att_stmt["x5c"], fmt="packed")
+    leaf = certs[0]
+    try:
+        verifier = verifier_for_certificate_key(leaf.public_key(), alg)
+    except MalformedDataError as exc:
+        raise InvalidAttestationError("certificate key does not match alg") from exc
+    except UnsupportedAlgorithmError:
+        raise
+    except (ValueError, UnsupportedAlgorithm) as exc:  # a key type cryptography cannot load
+        raise InvalidAttestationError("attestation certificate key cannot be used") from exc
+    try:
+        verifier(sig, signed)
+    except InvalidSignatureError as exc:
+        raise InvalidSignatureError("packed attestation signature is not valid") from exc
+    acd = auth_data.attested_credential_data
+    check_certificate_requirements(leaf, acd.aaguid if acd is not None else bytes(16))
+    return StatementResult(attestation_type="basic", trust_path=certs)

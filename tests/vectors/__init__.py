@@ -1,0 +1,1 @@
+"""Test vectors (see README.md) and the tools that re-derive them."""
