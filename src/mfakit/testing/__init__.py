@@ -15,7 +15,7 @@ from mfakit.testing._soft_keys import SUPPORTED_ALGORITHMS
 from mfakit.testing._soft_records import Fault, SoftCredential
 
 # Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "AttestationCA",
     "Fault",
     "SUPPORTED_ALGORITHMS",
