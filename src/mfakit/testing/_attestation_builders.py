@@ -368,7 +368,8 @@ class AttestationBuilder:
             )
         point = public_key.public_numbers()
         x, y = point.x.to_bytes(32, "big"), point.y.to_bytes(32, "big")
-        return b"\x00\x23" + head + b"\x00\x03" + b"\x00\x10" + b"\x00\x20" + x + b"\x00\x20" + y
+        ecc: bytes = b"\x00\x23" + head + b"\x00\x03\x00\x10\x00\x20" + x + b"\x00\x20" + y
+        return ecc
 
     @staticmethod
     def tpm_cert_info(
@@ -614,7 +615,7 @@ class AttestationBuilder:
 
         def statement(auth_data: bytes, cdh: bytes, key: Any) -> list[Any]:
             # Re-make both statements for this credential and ceremony.
-            parts = [
+            parts: list[Any] = [
                 {"fmt": "apple", "attStmt": apple_for(auth_data, cdh, key)},
                 {"fmt": "android-key", "attStmt": android_for(auth_data, cdh, key)},
             ]
