@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import secrets
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
-__all__ = ["AttestationBuilder", "BuiltRegistration", "der_key_description"]
+__all__ = [
+    "AttestationBuilder",
+    "BuiltRegistration",
+    "der_key_description",
+]
 
 _NOT_BEFORE = datetime(2024, 1, 1, tzinfo=UTC)
 _NOT_AFTER = datetime(2124, 1, 1, tzinfo=UTC)
@@ -418,7 +423,8 @@ class AttestationBuilder:
             san = x509.SubjectAlternativeName([x509.DirectoryName(x509.Name(attributes))])
             extensions.append((san, fault != "aik_san_not_critical"))
         eku = ExtendedKeyUsageOID.SERVER_AUTH if fault == "aik_eku" else _TCG_AIK_EKU
-        extensions.append((x509.ExtendedKeyUsage([eku]), False))
+        if fault != "aik_no_eku":
+            extensions.append((x509.ExtendedKeyUsage([eku]), False))
         aaguid = bytes(16) if fault == "aik_aaguid" else self.aaguid
         extensions.append((self._aaguid_extension(aaguid), False))
         subject = x509.Name([])
@@ -446,7 +452,7 @@ class AttestationBuilder:
         Faults: ``ver``, ``magic``, ``type``, ``extra_data``, ``name``, ``pub_area_key``,
         ``signature``, ``cert_info_trailing``, and the AIK ones of :meth:`aik_certificate`
         (``aik_subject``, ``aik_san``, ``aik_san_model``, ``aik_san_not_critical``,
-        ``aik_eku``, ``aik_ca``, ``aik_basic_constraints``, ``aik_aaguid``).
+        ``aik_eku``, ``aik_no_eku``, ``aik_ca``, ``aik_basic_constraints``, ``aik_aaguid``).
         """
         aik_key: Any = ec.generate_private_key(ec.SECP256R1()) if alg == -7 else _rsa_key()
         aik = self.aik_certificate(aik_key.public_key(), manufacturer=manufacturer, fault=fault)
@@ -529,14 +535,20 @@ class AttestationBuilder:
     # -- android-safetynet (§8.5) -----------------------------------------------------
 
     def safetynet_jws(
-        self, payload: Mapping[str, Any], *, hostname: str = "attest.android.com"
+        self, payload: Mapping[str, Any], *, hostname: str = "attest.android.com", san: bool = True
     ) -> bytes:
-        """A compact JWS (RS256) over ``payload`` with an x5c chain to the test root."""
+        """A compact JWS (RS256) over ``payload`` with an x5c chain to the test root.
+
+        The leaf names ``hostname`` in its CN and, when ``san``, in a DNS SAN.
+        """
         key = _rsa_key()
+        extensions: tuple[tuple[x509.ExtensionType, bool], ...] = ()
+        if san:
+            extensions = ((x509.SubjectAlternativeName([x509.DNSName(hostname)]), False),)
         leaf = self.leaf(
             key.public_key(),
             subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]),
-            extensions=((x509.SubjectAlternativeName([x509.DNSName(hostname)]), False),),
+            extensions=extensions,
         )
         header = {
             "alg": "RS256",
@@ -551,22 +563,31 @@ class AttestationBuilder:
     def android_safetynet(self, *, now: datetime, fault: str | None = None) -> BuiltRegistration:
         """An ``android-safetynet`` statement whose response was made at ``now``.
 
-        Faults: ``ver``, ``nonce``, ``cts_profile``, ``timestamp``, ``hostname``,
-        ``signature``, ``not_jws``.
+        Faults: ``ver``, ``nonce``, ``cts_profile``, ``timestamp``, ``no_timestamp``,
+        ``hostname``, ``cn_hostname`` (no SAN, CN elsewhere), ``signature``, ``not_jws``;
+        ``cn_only`` is valid (the host name in the CN alone).
         """
 
         def statement(auth_data: bytes, cdh: bytes, _key: Any) -> dict[str, Any]:
             nonce_input = auth_data if fault == "nonce" else auth_data + cdh
             stamp = int(now.timestamp() * 1000) - (3_600_000 if fault == "timestamp" else 0)
-            payload = {
+            payload: dict[str, Any] = {
                 "nonce": base64.b64encode(hashlib.sha256(nonce_input).digest()).decode(),
                 "timestampMs": stamp,
                 "apkPackageName": "com.google.android.gms",
                 "ctsProfileMatch": fault != "cts_profile",
                 "basicIntegrity": True,
             }
-            host = "attest.example.com" if fault == "hostname" else "attest.android.com"
-            response = self.safetynet_jws(payload, hostname=host)
+            if fault == "no_timestamp":
+                del payload["timestampMs"]
+            host = (
+                "attest.example.com"
+                if fault in ("hostname", "cn_hostname")
+                else "attest.android.com"
+            )
+            response = self.safetynet_jws(
+                payload, hostname=host, san=fault not in ("cn_only", "cn_hostname")
+            )
             if fault == "signature":
                 head, body, sig = response.split(b".")
                 raw = bytearray(base64.urlsafe_b64decode(sig + b"=" * (-len(sig) % 4)))
@@ -653,6 +674,78 @@ class AttestationBuilder:
             }
 
         return self._registration("compound", -7, statement)
+
+    # -- FIDO metadata (MDS3) ---------------------------------------------------------
+
+    def metadata_blob(
+        self,
+        entries: list[dict[str, Any]],
+        *,
+        no: int = 1,
+        next_update: str = "2124-01-01",
+        alg: str = "ES256",
+    ) -> str:
+        """A metadata BLOB (a JWT, MDS3 §3.1.7) signed under this CA: the tests' "FIDO root".
+
+        ``alg`` is ``ES256``, ``RS256`` or ``PS256``.
+        """
+        key: Any = ec.generate_private_key(ec.SECP256R1()) if alg == "ES256" else _rsa_key()
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mfakit test MDS signer")])
+        leaf = self.leaf(key.public_key(), subject=subject)
+        header = {
+            "alg": alg,
+            "typ": "JWT",
+            "x5c": [base64.b64encode(d).decode() for d in self._der_certs(leaf, self.intermediate)],
+        }
+        payload = {
+            "legalHeader": "Test metadata: not for production.",
+            "no": no,
+            "nextUpdate": next_update,
+            "entries": entries,
+        }
+        signing_input = (
+            _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(payload).encode())
+        ).encode()
+        if alg == "ES256":
+            sig = ecdsa_raw(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        elif alg == "PS256":
+            sig = key.sign(
+                signing_input, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256()
+            )
+        else:
+            sig = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return signing_input.decode() + "." + _b64url(sig)
+
+    def metadata_entry(
+        self,
+        *,
+        description: str = "mfakit Test Key 5 NFC",
+        statuses: tuple[tuple[str, str], ...] = (("FIDO_CERTIFIED_L1", "2024-01-01"),),
+        aaguid: bytes | None = None,
+        key_identifiers: tuple[str, ...] = (),
+        roots: tuple[x509.Certificate, ...] | None = None,
+    ) -> dict[str, Any]:
+        """A ``MetadataBLOBPayloadEntry`` for this builder's model (its root as anchor)."""
+        model = aaguid if aaguid is not None else self.aaguid
+        root_certs = roots if roots is not None else (self.root,)
+        statement: dict[str, Any] = {
+            "description": description,
+            "icon": "data:image/png;base64,iVBORw0KGgo=",
+            "attestationRootCertificates": [
+                base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()
+                for c in root_certs
+            ],
+        }
+        entry: dict[str, Any] = {
+            "metadataStatement": statement,
+            "statusReports": [{"status": s, "effectiveDate": d} for s, d in statuses],
+            "timeOfLastStatusChange": "2024-01-01",
+        }
+        if key_identifiers:
+            entry["attestationCertificateKeyIdentifiers"] = list(key_identifiers)
+        else:
+            entry["aaguid"] = str(uuid.UUID(bytes=model))
+        return entry
 
     # -- revocation -------------------------------------------------------------------
 

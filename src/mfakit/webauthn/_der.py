@@ -17,8 +17,8 @@ from mfakit.errors import MalformedDataError
 __all__ = [
     "CLASS_CONTEXT",
     "CLASS_UNIVERSAL",
-    "MAX_DEPTH",
     "Element",
+    "MAX_DEPTH",
     "children",
     "parse_single",
     "read_integer",

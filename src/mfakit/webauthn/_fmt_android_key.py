@@ -42,11 +42,11 @@ from ._fmt_options import DEFAULT_OPTIONS, FormatOptions, certificate_key_matche
 from ._structures import AuthenticatorData
 
 __all__ = [
+    "AuthorizationList",
     "KM_ORIGIN_GENERATED",
     "KM_PURPOSE_SIGN",
-    "OID_ANDROID_KEY_DESCRIPTION",
-    "AuthorizationList",
     "KeyDescription",
+    "OID_ANDROID_KEY_DESCRIPTION",
     "parse_key_description",
     "verify",
 ]

@@ -25,7 +25,10 @@ from ._fmt_options import DEFAULT_OPTIONS, FormatOptions, require_now
 from ._jws import parse_compact_jws
 from ._structures import AuthenticatorData
 
-__all__ = ["SAFETYNET_HOSTNAME", "verify"]
+__all__ = [
+    "SAFETYNET_HOSTNAME",
+    "verify",
+]
 
 _KEYS = frozenset({"ver", "response"})
 #: The host name the SafetyNet response's signing certificate must be issued to.

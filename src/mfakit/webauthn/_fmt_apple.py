@@ -17,7 +17,10 @@ from ._fmt_common import StatementResult, load_x5c, only_keys
 from ._fmt_options import certificate_key_matches
 from ._structures import AuthenticatorData
 
-__all__ = ["OID_APPLE_NONCE", "verify"]
+__all__ = [
+    "OID_APPLE_NONCE",
+    "verify",
+]
 
 _KEYS = frozenset({"x5c"})
 #: The Apple anonymous attestation nonce extension (§8.8).

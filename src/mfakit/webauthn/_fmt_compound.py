@@ -23,7 +23,11 @@ from ._fmt_common import StatementResult
 from ._fmt_options import DEFAULT_OPTIONS, FormatOptions
 from ._structures import AuthenticatorData
 
-__all__ = ["MAX_COMPOUND_STATEMENTS", "CompoundStatementResult", "verify"]
+__all__ = [
+    "CompoundStatementResult",
+    "MAX_COMPOUND_STATEMENTS",
+    "verify",
+]
 
 #: Most statements accepted in one compound attestation.
 MAX_COMPOUND_STATEMENTS = 8

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
 from mfakit.errors import ConfigurationError, InvalidAttestationError
@@ -112,9 +113,7 @@ def certificate_key_matches(cert: x509.Certificate, credential_key: CredentialPu
     """
     try:
         return hmac.compare_digest(_spki(cert.public_key()), _spki(credential_key.key))
-    except (ValueError, TypeError, AttributeError):
-        return False
-    except Exception:  # noqa: BLE001 - cryptography's UnsupportedAlgorithm for odd keys
+    except (ValueError, TypeError, AttributeError, UnsupportedAlgorithm):
         return False
 
 

@@ -41,7 +41,11 @@ from ._tpm import (
     parse_tpmt_public,
 )
 
-__all__ = ["TPM_MANUFACTURERS", "check_aik_certificate", "verify"]
+__all__ = [
+    "TPM_MANUFACTURERS",
+    "check_aik_certificate",
+    "verify",
+]
 
 _KEYS = frozenset({"ver", "alg", "x5c", "sig", "certInfo", "pubArea"})
 #: tcg-kp-AIKCertificate (TCG EK Credential Profile): the AIK certificate's EKU.

@@ -24,7 +24,11 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError
 
-__all__ = ["JWS_ALGORITHMS", "CompactJWS", "parse_compact_jws"]
+__all__ = [
+    "CompactJWS",
+    "JWS_ALGORITHMS",
+    "parse_compact_jws",
+]
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "256": hashes.SHA256,

@@ -38,10 +38,10 @@ from ._jws import parse_compact_jws
 from ._revocation import check_revocation, load_crl
 
 __all__ = [
+    "AuthenticatorStatus",
     "CERTIFICATION_LEVELS",
     "DEFAULT_REJECTED_STATUSES",
     "MAX_BLOB_BYTES",
-    "AuthenticatorStatus",
     "MetadataBLOB",
     "MetadataEntry",
     "MetadataSource",

@@ -16,7 +16,10 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from mfakit.errors import ConfigurationError, UntrustedAttestationError
 
-__all__ = ["check_revocation", "load_crl"]
+__all__ = [
+    "check_revocation",
+    "load_crl",
+]
 
 
 def load_crl(value: object) -> x509.CertificateRevocationList:

@@ -23,7 +23,11 @@ from importlib import resources
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-__all__ = ["PublicRoot", "public_roots", "public_trust_anchors"]
+__all__ = [
+    "PublicRoot",
+    "public_roots",
+    "public_trust_anchors",
+]
 
 _BLOCK = re.compile(
     r"# name: (?P<name>[^\n]+)\n# format: (?P<fmt>[^\n]+)\n# sha256: (?P<sha>[0-9a-f]{64})\n"

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from mfakit.errors import MalformedDataError
 
 __all__ = [
+    "TPMSAttest",
+    "TPMTPublic",
     "TPM_ALG_ECC",
     "TPM_ALG_NULL",
     "TPM_ALG_RSA",
     "TPM_GENERATED_VALUE",
     "TPM_ST_ATTEST_CERTIFY",
-    "TPMSAttest",
-    "TPMTPublic",
     "parse_tpms_attest",
     "parse_tpmt_public",
 ]

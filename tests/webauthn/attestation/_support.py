@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
+
+import cbor2
 
 from mfakit import webauthn
 from mfakit.testing._attestation_builders import AttestationBuilder, BuiltRegistration
@@ -40,3 +45,11 @@ def parts(
         auth.attested_credential_data.credential_public_key, allow_rs1=True
     )
     return auth, key
+
+
+def restate(built: BuiltRegistration, att_stmt: Any) -> BuiltRegistration:
+    """``built`` with another attestation statement (re-encoded attestation object)."""
+    obj = cbor2.dumps({"fmt": built.fmt, "attStmt": att_stmt, "authData": built.auth_data})
+    response = copy.deepcopy(built.response)
+    response["response"]["attestationObject"] = base64.urlsafe_b64encode(obj).rstrip(b"=").decode()
+    return dataclasses.replace(built, response=response, att_stmt=att_stmt)

@@ -176,3 +176,21 @@ def test_der_reader_fuzz_mutated(index: int, value: int, cut: int) -> None:
     raw[index % len(raw)] = value
     with contextlib.suppress(MalformedDataError):
         parse_key_description(bytes(raw[: len(raw) - cut % len(raw)]))
+
+
+def test_statement_alg_must_fit_the_leaf(builder: AttestationBuilder) -> None:
+    """alg RS256 with an EC leaf is InvalidAttestationError; an unknown alg is unsupported."""
+    from mfakit.errors import UnsupportedAlgorithmError
+
+    built = builder.android_key()
+    auth, key = parts(built)
+    with pytest.raises(InvalidAttestationError, match="does not match alg"):
+        _fmt_android_key.verify(dict(built.att_stmt, alg=-257), auth, built.client_data_hash, key)
+    with pytest.raises(UnsupportedAlgorithmError):
+        _fmt_android_key.verify(dict(built.att_stmt, alg=-999), auth, built.client_data_hash, key)
+
+
+def test_other_authorization_tags_are_skipped() -> None:
+    """Tags §8.4 does not use (e.g. [2] algorithm) are read over, in order."""
+    description = parse_key_description(_with_software(b"\x30\x05\xa2\x03\x02\x01\x03"))
+    assert description.software_enforced.origin is None

@@ -49,6 +49,8 @@ def test_valid_safetynet_is_basic_and_trusted(builder: AttestationBuilder) -> No
         ("hostname", InvalidAttestationError, "attest.android.com"),
         ("signature", InvalidSignatureError, "safetynet response signature"),
         ("not_jws", InvalidAttestationError, "does not parse"),
+        ("no_timestamp", InvalidAttestationError, "timestampMs is missing"),
+        ("cn_hostname", InvalidAttestationError, "attest.android.com"),
     ],
 )
 def test_each_fault_is_refused(
@@ -57,6 +59,11 @@ def test_each_fault_is_refused(
     """One mutation of a valid statement gives one specific error."""
     with pytest.raises(error, match=message):
         register(builder, builder.android_safetynet(now=NOW, fault=fault))
+
+
+def test_host_name_in_cn_alone_is_accepted(builder: AttestationBuilder) -> None:
+    """Without a SAN, the leaf's CN must be attest.android.com."""
+    assert register(builder, builder.android_safetynet(now=NOW, fault="cn_only")).trusted
 
 
 def test_cts_profile_can_be_waived(builder: AttestationBuilder) -> None:

@@ -76,6 +76,7 @@ def test_unknown_alg_is_unsupported(builder: AttestationBuilder) -> None:
         ("aik_san_model", InvalidAttestationError, "manufacturer, model, version"),
         ("aik_san_not_critical", InvalidAttestationError, "SAN must be critical"),
         ("aik_eku", InvalidAttestationError, "tcg-kp-AIKCertificate"),
+        ("aik_no_eku", InvalidAttestationError, "lacks extended key usage"),
         ("aik_ca", InvalidAttestationError, "must not be a CA"),
         ("aik_basic_constraints", InvalidAttestationError, "lacks basic constraints"),
         ("aik_aaguid", InvalidAttestationError, "AAGUID"),
@@ -245,3 +246,20 @@ def test_verify_fuzz_mutated_structures(builder: AttestationBuilder, data: st.Da
     stmt = dict(built.att_stmt, **{which: bytes(raw[:cut])})
     with contextlib.suppress(MalformedDataError, InvalidAttestationError, InvalidSignatureError):
         _fmt_tpm.verify(stmt, *_args(built))
+
+
+def test_aik_certificate_must_be_version_3(builder: AttestationBuilder) -> None:
+    """A v1 AIK certificate (version field removed, lengths fixed) is refused."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    der = builder.aik_certificate(builder.root_key.public_key()).public_bytes(
+        serialization.Encoding.DER
+    )
+    assert (
+        der[0:2] == b"\x30\x82" and der[4:6] == b"\x30\x82" and der[8:13] == b"\xa0\x03\x02\x01\x02"
+    )
+    outer, inner = int.from_bytes(der[2:4], "big") - 5, int.from_bytes(der[6:8], "big") - 5
+    v1 = b"\x30\x82" + outer.to_bytes(2, "big") + b"\x30\x82" + inner.to_bytes(2, "big") + der[13:]
+    with pytest.raises(InvalidAttestationError, match="version 3"):
+        _fmt_tpm.check_aik_certificate(x509.load_der_x509_certificate(v1), builder.aaguid)
