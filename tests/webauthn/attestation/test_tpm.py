@@ -256,9 +256,9 @@ def test_aik_certificate_must_be_version_3(builder: AttestationBuilder) -> None:
     der = builder.aik_certificate(builder.root_key.public_key()).public_bytes(
         serialization.Encoding.DER
     )
-    assert (
-        der[0:2] == b"\x30\x82" and der[4:6] == b"\x30\x82" and der[8:13] == b"\xa0\x03\x02\x01\x02"
-    )
+    assert der[0:2] == b"\x30\x82"
+    assert der[4:6] == b"\x30\x82"
+    assert der[8:13] == b"\xa0\x03\x02\x01\x02"
     outer, inner = int.from_bytes(der[2:4], "big") - 5, int.from_bytes(der[6:8], "big") - 5
     v1 = b"\x30\x82" + outer.to_bytes(2, "big") + b"\x30\x82" + inner.to_bytes(2, "big") + der[13:]
     with pytest.raises(InvalidAttestationError, match="version 3"):
