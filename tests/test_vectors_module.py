@@ -16,6 +16,10 @@ def test_vectors_all_is_pinned() -> None:
         "RFC6238_SEEDS",
         "RFC6238_TOTP_VECTORS",
         "TotpVector",
+        "WEBAUTHN_ATTESTATION_ROOT_CERTIFICATE",
+        "WEBAUTHN_TEST_VECTORS",
+        "WEBAUTHN_TEST_VECTORS_SOURCE",
+        "WebAuthnTestVector",
     ]
 
 

@@ -20,6 +20,7 @@ from fido2.attestation.base import InvalidAttestation
 from fido2.cose import CoseKey
 from fido2.webauthn import AttestationObject
 from tests.vectors.webauthn_regenerate import Draws, derive_packed
+from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import InvalidRegistrationResponse
 from webauthn.helpers.structs import AttestationFormat
@@ -30,7 +31,6 @@ from mfakit.testing._webauthn_vectors import (
     WEBAUTHN_TEST_VECTORS,
     WebAuthnTestVector,
 )
-from webauthn import verify_authentication_response, verify_registration_response
 
 ROOT = x509.load_der_x509_certificate(WEBAUTHN_ATTESTATION_ROOT_CERTIFICATE)
 BY_NAME = {v.name: v for v in WEBAUTHN_TEST_VECTORS}

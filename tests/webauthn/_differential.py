@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from fido2.attestation import AttestationVerifier, NoneAttestation, PackedAttestation
 from fido2.server import Fido2Server
 from fido2.webauthn import AttestationObject, AttestedCredentialData, PublicKeyCredentialRpEntity
+from webauthn import verify_authentication_response, verify_registration_response
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.structs import AttestationFormat
 
 from mfakit import webauthn
 from mfakit.errors import MfaError
-from webauthn import verify_authentication_response, verify_registration_response
 
 RP_ID = "example.org"
 ORIGIN = "https://example.org"

@@ -1,5 +1,10 @@
 """Published test vectors, as typed data, for mfakit's tests and yours.
 
+* RFC 4226 Appendix D (HOTP) and RFC 6238 Appendix B (TOTP);
+* the W3C WebAuthn Level 3 "Test Vectors" section (registrations and assertions
+  for none, packed, fido-u2f, tpm, android-key and apple, with the attestation
+  root certificate they chain to).
+
 Each constant records where its values come from; ``tests/vectors/README.md``
 lists the sources. Use them to check any HOTP/TOTP implementation::
 
@@ -22,6 +27,12 @@ from mfakit.testing._otp_vectors import (
     HotpVector,
     TotpVector,
 )
+from mfakit.testing._webauthn_vectors import (
+    WEBAUTHN_ATTESTATION_ROOT_CERTIFICATE,
+    WEBAUTHN_TEST_VECTORS,
+    WEBAUTHN_TEST_VECTORS_SOURCE,
+    WebAuthnTestVector,
+)
 
 __all__ = [
     "HotpVector",
@@ -31,4 +42,8 @@ __all__ = [
     "RFC6238_SEEDS",
     "RFC6238_TOTP_VECTORS",
     "TotpVector",
+    "WEBAUTHN_ATTESTATION_ROOT_CERTIFICATE",
+    "WEBAUTHN_TEST_VECTORS",
+    "WEBAUTHN_TEST_VECTORS_SOURCE",
+    "WebAuthnTestVector",
 ]

@@ -1,0 +1,76 @@
+"""Repository ports: how mfakit reaches the host application's storage.
+
+The ports are :class:`typing.Protocol` classes; the records crossing them are
+frozen dataclasses of plain values. :mod:`mfakit.stores` ships three adapters
+(memory, SQLite, PostgreSQL) and :mod:`mfakit.testing.contracts` holds the
+contract suite any adapter must pass.
+
+Example::
+
+    from mfakit.repositories import MfaStore
+    from mfakit.stores.sqlite import SQLiteStore
+
+    store: MfaStore = SQLiteStore("mfa.sqlite3")
+"""
+
+from __future__ import annotations
+
+from mfakit.repositories._ports import (
+    AuditSink,
+    BackupCodeRepository,
+    ChallengeRepository,
+    InvitationRepository,
+    LoginCodeRepository,
+    MembershipRepository,
+    MfaStore,
+    OrganizationRepository,
+    ThrottleRepository,
+    TotpRepository,
+    WebAuthnCredentialRepository,
+)
+from mfakit.repositories._records import (
+    AuditEvent,
+    BackupCode,
+    Challenge,
+    Invitation,
+    LockReason,
+    LoginCode,
+    Membership,
+    MembershipStatus,
+    Organization,
+    Page,
+    PrincipalKind,
+    ThrottleState,
+    TotpCredential,
+    TotpState,
+    WebAuthnCredential,
+)
+
+__all__ = [
+    "AuditEvent",
+    "AuditSink",
+    "BackupCode",
+    "BackupCodeRepository",
+    "Challenge",
+    "ChallengeRepository",
+    "Invitation",
+    "InvitationRepository",
+    "LockReason",
+    "LoginCode",
+    "LoginCodeRepository",
+    "Membership",
+    "MembershipRepository",
+    "MembershipStatus",
+    "MfaStore",
+    "Organization",
+    "OrganizationRepository",
+    "Page",
+    "PrincipalKind",
+    "ThrottleRepository",
+    "ThrottleState",
+    "TotpCredential",
+    "TotpRepository",
+    "TotpState",
+    "WebAuthnCredential",
+    "WebAuthnCredentialRepository",
+]

@@ -1,0 +1,474 @@
+"""The repository ports: one :class:`typing.Protocol` per aggregate.
+
+Every security-critical write is a single atomic method (compare-and-set), so
+the service never reads and then writes: two application servers racing on the
+same code, step, challenge or counter see exactly one winner.
+
+Conventions shared by every port:
+
+* All datetimes are timezone-aware; stores return them in UTC. A naive
+  datetime is refused with :class:`~mfakit.errors.ConfigurationError`.
+* Creating a record whose key exists raises :class:`~mfakit.errors.DuplicateError`
+  and writes nothing. Methods that need an existing record raise
+  :class:`~mfakit.errors.NotFoundError`; ``get_*`` methods return ``None``.
+* Any other storage failure is a :class:`~mfakit.errors.StoreError`.
+* Listings that can grow without bound are keyset-paginated: pass the
+  returned :attr:`Page.next_cursor` as ``after`` until it is ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from mfakit.repositories._records import (
+    AuditEvent,
+    BackupCode,
+    Challenge,
+    Invitation,
+    LoginCode,
+    Membership,
+    Organization,
+    Page,
+    ThrottleState,
+    TotpCredential,
+    WebAuthnCredential,
+)
+
+__all__ = [
+    "AuditSink",
+    "BackupCodeRepository",
+    "ChallengeRepository",
+    "InvitationRepository",
+    "LoginCodeRepository",
+    "MembershipRepository",
+    "MfaStore",
+    "OrganizationRepository",
+    "ThrottleRepository",
+    "TotpRepository",
+    "WebAuthnCredentialRepository",
+]
+
+
+@runtime_checkable
+class TotpRepository(Protocol):
+    """TOTP credentials: at most one pending and one active per user."""
+
+    def put_pending_totp(self, credential: TotpCredential) -> None:
+        """Store a pending enrollment, replacing the user's previous pending one.
+
+        Raises:
+            ConfigurationError: ``credential.state`` is not ``"pending"``.
+            DuplicateError: another enrollment already has this ``totp_id``.
+        """
+        ...
+
+    def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
+        """Return the user's pending enrollment, or ``None`` if absent or expired."""
+        ...
+
+    def get_active_totp(self, user_id: str) -> TotpCredential | None:
+        """Return the user's active TOTP credential, or ``None``."""
+        ...
+
+    def activate_totp(
+        self, user_id: str, totp_id: str, *, step: int, now: datetime
+    ) -> TotpCredential:
+        """Atomically turn the pending enrollment ``totp_id`` into the active credential.
+
+        The previous active credential is replaced and ``last_step`` is set to
+        ``step`` (the confirming code's step, which can then not be replayed).
+
+        Raises:
+            NotFoundError: no unexpired pending enrollment ``totp_id`` for the user
+                (including when a concurrent call activated it first).
+        """
+        ...
+
+    def advance_totp_step(self, user_id: str, step: int) -> bool:
+        """Record ``step`` as accepted; True only if it is greater than the stored step.
+
+        Returns False when the user has no active credential.
+        """
+        ...
+
+    def delete_totp(self, user_id: str) -> bool:
+        """Delete the user's active and pending credentials; True if any existed."""
+        ...
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """Return every stored credential (pending and active) ordered by ``totp_id``.
+
+        For maintenance such as re-encrypting the secrets under a new
+        :mod:`mfakit.secretbox` key, one page at a time.
+        """
+        ...
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """Compare-and-set the ciphertext of one credential (after a key rotation).
+
+        Returns True only if the stored secret still equals ``expected``, so a
+        rotation never overwrites a secret that was re-enrolled meanwhile.
+        """
+        ...
+
+
+@runtime_checkable
+class BackupCodeRepository(Protocol):
+    """A user's current set of backup codes, replaced as a whole."""
+
+    def replace_backup_codes(self, user_id: str, codes: Sequence[BackupCode]) -> None:
+        """Atomically replace the user's whole set with ``codes``.
+
+        Raises:
+            ConfigurationError: a code belongs to another user.
+            DuplicateError: two codes share a ``code_id`` (nothing is written).
+        """
+        ...
+
+    def list_backup_codes(self, user_id: str) -> tuple[BackupCode, ...]:
+        """Return the user's codes, used ones included, ordered by ``code_id``."""
+        ...
+
+    def count_unused_backup_codes(self, user_id: str) -> int:
+        """Return how many of the user's codes are still unused."""
+        ...
+
+    def consume_backup_code(self, user_id: str, code_id: str, *, now: datetime) -> bool:
+        """Mark the code used; True exactly once, False if unknown or already used."""
+        ...
+
+    def delete_backup_codes(self, user_id: str) -> int:
+        """Delete the user's set; return how many codes it held."""
+        ...
+
+
+@runtime_checkable
+class WebAuthnCredentialRepository(Protocol):
+    """Passkeys and security keys."""
+
+    def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
+        """Store a new credential.
+
+        Raises:
+            DuplicateError: the credential id is registered (to anyone), or the
+                user already has a credential with this name. Nothing is written.
+        """
+        ...
+
+    def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
+        """Return the credential with this id, or ``None``."""
+        ...
+
+    def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
+        """Return the user's credentials, oldest first."""
+        ...
+
+    def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
+        """Rename one of the user's credentials.
+
+        Raises:
+            NotFoundError: the user has no such credential.
+            DuplicateError: the user has another credential with this name.
+        """
+        ...
+
+    def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
+        """Delete one of the user's credentials; True if it existed."""
+        ...
+
+    def update_sign_count(
+        self,
+        credential_id: bytes,
+        expected_old: int,
+        new: int,
+        *,
+        now: datetime,
+        backup_state: bool | None = None,
+    ) -> bool:
+        """Compare-and-set the signature counter after a successful assertion.
+
+        Sets ``sign_count`` to ``new`` and ``last_used_at`` to ``now`` (and the BS
+        flag when given) only if the stored counter still equals ``expected_old``.
+        Returns False otherwise (a concurrent login, or no such credential).
+        """
+        ...
+
+
+@runtime_checkable
+class ChallengeRepository(Protocol):
+    """Single-use challenges."""
+
+    def put_challenge(self, challenge: Challenge) -> None:
+        """Store a new challenge.
+
+        Raises:
+            DuplicateError: the id is taken.
+        """
+        ...
+
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
+        """Atomically remove and return the challenge.
+
+        Returns ``None`` if it does not exist, was popped already, or expired at
+        or before ``now`` (an expired challenge is removed too).
+        """
+        ...
+
+    def purge_expired_challenges(self, *, now: datetime) -> int:
+        """Delete challenges expired at ``now``; return how many."""
+        ...
+
+
+@runtime_checkable
+class LoginCodeRepository(Protocol):
+    """Emailed login codes: one live code per subject."""
+
+    def put_login_code(self, code: LoginCode) -> None:
+        """Store a code, replacing the subject's previous one."""
+        ...
+
+    def get_login_code(self, subject: str) -> LoginCode | None:
+        """Return the subject's latest code (even if dead), or ``None``."""
+        ...
+
+    def record_login_code_attempt(
+        self, subject: str, code_id: str, *, now: datetime
+    ) -> LoginCode | None:
+        """Atomically count one attempt against the code ``code_id``.
+
+        Call it *before* comparing the code, so parallel guesses can never
+        exceed ``max_attempts``. Returns the updated record, or ``None`` if no
+        attempt may be made: unknown or replaced code, used, expired, or out of
+        attempts.
+        """
+        ...
+
+    def consume_login_code(self, subject: str, code_id: str, *, now: datetime) -> bool:
+        """Mark the code used; True exactly once, and only while unexpired."""
+        ...
+
+    def delete_login_code(self, subject: str) -> bool:
+        """Delete the subject's code; True if one existed."""
+        ...
+
+
+@runtime_checkable
+class ThrottleRepository(Protocol):
+    """Failure counters and lockouts per key."""
+
+    def get_throttle(self, key: str) -> ThrottleState:
+        """Return the key's state (zero failures if nothing was recorded)."""
+        ...
+
+    def record_failure(
+        self, key: str, now: datetime, *, window: timedelta | None = None
+    ) -> ThrottleState:
+        """Atomically count one failure and return the new state.
+
+        If ``window`` is given and the key's first failure is older than
+        ``window`` at ``now``, the count restarts at one. Concurrent callers
+        each see a distinct ``failures`` value.
+        """
+        ...
+
+    def lock_throttle(self, key: str, *, until: datetime) -> ThrottleState:
+        """Lock the key until ``until``; a concurrent longer lock is never shortened."""
+        ...
+
+    def reset_throttle(self, key: str) -> None:
+        """Forget the key's failures and lock (after a success or an admin unlock)."""
+        ...
+
+
+@runtime_checkable
+class OrganizationRepository(Protocol):
+    """Organizations and their enforcement state."""
+
+    def create_organization(self, organization: Organization) -> Organization:
+        """Store a new organization (its version starts at 1) and return it.
+
+        Raises:
+            DuplicateError: the id is taken.
+        """
+        ...
+
+    def get_organization(self, org_id: str) -> Organization | None:
+        """Return the organization, or ``None``."""
+        ...
+
+    def update_organization(self, organization: Organization) -> Organization | None:
+        """Compare-and-set: store ``organization`` if the stored version equals its ``version``.
+
+        Returns the stored record (with the version bumped), or ``None`` if a
+        concurrent update won.
+
+        Raises:
+            NotFoundError: no such organization.
+        """
+        ...
+
+    def list_organizations(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[Organization]:
+        """Return organizations ordered by id, ``limit`` at most per page."""
+        ...
+
+
+@runtime_checkable
+class MembershipRepository(Protocol):
+    """Principals of organizations."""
+
+    def add_membership(self, membership: Membership) -> Membership:
+        """Store a new membership (its version starts at 1) and return it.
+
+        Raises:
+            NotFoundError: the organization does not exist.
+            DuplicateError: the user, or the username, is already in the organization.
+        """
+        ...
+
+    def get_membership(self, org_id: str, user_id: str) -> Membership | None:
+        """Return the membership, or ``None``."""
+        ...
+
+    def get_membership_by_username(self, org_id: str, username: str) -> Membership | None:
+        """Return the membership with this username in the organization, or ``None``."""
+        ...
+
+    def update_membership(self, membership: Membership) -> Membership | None:
+        """Compare-and-set on ``version``, like :meth:`OrganizationRepository.update_organization`.
+
+        Raises:
+            NotFoundError: no such membership.
+            DuplicateError: the new username is taken in the organization.
+        """
+        ...
+
+    def delete_membership(self, org_id: str, user_id: str) -> bool:
+        """Delete the membership; True if it existed."""
+        ...
+
+    def list_memberships(
+        self, org_id: str, *, after: str | None = None, limit: int = 100
+    ) -> Page[Membership]:
+        """Return the organization's memberships ordered by user id, one page at a time."""
+        ...
+
+    def list_user_memberships(self, user_id: str) -> tuple[Membership, ...]:
+        """Return the user's memberships in every organization, ordered by org id."""
+        ...
+
+    def count_memberships(self, org_id: str) -> int:
+        """Return how many memberships the organization has."""
+        ...
+
+
+@runtime_checkable
+class InvitationRepository(Protocol):
+    """Invitations, accepted at most once."""
+
+    def create_invitation(self, invitation: Invitation) -> None:
+        """Store a new invitation.
+
+        Raises:
+            NotFoundError: the organization does not exist.
+            DuplicateError: the id is taken.
+        """
+        ...
+
+    def get_invitation(self, invitation_id: str) -> Invitation | None:
+        """Return the invitation, or ``None``."""
+        ...
+
+    def list_invitations(
+        self, org_id: str, *, after: str | None = None, limit: int = 100
+    ) -> Page[Invitation]:
+        """Return the organization's invitations ordered by id, one page at a time."""
+        ...
+
+    def accept_invitation(
+        self, invitation_id: str, membership: Membership, *, now: datetime
+    ) -> Invitation | None:
+        """Atomically accept the invitation and add ``membership`` to its organization.
+
+        Returns the accepted invitation, or ``None`` (and writes nothing) if it
+        does not exist, was accepted or revoked, or expired at ``now``.
+
+        Raises:
+            ConfigurationError: ``membership`` is for another organization.
+            DuplicateError: the user is already a member (nothing is written).
+        """
+        ...
+
+    def revoke_invitation(self, invitation_id: str, *, now: datetime) -> bool:
+        """Revoke a pending invitation; True if it was pending."""
+        ...
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """Append-only audit log."""
+
+    def append_audit_event(self, event: AuditEvent) -> None:
+        """Append an event.
+
+        Raises:
+            DuplicateError: the event id exists.
+        """
+        ...
+
+    def list_audit_events(
+        self,
+        *,
+        org_id: str | None = None,
+        user_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[AuditEvent]:
+        """Return events in the order they were appended, optionally filtered."""
+        ...
+
+
+@runtime_checkable
+class MfaStore(
+    TotpRepository,
+    BackupCodeRepository,
+    WebAuthnCredentialRepository,
+    ChallengeRepository,
+    LoginCodeRepository,
+    ThrottleRepository,
+    OrganizationRepository,
+    MembershipRepository,
+    InvitationRepository,
+    AuditSink,
+    Protocol,
+):
+    """Every port at once: what the service needs from a store."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Make the port calls in a ``with`` block one transaction: all or nothing.
+
+        For an action and the policy effects it causes, e.g. deleting a
+        user's last method and starting their grace period::
+
+            with store.atomic():
+                store.delete_totp(user_id)
+                store.update_membership(dataclasses.replace(m, grace_started_at=now))
+
+        Calls made by the same thread inside the block see each other's writes;
+        other callers see all of them at the end of the block or none. If the
+        block raises, every write in it is undone and the exception propagates.
+        A call that fails inside the block (e.g. a ``DuplicateError``) is undone
+        by itself and leaves the block usable. Blocks nest (an inner block is
+        part of the outer one). Keep blocks short: they hold write locks.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections. Further use raises :class:`StoreError`."""
+        ...

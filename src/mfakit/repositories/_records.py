@@ -1,0 +1,334 @@
+"""Frozen records that cross the repository ports.
+
+Records hold only plain values (``str``, ``bytes``, ``int``, ``bool``, aware UTC
+``datetime``, small literals and JSON-able mappings) so that any database can
+store them and no store needs to import the pure core. The service maps between
+these records and the core's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+__all__ = [
+    "AuditEvent",
+    "BackupCode",
+    "Challenge",
+    "Invitation",
+    "LockReason",
+    "LoginCode",
+    "Membership",
+    "MembershipStatus",
+    "Organization",
+    "Page",
+    "PrincipalKind",
+    "ThrottleState",
+    "TotpCredential",
+    "TotpState",
+    "WebAuthnCredential",
+]
+
+T = TypeVar("T")
+
+#: Whether a TOTP credential awaits its confirming code or is in use.
+TotpState = Literal["pending", "active"]
+#: The kind of principal a membership gives (DESIGN.md, policy model).
+PrincipalKind = Literal["owner", "member", "guest"]
+#: Where a membership stands.
+MembershipStatus = Literal["active", "locked", "removed"]
+#: Why a membership is locked.
+LockReason = Literal["mfa_deadline", "failed_attempts", "admin"]
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated listing.
+
+    Attributes:
+        items: The records of this page, in the listing's order.
+        next_cursor: Pass it as ``after`` to get the next page; ``None`` on the last page.
+    """
+
+    items: tuple[T, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpCredential:
+    """A user's TOTP secret, pending confirmation or active.
+
+    A user has at most one pending and one active credential: re-enrolling
+    keeps the active one working until the new pending one is confirmed.
+
+    Attributes:
+        totp_id: Random identifier of this enrollment.
+        user_id: The owner.
+        state: ``"pending"`` until confirmed, then ``"active"``.
+        secret: The TOTP key as :mod:`mfakit.secretbox` ciphertext (never plaintext).
+        algorithm: ``"sha1"``, ``"sha256"`` or ``"sha512"``.
+        digits: Code length.
+        period: Time step in seconds.
+        created_at: When the enrollment began.
+        expires_at: When a pending enrollment stops being confirmable (``None`` when active).
+        confirmed_at: When it became active.
+        last_step: The last time step accepted (replay protection), ``None`` before any.
+    """
+
+    totp_id: str
+    user_id: str
+    state: TotpState
+    secret: bytes = field(repr=False)
+    algorithm: str = "sha1"
+    digits: int = 6
+    period: int = 30
+    created_at: datetime
+    expires_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    last_step: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupCode:
+    """One hashed backup code of a user's current set.
+
+    Attributes:
+        user_id: The owner.
+        code_id: The code's lookup id (not secret on its own).
+        hash: The Argon2 PHC string of the code.
+        created_at: When the set was generated.
+        consumed_at: When the code was used, ``None`` while unused.
+    """
+
+    user_id: str
+    code_id: str
+    hash: str = field(repr=False)
+    created_at: datetime
+    consumed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebAuthnCredential:
+    """A registered passkey or security key.
+
+    Attributes:
+        credential_id: The credential id (unique across all users).
+        user_id: The owner.
+        name: The user's label, unique per user.
+        public_key: The COSE_Key bytes.
+        sign_count: The last signature counter seen.
+        transports: Transport hints reported at registration.
+        aaguid: The authenticator's AAGUID (16 bytes).
+        backup_eligible: The BE flag at registration.
+        backup_state: The BS flag last seen.
+        created_at: Registration time.
+        last_used_at: Last successful assertion, ``None`` before any.
+    """
+
+    credential_id: bytes
+    user_id: str
+    name: str
+    public_key: bytes
+    sign_count: int = 0
+    transports: tuple[str, ...] = ()
+    aaguid: bytes = bytes(16)
+    backup_eligible: bool = False
+    backup_state: bool = False
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Challenge:
+    """A single-use challenge (for example a WebAuthn ceremony's).
+
+    Attributes:
+        challenge_id: Identifier the client sends back.
+        purpose: What it is for, e.g. ``"webauthn.registration"``.
+        user_id: The user it was issued to, ``None`` for usernameless flows.
+        challenge: The random challenge bytes.
+        created_at: Issue time.
+        expires_at: After this instant it can no longer be popped.
+        context: JSON-able data the ceremony needs later (e.g. the new credential's name).
+    """
+
+    challenge_id: str
+    purpose: str
+    user_id: str | None = None
+    challenge: bytes = field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+    context: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginCode:
+    """An emailed one-time login code, stored as a keyed hash.
+
+    A subject (e.g. ``org_id/username``) has at most one live code; issuing a
+    new one replaces it.
+
+    Attributes:
+        subject: Who the code logs in.
+        code_id: Random identifier of this issuance.
+        code_hash: Keyed hash of the code.
+        created_at: Issue time (the resend cool-down counts from it).
+        expires_at: After this instant the code is dead.
+        max_attempts: Wrong attempts allowed before the code is dead.
+        attempts: Attempts counted so far.
+        consumed_at: When it was used, ``None`` while unused.
+    """
+
+    subject: str
+    code_id: str
+    code_hash: bytes = field(repr=False)
+    created_at: datetime
+    expires_at: datetime
+    max_attempts: int = 5
+    attempts: int = 0
+    consumed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleState:
+    """Failed attempts recorded under a key (e.g. ``"totp:<user_id>"``).
+
+    Attributes:
+        key: The throttle key.
+        failures: Failures counted in the current window.
+        first_failure_at: First failure of the current window.
+        last_failure_at: Most recent failure.
+        locked_until: No attempt is allowed before this instant, ``None`` if not locked.
+    """
+
+    key: str
+    failures: int = 0
+    first_failure_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Organization:
+    """An organization and its MFA enforcement state.
+
+    Attributes:
+        org_id: Identifier.
+        name: Display name.
+        policy: The organization's policy settings as a JSON-able mapping.
+        enforced: Whether MFA enforcement is on.
+        enforced_at: When enforcement was last turned on.
+        enforcement_stopped_at: When enforcement was last turned off.
+        created_at: Creation time.
+        version: Optimistic-concurrency counter; the store bumps it on each update.
+    """
+
+    org_id: str
+    name: str
+    policy: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    enforced: bool = False
+    enforced_at: datetime | None = None
+    enforcement_stopped_at: datetime | None = None
+    created_at: datetime
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Membership:
+    """A principal's place in an organization, with the policy's stored anchors.
+
+    Deadlines are never stored: the policy derives them from these anchors.
+
+    Attributes:
+        org_id: The organization.
+        user_id: The user.
+        kind: ``owner``, ``member`` or ``guest``.
+        status: ``active``, ``locked`` or ``removed``.
+        username: Login name inside the organization (IAM members), unique per organization.
+        joined_at: When the membership began.
+        grace_started_at: Anchor of a running grace period, ``None`` if none.
+        grace_reason: Why the grace period runs (e.g. ``"enforcement"``, ``"lost_method"``).
+        locked_at: When the lock was applied.
+        lock_reason: Why it is locked.
+        last_mfa_at: Last successful second-factor verification (step-up age).
+        last_reminder_at: Last MFA reminder sent.
+        exempt_until: End of an exemption (break-glass accounts), ``None`` if none.
+        attributes: Further JSON-able facts the service keeps.
+        version: Optimistic-concurrency counter; the store bumps it on each update.
+    """
+
+    org_id: str
+    user_id: str
+    kind: PrincipalKind = "member"
+    status: MembershipStatus = "active"
+    username: str | None = None
+    joined_at: datetime
+    grace_started_at: datetime | None = None
+    grace_reason: str | None = None
+    locked_at: datetime | None = None
+    lock_reason: LockReason | None = None
+    last_mfa_at: datetime | None = None
+    last_reminder_at: datetime | None = None
+    exempt_until: datetime | None = None
+    attributes: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invitation:
+    """An invitation to join an organization, accepted at most once.
+
+    Attributes:
+        invitation_id: Identifier (the invitation link carries it).
+        org_id: The organization.
+        email: Where it was sent.
+        kind: The principal kind the invitee will get.
+        invited_by: The inviting user.
+        created_at: Issue time.
+        expires_at: After this instant it cannot be accepted.
+        accepted_at: When it was accepted.
+        accepted_by: The user who accepted it.
+        revoked_at: When it was revoked.
+    """
+
+    invitation_id: str
+    org_id: str
+    email: str
+    kind: PrincipalKind = "member"
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    accepted_by: str | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """A security-relevant action: who did what, when, with what outcome.
+
+    Never put secrets, codes or keys in ``details``.
+
+    Attributes:
+        event_id: Unique identifier.
+        at: When it happened.
+        action: Machine code, e.g. ``"totp.confirmed"``.
+        outcome: ``"success"``, ``"failure"``, ``"denied"``, ...
+        actor_id: Who acted, ``None`` for the system.
+        user_id: The user concerned.
+        org_id: The organization concerned.
+        details: JSON-able, log-safe parameters.
+    """
+
+    event_id: str
+    at: datetime
+    action: str
+    outcome: str = "success"
+    actor_id: str | None = None
+    user_id: str | None = None
+    org_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)

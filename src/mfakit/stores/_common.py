@@ -1,0 +1,133 @@
+"""Helpers shared by the store adapters: time, JSON, validation, cursors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from mfakit.clock import ensure_aware
+from mfakit.errors import ConfigurationError
+
+R = TypeVar("R")
+
+#: Largest page a listing returns, so one call never loads an unbounded set.
+MAX_PAGE = 1000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+# Record fields holding JSON-able mappings (see mfakit.repositories).
+_JSON_FIELDS = frozenset({"attributes", "context", "details", "policy"})
+
+
+def check_limit(limit: int) -> int:
+    """Validate a page size."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise ConfigurationError(f"limit must be an integer from 1 to {MAX_PAGE}")
+    return limit
+
+
+def utc(when: datetime) -> datetime:
+    """Return an aware datetime in UTC, truncated to what every store keeps (microseconds)."""
+    return ensure_aware(when)
+
+
+def to_micros(when: datetime) -> int:
+    """Encode an aware datetime as integer microseconds since the Unix epoch (exact, sortable)."""
+    return (ensure_aware(when) - _EPOCH) // _US
+
+
+def from_micros(value: int) -> datetime:
+    """Decode :func:`to_micros`."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def opt_micros(when: datetime | None) -> int | None:
+    """:func:`to_micros` that passes ``None`` through."""
+    return None if when is None else to_micros(when)
+
+
+def opt_from_micros(value: int | None) -> datetime | None:
+    """:func:`from_micros` that passes ``None`` through."""
+    return None if value is None else from_micros(value)
+
+
+def dump_json(value: Mapping[str, Any]) -> str:
+    """Serialize a JSON-able mapping canonically, refusing anything else."""
+    if not isinstance(value, Mapping):
+        raise ConfigurationError("expected a JSON-able mapping")
+    try:
+        return json.dumps(dict(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError("the mapping is not JSON-serializable") from exc
+
+
+def load_json(text: str) -> dict[str, Any]:
+    """Parse what :func:`dump_json` wrote."""
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+_ALLOWED: dict[str, frozenset[object]] = {
+    "state": frozenset({"pending", "active"}),
+    "kind": frozenset({"owner", "member", "guest"}),
+    "status": frozenset({"active", "locked", "removed"}),
+    "lock_reason": frozenset({None, "mfa_deadline", "failed_attempts", "admin"}),
+}
+_COUNTERS = frozenset({"attempts", "digits", "max_attempts", "period", "sign_count", "version"})
+_INT64 = 2**63
+
+
+def check_int(value: object, what: str) -> int:
+    """Refuse anything but an integer that every store can hold (signed 64 bits)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+        raise ConfigurationError(f"{what} must be an integer that fits in 64 bits")
+    return value
+
+
+def check_record(record: object) -> None:
+    """Validate what a record's type annotations cannot enforce, the same way in every store.
+
+    Raises:
+        ConfigurationError: a value outside its literal set, a negative or
+            oversized counter, or a NUL character in a string (which
+            PostgreSQL cannot store).
+    """
+    kind = type(record).__name__
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if f.name in _ALLOWED and value not in _ALLOWED[f.name]:
+            raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
+        if isinstance(value, str) and "\x00" in value:
+            raise ConfigurationError(f"{kind}.{f.name} contains a NUL character")
+        if isinstance(value, int) and not isinstance(value, bool):
+            check_int(value, f"{kind}.{f.name}")
+            if f.name in _COUNTERS and value < 0:
+                raise ConfigurationError(f"{kind}.{f.name} must not be negative")
+
+
+def normalize(record: R) -> R:
+    """Return ``record`` with every datetime in UTC and every mapping a JSON copy.
+
+    Raises:
+        ConfigurationError: a naive datetime or a mapping that is not JSON-able.
+    """
+    check_record(record)
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if isinstance(value, datetime):
+            changes[f.name] = utc(value)
+        elif f.name in _JSON_FIELDS:
+            changes[f.name] = load_json(dump_json(value))
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+
+
+def parse_seq_cursor(after: str | None) -> int:
+    """Read a cursor of a listing ordered by an append sequence."""
+    if after is None:
+        return 0
+    if not after.isdecimal():
+        raise ConfigurationError("not a cursor of this listing")
+    return int(after)

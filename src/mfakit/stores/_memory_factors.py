@@ -1,0 +1,241 @@
+"""The in-memory ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
+from mfakit.repositories import (
+    BackupCode,
+    Page,
+    TotpCredential,
+    WebAuthnCredential,
+)
+from mfakit.stores._common import check_int, normalize, utc
+from mfakit.stores._memory import MemoryBase, page
+
+__all__ = ["FactorPorts"]
+
+
+class FactorPorts(MemoryBase):
+    """The in-memory ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+
+    # -- TOTP -----------------------------------------------------------------------
+
+    def put_pending_totp(self, credential: TotpCredential) -> None:
+        """See :meth:`mfakit.repositories.TotpRepository.put_pending_totp`."""
+        if credential.state != "pending":
+            raise ConfigurationError("put_pending_totp takes a pending credential")
+        record = normalize(credential)
+        with self._lock:
+            self._check_open()
+            owner = self._totp_by_id(record.totp_id)
+            if owner is not None and (owner.user_id, owner.state) != (record.user_id, "pending"):
+                raise DuplicateError("the TOTP enrollment id is taken")
+            self._pending_totp[record.user_id] = record
+
+    def _totp_by_id(self, totp_id: str) -> TotpCredential | None:
+        for table in (self._pending_totp, self._active_totp):
+            for record in table.values():
+                if record.totp_id == totp_id:
+                    return record
+        return None
+
+    def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
+        """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            record = self._pending_totp.get(user_id)
+        if record is None or (record.expires_at is not None and record.expires_at <= now):
+            return None
+        return record
+
+    def get_active_totp(self, user_id: str) -> TotpCredential | None:
+        """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
+        with self._lock:
+            self._check_open()
+            return self._active_totp.get(user_id)
+
+    def activate_totp(
+        self, user_id: str, totp_id: str, *, step: int, now: datetime
+    ) -> TotpCredential:
+        """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
+        now = utc(now)
+        check_int(step, "step")
+        with self._lock:
+            self._check_open()
+            pending = self._pending_totp.get(user_id)
+            if (
+                pending is None
+                or pending.totp_id != totp_id
+                or (pending.expires_at is not None and pending.expires_at <= now)
+            ):
+                raise NotFoundError("no such pending TOTP enrollment")
+            active = dataclasses.replace(
+                pending, state="active", expires_at=None, confirmed_at=now, last_step=step
+            )
+            del self._pending_totp[user_id]
+            self._active_totp[user_id] = active
+            return active
+
+    def advance_totp_step(self, user_id: str, step: int) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
+        check_int(step, "step")
+        with self._lock:
+            self._check_open()
+            active = self._active_totp.get(user_id)
+            if active is None or (active.last_step is not None and step <= active.last_step):
+                return False
+            self._active_totp[user_id] = dataclasses.replace(active, last_step=step)
+            return True
+
+    def delete_totp(self, user_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
+        with self._lock:
+            self._check_open()
+            found = [d.pop(user_id, None) for d in (self._active_totp, self._pending_totp)]
+            return any(r is not None for r in found)
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
+        with self._lock:
+            self._check_open()
+            records = [*self._pending_totp.values(), *self._active_totp.values()]
+        return page(records, lambda r: r.totp_id, after, limit)
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
+        with self._lock:
+            self._check_open()
+            record = self._totp_by_id(totp_id)
+            if record is None or record.secret != expected:
+                return False
+            table = self._pending_totp if record.state == "pending" else self._active_totp
+            table[record.user_id] = dataclasses.replace(record, secret=bytes(new))
+            return True
+
+    # -- Backup codes ---------------------------------------------------------------
+
+    def replace_backup_codes(self, user_id: str, codes: Sequence[BackupCode]) -> None:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.replace_backup_codes`."""
+        new: dict[str, BackupCode] = {}
+        for code in codes:
+            if code.user_id != user_id:
+                raise ConfigurationError("a backup code belongs to another user")
+            if code.code_id in new:
+                raise DuplicateError("two backup codes share an id")
+            new[code.code_id] = normalize(code)
+        with self._lock:
+            self._check_open()
+            self._backup[user_id] = new
+
+    def list_backup_codes(self, user_id: str) -> tuple[BackupCode, ...]:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.list_backup_codes`."""
+        with self._lock:
+            self._check_open()
+            codes = self._backup.get(user_id, {})
+            return tuple(codes[k] for k in sorted(codes))
+
+    def count_unused_backup_codes(self, user_id: str) -> int:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.count_unused_backup_codes`."""
+        with self._lock:
+            self._check_open()
+            return sum(c.consumed_at is None for c in self._backup.get(user_id, {}).values())
+
+    def consume_backup_code(self, user_id: str, code_id: str, *, now: datetime) -> bool:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.consume_backup_code`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            codes = self._backup.get(user_id, {})
+            code = codes.get(code_id)
+            if code is None or code.consumed_at is not None:
+                return False
+            codes[code_id] = dataclasses.replace(code, consumed_at=now)
+            return True
+
+    def delete_backup_codes(self, user_id: str) -> int:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.delete_backup_codes`."""
+        with self._lock:
+            self._check_open()
+            return len(self._backup.pop(user_id, {}))
+
+    # -- WebAuthn -------------------------------------------------------------------
+
+    def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.add_webauthn_credential`."""
+        record = normalize(credential)
+        with self._lock:
+            self._check_open()
+            if record.credential_id in self._webauthn:
+                raise DuplicateError("the credential id is already registered")
+            self._check_name_free(record.user_id, record.name)
+            self._webauthn[record.credential_id] = record
+
+    def _check_name_free(self, user_id: str, name: str) -> None:
+        if any(c.user_id == user_id and c.name == name for c in self._webauthn.values()):
+            raise DuplicateError("the user already has a credential with this name")
+
+    def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.get_webauthn_credential`."""
+        with self._lock:
+            self._check_open()
+            return self._webauthn.get(bytes(credential_id))
+
+    def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        with self._lock:
+            self._check_open()
+            mine = [c for c in self._webauthn.values() if c.user_id == user_id]
+        return tuple(sorted(mine, key=lambda c: (c.created_at, c.credential_id)))
+
+    def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        with self._lock:
+            self._check_open()
+            cred = self._webauthn.get(bytes(credential_id))
+            if cred is None or cred.user_id != user_id:
+                raise NotFoundError("the user has no such credential")
+            if cred.name == name:
+                return
+            self._check_name_free(user_id, name)
+            self._webauthn[cred.credential_id] = dataclasses.replace(cred, name=name)
+
+    def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        with self._lock:
+            self._check_open()
+            cred = self._webauthn.get(bytes(credential_id))
+            if cred is None or cred.user_id != user_id:
+                return False
+            del self._webauthn[cred.credential_id]
+            return True
+
+    def update_sign_count(
+        self,
+        credential_id: bytes,
+        expected_old: int,
+        new: int,
+        *,
+        now: datetime,
+        backup_state: bool | None = None,
+    ) -> bool:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
+        now = utc(now)
+        check_int(expected_old, "expected_old")
+        check_int(new, "new")
+        with self._lock:
+            self._check_open()
+            cred = self._webauthn.get(bytes(credential_id))
+            if cred is None or cred.sign_count != expected_old:
+                return False
+            bs = cred.backup_state if backup_state is None else backup_state
+            self._webauthn[cred.credential_id] = dataclasses.replace(
+                cred, sign_count=new, last_used_at=now, backup_state=bs
+            )
+            return True

@@ -1,0 +1,151 @@
+"""The in-memory ports of short-lived state: challenges, login codes, throttling."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+from mfakit.errors import DuplicateError
+from mfakit.repositories import (
+    Challenge,
+    LoginCode,
+    ThrottleState,
+)
+from mfakit.stores._common import normalize, utc
+from mfakit.stores._memory import MemoryBase
+
+__all__ = ["FlowPorts"]
+
+
+class FlowPorts(MemoryBase):
+    """The in-memory ports of short-lived state: challenges, login codes, throttling."""
+
+    # -- Challenges -----------------------------------------------------------------
+
+    def put_challenge(self, challenge: Challenge) -> None:
+        """See :meth:`mfakit.repositories.ChallengeRepository.put_challenge`."""
+        record = normalize(challenge)
+        with self._lock:
+            self._check_open()
+            if record.challenge_id in self._challenges:
+                raise DuplicateError("the challenge id is taken")
+            self._challenges[record.challenge_id] = record
+
+    def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
+        """See :meth:`mfakit.repositories.ChallengeRepository.pop_challenge`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            record = self._challenges.pop(challenge_id, None)
+        if record is None or record.expires_at <= now:
+            return None
+        return record
+
+    def purge_expired_challenges(self, *, now: datetime) -> int:
+        """See :meth:`mfakit.repositories.ChallengeRepository.purge_expired_challenges`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            dead = [k for k, c in self._challenges.items() if c.expires_at <= now]
+            for k in dead:
+                del self._challenges[k]
+            return len(dead)
+
+    # -- Login codes ----------------------------------------------------------------
+
+    def put_login_code(self, code: LoginCode) -> None:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code`."""
+        record = normalize(code)
+        with self._lock:
+            self._check_open()
+            self._login_codes[record.subject] = record
+
+    def get_login_code(self, subject: str) -> LoginCode | None:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.get_login_code`."""
+        with self._lock:
+            self._check_open()
+            return self._login_codes.get(subject)
+
+    def _live_code(self, subject: str, code_id: str, now: datetime) -> LoginCode | None:
+        code = self._login_codes.get(subject)
+        if (
+            code is None
+            or code.code_id != code_id
+            or code.consumed_at is not None
+            or code.expires_at <= now
+        ):
+            return None
+        return code
+
+    def record_login_code_attempt(
+        self, subject: str, code_id: str, *, now: datetime
+    ) -> LoginCode | None:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.record_login_code_attempt`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            code = self._live_code(subject, code_id, now)
+            if code is None or code.attempts >= code.max_attempts:
+                return None
+            updated = dataclasses.replace(code, attempts=code.attempts + 1)
+            self._login_codes[subject] = updated
+            return updated
+
+    def consume_login_code(self, subject: str, code_id: str, *, now: datetime) -> bool:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.consume_login_code`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            code = self._live_code(subject, code_id, now)
+            if code is None:
+                return False
+            self._login_codes[subject] = dataclasses.replace(code, consumed_at=now)
+            return True
+
+    def delete_login_code(self, subject: str) -> bool:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.delete_login_code`."""
+        with self._lock:
+            self._check_open()
+            return self._login_codes.pop(subject, None) is not None
+
+    # -- Throttle -------------------------------------------------------------------
+
+    def get_throttle(self, key: str) -> ThrottleState:
+        """See :meth:`mfakit.repositories.ThrottleRepository.get_throttle`."""
+        with self._lock:
+            self._check_open()
+            return self._throttle.get(key) or ThrottleState(key=key)
+
+    def record_failure(
+        self, key: str, now: datetime, *, window: timedelta | None = None
+    ) -> ThrottleState:
+        """See :meth:`mfakit.repositories.ThrottleRepository.record_failure`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            state = self._throttle.get(key) or ThrottleState(key=key)
+            first = state.first_failure_at
+            if first is None or (window is not None and first + window < now):
+                state = dataclasses.replace(state, failures=1, first_failure_at=now)
+            else:
+                state = dataclasses.replace(state, failures=state.failures + 1)
+            state = dataclasses.replace(state, last_failure_at=now)
+            self._throttle[key] = state
+            return state
+
+    def lock_throttle(self, key: str, *, until: datetime) -> ThrottleState:
+        """See :meth:`mfakit.repositories.ThrottleRepository.lock_throttle`."""
+        until = utc(until)
+        with self._lock:
+            self._check_open()
+            state = self._throttle.get(key) or ThrottleState(key=key)
+            if state.locked_until is None or state.locked_until < until:
+                state = dataclasses.replace(state, locked_until=until)
+            self._throttle[key] = state
+            return state
+
+    def reset_throttle(self, key: str) -> None:
+        """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttle`."""
+        with self._lock:
+            self._check_open()
+            self._throttle.pop(key, None)

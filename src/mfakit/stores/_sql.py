@@ -1,0 +1,251 @@
+"""The SQL store behind :class:`SQLiteStore` and :class:`PostgresStore`.
+
+Both databases run the same statements; a small :class:`Dialect` says how they
+differ (placeholders, column types, how a write transaction starts, which driver
+exceptions mean what). Every atomic port method is either one conditional
+statement (``UPDATE ... WHERE <expected state>``, ``DELETE ... RETURNING``,
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``), which both databases run
+atomically, or a short write transaction that takes its row locks first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from mfakit.errors import DuplicateError, MfaError, StoreError
+from mfakit.stores._schema import MIGRATIONS
+
+__all__ = ["Conn", "Dialect", "Pool", "Row", "SqlBase"]
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Dialect:
+    """What differs between the SQL databases."""
+
+    name: str
+    begin_write: str
+    for_update: str
+    paramstyle_format: bool
+    types: dict[str, str]
+    driver_error: type[BaseException]
+    is_duplicate: Callable[[BaseException], bool]
+    is_reusable: Callable[[Any], bool]
+    migration_lock: str | None = None
+
+    def sql(self, statement: str) -> str:
+        """Translate ``?`` placeholders to the driver's style."""
+        return _format_style(statement) if self.paramstyle_format else statement
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_style(statement: str) -> str:
+    # The statements are this module's constants and contain no literal "?" or "%".
+    return statement.replace("?", "%s")
+
+
+class Conn:
+    """A connection with the dialect's placeholder translation."""
+
+    __slots__ = ("_dialect", "raw")
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self._dialect = dialect
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
+        cursor = self.raw.execute(self._dialect.sql(statement), tuple(params))
+        return int(cursor.rowcount)
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> Row | None:
+        # fetchall, not fetchone: sqlite3 only finishes (and, in autocommit
+        # mode, commits) a statement with RETURNING once every row is read.
+        rows = self.all(statement, params)
+        return rows[0] if rows else None
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = self.raw.execute(self._dialect.sql(statement), tuple(params)).fetchall()
+        return rows
+
+
+class Pool:
+    """Idle connections kept for reuse; each call borrows one for its duration.
+
+    A connection is used by one thread at a time, and the number of open
+    connections follows the real concurrency instead of the number of threads
+    that ever called the store.
+    """
+
+    def __init__(self, connect: Callable[[], Any], *, max_idle: int = 8) -> None:
+        self._connect = connect
+        self._max_idle = max_idle
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def acquire(self) -> Any:
+        """Return an idle connection, or a new one."""
+        with self._lock:
+            if self.closed:
+                raise StoreError("the store is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def release(self, conn: Any, *, discard: bool) -> None:
+        """Give a connection back (closing it if broken, surplus or the pool is closed)."""
+        with self._lock:
+            if not discard and not self.closed and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        _close_quietly(conn)
+
+    def close(self) -> None:
+        """Close every idle connection; borrowed ones close when given back."""
+        with self._lock:
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            _close_quietly(conn)
+
+
+def _close_quietly(conn: Any) -> None:
+    # A connection that fails to close is unusable anyway; nothing to report.
+    with contextlib.suppress(Exception):
+        conn.close()
+
+
+class SqlBase:
+    """Connection handling, transactions, error wrapping and migrations."""
+
+    _dialect: Dialect
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        # The connection of the thread's open atomic() block, if any.
+        self._local = threading.local()
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _wrap(self, exc: BaseException) -> StoreError:
+        if self._dialect.is_duplicate(exc):
+            return DuplicateError("the record already exists; nothing was written")
+        return StoreError(f"the {self._dialect.name} database failed")
+
+    def _run_in(self, conn: Conn, fn: Callable[[Conn], T], begin: str, end: str, undo: str) -> T:
+        conn.run(begin)
+        try:
+            result = fn(conn)
+        except BaseException:
+            # If even the rollback fails the connection is discarded on release.
+            with contextlib.suppress(self._dialect.driver_error):
+                conn.run(undo)
+            raise
+        conn.run(end)
+        return result
+
+    def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
+        """Run ``fn`` on a borrowed connection, in a write transaction if asked.
+
+        Inside :meth:`atomic` it runs on the block's connection, under a
+        savepoint, so a failed call leaves the block usable. Driver errors
+        become :class:`StoreError` (unique violations :class:`DuplicateError`);
+        mfakit errors roll the call back and pass through.
+        """
+        try:
+            pinned: Conn | None = getattr(self._local, "conn", None)
+            if pinned is not None:
+                return self._run_in(
+                    pinned,
+                    fn,
+                    "SAVEPOINT mfa_call",
+                    "RELEASE SAVEPOINT mfa_call",
+                    "ROLLBACK TO SAVEPOINT mfa_call",
+                )
+            raw = self._pool.acquire()
+            try:
+                conn = Conn(raw, self._dialect)
+                if not write:
+                    return fn(conn)
+                return self._run_in(conn, fn, self._dialect.begin_write, "COMMIT", "ROLLBACK")
+            finally:
+                # A connection that died, or was left inside a transaction, is dropped.
+                self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
+        except MfaError:
+            raise
+        except self._dialect.driver_error as exc:
+            raise self._wrap(exc) from exc
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Run the port calls made in the block (by this thread) as one transaction.
+
+        See :meth:`mfakit.repositories.MfaStore.atomic`.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            yield  # nested: part of the enclosing block
+            return
+        try:
+            raw = self._pool.acquire()
+        except self._dialect.driver_error as exc:
+            raise self._wrap(exc) from exc
+        conn = Conn(raw, self._dialect)
+        try:
+            try:
+                conn.run(self._dialect.begin_write)
+            except self._dialect.driver_error as exc:
+                raise self._wrap(exc) from exc
+            self._local.conn = conn
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(self._dialect.driver_error):
+                    conn.run("ROLLBACK")
+                raise
+            finally:
+                self._local.conn = None
+            try:
+                conn.run("COMMIT")
+            except self._dialect.driver_error as exc:
+                raise self._wrap(exc) from exc
+        finally:
+            self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
+
+    def _migrate(self) -> None:
+        def migrate(c: Conn) -> None:
+            if self._dialect.migration_lock:
+                c.one(self._dialect.migration_lock)
+            c.run("CREATE TABLE IF NOT EXISTS mfa_schema_version (version INTEGER NOT NULL)")
+            row = c.one("SELECT version FROM mfa_schema_version")
+            current = 0 if row is None else int(row[0])
+            if current > len(MIGRATIONS):
+                raise StoreError(
+                    f"the database schema (version {current}) is newer than this mfakit "
+                    f"(version {len(MIGRATIONS)})"
+                )
+            for statements in MIGRATIONS[current:]:
+                for statement in statements:
+                    c.run(statement.format(**self._dialect.types))
+            if row is None:
+                c.run("INSERT INTO mfa_schema_version (version) VALUES (?)", [len(MIGRATIONS)])
+            else:
+                c.run("UPDATE mfa_schema_version SET version = ?", [len(MIGRATIONS)])
+
+        self._call(migrate, write=True)
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database."""
+        row = self._call(lambda c: c.one("SELECT version FROM mfa_schema_version"))
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        """Close the store's connections; further calls raise :class:`StoreError`."""
+        self._pool.close()

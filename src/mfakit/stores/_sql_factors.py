@@ -1,0 +1,333 @@
+"""The SQL ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
+from mfakit.repositories import (
+    BackupCode,
+    Page,
+    TotpCredential,
+    WebAuthnCredential,
+)
+from mfakit.stores._common import (
+    check_int,
+    check_limit,
+    check_record,
+    opt_micros,
+    to_micros,
+)
+from mfakit.stores._sql import Conn, SqlBase
+from mfakit.stores._sql_rows import (
+    CODE_COLS,
+    CRED_COLS,
+    TOTP_COLS,
+    keyset_page,
+    marks,
+    required,
+    row_code,
+    row_cred,
+    row_totp,
+)
+
+__all__ = ["FactorPorts"]
+
+
+class FactorPorts(SqlBase):
+    """The SQL ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+
+    # -- TOTP -----------------------------------------------------------------------
+
+    def put_pending_totp(self, credential: TotpCredential) -> None:
+        """See :meth:`mfakit.repositories.TotpRepository.put_pending_totp`."""
+        t = credential
+        check_record(t)
+        if t.state != "pending":
+            raise ConfigurationError("put_pending_totp takes a pending credential")
+        params = [
+            t.totp_id,
+            t.user_id,
+            "pending",
+            bytes(t.secret),
+            t.algorithm,
+            t.digits,
+            t.period,
+            to_micros(t.created_at),
+            opt_micros(t.expires_at),
+            opt_micros(t.confirmed_at),
+            t.last_step,
+        ]
+
+        # One upsert: concurrent re-enrollments replace each other, last one wins.
+        updates = ", ".join(f"{col} = excluded.{col}" for col in TOTP_COLS.split(", "))
+        self._call(
+            lambda c: c.run(
+                f"INSERT INTO mfa_totp ({TOTP_COLS}) VALUES ({marks(TOTP_COLS)}) "
+                f"ON CONFLICT (user_id, state) DO UPDATE SET {updates}",
+                params,
+            )
+        )
+
+    def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
+        """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
+        row = self._call(
+            lambda c: c.one(
+                f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'pending' "
+                "AND (expires_at IS NULL OR expires_at > ?)",
+                [user_id, to_micros(now)],
+            )
+        )
+        return None if row is None else row_totp(row)
+
+    def get_active_totp(self, user_id: str) -> TotpCredential | None:
+        """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
+        row = self._call(
+            lambda c: c.one(
+                f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active'",
+                [user_id],
+            )
+        )
+        return None if row is None else row_totp(row)
+
+    def activate_totp(
+        self, user_id: str, totp_id: str, *, step: int, now: datetime
+    ) -> TotpCredential:
+        """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
+        at = to_micros(now)
+        check_int(step, "step")
+
+        def activate(c: Conn) -> TotpCredential:
+            # Lock the user's rows first so concurrent activations queue up here.
+            c.all(
+                f"SELECT state FROM mfa_totp WHERE user_id = ?{self._dialect.for_update}", [user_id]
+            )
+            pending = c.one(
+                "SELECT totp_id FROM mfa_totp WHERE user_id = ? AND state = 'pending' "
+                "AND totp_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                [user_id, totp_id, at],
+            )
+            if pending is None:
+                raise NotFoundError("no such pending TOTP enrollment")
+            c.run("DELETE FROM mfa_totp WHERE user_id = ? AND state = 'active'", [user_id])
+            row = c.one(
+                "UPDATE mfa_totp SET state = 'active', expires_at = NULL, confirmed_at = ?, "
+                f"last_step = ? WHERE user_id = ? AND state = 'pending' RETURNING {TOTP_COLS}",
+                [at, step, user_id],
+            )
+            return row_totp(required(row))
+
+        return self._call(activate, write=True)
+
+    def advance_totp_step(self, user_id: str, step: int) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
+        check_int(step, "step")
+        changed = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND state = 'active' "
+                "AND (last_step IS NULL OR last_step < ?)",
+                [step, user_id, step],
+            )
+        )
+        return changed == 1
+
+    def delete_totp(self, user_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
+        n = self._call(lambda c: c.run("DELETE FROM mfa_totp WHERE user_id = ?", [user_id]))
+        return n > 0
+
+    def list_totp_credentials(
+        self, *, after: str | None = None, limit: int = 100
+    ) -> Page[TotpCredential]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
+        check_limit(limit)
+        where, params = ("WHERE totp_id > ? ", [after]) if after is not None else ("", [])
+        rows = self._call(
+            lambda c: c.all(
+                f"SELECT {TOTP_COLS} FROM mfa_totp {where}ORDER BY totp_id LIMIT ?",
+                [*params, limit + 1],
+            )
+        )
+        return keyset_page(rows, row_totp, lambda r: r[0], limit)
+
+    def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
+        n = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_totp SET secret = ? WHERE totp_id = ? AND secret = ?",
+                [bytes(new), totp_id, bytes(expected)],
+            )
+        )
+        return n == 1
+
+    # -- Backup codes ---------------------------------------------------------------
+
+    def replace_backup_codes(self, user_id: str, codes: Sequence[BackupCode]) -> None:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.replace_backup_codes`."""
+        rows = []
+        seen: set[str] = set()
+        for code in codes:
+            check_record(code)
+            if code.user_id != user_id:
+                raise ConfigurationError("a backup code belongs to another user")
+            if code.code_id in seen:
+                raise DuplicateError("two backup codes share an id")
+            seen.add(code.code_id)
+            rows.append(
+                [
+                    user_id,
+                    code.code_id,
+                    code.hash,
+                    to_micros(code.created_at),
+                    opt_micros(code.consumed_at),
+                ]
+            )
+
+        def replace(c: Conn) -> None:
+            # Upserting the set row locks it: concurrent replacements of one
+            # user's set run one after the other, never merging two sets.
+            c.run(
+                "INSERT INTO mfa_backup_code_sets (user_id, replaced) VALUES (?, 0) "
+                "ON CONFLICT (user_id) DO UPDATE SET replaced = mfa_backup_code_sets.replaced + 1",
+                [user_id],
+            )
+            c.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", [user_id])
+            for params in rows:
+                c.run(f"INSERT INTO mfa_backup_codes ({CODE_COLS}) VALUES (?, ?, ?, ?, ?)", params)
+
+        self._call(replace, write=True)
+
+    def list_backup_codes(self, user_id: str) -> tuple[BackupCode, ...]:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.list_backup_codes`."""
+        rows = self._call(
+            lambda c: c.all(
+                f"SELECT {CODE_COLS} FROM mfa_backup_codes WHERE user_id = ? ORDER BY code_id",
+                [user_id],
+            )
+        )
+        return tuple(row_code(r) for r in rows)
+
+    def count_unused_backup_codes(self, user_id: str) -> int:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.count_unused_backup_codes`."""
+        row = self._call(
+            lambda c: c.one(
+                "SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ? AND consumed_at IS NULL",
+                [user_id],
+            )
+        )
+        return int(row[0]) if row else 0
+
+    def consume_backup_code(self, user_id: str, code_id: str, *, now: datetime) -> bool:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.consume_backup_code`."""
+        n = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_backup_codes SET consumed_at = ? "
+                "WHERE user_id = ? AND code_id = ? AND consumed_at IS NULL",
+                [to_micros(now), user_id, code_id],
+            )
+        )
+        return n == 1
+
+    def delete_backup_codes(self, user_id: str) -> int:
+        """See :meth:`mfakit.repositories.BackupCodeRepository.delete_backup_codes`."""
+
+        def delete(c: Conn) -> int:
+            n = c.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", [user_id])
+            c.run("DELETE FROM mfa_backup_code_sets WHERE user_id = ?", [user_id])
+            return n
+
+        return self._call(delete, write=True)
+
+    # -- WebAuthn -------------------------------------------------------------------
+
+    def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.add_webauthn_credential`."""
+        w = credential
+        check_record(w)
+        params = [
+            bytes(w.credential_id),
+            w.user_id,
+            w.name,
+            bytes(w.public_key),
+            w.sign_count,
+            json.dumps(list(w.transports)),
+            bytes(w.aaguid),
+            int(w.backup_eligible),
+            int(w.backup_state),
+            to_micros(w.created_at),
+            opt_micros(w.last_used_at),
+        ]
+        self._call(
+            lambda c: c.run(
+                f"INSERT INTO mfa_webauthn_credentials ({CRED_COLS}) VALUES ({marks(CRED_COLS)})",
+                params,
+            )
+        )
+
+    def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.get_webauthn_credential`."""
+        row = self._call(
+            lambda c: c.one(
+                f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE credential_id = ?",
+                [bytes(credential_id)],
+            )
+        )
+        return None if row is None else row_cred(row)
+
+    def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        rows = self._call(
+            lambda c: c.all(
+                f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE user_id = ? "
+                "ORDER BY created_at, credential_id",
+                [user_id],
+            )
+        )
+        return tuple(row_cred(r) for r in rows)
+
+    def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        n = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_webauthn_credentials SET name = ? WHERE credential_id = ? "
+                "AND user_id = ?",
+                [name, bytes(credential_id), user_id],
+            )
+        )
+        if n == 0:
+            raise NotFoundError("the user has no such credential")
+
+    def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
+        """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
+        n = self._call(
+            lambda c: c.run(
+                "DELETE FROM mfa_webauthn_credentials WHERE credential_id = ? AND user_id = ?",
+                [bytes(credential_id), user_id],
+            )
+        )
+        return n == 1
+
+    def update_sign_count(
+        self,
+        credential_id: bytes,
+        expected_old: int,
+        new: int,
+        *,
+        now: datetime,
+        backup_state: bool | None = None,
+    ) -> bool:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
+        check_int(expected_old, "expected_old")
+        check_int(new, "new")
+        bs = None if backup_state is None else int(backup_state)
+        n = self._call(
+            lambda c: c.run(
+                "UPDATE mfa_webauthn_credentials SET sign_count = ?, last_used_at = ?, "
+                "backup_state = COALESCE(?, backup_state) "
+                "WHERE credential_id = ? AND sign_count = ?",
+                [new, to_micros(now), bs, bytes(credential_id), expected_old],
+            )
+        )
+        return n == 1

@@ -1,0 +1,114 @@
+"""Atomic operations as picklable steps, run by separate processes in the races.
+
+This module imports neither pytest nor hypothesis, so a spawned worker starts fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from mfakit.errors import MfaError
+from mfakit.repositories import MfaStore
+from mfakit.testing.contracts._records import NOW, membership
+
+__all__ = ["OPS", "run_worker"]
+
+
+def _advance(store: MfaStore, target: Any, worker: int) -> object:
+    user, step = target
+    return store.advance_totp_step(user, step)
+
+
+def _consume_backup(store: MfaStore, target: Any, worker: int) -> object:
+    user, code_id = target
+    return store.consume_backup_code(user, code_id, now=NOW)
+
+
+def _pop(store: MfaStore, target: Any, worker: int) -> object:
+    return store.pop_challenge(target, now=NOW) is not None
+
+
+def _sign_count(store: MfaStore, target: Any, worker: int) -> object:
+    cred_id, old = target
+    return store.update_sign_count(cred_id, old, old + 1, now=NOW)
+
+
+def _failure(store: MfaStore, target: Any, worker: int) -> object:
+    return store.record_failure(target, now=NOW).failures
+
+
+def _attempt(store: MfaStore, target: Any, worker: int) -> object:
+    subject, code_id = target
+    return store.record_login_code_attempt(subject, code_id, now=NOW) is not None
+
+
+def _consume_login(store: MfaStore, target: Any, worker: int) -> object:
+    subject, code_id = target
+    return store.consume_login_code(subject, code_id, now=NOW)
+
+
+def _activate(store: MfaStore, target: Any, worker: int) -> object:
+    user, totp_id = target
+    try:
+        store.activate_totp(user, totp_id, step=1, now=NOW)
+    except MfaError:
+        return False
+    return True
+
+
+def _accept(store: MfaStore, target: Any, worker: int) -> object:
+    invitation_id, org_id = target
+    m = membership(org_id, f"{invitation_id}-w{worker}")
+    return store.accept_invitation(invitation_id, m, now=NOW) is not None
+
+
+def _update_org(store: MfaStore, target: Any, worker: int) -> object:
+    org = store.get_organization(target)
+    assert org is not None
+    stale = dataclasses.replace(org, version=1, name=f"winner-{worker}")
+    return store.update_organization(stale) is not None
+
+
+#: Each atomic operation: ``(store, target, worker index) -> picklable result``.
+OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
+    "accept_invitation": _accept,
+    "activate_totp": _activate,
+    "advance_totp_step": _advance,
+    "consume_backup_code": _consume_backup,
+    "consume_login_code": _consume_login,
+    "pop_challenge": _pop,
+    "record_failure": _failure,
+    "record_login_code_attempt": _attempt,
+    "update_organization": _update_org,
+    "update_sign_count": _sign_count,
+}
+
+
+def run_worker(
+    opener: Callable[[], MfaStore],
+    worker: int,
+    inbox: Any,
+    barrier: Any,
+    results: Any,
+) -> None:
+    """Serve races until told to stop.
+
+    Opens its own store, then for each ``(op, targets)`` message from ``inbox``
+    waits at ``barrier`` with the other workers before each target and races on
+    it, reporting ``(round, outcome)`` to ``results``. ``None`` stops the worker.
+    """
+    store = opener()
+    try:
+        while (message := inbox.get()) is not None:
+            op, targets = message
+            for i, target in enumerate(targets):
+                barrier.wait(timeout=120)
+                try:
+                    out = OPS[op](store, target, worker)
+                except MfaError as exc:  # pragma: no cover - shown in the assertion
+                    out = f"error:{type(exc).__name__}"
+                results.put((i, out))
+    finally:
+        store.close()

@@ -1,0 +1,189 @@
+"""PostgresStore against the contract suite, on a throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from mfakit.errors import ConfigurationError, StoreError
+from mfakit.repositories import MfaStore
+from mfakit.stores import _sql, postgres
+from mfakit.stores._schema import MIGRATIONS
+from mfakit.stores.postgres import PostgresStore
+from mfakit.testing.contracts import (
+    ProcessRaceContract,
+    StateMachineContract,
+    StoreContract,
+    ThreadRaceContract,
+)
+from mfakit.testing.contracts._records import NOW, new_id
+from mfakit.testing.postgres import TemporaryPostgres
+
+
+class TestPostgresStore(
+    StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract
+):
+    """The PostgreSQL store passes the whole contract, races of processes included."""
+
+    @pytest.fixture
+    def store(self, postgres_dsn: str) -> Iterator[PostgresStore]:
+        """A PostgresStore on the session's database."""
+        store = PostgresStore(postgres_dsn)
+        yield store
+        store.close()
+
+    def reopen(self, store: MfaStore) -> MfaStore:
+        """A second store instance with its own connections."""
+        assert isinstance(store, PostgresStore)
+        return PostgresStore(store._dsn_for_tests)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store_opener(cls, postgres_dsn: str) -> Callable[[], MfaStore]:
+        """Open the session's database, in this process or in a race worker."""
+        return functools.partial(PostgresStore, postgres_dsn)
+
+
+def test_all_is_pinned() -> None:
+    """The module's public names are exactly these."""
+    assert postgres.__all__ == ["PostgresStore"]
+
+
+def test_dsn_or_connect_required() -> None:
+    """Exactly one of dsn and connect must be given."""
+    with pytest.raises(ConfigurationError):
+        PostgresStore()
+    with pytest.raises(ConfigurationError):
+        PostgresStore("host=/nowhere", connect=lambda: psycopg.connect("host=/nowhere"))
+
+
+def test_connect_factory(postgres_dsn: str) -> None:
+    """A connection factory is used for every connection, switched to autocommit."""
+    made: list[psycopg.Connection[Any]] = []
+
+    def factory() -> psycopg.Connection[Any]:
+        conn = psycopg.connect(postgres_dsn)
+        made.append(conn)
+        return conn
+
+    store = PostgresStore(connect=factory)
+    assert store.record_failure(new_id("key"), now=NOW).failures == 1
+    assert made
+    assert all(c.autocommit for c in made)
+    store.close()
+
+
+def test_unreachable_server_is_store_error(tmp_path: Path) -> None:
+    """No server at the address: StoreError chained to the driver's error."""
+    with pytest.raises(StoreError) as info:
+        PostgresStore(f"host={tmp_path} port=5432 user=postgres dbname=x connect_timeout=2")
+    assert isinstance(info.value.__cause__, psycopg.Error)
+
+
+def test_driver_error_wrapped(postgres_dsn: str) -> None:
+    """A value PostgreSQL refuses (a NUL in text) is a StoreError, not a driver exception."""
+    store = PostgresStore(postgres_dsn)
+    with pytest.raises(StoreError) as info:
+        store.get_throttle("a\x00b")
+    assert isinstance(info.value.__cause__, psycopg.Error)
+    store.close()
+
+
+def test_broken_connection_is_replaced(postgres_dsn: str) -> None:
+    """A connection killed by the server fails one call, then the store reconnects."""
+    store = PostgresStore(postgres_dsn, max_idle=1)
+    key = new_id("key")
+    store.record_failure(key, now=NOW)
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(StoreError):
+        store.get_throttle(key)
+    assert store.get_throttle(key).failures == 1
+    store.close()
+
+
+def test_schema_version_and_newer_schema_refused(postgres_cluster: TemporaryPostgres) -> None:
+    """A fresh database gets the latest schema; one from a newer mfakit is refused."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS)
+    store.close()
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("UPDATE mfa_schema_version SET version = 999")
+    with pytest.raises(StoreError, match="newer"):
+        PostgresStore(dsn)
+
+
+def test_forward_migration(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening an older database applies only the missing migrations, keeping its data."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    store = PostgresStore(dsn)
+    store.record_failure("kept", now=NOW)
+    store.close()
+    monkeypatch.setattr(_sql, "MIGRATIONS", (*MIGRATIONS, ("CREATE TABLE mfa_future (x INT)",)))
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS) + 1
+    assert store.get_throttle("kept").failures == 1
+    store.close()
+
+
+def test_concurrent_first_opens_migrate_once(postgres_cluster: TemporaryPostgres) -> None:
+    """Several servers opening a fresh database at once all succeed (migrations serialize)."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    stores: list[PostgresStore] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(PostgresStore(dsn))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {s.schema_version() for s in stores} == {len(MIGRATIONS)}
+    for s in stores:
+        s.close()
+
+
+def test_repr_hides_dsn(postgres_dsn: str) -> None:
+    """The repr never shows the DSN (it may hold a password)."""
+    store = PostgresStore(postgres_dsn)
+    assert repr(store) == "PostgresStore()"
+    store.close()
+
+
+def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
+    """If the connection dies before COMMIT, the block raises StoreError and nothing lands."""
+    store = PostgresStore(postgres_dsn, max_idle=1)
+    key = new_id("key")
+
+    def block() -> None:
+        with store.atomic():
+            store.record_failure(key, now=NOW)
+            with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state = 'idle in transaction'"
+                )
+
+    with pytest.raises(StoreError):
+        block()
+    assert store.get_throttle(key).failures == 0
+    store.close()
