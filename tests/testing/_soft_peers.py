@@ -22,10 +22,6 @@ from fido2.webauthn import (
     PublicKeyCredentialUserEntity,
     UserVerificationRequirement,
 )
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.structs import PublicKeyCredentialDescriptor
-
-from mfakit.testing import SoftAuthenticator
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -33,6 +29,10 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+from mfakit.testing import SoftAuthenticator
 
 RP_ID = "example.org"
 ORIGIN = "https://example.org"
