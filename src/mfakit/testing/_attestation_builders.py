@@ -22,7 +22,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -116,6 +116,10 @@ def der_key_description(
         + _authorization_list(**soft_list)
         + _authorization_list(**tee_list),
     )
+
+
+#: Makes an attestation statement from ``(authData, clientDataHash, credential private key)``.
+StatementMaker = Callable[[bytes, bytes, Any], Any]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -334,7 +338,7 @@ class AttestationBuilder:
 
     # -- packed (§8.2) --------------------------------------------------------------
 
-    def packed(self, *, fault: str | None = None) -> BuiltRegistration:
+    def packed_statement(self, *, fault: str | None = None) -> StatementMaker:
         """A ``packed`` statement with an x5c chain (leaf, intermediate), signed ES256.
 
         Faults: ``signature``.
@@ -350,7 +354,7 @@ class AttestationBuilder:
                 sig = attestation_key.sign(b"other", ec.ECDSA(hashes.SHA256()))
             return {"alg": -7, "sig": sig, "x5c": self._der_certs(leaf, self.intermediate)}
 
-        return self._registration("packed", -7, statement)
+        return statement
 
     # -- tpm (§8.3) -----------------------------------------------------------------
 
@@ -439,14 +443,13 @@ class AttestationBuilder:
             basic_constraints=fault not in ("aik_ca", "aik_basic_constraints"),
         )
 
-    def tpm(
+    def tpm_statement(
         self,
         *,
         alg: int = -7,
-        credential_alg: int = -7,
         manufacturer: str = DEFAULT_TPM_MANUFACTURER,
         fault: str | None = None,
-    ) -> BuiltRegistration:
+    ) -> StatementMaker:
         """A ``tpm`` statement; the AIK signs with ``alg`` (ES256, RS256, PS256 or RS1).
 
         Faults: ``ver``, ``magic``, ``type``, ``extra_data``, ``name``, ``pub_area_key``,
@@ -487,11 +490,11 @@ class AttestationBuilder:
                 "pubArea": pub_area,
             }
 
-        return self._registration("tpm", credential_alg, statement)
+        return statement
 
     # -- android-key (§8.4) -----------------------------------------------------------
 
-    def android_key(self, *, fault: str | None = None) -> BuiltRegistration:
+    def android_key_statement(self, *, fault: str | None = None) -> StatementMaker:
         """An ``android-key`` statement; x5c is (leaf, intermediate), the root omitted.
 
         Faults: ``signature``, ``key_mismatch``, ``challenge``, ``all_applications``,
@@ -530,7 +533,7 @@ class AttestationBuilder:
                 "x5c": self._der_certs(leaf, self.intermediate),
             }
 
-        return self._registration("android-key", -7, statement)
+        return statement
 
     # -- android-safetynet (§8.5) -----------------------------------------------------
 
@@ -560,7 +563,9 @@ class AttestationBuilder:
         sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return (signing_input + "." + _b64url(sig)).encode()
 
-    def android_safetynet(self, *, now: datetime, fault: str | None = None) -> BuiltRegistration:
+    def android_safetynet_statement(
+        self, *, now: datetime, fault: str | None = None
+    ) -> StatementMaker:
         """An ``android-safetynet`` statement whose response was made at ``now``.
 
         Faults: ``ver``, ``nonce``, ``cts_profile``, ``timestamp``, ``no_timestamp``,
@@ -597,11 +602,11 @@ class AttestationBuilder:
                 response = b"not a jws"
             return {"ver": "" if fault == "ver" else "214815028", "response": response}
 
-        return self._registration("android-safetynet", -7, statement)
+        return statement
 
     # -- apple (§8.8) -----------------------------------------------------------------
 
-    def apple(self, *, fault: str | None = None) -> BuiltRegistration:
+    def apple_statement(self, *, fault: str | None = None) -> StatementMaker:
         """An ``apple`` statement: credCert holds the nonce and the credential key.
 
         Faults: ``nonce``, ``key_mismatch``, ``no_extension``, ``extra_member``.
@@ -623,11 +628,11 @@ class AttestationBuilder:
                 stmt["alg"] = -7
             return stmt
 
-        return self._registration("apple", -7, statement)
+        return statement
 
     # -- compound (§8.9) --------------------------------------------------------------
 
-    def compound(self, *, fault: str | None = None) -> BuiltRegistration:
+    def compound_statement(self, *, fault: str | None = None) -> StatementMaker:
         """A ``compound`` statement of an ``apple`` and an ``android-key`` statement.
 
         Faults: ``single`` (one statement), ``nested`` (a compound inside),
@@ -673,7 +678,66 @@ class AttestationBuilder:
                 "x5c": self._der_certs(leaf, self.intermediate),
             }
 
-        return self._registration("compound", -7, statement)
+        return statement
+
+    # -- whole registrations (one per format) ------------------------------------------
+
+    def packed(self, *, fault: str | None = None) -> BuiltRegistration:
+        """A ``packed`` x5c registration (see :meth:`packed_statement`)."""
+        return self._registration("packed", -7, self.packed_statement(fault=fault))
+
+    def tpm(
+        self,
+        *,
+        alg: int = -7,
+        credential_alg: int = -7,
+        manufacturer: str = DEFAULT_TPM_MANUFACTURER,
+        fault: str | None = None,
+    ) -> BuiltRegistration:
+        """A ``tpm`` registration of a ``credential_alg`` key (see :meth:`tpm_statement`)."""
+        statement = self.tpm_statement(alg=alg, manufacturer=manufacturer, fault=fault)
+        return self._registration("tpm", credential_alg, statement)
+
+    def android_key(self, *, fault: str | None = None) -> BuiltRegistration:
+        """An ``android-key`` registration (see :meth:`android_key_statement`)."""
+        return self._registration("android-key", -7, self.android_key_statement(fault=fault))
+
+    def android_safetynet(self, *, now: datetime, fault: str | None = None) -> BuiltRegistration:
+        """An ``android-safetynet`` registration (see :meth:`android_safetynet_statement`)."""
+        statement = self.android_safetynet_statement(now=now, fault=fault)
+        return self._registration("android-safetynet", -7, statement)
+
+    def apple(self, *, fault: str | None = None) -> BuiltRegistration:
+        """An ``apple`` registration (see :meth:`apple_statement`)."""
+        return self._registration("apple", -7, self.apple_statement(fault=fault))
+
+    def compound(self, *, fault: str | None = None) -> BuiltRegistration:
+        """A ``compound`` registration (see :meth:`compound_statement`)."""
+        return self._registration("compound", -7, self.compound_statement(fault=fault))
+
+    def soft_authenticator_hook(
+        self, fmt: str, **options: Any
+    ) -> Callable[[bytes, bytes, Any], tuple[str, Any]]:
+        """A statement maker for ``SoftAuthenticator(attestation_statement=...)``.
+
+        ``fmt`` is ``packed``, ``tpm``, ``android-key``, ``android-safetynet``,
+        ``apple`` or ``compound``; ``options`` go to the matching
+        ``*_statement`` method (``fault=``, ``now=`` for SafetyNet, ...).
+        """
+        makers: dict[str, Callable[..., StatementMaker]] = {
+            "packed": self.packed_statement,
+            "tpm": self.tpm_statement,
+            "android-key": self.android_key_statement,
+            "android-safetynet": self.android_safetynet_statement,
+            "apple": self.apple_statement,
+            "compound": self.compound_statement,
+        }
+        make = makers[fmt](**options)
+
+        def hook(auth_data: bytes, client_data_hash: bytes, key: Any) -> tuple[str, Any]:
+            return fmt, make(auth_data, client_data_hash, key)
+
+        return hook
 
     # -- FIDO metadata (MDS3) ---------------------------------------------------------
 
