@@ -104,3 +104,35 @@ def test_compound_shape_rules(builder: AttestationBuilder) -> None:
         _fmt_compound.verify(
             {"statements": ({}, {})}, auth, built.client_data_hash, key, FormatOptions()
         )
+
+
+def test_unparseable_certificate_extensions_are_refused(builder: AttestationBuilder) -> None:
+    """A credCert whose extensions do not parse (bad basicConstraints) is refused, not leaked."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from mfakit.webauthn import _fmt_android_key
+
+    bad = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.19"), b"\x05\x00")
+    leaf = builder.leaf(
+        ec.generate_private_key(ec.SECP256R1()).public_key(),
+        extensions=((bad, False),),
+        basic_constraints=False,
+    )
+    built = builder.apple()
+    auth, key = parts(built)
+    stmt = {"x5c": [leaf.public_bytes(Encoding.DER)]}
+    with pytest.raises(InvalidAttestationError, match="does not parse"):
+        _fmt_apple.verify(stmt, auth, built.client_data_hash, key)
+    android = builder.android_key()
+    auth, key = parts(android)
+    # Same bad certificate, but signed by the credential key so the key check passes.
+    leaf = builder.leaf(
+        android.credential_private_key.public_key(),
+        extensions=((bad, False),),
+        basic_constraints=False,
+    )
+    stmt = dict(android.att_stmt, x5c=[leaf.public_bytes(Encoding.DER)])
+    with pytest.raises(InvalidAttestationError, match="does not parse"):
+        _fmt_android_key.verify(stmt, auth, android.client_data_hash, key)
