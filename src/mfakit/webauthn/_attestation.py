@@ -125,8 +125,10 @@ class AttestationPolicy:
             certificate below the anchor is covered by a current CRL.
         rejected_statuses: FIDO metadata status reports that refuse a model.
         minimum_certification: The lowest ``FIDO_CERTIFIED_L*`` status a
-            model needs (e.g. ``"FIDO_CERTIFIED_L1"``), or ``None``.
-        require_metadata: Refuse authenticators the metadata does not know.
+            model needs (e.g. ``"FIDO_CERTIFIED_L1"``), or ``None``. Needs a
+            trusted attestation: an unproven AAGUID certifies nothing.
+        require_metadata: Refuse authenticators the metadata does not know,
+            and attestations that do not prove the model (not trusted).
         allow_sha1: Accept RS1 as a ``tpm`` statement algorithm.
         tpm_check_manufacturer: Require a TCG-registered TPM manufacturer.
         android_key_allow_software: Accept android-key ``origin`` and
@@ -340,7 +342,8 @@ def verify_attestation(
 
     Returns:
         The format's result, whether it chains to a trust anchor, and the
-        metadata entry of the authenticator when the metadata knows it.
+        metadata entry of the authenticator when the metadata knows it and
+        the attestation is trusted (an AAGUID alone is only a claim).
 
     Raises:
         UnsupportedAttestationError: Unknown or disallowed format.
@@ -388,15 +391,23 @@ def verify_attestation(
         leaf = result.trust_path[0] if result.trust_path else None
         entry = policy.metadata.lookup(aaguid, leaf)
         if entry is not None:
-            entry.check_status(policy.rejected_statuses, policy.minimum_certification, now=now)
+            # A claim to be a compromised model is refused even unproven.
+            entry.check_status(policy.rejected_statuses, None, now=now)
             if entry.aaguid is None:  # found by key identifier: anchors are not per AAGUID
                 extra = entry.attestation_root_certificates
-    if entry is None and policy.require_metadata:
-        raise UntrustedAttestationError("the authenticator is not in the metadata")
     trusted = _assess(result, policy=policy, aaguid=aaguid, now=now, fmt=fmt, extra=extra)
+    if policy.require_metadata or policy.minimum_certification is not None:
+        # The AAGUID (or the certificate) is only the authenticator's claim
+        # until the attestation chains to an anchor: certification needs proof.
+        if entry is None:
+            raise UntrustedAttestationError("the authenticator is not in the metadata")
+        if not trusted:
+            raise UntrustedAttestationError("metadata rules need a trusted attestation")
+        entry.check_status(policy.rejected_statuses, policy.minimum_certification, now=now)
     if policy.require_trusted and not trusted:
         raise UntrustedAttestationError()
-    return result, trusted, entry
+    # Name the model only when the attestation proved it.
+    return result, trusted, entry if trusted else None
 
 
 def _assess(

@@ -63,7 +63,8 @@ class VerifiedRegistration:
         client_data: The parsed client data.
         authenticator_data: The parsed authenticator data.
         authenticator_description: The model's name from the metadata
-            (e.g. "YubiKey 5 NFC"), when ``AttestationPolicy(metadata=...)`` knows it.
+            (e.g. "YubiKey 5 NFC"), when ``AttestationPolicy(metadata=...)`` knows
+            it and the attestation is trusted (an unproven AAGUID names nothing).
         authenticator_icon: The model's icon (a ``data:`` URL) from the metadata.
         metadata_entry: The model's metadata entry, when found.
         attestation_statements: For ``compound`` attestation: every

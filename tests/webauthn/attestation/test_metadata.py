@@ -412,3 +412,37 @@ def test_blob_parser_fuzz_mutated(index: int, char: str) -> None:
 
 _FIDO = AttestationBuilder()
 _TOKEN = _FIDO.metadata_blob([_FIDO.metadata_entry()])
+
+
+def test_unproven_aaguid_names_and_certifies_nothing(
+    fido: AttestationBuilder, builder: AttestationBuilder
+) -> None:
+    """An attestation that does not chain to an anchor gets no name and meets no certification."""
+    blob = _blob(fido, builder.metadata_entry(roots=(AttestationBuilder().root,)))
+    result = register(builder, builder.packed(), trust_anchors=(), metadata=blob)
+    assert (result.trusted, result.authenticator_description, result.metadata_entry) == (
+        False,
+        None,
+        None,
+    )
+    with pytest.raises(UntrustedAttestationError, match="need a trusted attestation"):
+        register(
+            builder,
+            builder.packed(),
+            trust_anchors=(),
+            metadata=blob,
+            minimum_certification="FIDO_CERTIFIED_L1",
+        )
+    with pytest.raises(UntrustedAttestationError, match="need a trusted attestation"):
+        register(builder, builder.packed(), trust_anchors=(), metadata=blob, require_metadata=True)
+
+
+def test_claimed_compromised_model_is_refused_even_unproven(
+    fido: AttestationBuilder, builder: AttestationBuilder
+) -> None:
+    """Claiming the AAGUID of a REVOKED model is refused even without trust."""
+    entry = builder.metadata_entry(
+        statuses=(("REVOKED", "2025-01-01"),), roots=(AttestationBuilder().root,)
+    )
+    with pytest.raises(UntrustedAttestationError, match="REVOKED"):
+        register(builder, builder.packed(), trust_anchors=(), metadata=_blob(fido, entry))
