@@ -1,0 +1,201 @@
+"""Mapping between stored records and the policy's facts, and applying policy effects.
+
+Pure functions: they take records and return facts or new records.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from mfakit.errors import MalformedDataError
+from mfakit.policy import (
+    Effect,
+    EffectKind,
+    Exemption,
+    GraceAnchor,
+    GraceKind,
+    Lock,
+    LockReason,
+    Method,
+    MethodKind,
+    OrgState,
+    Principal,
+    PrincipalKind,
+    PrincipalStatus,
+)
+from mfakit.repositories import (
+    Membership,
+    MembershipStatus,
+    Organization,
+    TotpCredential,
+    WebAuthnCredential,
+)
+
+__all__ = [
+    "BACKUP_METHOD_ID",
+    "TOTP_METHOD_ID",
+    "apply_effect",
+    "credential_method_id",
+    "passkey_kind",
+    "principal_of",
+    "org_state_of",
+    "user_methods",
+]
+
+#: The policy method id of a user's (single) active TOTP.
+TOTP_METHOD_ID = "totp"
+#: The policy method id of a user's backup code set.
+BACKUP_METHOD_ID = "backup_codes"
+
+
+def credential_method_id(credential_id: bytes) -> str:
+    """The policy method id of a WebAuthn credential."""
+    return "webauthn:" + base64.urlsafe_b64encode(credential_id).rstrip(b"=").decode("ascii")
+
+
+def passkey_kind(credential: WebAuthnCredential) -> MethodKind:
+    """Passkey when the credential can be synced (BE flag), else security key.
+
+    The records do not keep whether a credential is discoverable, so backup
+    eligibility is the only durable signal of a (synced) passkey.
+    """
+    return MethodKind.PASSKEY if credential.backup_eligible else MethodKind.SECURITY_KEY
+
+
+def user_methods(
+    totp: TotpCredential | None,
+    credentials: Iterable[WebAuthnCredential],
+    unused_backup_codes: int,
+    backup_created_at: datetime | None,
+) -> tuple[Method, ...]:
+    """The user's confirmed second factors as policy :class:`~mfakit.policy.Method` facts."""
+    methods: list[Method] = []
+    if totp is not None:
+        methods.append(
+            Method(
+                id=TOTP_METHOD_ID,
+                kind=MethodKind.TOTP,
+                created_at=totp.confirmed_at or totp.created_at,
+                label="Authenticator app",
+            )
+        )
+    methods.extend(
+        Method(
+            id=credential_method_id(c.credential_id),
+            kind=passkey_kind(c),
+            created_at=c.created_at,
+            label=c.name,
+            last_used_at=c.last_used_at,
+        )
+        for c in credentials
+    )
+    if unused_backup_codes > 0 and backup_created_at is not None:
+        methods.append(
+            Method(id=BACKUP_METHOD_ID, kind=MethodKind.BACKUP_CODES, created_at=backup_created_at)
+        )
+    return tuple(methods)
+
+
+def _exemption(m: Membership) -> Exemption | None:
+    if m.exempt_until is None:
+        return None
+    raw: Any = m.attributes.get("exemption")
+    data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    try:
+        granted_at = datetime.fromisoformat(str(data["granted_at"]))
+        return Exemption(
+            granted_by=str(data.get("granted_by", "unknown")),
+            granted_at=granted_at,
+            expires_at=m.exempt_until,
+            reason=str(data.get("reason", "")),
+        )
+    except (KeyError, ValueError) as exc:
+        raise MalformedDataError("a stored exemption is incomplete", field="exemption") from exc
+
+
+def principal_of(
+    m: Membership, methods: tuple[Method, ...], *, failed_attempts: int = 0
+) -> Principal:
+    """The policy's :class:`~mfakit.policy.Principal` for a stored membership."""
+    status = PrincipalStatus.REMOVED if m.status == "removed" else PrincipalStatus.ACTIVE
+    lock = None
+    if m.status == "locked":
+        locked_by = m.attributes.get("locked_by")
+        lock = Lock(
+            reason=LockReason(m.lock_reason or "admin"),
+            locked_at=m.locked_at or m.joined_at,
+            locked_by=locked_by if isinstance(locked_by, str) and locked_by else None,
+        )
+    grace = None
+    if m.grace_started_at is not None and m.grace_reason is not None:
+        grace = GraceAnchor(kind=GraceKind(m.grace_reason), started_at=m.grace_started_at)
+    perms: Any = m.attributes.get("permissions", ())
+    return Principal(
+        id=m.user_id,
+        kind=PrincipalKind(m.kind),
+        status=status,
+        methods=methods,
+        joined_at=m.joined_at,
+        grace=grace,
+        last_reminder_at=m.last_reminder_at,
+        exemption=_exemption(m),
+        lock=lock,
+        failed_attempts=failed_attempts,
+        last_mfa_at=m.last_mfa_at,
+        permissions=frozenset(p for p in perms if isinstance(p, str))
+        if isinstance(perms, list | tuple)
+        else frozenset(),
+    )
+
+
+def org_state_of(org: Organization, owner_count: int) -> OrgState:
+    """The policy's :class:`~mfakit.policy.OrgState` for a stored organization."""
+    since = org.enforced_at if org.enforced else None
+    by: Any = org.policy.get("_enforced_by") if since is not None else None
+    return OrgState(
+        id=org.org_id,
+        enforced_since=since,
+        enforced_by=by if isinstance(by, str) and by else None,
+        owner_count=owner_count,
+    )
+
+
+def apply_effect(m: Membership, effect: Effect) -> Membership:
+    """Return the membership with one policy effect applied (membership effects only)."""
+    kind = effect.kind
+    if kind is EffectKind.START_GRACE:
+        assert effect.grace_kind is not None  # noqa: S101 - the policy always sets it
+        return dataclasses.replace(
+            m, grace_started_at=effect.at, grace_reason=effect.grace_kind.value
+        )
+    if kind is EffectKind.CLEAR_GRACE:
+        return dataclasses.replace(m, grace_started_at=None, grace_reason=None)
+    if kind is EffectKind.LOCK:
+        attributes = dict(m.attributes)
+        attributes.pop("locked_by", None)
+        if effect.actor is not None:
+            attributes["locked_by"] = effect.actor
+        return dataclasses.replace(
+            m,
+            status="locked",
+            locked_at=effect.at,
+            lock_reason=effect.lock_reason.value if effect.lock_reason else "admin",
+            attributes=attributes,
+        )
+    if kind is EffectKind.UNLOCK:
+        attributes = dict(m.attributes)
+        attributes.pop("locked_by", None)
+        status: MembershipStatus = "removed" if m.status == "removed" else "active"
+        return dataclasses.replace(
+            m, status=status, locked_at=None, lock_reason=None, attributes=attributes
+        )
+    if kind is EffectKind.REMOVE_MEMBER:
+        return dataclasses.replace(m, status="removed")
+    if kind is EffectKind.RECORD_REMINDER:
+        return dataclasses.replace(m, last_reminder_at=effect.at)
+    # RESET_FAILED_ATTEMPTS lives in the throttle store; SET_ENFORCEMENT on the organization.
+    return m

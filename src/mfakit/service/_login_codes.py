@@ -1,0 +1,208 @@
+"""IAM member sign-in with an emailed code: organization id + username + code.
+
+No user enumeration: :meth:`LoginCodeFlows.send_login_code` does the same
+store work, returns the same value and raises the same errors (the resend
+cool-down included) whether or not the username exists; only the existing
+member is actually sent the code. A code issued for an unknown username can
+never sign anyone in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from datetime import datetime
+
+from mfakit import login_codes
+from mfakit.errors import (
+    AttemptsExhaustedError,
+    ConfigurationError,
+    InvalidCodeError,
+    PolicyDeniedError,
+    ReplayedCodeError,
+    VerificationError,
+)
+from mfakit.policy import GraceKind, Outcome, member_compliance
+from mfakit.repositories import LoginCode, Membership
+from mfakit.service._facts import principal_of
+from mfakit.service._notify import LoginCode as LoginCodeMessage
+from mfakit.service._org import OrgFlows
+from mfakit.service._results import IamLoginResult, LoginCodeRequested
+
+__all__ = ["LoginCodeFlows"]
+
+_MAX_NAME = 256
+
+
+def _subject(org_id: object, username: object) -> str:
+    for name, value in (("org_id", org_id), ("username", username)):
+        if not isinstance(value, str) or not value or len(value) > _MAX_NAME:
+            raise ConfigurationError(f"{name} must be a non-empty string of at most 256 characters")
+    # Length-prefixed so that no (org, username) pair can spell another one.
+    return f"iam:{len(org_id)}:{org_id}:{username}"  # type: ignore[arg-type]
+
+
+class LoginCodeFlows(OrgFlows):
+    """Emailed one-time codes for organization members."""
+
+    def _core_record(self, stored: LoginCode) -> login_codes.LoginCodeRecord:
+        return login_codes.LoginCodeRecord(
+            digest=stored.code_hash,
+            digits=self._settings.login_codes.digits,
+            issued_at=stored.created_at,
+            expires_at=stored.expires_at,
+            max_attempts=stored.max_attempts,
+            attempts=stored.attempts,
+            used_at=stored.consumed_at,
+        )
+
+    def send_login_code(self, org_id: str, username: str) -> LoginCodeRequested:
+        """Email a sign-in code to the member ``username`` of ``org_id``, if there is one.
+
+        The answer (and its errors) do not depend on whether the member exists.
+
+        Raises:
+            ThrottledError: a code was requested less than the cool-down ago.
+        """
+        subject = _subject(org_id, username)
+        now = self._now()
+        policy = self._settings.login_codes
+        member = self._store.get_membership_by_username(org_id, username)
+        stored = self._store.get_login_code(subject)
+        previous = None if stored is None else self._core_record(stored)
+        issued = login_codes.generate_login_code(
+            key=self._login_code_key, context=subject, now=now, policy=policy, previous=previous
+        )
+        record = issued.record
+        self._store.put_login_code(
+            LoginCode(
+                subject=subject,
+                code_id=secrets.token_urlsafe(16),
+                code_hash=record.digest,
+                created_at=now,
+                expires_at=record.expires_at,
+                max_attempts=record.max_attempts,
+            )
+        )
+        known = member is not None and member.status != "removed"
+        if member is not None and known:
+            self._send(
+                LoginCodeMessage(
+                    user_id=member.user_id,
+                    org_id=org_id,
+                    code=issued.code,
+                    expires_at=record.expires_at,
+                ),
+                at=now,
+            )
+        self._audit(
+            "login_code.requested",
+            at=now,
+            org_id=org_id,
+            user_id=member.user_id if member is not None else None,
+        )
+        return LoginCodeRequested(
+            resend_after=now + policy.resend_cooldown, expires_at=record.expires_at
+        )
+
+    def verify_login_code(self, org_id: str, username: str, code: str) -> IamLoginResult:
+        """Sign a member in with the emailed code; then the organization's rules apply.
+
+        Each try is counted atomically before it is checked; the code works once,
+        until it expires. At the first sign-in under enforcement, a member without
+        MFA gets the new-member grace period, counted from now.
+
+        Raises:
+            InvalidCodeError: wrong code (``attempts_remaining`` tells the tries left),
+                or no code was sent.
+            AttemptsExhaustedError: too many wrong tries; request a new code.
+            ExpiredCodeError: the code expired.
+            ReplayedCodeError: the code was already used.
+            PolicyDeniedError: the organization refuses the sign-in (locked, overdue).
+        """
+        subject = _subject(org_id, username)
+        now = self._now()
+        try:
+            member = self._check_code(subject, org_id, username, code, now)
+        except VerificationError as exc:
+            self._audit(
+                "login_code.verify",
+                at=now,
+                outcome="failure",
+                org_id=org_id,
+                details={"error": exc.code},
+            )
+            raise
+        return self._first_login(org_id, member, now)
+
+    def _check_code(
+        self, subject: str, org_id: str, username: str, code: str, now: datetime
+    ) -> Membership:
+        stored = self._store.get_login_code(subject)
+        if stored is None:
+            raise InvalidCodeError
+        counted = self._store.record_login_code_attempt(subject, stored.code_id, now=now)
+        if counted is None:
+            # Say why (used, expired, out of tries); a concurrent try may have taken the last one.
+            login_codes.count_attempt(self._core_record(stored), now=now)
+            raise AttemptsExhaustedError
+        login_codes.verify_login_code(
+            self._core_record(counted),
+            code,
+            key=self._login_code_key,
+            context=subject,
+            now=now,
+        )
+        if not self._store.consume_login_code(subject, counted.code_id, now=now):
+            raise ReplayedCodeError
+        member = self._store.get_membership_by_username(org_id, username)
+        if member is None or member.status == "removed":
+            raise InvalidCodeError  # a code issued for an unknown name was never sent
+        return member
+
+    def _first_login(self, org_id: str, member: Membership, now: datetime) -> IamLoginResult:
+        user_id = member.user_id
+        first_login = "first_login_at" not in member.attributes
+        ctx = self._org_context(org_id)
+        methods = self._methods(user_id)
+        if first_login:
+            status = member_compliance(
+                ctx.policy, ctx.state, principal=principal_of(member, methods), now=now
+            )
+
+            def stamp(m: Membership) -> Membership:
+                attributes = dict(m.attributes)
+                attributes.setdefault("first_login_at", now.isoformat())
+                changed = dataclasses.replace(m, attributes=attributes)
+                if ctx.state.enforced and not status.has_mfa and m.grace_started_at is None:
+                    # The grace period of a member created by an administrator runs
+                    # from their first sign-in, not from when the account was made.
+                    changed = dataclasses.replace(
+                        changed, grace_started_at=now, grace_reason=GraceKind.NEW_MEMBER.value
+                    )
+                return changed
+
+            self._change_membership(org_id, user_id, stamp)
+        decision = self._evaluate_login(ctx, user_id, now, self._failed_attempts(user_id))
+        if decision.outcome is Outcome.DENY:
+            self._audit("login.denied", at=now, outcome="denied", user_id=user_id, org_id=org_id)
+            raise PolicyDeniedError(
+                "the organization does not allow this sign-in", decision=decision
+            )
+        self._audit(
+            "login_code.verify",
+            at=now,
+            user_id=user_id,
+            org_id=org_id,
+            details={"first_login": first_login},
+        )
+        return IamLoginResult(
+            user_id=user_id,
+            org_id=org_id,
+            first_login=first_login,
+            second_factor=tuple(dict.fromkeys(m.kind for m in methods)),
+            obligations=decision.obligations,
+            deadline=decision.deadline,
+            enrollment_only=decision.outcome is Outcome.REQUIRE_ENROLLMENT,
+            decision=decision,
+        )

@@ -1,0 +1,155 @@
+"""Policy checks shared by every flow that adds or removes a second factor.
+
+A user may belong to several organizations (or none): adding or removing a
+method must be allowed by every organization the user is an active member of.
+A user outside any organization is judged by ``settings.personal_policy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from mfakit.policy import (
+    Decision,
+    Method,
+    MethodKind,
+    Obligation,
+    OrgState,
+    Principal,
+    can_add_method,
+    can_remove_method,
+)
+from mfakit.repositories import Membership
+from mfakit.service._core import OrgContext, ServiceCore
+from mfakit.service._facts import principal_of
+
+__all__ = ["MethodPolicy"]
+
+_PERSONAL = OrgState(id="personal")
+
+
+class MethodPolicy(ServiceCore):
+    """Adds the add/remove policy checks to the service core."""
+
+    def _member_contexts(self, user_id: str) -> list[tuple[OrgContext, Membership]]:
+        return [
+            (self._org_context(m.org_id), m)
+            for m in self._store.list_user_memberships(user_id)
+            if m.status != "removed"
+        ]
+
+    def _personal(self, user_id: str, methods: tuple[Method, ...]) -> Principal:
+        return Principal(id=user_id, methods=methods)
+
+    def _check_methods(
+        self,
+        user_id: str,
+        decide: Callable[[OrgContext | None, Principal], Decision],
+        methods: tuple[Method, ...],
+    ) -> list[tuple[OrgContext, Decision]]:
+        """Ask every organization (or the personal policy); raise on the first refusal."""
+        contexts = self._member_contexts(user_id)
+        if not contexts:
+            decide(None, self._personal(user_id, methods)).require_allowed()
+            return []
+        decisions = []
+        for ctx, m in contexts:
+            decision = decide(ctx, principal_of(m, methods))
+            decision.require_allowed()
+            decisions.append((ctx, decision))
+        return decisions
+
+    def _check_add(
+        self, user_id: str, kind: MethodKind, label: str, methods: tuple[Method, ...], now: datetime
+    ) -> list[tuple[OrgContext, Decision]]:
+        """Raise :class:`PolicyDeniedError` unless every organization lets the user add ``kind``."""
+
+        def decide(ctx: OrgContext | None, principal: Principal) -> Decision:
+            policy = self._settings.personal_policy if ctx is None else ctx.policy
+            state = _PERSONAL if ctx is None else ctx.state
+            return can_add_method(
+                policy, state, principal=principal, kind=kind, label=label, now=now
+            )
+
+        return self._check_methods(user_id, decide, methods)
+
+    def _commit_add(
+        self,
+        user_id: str,
+        kind: MethodKind,
+        label: str,
+        methods_before: tuple[Method, ...],
+        now: datetime,
+    ) -> None:
+        """Persist each organization's effects of an added method (e.g. end a grace period)."""
+        for ctx, _ in self._member_contexts(user_id):
+
+            def decide(m: Membership, ctx: OrgContext = ctx) -> Decision:
+                return can_add_method(
+                    ctx.policy,
+                    ctx.state,
+                    principal=principal_of(m, methods_before),
+                    kind=kind,
+                    label=label,
+                    now=now,
+                )
+
+            self._decide_member(ctx, user_id, decide, at=now)
+
+    def _check_remove(
+        self,
+        user_id: str,
+        method_id: str,
+        confirmation: str | None,
+        methods: tuple[Method, ...],
+        now: datetime,
+        *,
+        replacement: Method | None = None,
+    ) -> list[tuple[OrgContext, Decision]]:
+        """Raise :class:`PolicyDeniedError` unless every organization lets the method go."""
+
+        def decide(ctx: OrgContext | None, principal: Principal) -> Decision:
+            policy = self._settings.personal_policy if ctx is None else ctx.policy
+            state = _PERSONAL if ctx is None else ctx.state
+            return can_remove_method(
+                policy,
+                state,
+                principal=principal,
+                method_id=method_id,
+                confirmation=confirmation,
+                now=now,
+                replacement=replacement,
+            )
+
+        return self._check_methods(user_id, decide, methods)
+
+    def _commit_remove(
+        self,
+        user_id: str,
+        method_id: str,
+        confirmation: str | None,
+        methods_before: tuple[Method, ...],
+        now: datetime,
+    ) -> tuple[datetime | None, tuple[Obligation, ...]]:
+        """Persist each organization's effects of a removal; return the deadline and obligations."""
+        deadline: datetime | None = None
+        obligations: list[Obligation] = []
+        for ctx, _ in self._member_contexts(user_id):
+
+            def decide(m: Membership, ctx: OrgContext = ctx) -> Decision:
+                # Step-up and confirmation were checked before the removal.
+                return can_remove_method(
+                    ctx.policy,
+                    ctx.state,
+                    principal=principal_of(m, methods_before),
+                    method_id=method_id,
+                    confirmation=confirmation,
+                    now=now,
+                )
+
+            decision = self._decide_member(ctx, user_id, decide, at=now)
+            obligations.extend(decision.obligations)
+            if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
+                deadline = decision.deadline
+        return deadline, tuple(obligations)

@@ -1,0 +1,281 @@
+"""Outgoing messages: a :class:`Notifier` protocol, typed messages and an in-memory outbox.
+
+Every message is addressed to a user id; the host application resolves the
+address (email, SMS, in-app) itself, so mfakit stores no contact details. Only
+:class:`LoginCode` carries a secret (the code), hidden from ``repr``.
+
+The service calls :meth:`Notifier.send` after the action is stored. A notifier
+should enqueue and return quickly: emailed login codes must take the same time
+whether or not the user exists. Exceptions it raises are recorded in the audit
+trail and do not undo the action.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, TypeAlias, TypeVar, runtime_checkable
+
+__all__ = [
+    "AccountLocked",
+    "AccountUnlocked",
+    "BackupCodesLow",
+    "EnforcementStopped",
+    "GracePeriodStarted",
+    "InMemoryOutbox",
+    "LoginCode",
+    "MemberRemoved",
+    "Message",
+    "MethodAdded",
+    "MethodRemoved",
+    "MfaReminder",
+    "Notifier",
+    "SignCountAnomaly",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaReminder:
+    """Ask a user to set up multi-factor authentication.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization asking.
+        deadline: The exclusive enrollment deadline, ``None`` while nothing is enforced.
+        actor_id: Who sent the reminder, ``None`` for the scheduler.
+    """
+
+    user_id: str
+    org_id: str
+    deadline: datetime | None = None
+    actor_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GracePeriodStarted:
+    """A grace period to set up multi-factor authentication has started.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization.
+        deadline: The exclusive deadline.
+    """
+
+    user_id: str
+    org_id: str
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnforcementStopped:
+    """An organization stopped enforcing multi-factor authentication (sent to its owners).
+
+    Attributes:
+        user_id: The recipient (an owner).
+        org_id: The organization.
+        actor_id: Who stopped it.
+    """
+
+    user_id: str
+    org_id: str
+    actor_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginCode:
+    """An emailed one-time login code. The only message carrying a secret.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization the code signs in to.
+        code: The code to deliver. Never in ``repr``; never log it.
+        expires_at: When the code stops working.
+    """
+
+    user_id: str
+    org_id: str
+    code: str = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodAdded:
+    """A second factor was added to the account (a security notice).
+
+    Attributes:
+        user_id: The recipient.
+        method: ``totp``, ``passkey``, ``security_key`` or ``backup_codes``.
+        label: The method's name, if it has one.
+    """
+
+    user_id: str
+    method: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodRemoved:
+    """A second factor was removed from the account (a security notice).
+
+    Attributes:
+        user_id: The recipient.
+        method: ``totp``, ``passkey`` or ``security_key``.
+        label: The method's name, if it has one.
+        deadline: When a grace period started by the removal ends, if one did.
+    """
+
+    user_id: str
+    method: str
+    label: str = ""
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountLocked:
+    """The user's membership of an organization was locked.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization.
+        reason: ``mfa_deadline``, ``failed_attempts`` or ``admin``.
+    """
+
+    user_id: str
+    org_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUnlocked:
+    """The user's membership of an organization was unlocked.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization.
+        deadline: A new enrollment deadline, when the unlock started a grace period.
+    """
+
+    user_id: str
+    org_id: str
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberRemoved:
+    """The user was removed from an organization for missing the MFA deadline.
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization.
+    """
+
+    user_id: str
+    org_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupCodesLow:
+    """Few unused backup codes remain; the user should generate a new set.
+
+    Attributes:
+        user_id: The recipient.
+        remaining: Unused codes left.
+    """
+
+    user_id: str
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignCountAnomaly:
+    """A passkey's signature counter went backwards: the authenticator may be cloned.
+
+    Attributes:
+        user_id: The recipient.
+        label: The passkey's name.
+    """
+
+    user_id: str
+    label: str
+
+
+#: Every message the service sends.
+Message: TypeAlias = (
+    MfaReminder
+    | GracePeriodStarted
+    | EnforcementStopped
+    | LoginCode
+    | MethodAdded
+    | MethodRemoved
+    | AccountLocked
+    | AccountUnlocked
+    | MemberRemoved
+    | BackupCodesLow
+    | SignCountAnomaly
+)
+
+_M = TypeVar("_M", bound=Message)
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers the service's messages. Implement it with your mail or message queue."""
+
+    def send(self, message: Message) -> None:
+        """Deliver (or better, enqueue) one message to ``message.user_id``."""
+        ...
+
+
+class InMemoryOutbox:
+    """A thread-safe :class:`Notifier` that keeps messages in a list, for tests and demos.
+
+    Example::
+
+        outbox = InMemoryOutbox()
+        service = MfaService(..., notifier=outbox)
+        ...
+        (code,) = outbox.of_type(LoginCode, user_id="u-1")
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        """Append ``message`` to the outbox."""
+        with self._lock:
+            self._messages.append(message)
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """Every message sent so far, oldest first."""
+        with self._lock:
+            return tuple(self._messages)
+
+    def of_type(self, kind: type[_M], *, user_id: str | None = None) -> tuple[_M, ...]:
+        """The messages of one type, optionally only those to ``user_id``, oldest first."""
+        with self._lock:
+            return tuple(
+                m
+                for m in self._messages
+                if isinstance(m, kind) and (user_id is None or m.user_id == user_id)
+            )
+
+    def filter(self, predicate: Callable[[Message], bool]) -> tuple[Message, ...]:
+        """The messages for which ``predicate`` is true, oldest first."""
+        with self._lock:
+            return tuple(m for m in self._messages if predicate(m))
+
+    def clear(self) -> None:
+        """Forget every message."""
+        with self._lock:
+            self._messages.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._messages)
+
+    def __repr__(self) -> str:
+        return f"InMemoryOutbox({len(self)} messages)"

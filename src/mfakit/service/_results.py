@@ -1,0 +1,265 @@
+"""What the service's flows return: frozen, log-safe results (secrets hidden from ``repr``)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mfakit.policy import Decision, MethodKind, Obligation
+
+__all__ = [
+    "Advice",
+    "BackupCodeSet",
+    "BackupCodeStatus",
+    "IamLoginResult",
+    "LoginCodeRequested",
+    "MethodRemoval",
+    "Passkey",
+    "PasskeyRegistration",
+    "SecondFactorChallenge",
+    "SecondFactorResult",
+    "SweepReport",
+    "TotpActivation",
+    "TotpEnrollment",
+]
+
+
+class Advice(enum.StrEnum):
+    """Recommendations for the user interface, never requirements."""
+
+    #: Only one second factor is set up: losing that device locks the user out.
+    ADD_SECOND_METHOD = "add_second_method"
+    #: Few unused backup codes remain: generate a new set.
+    BACKUP_CODES_LOW = "backup_codes_low"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpEnrollment:
+    """A pending TOTP enrollment to show the user (once; never cache or log it).
+
+    Attributes:
+        totp_id: Pass it back to :meth:`~mfakit.service.MfaService.confirm_totp`.
+        manual_key: The secret in base32, grouped by four, for typing into the app.
+        uri: The ``otpauth://`` URI (contains the secret).
+        qr_svg: The URI as an accessible SVG QR code.
+        expires_at: When the enrollment stops being confirmable.
+    """
+
+    totp_id: str
+    manual_key: str = field(repr=False)
+    uri: str = field(repr=False)
+    qr_svg: str = field(repr=False)
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupCodeSet:
+    """A fresh set of backup codes: show them once, then drop this object.
+
+    Attributes:
+        codes: The codes in display form. Never in ``repr``.
+        created_at: When the set was generated (all older codes are void).
+    """
+
+    codes: tuple[str, ...] = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpActivation:
+    """The result of confirming a TOTP enrollment.
+
+    Attributes:
+        totp_id: The now active credential.
+        replaced: Whether it replaced a previously active TOTP (an update).
+        backup_codes: The new backup codes, shown once.
+        advice: Recommendations (e.g. add a second method).
+    """
+
+    totp_id: str
+    replaced: bool
+    backup_codes: BackupCodeSet
+    advice: tuple[Advice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackupCodeStatus:
+    """How many backup codes a user has left.
+
+    Attributes:
+        total: Codes in the current set.
+        remaining: Unused codes.
+        low: Whether ``remaining`` is at or below the warning threshold.
+    """
+
+    total: int
+    remaining: int
+    low: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodRemoval:
+    """The result of deleting a second factor.
+
+    Attributes:
+        method: The kind of method removed.
+        label: Its name.
+        deadline: The end of a grace period the removal started (or the running
+            one), when an organization requires MFA.
+        obligations: What the user must now do (e.g. enroll before ``deadline``).
+        remaining_methods: How many second factors are left.
+    """
+
+    method: MethodKind
+    label: str
+    deadline: datetime | None = None
+    obligations: tuple[Obligation, ...] = ()
+    remaining_methods: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Passkey:
+    """A registered passkey or security key, as listed to its owner.
+
+    Attributes:
+        credential_id: The credential id (use it to rename or delete).
+        name: The user's label.
+        kind: ``passkey`` (synced, backup eligible) or ``security_key``.
+        created_at: Registration time.
+        last_used_at: Last successful sign-in with it.
+        transports: Transport hints.
+        backed_up: Whether the credential is currently backed up (synced).
+    """
+
+    credential_id: bytes
+    name: str
+    kind: MethodKind
+    created_at: datetime
+    last_used_at: datetime | None = None
+    transports: tuple[str, ...] = ()
+    backed_up: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeyRegistration:
+    """A started passkey registration: send ``options`` to the browser.
+
+    Attributes:
+        challenge_id: Pass it back with the browser's response.
+        options: ``PublicKeyCredentialCreationOptionsJSON`` for
+            ``PublicKeyCredential.parseCreationOptionsFromJSON``.
+        expires_at: When the single-use challenge expires.
+    """
+
+    challenge_id: str
+    options: Mapping[str, Any]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorChallenge:
+    """What the user can use to pass the second factor.
+
+    Attributes:
+        user_id: The user signing in.
+        methods: The usable method kinds: ``totp``, ``passkey``/``security_key``,
+            ``backup_codes``.
+        challenge_id: The WebAuthn challenge id, when the user has passkeys.
+        webauthn_options: ``PublicKeyCredentialRequestOptionsJSON``, when the user has
+            passkeys.
+        expires_at: When the WebAuthn challenge expires.
+    """
+
+    user_id: str
+    methods: tuple[MethodKind, ...]
+    challenge_id: str | None = None
+    webauthn_options: Mapping[str, Any] | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorResult:
+    """A passed second factor.
+
+    Attributes:
+        user_id: The user.
+        method: The kind of factor that was used.
+        obligations: What the organizations require next (e.g. enroll by a deadline,
+            or enroll now when sign-in is limited to enrollment).
+        deadline: The earliest enrollment deadline in play, if any.
+        advice: Recommendations (second method, backup codes low).
+        enrollment_only: The session may only set up a method (an overdue user under
+            a ``block`` policy).
+        backup_codes_remaining: Unused backup codes left, after a backup code was used.
+        decisions: The organizations' login decisions, by organization id.
+    """
+
+    user_id: str
+    method: MethodKind
+    obligations: tuple[Obligation, ...] = ()
+    deadline: datetime | None = None
+    advice: tuple[Advice, ...] = ()
+    enrollment_only: bool = False
+    backup_codes_remaining: int | None = None
+    decisions: Mapping[str, Decision] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoginCodeRequested:
+    """The answer to a login-code request: identical whether or not the user exists.
+
+    Attributes:
+        resend_after: When another code may be requested.
+        expires_at: When a code sent now would expire.
+    """
+
+    resend_after: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IamLoginResult:
+    """An organization member signed in with an emailed code.
+
+    Attributes:
+        user_id: The member's user id.
+        org_id: The organization.
+        first_login: Whether this was the member's first sign-in.
+        second_factor: The member's second factors; when not empty, continue with
+            :meth:`~mfakit.service.MfaService.begin_second_factor`.
+        obligations: What the organization requires (e.g. enroll by a deadline).
+        deadline: The enrollment deadline in play, if any.
+        enrollment_only: The session may only set up a method.
+        decision: The organization's login decision.
+    """
+
+    user_id: str
+    org_id: str
+    first_login: bool
+    second_factor: tuple[MethodKind, ...]
+    obligations: tuple[Obligation, ...] = ()
+    deadline: datetime | None = None
+    enrollment_only: bool = False
+    decision: Decision | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepReport:
+    """What one :meth:`~mfakit.service.MfaService.sweep` run did.
+
+    Attributes:
+        organizations: Organizations visited.
+        locked: ``(org_id, user_id)`` locked for a missed deadline.
+        removed: ``(org_id, user_id)`` removed for a missed deadline.
+        unlocked: ``(org_id, user_id)`` whose failed-attempts lock ran out.
+        reminded: ``(org_id, user_id)`` sent an enrollment reminder.
+    """
+
+    organizations: int
+    locked: tuple[tuple[str, str], ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()
+    unlocked: tuple[tuple[str, str], ...] = ()
+    reminded: tuple[tuple[str, str], ...] = ()

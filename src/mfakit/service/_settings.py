@@ -1,0 +1,182 @@
+"""Construction inputs of the service: who the user is, the relying party, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from mfakit.backup_codes import Hasher
+from mfakit.errors import ConfigurationError
+from mfakit.login_codes import LoginCodePolicy
+from mfakit.otp import MAX_WINDOW
+from mfakit.policy import OrgPolicy
+
+__all__ = ["RelyingParty", "ServiceSettings", "UserRef"]
+
+# A user id ends up in WebAuthn user handles, which are at most 64 bytes (WebAuthn L3 §5.4.3).
+_MAX_USER_ID_BYTES = 64
+
+
+def check_user_id(user_id: object, name: str = "user_id") -> str:
+    """Refuse a user id the stores and the WebAuthn user handle cannot hold."""
+    if not isinstance(user_id, str) or not user_id or user_id != user_id.strip():
+        raise ConfigurationError(f"{name} must be a non-empty string without outer spaces")
+    if len(user_id.encode("utf-8")) > _MAX_USER_ID_BYTES:
+        raise ConfigurationError(f"{name} must be at most 64 bytes in UTF-8")
+    return user_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserRef:
+    """The host application's user, as the service needs to name it.
+
+    mfakit stores only ``user_id``; the names appear in authenticator apps (the
+    ``otpauth://`` label) and in passkey prompts, never in mfakit's tables.
+
+    Attributes:
+        user_id: The application's opaque, stable user identifier (at most 64 bytes;
+            it becomes the WebAuthn user handle, so it must not be an email address).
+        name: The account name shown by authenticators (e.g. the login or email).
+        display_name: A friendly name for passkey prompts; defaults to ``name``.
+    """
+
+    user_id: str
+    name: str
+    display_name: str = ""
+
+    def __post_init__(self) -> None:
+        check_user_id(self.user_id)
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ConfigurationError("UserRef.name must be a non-empty string")
+        if not isinstance(self.display_name, str):
+            raise ConfigurationError("UserRef.display_name must be a string")
+        if not self.display_name:
+            object.__setattr__(self, "display_name", self.name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelyingParty:
+    """The WebAuthn relying party: the site passkeys are bound to.
+
+    Attributes:
+        rp_id: The RP ID, a registrable domain (``example.com``).
+        rp_name: The name shown in passkey prompts.
+        origins: The exact origins the browser may report (``https://example.com``).
+    """
+
+    rp_id: str
+    rp_name: str
+    origins: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rp_id, str) or not self.rp_id or "/" in self.rp_id:
+            raise ConfigurationError("RelyingParty.rp_id must be a domain name")
+        if not isinstance(self.rp_name, str) or not self.rp_name.strip():
+            raise ConfigurationError("RelyingParty.rp_name must be a non-empty string")
+        given: Any = self.origins
+        if isinstance(given, str):
+            given = (given,)
+        if not isinstance(given, Collection) or not given:
+            raise ConfigurationError("RelyingParty.origins must name at least one origin")
+        origins = tuple(given)
+        if not all(isinstance(o, str) and "://" in o for o in origins):
+            raise ConfigurationError("RelyingParty.origins must be origins like https://host")
+        object.__setattr__(self, "origins", origins)
+
+
+def _personal_policy() -> OrgPolicy:
+    # Users outside any organization have no stored step-up anchor, so no step-up.
+    return OrgPolicy(step_up_actions=frozenset())
+
+
+def _positive(name: str, value: object, *, zero: bool = False) -> None:
+    if not isinstance(value, timedelta) or value < timedelta(0) or (not zero and not value):
+        raise ConfigurationError(
+            f"ServiceSettings.{name} must be a {'non-negative' if zero else 'positive'} timedelta"
+        )
+
+
+def _int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigurationError(f"ServiceSettings.{name} must be an int from {low} to {high}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSettings:
+    """Tunable behaviour of :class:`~mfakit.service.MfaService`, validated when built.
+
+    Audit is not a setting: every security-relevant action is always recorded.
+
+    Attributes:
+        pending_totp_ttl: How long a TOTP enrollment may wait for its confirming code.
+        totp_window: Time steps accepted either side of the current one (RFC 6238 §5.2).
+        totp_digits: Code length of new TOTP enrollments (6 works in every app).
+        backup_code_count: Codes in each new set.
+        backup_code_hasher: The Argon2id profile for backup codes
+            (``Hasher(profile=CHEAP_FOR_TESTS)`` in test suites only).
+        backup_codes_low: Warn when this many unused codes or fewer remain.
+        challenge_ttl: Lifetime of a WebAuthn challenge.
+        require_user_verification: Whether passkey ceremonies require the UV flag.
+        throttle_free_failures: Failures per factor allowed without back-off.
+        throttle_backoff_base: The first back-off delay; each later failure doubles it.
+        throttle_backoff_cap: The longest back-off delay.
+        throttle_max_failures: Failures per factor within ``throttle_window`` after
+            which every attempt is refused until the window ends.
+        throttle_window: The window the failures are counted in.
+        login_codes: Length, lifetime, attempts and cool-down of emailed login codes.
+        personal_policy: The rules for users who belong to no organization
+            (typed confirmations; by default no step-up).
+        invitation_ttl: How long an invitation can be accepted.
+    """
+
+    pending_totp_ttl: timedelta = timedelta(minutes=10)
+    totp_window: int = 1
+    totp_digits: int = 6
+    backup_code_count: int = 10
+    backup_code_hasher: Hasher = field(default_factory=Hasher)
+    backup_codes_low: int = 3
+    challenge_ttl: timedelta = timedelta(minutes=5)
+    require_user_verification: bool = False
+    throttle_free_failures: int = 3
+    throttle_backoff_base: timedelta = timedelta(seconds=1)
+    throttle_backoff_cap: timedelta = timedelta(minutes=5)
+    throttle_max_failures: int = 10
+    throttle_window: timedelta = timedelta(minutes=15)
+    login_codes: LoginCodePolicy = field(default_factory=LoginCodePolicy)
+    personal_policy: OrgPolicy = field(default_factory=_personal_policy)
+    invitation_ttl: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        for name in ("pending_totp_ttl", "challenge_ttl", "throttle_window", "invitation_ttl"):
+            _positive(name, getattr(self, name))
+        _positive("throttle_backoff_base", self.throttle_backoff_base, zero=True)
+        _positive("throttle_backoff_cap", self.throttle_backoff_cap, zero=True)
+        if self.throttle_backoff_cap < self.throttle_backoff_base:
+            raise ConfigurationError(
+                "ServiceSettings.throttle_backoff_cap must not be below throttle_backoff_base"
+            )
+        _int("totp_window", self.totp_window, 0, MAX_WINDOW)
+        _int("totp_digits", self.totp_digits, 6, 8)
+        _int("backup_code_count", self.backup_code_count, 1, 100)
+        _int("backup_codes_low", self.backup_codes_low, 0, 100)
+        _int("throttle_max_failures", self.throttle_max_failures, 1, 1000)
+        _int("throttle_free_failures", self.throttle_free_failures, 0, self.throttle_max_failures)
+        if not isinstance(self.require_user_verification, bool):
+            raise ConfigurationError("ServiceSettings.require_user_verification must be a bool")
+        if not isinstance(self.backup_code_hasher, Hasher):
+            raise ConfigurationError("ServiceSettings.backup_code_hasher must be a Hasher")
+        if not isinstance(self.login_codes, LoginCodePolicy):
+            raise ConfigurationError("ServiceSettings.login_codes must be a LoginCodePolicy")
+        if not isinstance(self.personal_policy, OrgPolicy):
+            raise ConfigurationError("ServiceSettings.personal_policy must be an OrgPolicy")
+
+    def backoff(self, failures: int) -> timedelta:
+        """The wait imposed after the ``failures``-th failure in the window (zero if free)."""
+        extra = failures - self.throttle_free_failures
+        if extra <= 0:
+            return timedelta(0)
+        # Computed in float seconds and capped first: doubling a timedelta can overflow.
+        seconds = self.throttle_backoff_base.total_seconds() * 2.0 ** min(extra - 1, 64)
+        return timedelta(seconds=min(seconds, self.throttle_backoff_cap.total_seconds()))

@@ -1,0 +1,29 @@
+"""The tutorial's code blocks run, in order, as one program."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _blocks(page: str) -> list[str]:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_tutorial_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every block of docs/tutorial.md executes in one namespace, in order."""
+    blocks = _blocks("tutorial.md")
+    assert len(blocks) >= 8
+    namespace: dict[str, object] = {"__name__": "tutorial"}
+    for index, source in enumerate(blocks):
+        code = compile(source, f"docs/tutorial.md (block {index})", "exec")
+        exec(code, namespace)  # noqa: S102
+    out = capsys.readouterr().out
+    assert "refused: replayed_code" in out
+    assert "backup codes left: 9" in out
+    assert "MacBook Touch ID" in out
