@@ -6,8 +6,8 @@ and publication address; :func:`public_roots` re-checks every fingerprint on
 load, so a corrupted bundle fails loudly instead of trusting the wrong key.
 
 Shipped: the Apple WebAuthn Root CA (``apple``), the Google hardware
-attestation roots (``android-key``: the RSA root in its 2016 and 2022
-certificates, and the 2025 EC "Key Attestation CA1"), and the Microsoft TPM
+attestation roots (``android-key``: the RSA root in its 2016, 2019, 2021
+and 2022 certificates, and the 2025 EC "Key Attestation CA1"), and the Microsoft TPM
 Root Certificate Authority 2014 (``tpm``, Windows Hello). Other TPM vendors'
 roots come from the FIDO metadata (``attestationRootCertificates``).
 """

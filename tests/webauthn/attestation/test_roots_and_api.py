@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mfakit import webauthn
@@ -28,6 +29,8 @@ EXPECTED_FINGERPRINTS = {
     "apple": {"0915dd5c07a28db549d1f677bb5a75d4bfbe9561a773424327762e9e02f9bb29"},
     "android-key": {
         "c1984a3ef45c1e2a918551de10603c86f7051b2249c4891cae3230eabd0c97d5",
+        "1ef1a04b8ba58ab94589ac498c8982a783f24ea7307e0159a0c3a73b377d87cc",
+        "ab6641178a36e179aa0c1cdddf9a16eb45fa20943e2b8cd7c7c05c26cf8b487a",
         "cedb1cb6dc896ae5ec797348bce9286753c2b38ee71ce0fbe34a9a1248800dfc",
         "6d9db4ce6c5c0b293166d08986e05774a8776ceb525d9e4329520de12ba4bcc0",
     },
@@ -48,19 +51,30 @@ def test_bundle_fingerprints_match_the_recorded_ones() -> None:
 
 def test_bundle_roots_are_self_signed_cas() -> None:
     """Every shipped root is a self-signed CA (its bytes are exact: the signature verifies)."""
-    from cryptography import x509
-
     for root in webauthn.public_roots():
         cert = root.certificate
         cert.verify_directly_issued_by(cert)
         assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
 
 
+def test_bundle_agrees_with_py_webauthn() -> None:
+    """Every root py_webauthn ships for apple and android-key is in the bundle, byte for byte."""
+    from webauthn.helpers import known_root_certs as peer
+
+    ours = {r.sha256 for r in webauthn.public_roots()}
+    for name in (
+        "apple_webauthn_root_ca",
+        *(f"google_hardware_attestation_root_{n}" for n in range(2, 6)),
+    ):
+        cert = x509.load_pem_x509_certificate(getattr(peer, name))
+        assert hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest() in ours
+
+
 def test_public_trust_anchors_by_format() -> None:
     """public_trust_anchors() groups the roots by the format they anchor."""
     anchors = webauthn.public_trust_anchors()
     assert sorted(anchors) == ["android-key", "apple", "tpm"]
-    assert len(anchors["android-key"]) == 3
+    assert len(anchors["android-key"]) == 5
     policy = webauthn.AttestationPolicy(format_trust_anchors=anchors)
     assert policy.format_trust_anchors == anchors
 
