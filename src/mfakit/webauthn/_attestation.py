@@ -151,13 +151,14 @@ class AttestationPolicy:
     require_trusted: bool = False
     allowed_formats: Collection[str] | None = None
     max_chain_depth: int = 4
+    # hash=False: mappings and CRL lists are not hashable; the policy stays so.
     format_trust_anchors: Mapping[str, Collection[x509.Certificate | bytes]] = field(
-        default_factory=dict
+        default_factory=dict, hash=False
     )
     aaguid_trust_anchors: Mapping[uuid.UUID | bytes | str, Collection[x509.Certificate | bytes]] = (
-        field(default_factory=dict)
+        field(default_factory=dict, hash=False)
     )
-    crls: Collection[x509.CertificateRevocationList | bytes] = ()
+    crls: Collection[x509.CertificateRevocationList | bytes] = field(default=(), hash=False)
     require_revocation_info: bool = False
     rejected_statuses: Collection[str] = DEFAULT_REJECTED_STATUSES
     minimum_certification: str | None = None

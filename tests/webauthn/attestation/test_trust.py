@@ -167,3 +167,22 @@ def test_needs_now_with_anchors(builder: AttestationBuilder) -> None:
 def test_policy_time_is_used(builder: AttestationBuilder) -> None:
     """Before the certificates' validity the chain is not trusted."""
     assert not register(builder, builder.apple(), now=NOW.replace(year=2023)).trusted
+
+
+def test_policy_stays_hashable_and_comparable(builder: AttestationBuilder) -> None:
+    """A policy with every new option can still be hashed and compared."""
+    from mfakit.webauthn import AttestationPolicy
+
+    def make() -> AttestationPolicy:
+        return AttestationPolicy(
+            trust_anchors=[builder.root],
+            format_trust_anchors={"apple": [builder.root]},
+            aaguid_trust_anchors={builder.aaguid: [builder.root]},
+            crls=[builder.crl()],
+            minimum_certification="FIDO_CERTIFIED_L2",
+        )
+
+    first, second = make(), make()
+    assert isinstance(hash(first), int)
+    assert first.rejected_statuses == second.rejected_statuses
+    assert first.format_trust_anchors == second.format_trust_anchors
