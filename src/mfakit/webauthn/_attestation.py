@@ -65,6 +65,8 @@ ATTESTATION_FORMATS: Mapping[str, FormatVerifier] = {
     "apple": _fmt_apple.verify,
     "compound": _fmt_compound.verify,
 }
+# Most anchor stores one policy keeps (per format, AAGUID and metadata anchors).
+_STORE_CACHE_SIZE = 256
 # Formats whose verify also takes the policy's FormatOptions.
 _CONTEXTUAL_FORMATS = frozenset({"tpm", "android-key", "android-safetynet", "compound"})
 
@@ -177,6 +179,9 @@ class AttestationPolicy:
         init=False, repr=False, compare=False
     )
     _crls: tuple[x509.CertificateRevocationList, ...] = field(init=False, repr=False, compare=False)
+    _store_cache: dict[
+        tuple[str | None, bytes, tuple[x509.Certificate, ...]], verification.Store | None
+    ] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         anchors = tuple(_load_anchor(a) for a in self.trust_anchors)
@@ -199,6 +204,25 @@ class AttestationPolicy:
         scoped = self._format_anchors.get(fmt or "", ()) + self._aaguid_anchors.get(aaguid, ())
         if self.metadata is None and not scoped and not extra:
             return self._store
+        # A verified BLOB never changes, so its stores can be cached; a host
+        # MetadataProvider may change its answers and is asked every time.
+        cacheable = self.metadata is None or isinstance(self.metadata, MetadataBLOB)
+        cache_key = (fmt, aaguid, extra)
+        if cacheable and cache_key in self._store_cache:
+            return self._store_cache[cache_key]
+        store = self._build_store(aaguid, scoped, extra)
+        if cacheable:
+            if len(self._store_cache) >= _STORE_CACHE_SIZE:
+                self._store_cache.clear()
+            self._store_cache[cache_key] = store
+        return store
+
+    def _build_store(
+        self,
+        aaguid: bytes,
+        scoped: tuple[x509.Certificate, ...],
+        extra: tuple[x509.Certificate, ...],
+    ) -> verification.Store | None:
         if self.metadata is None:
             anchors = list(self._anchors) + list(scoped) + list(extra)
             return verification.Store(anchors) if anchors else None
@@ -317,6 +341,7 @@ def _init_deep_trust(policy: AttestationPolicy) -> None:
     object.__setattr__(policy, "_format_anchors", by_format)
     object.__setattr__(policy, "_aaguid_anchors", by_aaguid)
     object.__setattr__(policy, "_crls", tuple(load_crl(c) for c in policy.crls))
+    object.__setattr__(policy, "_store_cache", {})
     object.__setattr__(policy, "rejected_statuses", frozenset(policy.rejected_statuses))
 
 

@@ -186,3 +186,51 @@ def test_policy_stays_hashable_and_comparable(builder: AttestationBuilder) -> No
     assert isinstance(hash(first), int)
     assert first.rejected_statuses == second.rejected_statuses
     assert first.format_trust_anchors == second.format_trust_anchors
+
+
+class _Provider:
+    """A host MetadataProvider that counts its calls."""
+
+    def __init__(self, roots: list[x509.Certificate]) -> None:
+        self.roots = roots
+        self.calls = 0
+
+    def trust_anchors_for(self, aaguid: bytes) -> list[x509.Certificate]:
+        self.calls += 1
+        return self.roots
+
+
+def test_host_provider_is_asked_every_time(builder: AttestationBuilder) -> None:
+    """A host MetadataProvider's answers may change, so they are never cached."""
+    provider = _Provider([builder.root])
+    from mfakit.webauthn import AttestationPolicy
+
+    policy = AttestationPolicy(metadata=provider, format_trust_anchors={"apple": [builder.root]})
+    for _ in range(2):
+        assert policy.chains_to_anchor((builder.intermediate,), builder.aaguid, NOW, fmt="apple")
+    assert provider.calls == 2
+    provider.roots = []
+    assert register(builder, builder.packed(), trust_anchors=(), metadata=provider).trusted is False
+
+
+def test_anchor_stores_are_cached_and_bounded(builder: AttestationBuilder) -> None:
+    """Per-format/AAGUID stores are built once per key; the cache is bounded."""
+    from mfakit.webauthn import AttestationPolicy, _attestation
+
+    policy = AttestationPolicy(format_trust_anchors={"apple": [builder.root]})
+    first = policy._store_for(builder.aaguid, "apple")
+    assert first is policy._store_for(builder.aaguid, "apple")
+    for n in range(_attestation._STORE_CACHE_SIZE + 1):
+        policy._store_for(n.to_bytes(16, "big"), "apple")
+    assert len(policy._store_cache) <= _attestation._STORE_CACHE_SIZE
+
+
+def test_failing_host_provider_is_contained(builder: AttestationBuilder) -> None:
+    """A provider that raises becomes ConfigurationError."""
+
+    class Broken:
+        def trust_anchors_for(self, aaguid: bytes) -> list[x509.Certificate]:
+            raise OSError("down")
+
+    with pytest.raises(ConfigurationError, match="provider failed"):
+        register(builder, builder.packed(), metadata=Broken())
