@@ -201,7 +201,8 @@ def _check_aik(cert: x509.Certificate, aaguid: bytes, check_manufacturer: bool) 
         return
     value = ext.value
     der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-    if ext.critical or der != b"\x04\x10" + aaguid:
+    # §8.3 asks only for equality (unlike §8.2.1, criticality is not constrained).
+    if der != b"\x04\x10" + aaguid:
         raise InvalidAttestationError("AIK certificate AAGUID does not match authenticator data")
 
 
