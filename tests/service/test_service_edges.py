@@ -43,7 +43,7 @@ from mfakit.service import (
 from mfakit.service import (
     LoginCode as LoginCodeMessage,
 )
-from mfakit.service._facts import apply_effect, principal_of
+from mfakit.service._facts import apply_effect, org_state_of, principal_of, upgrade_organization
 from mfakit.stores.memory import MemoryStore
 from mfakit.testing import SoftAuthenticator
 
@@ -227,13 +227,13 @@ def test_member_gone_during_org_wide_effects(
 
 
 def test_set_policy(svc: MfaService, edge: EdgeStore, clock: FrozenClock) -> None:
-    """Owners change the policy; the enforcement marker is kept; members cannot."""
+    """Owners change the policy; who enabled enforcement is kept; members cannot."""
     _enforced(svc, clock)
     svc.set_policy("acme", remove_noncompliant(), actor_id="owner")
     org = edge.get_organization("acme")
     assert org is not None
     assert org.policy["after_deadline"] == "remove"
-    assert org.policy["_enforced_by"] == "owner"
+    assert (org.enforced_by, "_enforced_by" in org.policy) == ("owner", False)
     with pytest.raises(PolicyDeniedError):
         svc.set_policy("acme", OrgPolicy(), actor_id="mia")
 
@@ -396,3 +396,44 @@ def test_removal_and_its_effects_are_all_or_nothing(
     assert edge.get_active_totp("mia") is not None
     assert edge.count_unused_backup_codes("mia") == 10
     assert not outbox.of_type(MethodRemoved, user_id="mia")
+
+
+@pytest.mark.parametrize(
+    ("enforced_by", "marker", "expected"),
+    [
+        ("o-new", "o-old", "o-new"),  # the field wins over a stale marker
+        (None, "o-old", "o-old"),
+        (None, 7, None),  # a marker that is not a user id is dropped
+        (None, "", None),
+    ],
+)
+def test_upgrade_organization_moves_the_old_marker(
+    enforced_by: str | None, marker: object, expected: str | None
+) -> None:
+    """The old policy marker moves to enforced_by; the rest of the policy is untouched."""
+    org = Organization(
+        org_id="o",
+        name="O",
+        policy={"_enforced_by": marker, "activation": "start_grace"},
+        enforced=True,
+        enforced_by=enforced_by,
+        created_at=START,
+    )
+    upgraded = upgrade_organization(org)
+    assert (upgraded.enforced_by, upgraded.policy) == (expected, {"activation": "start_grace"})
+
+
+def test_upgrade_organization_leaves_current_records_alone() -> None:
+    """A record without the old marker is returned as it is."""
+    org = Organization(org_id="o", name="O", created_at=START, enforced_by="o-1")
+    assert upgrade_organization(org) is org
+
+
+def test_org_state_uses_enforced_by_only_while_enforced() -> None:
+    """OrgState.enforced_by comes from the field while enforced, and is None when off."""
+    on = Organization(
+        org_id="o", name="O", created_at=START, enforced=True, enforced_at=START, enforced_by="a"
+    )
+    assert org_state_of(on, 1).enforced_by == "a"
+    off = dataclasses.replace(on, enforced=False)
+    assert org_state_of(off, 1).enforced_by is None

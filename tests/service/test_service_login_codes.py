@@ -20,6 +20,7 @@ from mfakit.errors import (
 from mfakit.policy import ComplianceStatus, ObligationKind, gradual_rollout, reference_console
 from mfakit.repositories import MfaStore
 from mfakit.service import InMemoryOutbox, LoginCode, MfaService
+from mfakit.service._login_codes import _subject
 
 ORG = "acme"
 
@@ -175,3 +176,40 @@ def test_reference_policy_is_default(service: MfaService, store: MfaStore, org: 
     from mfakit.service import decode_policy
 
     assert decode_policy(stored.policy) == reference_console()
+
+
+def test_sweep_purges_codes_sent_to_unknown_usernames(
+    service: MfaService, store: MfaStore, org: str, clock: FrozenClock
+) -> None:
+    """Codes stored for many unknown usernames are deleted by the sweep once they expired."""
+    names = [f"ghost-{i}" for i in range(60)]
+    for name in names:
+        service.send_login_code(org, name)
+    subjects = [_subject(org, name) for name in names]
+    assert all(store.get_login_code(s) is not None for s in subjects)
+    assert service.sweep().purged_login_codes == 0  # not expired yet: kept
+    clock.advance(service.settings.login_codes.ttl)
+    assert service.sweep().purged_login_codes == len(names)
+    assert [s for s in subjects if store.get_login_code(s) is not None] == []
+
+
+def test_sweep_keeps_a_live_code_working(
+    service: MfaService, org: str, outbox: InMemoryOutbox
+) -> None:
+    """A sweep leaves an unexpired, unused code alone: the member still signs in with it."""
+    service.send_login_code(org, "jane")
+    assert service.sweep().purged_login_codes == 0
+    assert service.verify_login_code(org, "jane", _code(outbox, "iam-1")).user_id == "iam-1"
+
+
+def test_sweep_purges_a_used_code(
+    service: MfaService, store: MfaStore, org: str, outbox: InMemoryOutbox
+) -> None:
+    """A used code is deleted by the next sweep; replaying it still fails."""
+    service.send_login_code(org, "jane")
+    code = _code(outbox, "iam-1")
+    service.verify_login_code(org, "jane", code)
+    assert service.sweep().purged_login_codes == 1
+    assert store.get_login_code(_subject(org, "jane")) is None
+    with pytest.raises(InvalidCodeError):
+        service.verify_login_code(org, "jane", code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,47 @@ def test_member_cannot_enforce(service: MfaService, clock: FrozenClock) -> None:
     with pytest.raises(PolicyDeniedError) as caught:
         service.enforce_mfa(ORG, actor_id="mia", confirmation="ENFORCE")
     assert ReasonCode.ACTOR_NOT_AUTHORIZED in caught.value.decision.codes
+
+
+def test_enforcer_is_stored_in_its_own_field(
+    service: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """Who enabled enforcement is the record's enforced_by, never a key in the policy."""
+    app = _org(service, clock)
+    enroll_totp(service, clock, "mia")
+    service.enforce_mfa(ORG, actor_id="owner", confirmation="ENFORCE")
+    enforced = store.get_organization(ORG)
+    assert enforced is not None
+    assert enforced.enforced_by == "owner"
+    assert "_enforced_by" not in enforced.policy
+    service.verify_totp("owner", app.code())
+    service.stop_enforcement(ORG, actor_id="owner", confirmation="STOP")
+    stopped = store.get_organization(ORG)
+    assert stopped is not None
+    assert (stopped.enforced, stopped.enforced_by) == (False, "owner")
+    assert "_enforced_by" not in stopped.policy
+
+
+def test_record_of_an_older_service_is_read_and_upgraded(
+    service: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """An enforced record with the old policy marker is still read, then moved on write."""
+    _org(service, clock)
+    org = store.get_organization(ORG)
+    assert org is not None
+    legacy = dataclasses.replace(
+        org,
+        enforced=True,
+        enforced_at=clock.now(),
+        policy={**org.policy, "_enforced_by": "owner"},
+    )
+    assert store.update_organization(legacy) is not None
+    assert service._org_context(ORG).state.enforced_by == "owner"
+    service.set_policy(ORG, gradual_rollout(), actor_id="owner")
+    upgraded = store.get_organization(ORG)
+    assert upgraded is not None
+    assert (upgraded.enforced_by, "_enforced_by" in upgraded.policy) == ("owner", False)
+    assert service._org_context(ORG).state.enforced_by == "owner"
 
 
 def test_reminders_reach_only_members_without_mfa(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 from service_helpers import enroll_totp
@@ -17,7 +18,7 @@ from mfakit.errors import (
     SignCountError,
     WebAuthnError,
 )
-from mfakit.policy import MethodKind, ReasonCode
+from mfakit.policy import MethodKind, PrincipalKind, ReasonCode, reference_console
 from mfakit.repositories import MfaStore
 from mfakit.service import (
     InMemoryOutbox,
@@ -34,9 +35,12 @@ ADA = UserRef(user_id="u-ada", name="ada@example.com", display_name="Ada")
 
 
 def _register(
-    service: MfaService, authenticator: SoftAuthenticator, name: str = "Laptop"
+    service: MfaService,
+    authenticator: SoftAuthenticator,
+    name: str = "Laptop",
+    kind: str = "passkey",
 ) -> Passkey:
-    started = service.begin_passkey_registration(ADA, name=name)
+    started = service.begin_passkey_registration(ADA, name=name, kind=kind)
     response = authenticator.create(started.options)
     return service.finish_passkey_registration(ADA.user_id, started.challenge_id, response)
 
@@ -55,14 +59,59 @@ def test_register_list_and_notify(
     """A registered passkey is listed with its name and the user is notified."""
     passkey = _register(service, authenticator)
     assert service.list_passkeys(ADA.user_id) == (passkey,)
-    assert passkey.kind is MethodKind.SECURITY_KEY
+    assert passkey.kind is MethodKind.PASSKEY
     assert outbox.of_type(MethodAdded, user_id=ADA.user_id)[0].label == "Laptop"
 
 
-def test_synced_passkey_is_a_passkey(service: MfaService) -> None:
-    """A backup-eligible credential counts as a (synced) passkey."""
-    synced = SoftAuthenticator(origin="https://console.example", backup_eligible=True)
-    assert _register(service, synced).kind is MethodKind.PASSKEY
+@pytest.mark.parametrize(("kind", "backup_eligible"), [("passkey", False), ("security_key", True)])
+def test_kind_is_what_the_user_chose(
+    service: MfaService, store: MfaStore, outbox: InMemoryOutbox, kind: str, backup_eligible: bool
+) -> None:
+    """The chosen kind is stored and reported, whatever the authenticator's BE flag."""
+    device = SoftAuthenticator(origin="https://console.example", backup_eligible=backup_eligible)
+    passkey = _register(service, device, kind=kind)
+    stored = store.get_webauthn_credential(passkey.credential_id)
+    assert stored is not None
+    assert (passkey.kind, stored.kind) == (MethodKind(kind), kind)
+    assert [p.kind for p in service.list_passkeys(ADA.user_id)] == [MethodKind(kind)]
+    assert outbox.of_type(MethodAdded, user_id=ADA.user_id)[0].method == kind
+    assert service.begin_second_factor(ADA.user_id).methods == (MethodKind(kind),)
+    assert _login(service, device).method is MethodKind(kind)  # type: ignore[attr-defined]
+    removal = service.delete_passkey(ADA.user_id, passkey.credential_id, confirmation="DELETE")
+    assert removal.method is MethodKind(kind)
+    assert outbox.of_type(MethodRemoved, user_id=ADA.user_id)[0].method == kind
+
+
+def test_policy_judges_the_chosen_kind(service: MfaService, clock: FrozenClock) -> None:
+    """Where members may use security keys only, a synced key registered as one is accepted."""
+    enroll_totp(service, clock, "owner")
+    allowed = {
+        PrincipalKind.OWNER: frozenset(MethodKind),
+        PrincipalKind.MEMBER: frozenset({MethodKind.TOTP, MethodKind.SECURITY_KEY}),
+        PrincipalKind.GUEST: frozenset({MethodKind.TOTP}),
+    }
+    policy = dataclasses.replace(reference_console(), eligible_methods=allowed)
+    service.create_organization("acme", name="Acme", owner_id="owner", policy=policy)
+    service.add_member("acme", ADA.user_id)
+    device = SoftAuthenticator(origin="https://console.example", backup_eligible=True)
+    assert _register(service, device, kind="security_key").kind is MethodKind.SECURITY_KEY
+    with pytest.raises(PolicyDeniedError):
+        service.begin_passkey_registration(ADA, name="Phone", kind="passkey")
+
+
+@pytest.mark.parametrize(("backup_eligible", "kind"), [(True, "passkey"), (False, "security_key")])
+def test_challenge_without_kind_falls_back_to_backup_eligibility(
+    service: MfaService, store: MfaStore, clock: FrozenClock, backup_eligible: bool, kind: str
+) -> None:
+    """A registration begun before the kind was stored ends with the kind derived from BE."""
+    started = service.begin_passkey_registration(ADA, name="Old tab", kind="security_key")
+    challenge = store.pop_challenge(started.challenge_id, clock.now())
+    assert challenge is not None
+    store.put_challenge(dataclasses.replace(challenge, context={"name": "Old tab"}))
+    device = SoftAuthenticator(origin="https://console.example", backup_eligible=backup_eligible)
+    response = device.create(started.options)
+    passkey = service.finish_passkey_registration(ADA.user_id, started.challenge_id, response)
+    assert passkey.kind is MethodKind(kind)
 
 
 def test_options_exclude_existing_and_require_resident_key(
@@ -112,7 +161,7 @@ def test_sign_in_with_passkey_updates_counter(
     """An assertion signs in and stores the new counter and last use."""
     passkey = _register(service, authenticator)
     result = _login(service, authenticator)
-    assert result.method is MethodKind.SECURITY_KEY  # type: ignore[attr-defined]
+    assert result.method is MethodKind.PASSKEY  # type: ignore[attr-defined]
     stored = store.get_webauthn_credential(passkey.credential_id)
     assert stored is not None
     assert stored.sign_count == authenticator.sign_count(passkey.credential_id)

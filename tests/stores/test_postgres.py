@@ -25,6 +25,8 @@ from mfakit.testing.contracts import (
 from mfakit.testing.contracts._records import NOW, new_id
 from mfakit.testing.postgres import TemporaryPostgres
 
+from ._migrations import check_migrated, write_old_rows
+
 
 class TestPostgresStore(
     StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract
@@ -135,6 +137,24 @@ def test_forward_migration(
     store = PostgresStore(dsn)
     assert store.schema_version() == len(MIGRATIONS) + 1
     assert store.get_throttle("kept").failures == 1
+    store.close()
+
+
+@pytest.mark.parametrize("start", [1, len(MIGRATIONS) - 1])
+def test_upgrade_keeps_and_completes_old_rows(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch, start: int
+) -> None:
+    """A database at an older version, with rows, opens migrated: new fields derived."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:start])
+        old = PostgresStore(dsn)
+        assert old.schema_version() == start
+        write_old_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_migrated(store)
     store.close()
 
 

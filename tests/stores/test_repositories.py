@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+from datetime import UTC, datetime
 
 import pytest
 
 import mfakit.stores
 import mfakit.testing.contracts
 from mfakit import repositories
+from mfakit.repositories import WebAuthnCredential
 from mfakit.stores.memory import MemoryStore
 from mfakit.testing import postgres as pg_helper
 from mfakit.testing.contracts._records import (
@@ -49,6 +52,7 @@ def test_repositories_all_is_pinned() -> None:
         "TotpState",
         "WebAuthnCredential",
         "WebAuthnCredentialRepository",
+        "WebAuthnKind",
     ]
 
 
@@ -106,3 +110,38 @@ def test_memory_store_satisfies_every_port() -> None:
         port = getattr(repositories, name)
         if name.endswith(("Repository", "Sink")) or name == "MfaStore":
             assert isinstance(store, port), name
+
+
+@pytest.mark.parametrize(("backup_eligible", "kind"), [(True, "passkey"), (False, "security_key")])
+def test_webauthn_kind_derived_from_backup_eligibility(backup_eligible: bool, kind: str) -> None:
+    """Without an explicit kind, a backup-eligible credential is a passkey, else a security key."""
+    cred = WebAuthnCredential(
+        credential_id=b"c",
+        user_id="u",
+        name="n",
+        public_key=b"k",
+        backup_eligible=backup_eligible,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert cred.kind == kind
+
+
+def test_webauthn_kind_given_is_kept() -> None:
+    """An explicit kind wins over the BE flag and survives dataclasses.replace."""
+    cred = WebAuthnCredential(
+        credential_id=b"c",
+        user_id="u",
+        name="n",
+        public_key=b"k",
+        backup_eligible=True,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        kind="security_key",
+    )
+    assert dataclasses.replace(cred, backup_eligible=False, name="m").kind == "security_key"
+    assert dataclasses.replace(cred, kind="passkey").kind == "passkey"
+
+
+def test_webauthn_kind_default_reads_as_derived() -> None:
+    """The kind's default shows as derived from the BE flag in signatures and docs."""
+    default = inspect.signature(WebAuthnCredential).parameters["kind"].default
+    assert repr(default) == "<derived from backup_eligible>"

@@ -29,6 +29,8 @@ from mfakit.testing.contracts import (
 )
 from mfakit.testing.contracts._records import NOW
 
+from ._migrations import check_migrated, write_old_rows
+
 
 class TestSQLiteStore(StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract):
     """The SQLite store passes the whole contract, races of processes included."""
@@ -155,6 +157,24 @@ def test_forward_migration_applies_new_steps(
     assert store.schema_version() == len(MIGRATIONS) + 1
     assert store.get_throttle("kept").failures == 1
     assert store._call(lambda c: c.all("SELECT x FROM mfa_future")) == []
+    store.close()
+
+
+@pytest.mark.parametrize("start", [1, len(MIGRATIONS) - 1])
+def test_upgrade_keeps_and_completes_old_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: int
+) -> None:
+    """A database at an older version, with rows, opens migrated: new fields derived."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:start])
+        old = SQLiteStore(path)
+        assert old.schema_version() == start
+        write_old_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_migrated(store)
     store.close()
 
 

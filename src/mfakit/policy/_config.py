@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from mfakit.errors import ConfigurationError
 from mfakit.policy._facts import GraceKind, MethodKind, PrincipalKind
+from mfakit.policy._policy_json import policy_from_json, policy_to_json
 
 _E = TypeVar("_E", bound=enum.Enum)
 
@@ -234,6 +235,31 @@ class OrgPolicy:
             "_qualifying",
             MappingProxyType({k: v | extra for k, v in self.eligible_methods.items()}),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the policy as JSON-able data (durations in seconds, enums as values).
+
+        Example::
+
+            stored = policy.to_json()  # e.g. in a JSON column
+            assert OrgPolicy.from_json(stored) == policy
+        """
+        return policy_to_json(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OrgPolicy:
+        """Rebuild a policy from :meth:`to_json`'s output.
+
+        Absent fields take their defaults (an empty mapping is the default
+        policy); unknown keys are ignored, so a policy written by a newer
+        mfakit still loads.
+
+        Raises:
+            MalformedDataError: ``data`` is not a mapping, or a field has the
+                wrong type or a refused value; ``field`` names it.
+        """
+        policy: OrgPolicy = policy_from_json(cls, data)
+        return policy
 
     def _eligible(self, value: Any) -> Mapping[PrincipalKind, frozenset[MethodKind]]:
         if not isinstance(value, Mapping):

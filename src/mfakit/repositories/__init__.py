@@ -44,6 +44,7 @@ from mfakit.repositories._records import (
     TotpCredential,
     TotpState,
     WebAuthnCredential,
+    WebAuthnKind,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "TotpState",
     "WebAuthnCredential",
     "WebAuthnCredentialRepository",
+    "WebAuthnKind",
 ]

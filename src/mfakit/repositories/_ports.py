@@ -256,6 +256,20 @@ class LoginCodeRepository(Protocol):
         """Delete the subject's code; True if one existed."""
         ...
 
+    def purge_expired_login_codes(self, *, now: datetime) -> int:
+        """Delete every dead code and return how many were deleted.
+
+        A code is dead, and deleted, when it expired at or before ``now``
+        (``expires_at <= now``) or was consumed at or before ``now``
+        (``consumed_at <= now``). Every other code is kept, including an
+        unexpired code that is out of attempts (it stays refused until it
+        expires). Codes are stored even for subjects that do not exist (so that
+        requesting one reveals nothing), so run this regularly to keep the
+        table bounded; afterwards :meth:`get_login_code` returns ``None`` for
+        the purged subjects.
+        """
+        ...
+
 
 @runtime_checkable
 class ThrottleRepository(Protocol):

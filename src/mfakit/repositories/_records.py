@@ -29,6 +29,7 @@ __all__ = [
     "TotpCredential",
     "TotpState",
     "WebAuthnCredential",
+    "WebAuthnKind",
 ]
 
 T = TypeVar("T")
@@ -41,6 +42,20 @@ PrincipalKind = Literal["owner", "member", "guest"]
 MembershipStatus = Literal["active", "locked", "removed"]
 #: Why a membership is locked.
 LockReason = Literal["mfa_deadline", "failed_attempts", "admin"]
+#: What the user registered a WebAuthn credential as.
+WebAuthnKind = Literal["passkey", "security_key"]
+
+
+class _FromBackupEligible:
+    """Default of :attr:`WebAuthnCredential.kind`: derive it from the BE flag."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<derived from backup_eligible>"
+
+
+_DERIVE_KIND: Any = _FromBackupEligible()
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -127,6 +142,12 @@ class WebAuthnCredential:
         backup_state: The BS flag last seen.
         created_at: Registration time.
         last_used_at: Last successful assertion, ``None`` before any.
+        kind: What the user registered it as: ``"passkey"`` or
+            ``"security_key"``. When not given it is derived from
+            ``backup_eligible`` (a backup-eligible credential is a synced
+            passkey, anything else is taken for a security key), which is
+            also how the SQL stores fill it for credentials stored before the
+            field existed. Stores keep it as given; it never changes.
     """
 
     credential_id: bytes
@@ -140,6 +161,12 @@ class WebAuthnCredential:
     backup_state: bool = False
     created_at: datetime
     last_used_at: datetime | None = None
+    kind: WebAuthnKind = _DERIVE_KIND
+
+    def __post_init__(self) -> None:
+        if self.kind is _DERIVE_KIND:
+            derived = "passkey" if self.backup_eligible else "security_key"
+            object.__setattr__(self, "kind", derived)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,6 +249,9 @@ class Organization:
         policy: The organization's policy settings as a JSON-able mapping.
         enforced: Whether MFA enforcement is on.
         enforced_at: When enforcement was last turned on.
+        enforced_by: Who last turned enforcement on (a user id), ``None`` if
+            never or unknown. Like ``enforced_at`` it is kept when enforcement
+            stops.
         enforcement_stopped_at: When enforcement was last turned off.
         created_at: Creation time.
         version: Optimistic-concurrency counter; the store bumps it on each update.
@@ -232,6 +262,7 @@ class Organization:
     policy: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     enforced: bool = False
     enforced_at: datetime | None = None
+    enforced_by: str | None = None
     enforcement_stopped_at: datetime | None = None
     created_at: datetime
     version: int = 0

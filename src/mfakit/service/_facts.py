@@ -37,12 +37,14 @@ from mfakit.repositories import (
 
 __all__ = [
     "BACKUP_METHOD_ID",
+    "LEGACY_ENFORCED_BY",
     "TOTP_METHOD_ID",
     "apply_effect",
     "credential_method_id",
     "passkey_kind",
     "principal_of",
     "org_state_of",
+    "upgrade_organization",
     "user_methods",
 ]
 
@@ -50,6 +52,8 @@ __all__ = [
 TOTP_METHOD_ID = "totp"
 #: The policy method id of a user's backup code set.
 BACKUP_METHOD_ID = "backup_codes"
+#: Where services before :attr:`Organization.enforced_by` existed kept it: in the policy.
+LEGACY_ENFORCED_BY = "_enforced_by"
 
 
 def credential_method_id(credential_id: bytes) -> str:
@@ -58,12 +62,8 @@ def credential_method_id(credential_id: bytes) -> str:
 
 
 def passkey_kind(credential: WebAuthnCredential) -> MethodKind:
-    """Passkey when the credential can be synced (BE flag), else security key.
-
-    The records do not keep whether a credential is discoverable, so backup
-    eligibility is the only durable signal of a (synced) passkey.
-    """
-    return MethodKind.PASSKEY if credential.backup_eligible else MethodKind.SECURITY_KEY
+    """The method kind the user registered the credential as (stored on the record)."""
+    return MethodKind(credential.kind)
 
 
 def user_methods(
@@ -152,10 +152,32 @@ def principal_of(
     )
 
 
+def upgrade_organization(org: Organization) -> Organization:
+    """The record with what older services stashed in its policy moved to its own field.
+
+    Services before :attr:`Organization.enforced_by` existed kept it in the
+    policy mapping; the SQL stores migrate such records, other adapters may
+    still hold them. The service writes organizations through this function.
+    """
+    if LEGACY_ENFORCED_BY not in org.policy:
+        return org
+    policy = dict(org.policy)
+    legacy = policy.pop(LEGACY_ENFORCED_BY)
+    by = org.enforced_by or (legacy if isinstance(legacy, str) and legacy else None)
+    return dataclasses.replace(org, enforced_by=by, policy=policy)
+
+
 def org_state_of(org: Organization, owner_count: int) -> OrgState:
-    """The policy's :class:`~mfakit.policy.OrgState` for a stored organization."""
+    """The policy's :class:`~mfakit.policy.OrgState` for a stored organization.
+
+    Who enabled enforcement comes from :attr:`Organization.enforced_by`; a
+    record written by an older service, which kept it in the policy mapping
+    (and not migrated by its store), is still read.
+    """
     since = org.enforced_at if org.enforced else None
-    by: Any = org.policy.get("_enforced_by") if since is not None else None
+    by: Any = None
+    if since is not None:
+        by = org.enforced_by or org.policy.get(LEGACY_ENFORCED_BY)
     return OrgState(
         id=org.org_id,
         enforced_since=since,

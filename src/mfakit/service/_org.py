@@ -25,7 +25,7 @@ from mfakit.policy import (
 )
 from mfakit.repositories import Membership, Organization
 from mfakit.service._core import OrgContext
-from mfakit.service._facts import principal_of
+from mfakit.service._facts import principal_of, upgrade_organization
 from mfakit.service._members import MemberFlows
 from mfakit.service._notify import MfaReminder
 from mfakit.service._policy_codec import encode_policy
@@ -65,9 +65,9 @@ class OrgFlows(MemberFlows):
             if not decision.allowed:
                 self._audit_decision(decision, org_id)
                 decision.require_allowed()
-            policy = dict(ctx.org.policy)
-            policy["_enforced_by"] = actor_id
-            updated = dataclasses.replace(ctx.org, enforced=True, enforced_at=now, policy=policy)
+            updated = dataclasses.replace(
+                upgrade_organization(ctx.org), enforced=True, enforced_at=now, enforced_by=actor_id
+            )
             # The enforcement switch and every member's effects: all or nothing.
             with self._transaction():
                 if self._store.update_organization(updated) is None:
@@ -97,10 +97,8 @@ class OrgFlows(MemberFlows):
             if not decision.allowed:
                 self._audit_decision(decision, org_id)
                 decision.require_allowed()
-            policy = dict(ctx.org.policy)
-            policy.pop("_enforced_by", None)
             updated = dataclasses.replace(
-                ctx.org, enforced=False, enforcement_stopped_at=now, policy=policy
+                upgrade_organization(ctx.org), enforced=False, enforcement_stopped_at=now
             )
             # The enforcement switch and every member's effects: all or nothing.
             with self._transaction():
@@ -121,9 +119,9 @@ class OrgFlows(MemberFlows):
         for _ in range(_CAS_ATTEMPTS):
             ctx = self._org_context(org_id)
             self._require_manager(ctx, self._actor(org_id, actor_id))
-            if "_enforced_by" in ctx.org.policy:
-                encoded["_enforced_by"] = ctx.org.policy["_enforced_by"]
-            stored = self._store.update_organization(dataclasses.replace(ctx.org, policy=encoded))
+            stored = self._store.update_organization(
+                dataclasses.replace(upgrade_organization(ctx.org), policy=encoded)
+            )
             if stored is not None:
                 self._audit("organization.policy_changed", at=now, actor_id=actor_id, org_id=org_id)
                 return stored
@@ -192,10 +190,13 @@ class OrgFlows(MemberFlows):
     def sweep(self) -> SweepReport:
         """Apply what is due now in every organization: deadline locks, expired locks, reminders.
 
-        Run it from a scheduler (every few minutes). It also purges expired challenges.
+        Run it from a scheduler (every few minutes). It also purges expired
+        challenges and dead login codes (expired or used), including the codes
+        stored for unknown usernames, which nothing else would ever delete.
         """
         now = self._now()
-        self._store.purge_expired_challenges(now=now)
+        purged_challenges = self._store.purge_expired_challenges(now=now)
+        purged_login_codes = self._store.purge_expired_login_codes(now=now)
         locked: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
         unlocked: list[tuple[str, str]] = []
@@ -221,13 +222,24 @@ class OrgFlows(MemberFlows):
             if page.next_cursor is None:
                 break
             after = page.next_cursor
-        self._audit("sweep", at=now, details={"organizations": count, "locked": len(locked)})
+        self._audit(
+            "sweep",
+            at=now,
+            details={
+                "organizations": count,
+                "locked": len(locked),
+                "purged_challenges": purged_challenges,
+                "purged_login_codes": purged_login_codes,
+            },
+        )
         return SweepReport(
             organizations=count,
             locked=tuple(locked),
             removed=tuple(removed),
             unlocked=tuple(unlocked),
             reminded=tuple(reminded),
+            purged_challenges=purged_challenges,
+            purged_login_codes=purged_login_codes,
         )
 
     def _sweep_member(self, ctx: OrgContext, m: Membership, now: datetime) -> Decision | None:

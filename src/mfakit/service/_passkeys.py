@@ -9,6 +9,7 @@ that does not increase is reported as a possibly cloned authenticator.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from mfakit import webauthn
@@ -23,7 +24,7 @@ from mfakit.errors import (
     WebAuthnError,
 )
 from mfakit.policy import MethodKind
-from mfakit.repositories import Challenge, WebAuthnCredential
+from mfakit.repositories import Challenge, WebAuthnCredential, WebAuthnKind
 from mfakit.service._facts import credential_method_id, passkey_kind
 from mfakit.service._login import AUTHENTICATION_PURPOSE
 from mfakit.service._login_codes import LoginCodeFlows
@@ -43,6 +44,16 @@ def _name(name: object) -> str:
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > _MAX_NAME:
         raise ConfigurationError("a passkey name must be 1 to 64 characters")
     return name.strip()
+
+
+def _requested_kind(context: Mapping[str, Any], backup_eligible: bool) -> WebAuthnKind:
+    kind = context.get("kind")
+    if kind == "passkey":
+        return "passkey"
+    if kind == "security_key":
+        return "security_key"
+    # A challenge stored before the kind was kept: what the service used to infer.
+    return "passkey" if backup_eligible else "security_key"
 
 
 def _listed(c: WebAuthnCredential) -> Passkey:
@@ -69,7 +80,10 @@ class PasskeyFlows(LoginCodeFlows):
         """Start adding a passkey (discoverable) or a security key, with a unique name.
 
         The options exclude the user's existing credentials; the challenge is
-        stored for ``settings.challenge_ttl`` and can be used once.
+        stored for ``settings.challenge_ttl`` and can be used once. It carries
+        the name and the ``kind`` chosen here, which
+        :meth:`finish_passkey_registration` stores with the credential: the
+        kind is what the user chose, not guessed from the authenticator's flags.
 
         Raises:
             DuplicateError: the user already has a credential with this name.
@@ -105,7 +119,7 @@ class PasskeyFlows(LoginCodeFlows):
             challenge=options.challenge,
             created_at=now,
             expires_at=expires_at,
-            context={"name": label},
+            context={"name": label, "kind": method.value},
         )
         self._store.put_challenge(challenge)
         return PasskeyRegistration(
@@ -162,6 +176,7 @@ class PasskeyFlows(LoginCodeFlows):
             backup_eligible=verified.backup_eligible,
             backup_state=verified.backup_state,
             created_at=now,
+            kind=_requested_kind(challenge.context, verified.backup_eligible),
         )
         kind = passkey_kind(credential)
         before = self._methods(user_id)

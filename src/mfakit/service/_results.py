@@ -127,7 +127,7 @@ class Passkey:
     Attributes:
         credential_id: The credential id (use it to rename or delete).
         name: The user's label.
-        kind: ``passkey`` (synced, backup eligible) or ``security_key``.
+        kind: ``passkey`` or ``security_key``, as chosen when it was registered.
         created_at: Registration time.
         last_used_at: Last successful sign-in with it.
         transports: Transport hints.
@@ -256,6 +256,9 @@ class SweepReport:
         removed: ``(org_id, user_id)`` removed for a missed deadline.
         unlocked: ``(org_id, user_id)`` whose failed-attempts lock ran out.
         reminded: ``(org_id, user_id)`` sent an enrollment reminder.
+        purged_challenges: Expired WebAuthn challenges deleted.
+        purged_login_codes: Expired or used emailed login codes deleted (those
+            requested for unknown usernames included).
     """
 
     organizations: int
@@ -263,3 +266,5 @@ class SweepReport:
     removed: tuple[tuple[str, str], ...] = ()
     unlocked: tuple[tuple[str, str], ...] = ()
     reminded: tuple[tuple[str, str], ...] = ()
+    purged_challenges: int = 0
+    purged_login_codes: int = 0

@@ -75,6 +75,11 @@ _ALLOWED: dict[str, frozenset[object]] = {
     "status": frozenset({"active", "locked", "removed"}),
     "lock_reason": frozenset({None, "mfa_deadline", "failed_attempts", "admin"}),
 }
+# Fields whose allowed values depend on the record (``kind`` of a credential is not
+# a principal kind).
+_ALLOWED_IN: dict[tuple[str, str], frozenset[object]] = {
+    ("WebAuthnCredential", "kind"): frozenset({"passkey", "security_key"}),
+}
 _COUNTERS = frozenset({"attempts", "digits", "max_attempts", "period", "sign_count", "version"})
 _INT64 = 2**63
 
@@ -97,7 +102,8 @@ def check_record(record: object) -> None:
     kind = type(record).__name__
     for f in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, f.name)
-        if f.name in _ALLOWED and value not in _ALLOWED[f.name]:
+        allowed = _ALLOWED_IN.get((kind, f.name), _ALLOWED.get(f.name))
+        if allowed is not None and value not in allowed:
             raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
         if isinstance(value, str) and "\x00" in value:
             raise ConfigurationError(f"{kind}.{f.name} contains a NUL character")

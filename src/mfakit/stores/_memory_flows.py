@@ -108,6 +108,21 @@ class FlowPorts(MemoryBase):
             self._check_open()
             return self._login_codes.pop(subject, None) is not None
 
+    def purge_expired_login_codes(self, *, now: datetime) -> int:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.purge_expired_login_codes`."""
+        now = utc(now)
+        with self._lock:
+            self._check_open()
+            dead = [
+                subject
+                for subject, code in self._login_codes.items()
+                if code.expires_at <= now
+                or (code.consumed_at is not None and code.consumed_at <= now)
+            ]
+            for subject in dead:
+                del self._login_codes[subject]
+            return len(dead)
+
     # -- Throttle -------------------------------------------------------------------
 
     def get_throttle(self, key: str) -> ThrottleState:

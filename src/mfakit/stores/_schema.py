@@ -11,11 +11,48 @@ byte-order collation), ``{serial}`` (an auto-increment primary key).
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS"]
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mfakit.stores._common import dump_json
+
+if TYPE_CHECKING:
+    from mfakit.stores._sql import Conn
+
+__all__ = ["MIGRATIONS", "Step"]
+
+#: One step of a migration: an SQL template, or a function for data that SQL
+#: cannot move the same way in both databases (it runs in the migration's
+#: transaction).
+Step = str | Callable[["Conn"], None]
+
+# The service used to keep who enabled enforcement in the policy mapping.
+_LEGACY_ENFORCED_BY = "_enforced_by"
+
+
+def _move_enforced_by(c: Conn) -> None:
+    """Move the service's old ``_enforced_by`` policy key into the ``enforced_by`` column."""
+    # LIKE only narrows the scan ("_" matches any character); JSON decides.
+    rows = c.all(
+        "SELECT org_id, policy FROM mfa_organizations WHERE policy LIKE ?",
+        [f'%"{_LEGACY_ENFORCED_BY}"%'],
+    )
+    for org_id, text in rows:
+        policy = json.loads(text)
+        if not isinstance(policy, dict) or _LEGACY_ENFORCED_BY not in policy:
+            continue
+        by = policy.pop(_LEGACY_ENFORCED_BY)
+        c.run(
+            "UPDATE mfa_organizations SET enforced_by = ?, policy = ?, version = version + 1 "
+            "WHERE org_id = ?",
+            [by if isinstance(by, str) and by else None, dump_json(policy), org_id],
+        )
+
 
 #: MIGRATIONS[n] upgrades a database from version n to n + 1. Never edit a
 #: released migration: append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE mfa_totp (
             user_id {key} NOT NULL,
@@ -141,5 +178,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX mfa_audit_org ON mfa_audit_events (org_id, seq)",
         "CREATE INDEX mfa_audit_user ON mfa_audit_events (user_id, seq)",
+    ),
+    # Version 2: purge_expired_login_codes deletes by expiry or consumption
+    # without scanning a table that requests for unknown usernames can grow.
+    (
+        "CREATE INDEX mfa_login_codes_expiry ON mfa_login_codes (expires_at)",
+        "CREATE INDEX mfa_login_codes_consumed ON mfa_login_codes (consumed_at)",
+    ),
+    # Version 3: the kind the user registered a WebAuthn credential as (rows
+    # stored before get what the service used to guess from the BE flag), and
+    # who enabled an organization's enforcement (moved out of the policy).
+    (
+        """ALTER TABLE mfa_webauthn_credentials ADD COLUMN kind TEXT NOT NULL
+            DEFAULT 'security_key' CHECK (kind IN ('passkey', 'security_key'))""",
+        """UPDATE mfa_webauthn_credentials
+            SET kind = CASE WHEN backup_eligible = 1 THEN 'passkey' ELSE 'security_key' END""",
+        "ALTER TABLE mfa_organizations ADD COLUMN enforced_by TEXT",
+        _move_enforced_by,
     ),
 )

@@ -231,9 +231,12 @@ class SqlBase:
                     f"the database schema (version {current}) is newer than this mfakit "
                     f"(version {len(MIGRATIONS)})"
                 )
-            for statements in MIGRATIONS[current:]:
-                for statement in statements:
-                    c.run(statement.format(**self._dialect.types))
+            for steps in MIGRATIONS[current:]:
+                for step in steps:
+                    if isinstance(step, str):
+                        c.run(step.format(**self._dialect.types))
+                    else:
+                        step(c)
             if row is None:
                 c.run("INSERT INTO mfa_schema_version (version) VALUES (?)", [len(MIGRATIONS)])
             else:

@@ -258,6 +258,7 @@ class FactorPorts(SqlBase):
             int(w.backup_state),
             to_micros(w.created_at),
             opt_micros(w.last_used_at),
+            w.kind,
         ]
         self._call(
             lambda c: c.run(

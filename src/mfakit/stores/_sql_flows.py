@@ -139,6 +139,15 @@ class FlowPorts(SqlBase):
         n = self._call(lambda c: c.run("DELETE FROM mfa_login_codes WHERE subject = ?", [subject]))
         return n == 1
 
+    def purge_expired_login_codes(self, *, now: datetime) -> int:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.purge_expired_login_codes`."""
+        at = to_micros(now)
+        return self._call(
+            lambda c: c.run(
+                "DELETE FROM mfa_login_codes WHERE expires_at <= ? OR consumed_at <= ?", [at, at]
+            )
+        )
+
     # -- Throttle -------------------------------------------------------------------
 
     def get_throttle(self, key: str) -> ThrottleState:

@@ -57,6 +57,7 @@ class OrgPorts(SqlBase):
             opt_micros(o.enforcement_stopped_at),
             to_micros(o.created_at),
             1,
+            o.enforced_by,
         ]
         row = self._call(
             lambda c: c.one(
@@ -84,6 +85,7 @@ class OrgPorts(SqlBase):
             int(o.enforced),
             opt_micros(o.enforced_at),
             opt_micros(o.enforcement_stopped_at),
+            o.enforced_by,
             o.org_id,
             o.version,
         ]
@@ -91,7 +93,8 @@ class OrgPorts(SqlBase):
         def update(c: Conn) -> Row | None:
             row = c.one(
                 "UPDATE mfa_organizations SET name = ?, policy = ?, enforced = ?, "
-                "enforced_at = ?, enforcement_stopped_at = ?, version = version + 1 "
+                "enforced_at = ?, enforcement_stopped_at = ?, enforced_by = ?, "
+                "version = version + 1 "
                 f"WHERE org_id = ? AND version = ? RETURNING {ORG_COLS}",
                 params,
             )

@@ -67,7 +67,7 @@ TOTP_COLS = (
 CODE_COLS = "user_id, code_id, hash, created_at, consumed_at"
 CRED_COLS = (
     "credential_id, user_id, name, public_key, sign_count, transports, aaguid, backup_eligible, "
-    "backup_state, created_at, last_used_at"
+    "backup_state, created_at, last_used_at, kind"
 )
 CHAL_COLS = "challenge_id, purpose, user_id, challenge, created_at, expires_at, context"
 LOGIN_COLS = (
@@ -75,7 +75,8 @@ LOGIN_COLS = (
 )
 THROTTLE_COLS = "key, failures, first_failure_at, last_failure_at, locked_until"
 ORG_COLS = (
-    "org_id, name, policy, enforced, enforced_at, enforcement_stopped_at, created_at, version"
+    "org_id, name, policy, enforced, enforced_at, enforcement_stopped_at, created_at, version, "
+    "enforced_by"
 )
 MEMBER_COLS = (
     "org_id, user_id, kind, status, username, joined_at, grace_started_at, grace_reason, "
@@ -131,6 +132,7 @@ def row_cred(r: Row) -> WebAuthnCredential:
         backup_state=bool(r[8]),
         created_at=from_micros(r[9]),
         last_used_at=opt_from_micros(r[10]),
+        kind=r[11],
     )
 
 
@@ -179,6 +181,7 @@ def row_org(r: Row) -> Organization:
         enforcement_stopped_at=opt_from_micros(r[5]),
         created_at=from_micros(r[6]),
         version=r[7],
+        enforced_by=r[8],
     )
 
 

@@ -2,25 +2,46 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError, WebAuthnError
 
+from ._b64 import _LAST_OK, _PAD, _TO_STANDARD, _a2b
 from ._ceremony import (
+    _rp_id_hash,
     check_challenge_arg,
     check_client_data,
     check_flags,
     check_rp_id_hash,
     origin_set,
 )
-from ._cose import CredentialPublicKey, parse_credential_public_key
-from ._response import authentication_fields
-from ._structures import EMPTY_MAP, client_data_fields, parse_authenticator_data
+from ._cose import (
+    CredentialPublicKey,
+    cached_credential_public_key,
+    parse_credential_public_key,
+)
+from ._response import (
+    _AD_MAX,
+    _ATTACHMENTS,
+    _CD_MAX,
+    _ID_MAX,
+    _SIG_MAX,
+    _UH_MAX,
+    authentication_fields,
+)
+from ._structures import (
+    _SCAN_ONCE,
+    EMPTY_MAP,
+    MAX_CLIENT_DATA_BYTES,
+    client_data_fields,
+    parse_authenticator_data,
+)
 
 __all__ = ["VerifiedAuthentication", "verify_authentication"]
 
@@ -58,6 +79,58 @@ class VerifiedAuthentication:
     authenticator_attachment: str | None
     extensions: Mapping[str, Any]
     authenticator_extensions: Mapping[str, Any]
+
+
+class _Build:
+    """Builds a :class:`VerifiedAuthentication` without the frozen ``__init__``.
+
+    A frozen dataclass's ``__init__`` stores each field through
+    ``object.__setattr__``, a few microseconds per assertion. This class has
+    exactly the same slots, so plain slot stores fill it and its instance then
+    becomes a ``VerifiedAuthentication`` (``__class__`` assignment between
+    layout-compatible classes); the object is then indistinguishable from one
+    made by ``__init__`` (a test compares them field by field). Arguments are
+    in the dataclass's field order.
+    """
+
+    __slots__ = VerifiedAuthentication.__slots__
+
+    def __init__(  # noqa: PLR0917 - positional: keywords cost time on the hot path
+        self,
+        credential_id: bytes,
+        new_sign_count: int,
+        sign_count_regressed: bool,
+        user_present: bool,
+        user_verified: bool,
+        backup_eligible: bool,
+        backup_state: bool,
+        user_handle: bytes | None,
+        authenticator_attachment: str | None,
+        extensions: Mapping[str, Any],
+        authenticator_extensions: Mapping[str, Any],
+    ) -> None:
+        self.credential_id = credential_id
+        self.new_sign_count = new_sign_count
+        self.sign_count_regressed = sign_count_regressed
+        self.user_present = user_present
+        self.user_verified = user_verified
+        self.backup_eligible = backup_eligible
+        self.backup_state = backup_state
+        self.user_handle = user_handle
+        self.authenticator_attachment = authenticator_attachment
+        self.extensions = extensions
+        self.authenticator_extensions = authenticator_extensions
+        self.__class__ = VerifiedAuthentication  # type: ignore[assignment]
+
+
+# What calling _Build returns: by then its class is VerifiedAuthentication.
+_build_result: Callable[..., VerifiedAuthentication] = _Build  # type: ignore[assignment]
+
+
+# (UP, UV, BE, BS) for every flags byte: one lookup instead of four bool() calls.
+_FLAG_BITS: tuple[tuple[bool, bool, bool, bool], ...] = tuple(
+    (bool(f & 0x01), bool(f & 0x04), bool(f & 0x08), bool(f & 0x10)) for f in range(256)
+)
 
 
 def verify_authentication(
@@ -103,7 +176,10 @@ def verify_authentication(
         expected_origins: The origin or origins allowed.
         expected_rp_id: The RP ID.
         credential_public_key: The stored COSE key bytes, or (faster) a
-            cached :class:`CredentialPublicKey`.
+            cached :class:`CredentialPublicKey`. Parsed COSE bytes are kept in
+            a small bounded cache of recently used keys (256 public keys,
+            keyed by their exact bytes), so a returning user's key is not
+            decoded again; errors are never cached.
         current_sign_count: The stored signature counter.
         require_user_verification: Demand the UV flag.
         require_user_presence: Demand the UP flag.
@@ -142,8 +218,12 @@ def verify_authentication(
     )
     if type(current_sign_count) is not int or not 0 <= current_sign_count < 1 << 32:
         raise ConfigurationError("current_sign_count must be a 32-bit unsigned integer")
+    if expected_user_handle is not None and not isinstance(expected_user_handle, bytes):
+        raise ConfigurationError("expected_user_handle must be bytes")
     if type(credential_public_key) is CredentialPublicKey:
         key = credential_public_key
+    elif type(credential_public_key) is bytes:
+        key = cached_credential_public_key(credential_public_key)
     elif isinstance(credential_public_key, bytes):
         key = parse_credential_public_key(credential_public_key)
     else:
@@ -151,6 +231,94 @@ def verify_authentication(
             "credential_public_key must be COSE bytes or a CredentialPublicKey"
         )
 
+    fields = (
+        _common_case(
+            response,
+            challenge,
+            origins,
+            expected_rp_id,
+            require_user_presence,
+            require_user_verification,
+            expected_backup_eligible,
+            expected_user_handle,
+        )
+        if type(response) is dict
+        else None
+    ) or _general_case(
+        response,
+        challenge,
+        origins,
+        expected_rp_id,
+        require_user_presence,
+        require_user_verification,
+        allow_cross_origin,
+        top_origins,
+        expected_backup_eligible,
+        expected_user_handle,
+    )
+    (
+        cred_id,
+        cdj,
+        raw_auth_data,
+        signature,
+        user_handle,
+        attachment,
+        ext,
+        flags,
+        received,
+        auth_ext,
+    ) = fields
+    # The closure directly: one Python frame less than key.verify().
+    key._verify(signature, raw_auth_data + hashlib.sha256(cdj).digest())
+    regressed = (received or current_sign_count) and received <= current_sign_count
+    if regressed and not allow_sign_count_regression:
+        raise SignCountError(stored=current_sign_count, received=received)
+    up, uv, backup_eligible, bs = _FLAG_BITS[flags]
+    return _build_result(
+        cred_id,
+        max(received, current_sign_count),
+        bool(regressed),
+        up,
+        uv,
+        backup_eligible,
+        bs,
+        user_handle,
+        attachment,
+        ext,
+        auth_ext,
+    )
+
+
+#: (credential id, clientDataJSON, authenticatorData, signature, userHandle,
+#: authenticatorAttachment, clientExtensionResults, flags, signCount,
+#: authenticator extension outputs)
+_Fields = tuple[
+    bytes,
+    bytes,
+    bytes,
+    bytes,
+    bytes | None,
+    str | None,
+    Mapping[str, Any],
+    int,
+    int,
+    Mapping[str, Any],
+]
+
+
+def _general_case(  # noqa: PLR0917 - private, positional on purpose
+    response: object,
+    challenge: bytes,
+    origins: frozenset[str],
+    expected_rp_id: str,
+    require_user_presence: bool,
+    require_user_verification: bool,
+    allow_cross_origin: bool,
+    top_origins: frozenset[str],
+    expected_backup_eligible: bool | None,
+    expected_user_handle: bytes | None,
+) -> _Fields:
+    """Every §7.2 step before the signature, for any input; raises the precise error."""
     cred_id, cdj, raw_auth_data, signature, user_handle, attachment, ext = authentication_fields(
         response
     )
@@ -183,24 +351,134 @@ def verify_authentication(
         auth_extensions = auth_data.extensions or EMPTY_MAP
     check_rp_id_hash(raw_auth_data[:32], expected_rp_id)
     check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
-    backup_eligible = bool(flags & 0x08)
-    if expected_backup_eligible is not None and backup_eligible != expected_backup_eligible:
+    if expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible:
         raise WebAuthnError("backup eligibility changed since registration")
-    # The closure directly: one Python frame less than key.verify().
-    key._verify(signature, raw_auth_data + hashlib.sha256(cdj).digest())
-    regressed = (received or current_sign_count) and received <= current_sign_count
-    if regressed and not allow_sign_count_regression:
-        raise SignCountError(stored=current_sign_count, received=received)
-    return VerifiedAuthentication(
-        credential_id=cred_id,
-        new_sign_count=max(received, current_sign_count),
-        sign_count_regressed=bool(regressed),
-        user_present=bool(flags & 0x01),
-        user_verified=bool(flags & 0x04),
-        backup_eligible=backup_eligible,
-        backup_state=bool(flags & 0x10),
-        user_handle=user_handle,
-        authenticator_attachment=attachment,
-        extensions=ext,
-        authenticator_extensions=auth_extensions,
+    return (
+        cred_id,
+        cdj,
+        raw_auth_data,
+        signature,
+        user_handle,
+        attachment,
+        ext,
+        flags,
+        received,
+        auth_extensions,
+    )
+
+
+def _b64_or_none(value: object, max_len: int) -> bytes | None:
+    """What b64url_decode returns, or None where it would raise."""
+    if type(value) is not str or len(value) > max_len:
+        return None
+    rem = len(value) & 3
+    try:
+        data = _a2b(value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem], strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error):
+        return None
+    if rem and value[-1] not in _LAST_OK[rem]:
+        return None
+    return data
+
+
+def _common_case(  # noqa: PLR0917 - private, positional on purpose
+    response: dict[str, Any],
+    challenge: bytes,
+    origins: frozenset[str],
+    expected_rp_id: str,
+    require_user_presence: bool,
+    require_user_verification: bool,
+    expected_backup_eligible: bool | None,
+    expected_user_handle: bytes | None,
+) -> _Fields | None:
+    """The usual assertion, checked with fewer calls; ``None`` hands over to _general_case.
+
+    It accepts only what :func:`_general_case` accepts, with the same result:
+    the same decoders and limits, the same checks, and a narrower shape (no
+    ``topOrigin``, no ``crossOrigin: true``, 37-byte authenticator data, no
+    client extension outputs, a known or missing attachment). It never
+    raises: at the first thing it does not accept it returns ``None`` and the
+    general path runs from the start, raising the precise error. A test
+    compares both paths on valid and mutated responses.
+    """
+    if response.get("type") != "public-key":
+        return None
+    raw_id_text = response.get("rawId")
+    cred_id = _b64_or_none(raw_id_text, _ID_MAX)
+    if cred_id is None or response.get("id") != raw_id_text:
+        return None
+    inner = response.get("response")
+    if not cred_id or type(inner) is not dict:
+        return None
+    attachment = response.get("authenticatorAttachment")
+    if attachment is not None and (type(attachment) is not str or attachment not in _ATTACHMENTS):
+        return None
+    ext = response.get("clientExtensionResults", EMPTY_MAP)
+    if ext is not EMPTY_MAP and (type(ext) is not dict or ext):
+        return None
+    handle_text = inner.get("userHandle")
+    user_handle = None
+    if handle_text is not None:
+        user_handle = _b64_or_none(handle_text, _UH_MAX)
+        if user_handle is None:
+            return None
+        if not user_handle:
+            user_handle = None
+        elif expected_user_handle is not None and not hmac.compare_digest(
+            user_handle, expected_user_handle
+        ):
+            return None
+    cdj = _b64_or_none(inner.get("clientDataJSON"), _CD_MAX)
+    raw_auth_data = _b64_or_none(inner.get("authenticatorData"), _AD_MAX)
+    signature = _b64_or_none(inner.get("signature"), _SIG_MAX)
+    if cdj is None or signature is None or raw_auth_data is None or len(raw_auth_data) != 37:
+        return None
+    # clientDataJSON (§5.8.1): the strict decoder's scanner, whole input.
+    if len(cdj) > MAX_CLIENT_DATA_BYTES:
+        return None
+    try:
+        text = cdj.decode("utf-8")
+        client_data, end = _SCAN_ONCE(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        # ValueError covers UnicodeDecodeError, JSONDecodeError and the
+        # MalformedDataError of the duplicate-member and constant hooks.
+        return None
+    if end != len(text) or type(client_data) is not dict:
+        return None
+    origin = client_data.get("origin")
+    cross_origin = client_data.get("crossOrigin")
+    if (
+        client_data.get("type") != "webauthn.get"
+        or type(origin) is not str
+        or origin not in origins
+        or (cross_origin is not None and cross_origin is not False)
+        or client_data.get("topOrigin") is not None
+    ):
+        return None
+    client_challenge = _b64_or_none(client_data.get("challenge"), 1024)
+    if client_challenge is None or not hmac.compare_digest(client_challenge, challenge):
+        return None
+    # Authenticator data (§6.1) of an assertion without extensions.
+    flags = raw_auth_data[32]
+    if (
+        flags & 0x18 == 0x10
+        or (require_user_presence and not flags & 0x01)
+        or (require_user_verification and not flags & 0x04)
+        or (expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible)
+        or type(expected_rp_id) is not str
+        or not expected_rp_id
+        or raw_auth_data[:32] != _rp_id_hash(expected_rp_id)
+    ):
+        return None
+    return (
+        cred_id,
+        cdj,
+        raw_auth_data,
+        signature,
+        user_handle,
+        attachment,
+        EMPTY_MAP,
+        flags,
+        int.from_bytes(raw_auth_data[33:37], "big"),
+        EMPTY_MAP,
     )

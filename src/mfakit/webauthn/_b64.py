@@ -14,7 +14,8 @@ __all__ = ["b64url_decode", "b64url_encode"]
 # "/" cannot sneak in as if they were base64url; "=" goes the same way because
 # Level 3 JSON is unpadded.
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
-_PAD = (b"", b"=", b"==", b"=")  # 4k+1 stays invalid: "x=" is bad padding
+_PAD = (b"", b"=", b"==", b"=")
+_a2b = binascii.a2b_base64  # 4k+1 stays invalid: "x=" is bad padding
 # Bits of the last character that carry no data must be zero (RFC 4648 §3.5),
 # otherwise one value has several encodings.
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -39,23 +40,20 @@ def b64url_decode(value: object, *, field: str, max_len: int) -> bytes:
         MalformedDataError: Not a string, too long, padded, characters outside
             the base64url alphabet, or non-zero unused bits.
     """
+    if type(value) is str and len(value) <= max_len:
+        rem = len(value) & 3
+        try:
+            # strict_mode refuses every character outside the (translated)
+            # alphabet and a length of 4k+1.
+            data = _a2b(value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem], strict_mode=True)
+        except (UnicodeEncodeError, binascii.Error) as exc:
+            raise MalformedDataError("invalid base64url", field=field) from exc
+        if not rem or value[-1] in _LAST_OK[rem]:
+            return data
+        raise MalformedDataError("non-canonical base64url", field=field)
     if type(value) is not str:
         raise MalformedDataError("expected a base64url string", field=field)
-    n = len(value)
-    if n > max_len:
-        raise MalformedDataError("base64url value too long", field=field)
-    rem = n & 3
-    try:
-        # strict_mode refuses every character outside the (translated)
-        # alphabet and a length of 4k+1.
-        data = binascii.a2b_base64(
-            value.encode("ascii").translate(_TO_STANDARD) + _PAD[rem], strict_mode=True
-        )
-    except (UnicodeEncodeError, binascii.Error) as exc:
-        raise MalformedDataError("invalid base64url", field=field) from exc
-    if rem and value[-1] not in _LAST_OK[rem]:
-        raise MalformedDataError("non-canonical base64url", field=field)
-    return data
+    raise MalformedDataError("base64url value too long", field=field)
 
 
 def b64url_encode(data: bytes) -> str:

@@ -78,14 +78,50 @@ def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
         if 2 * arg > n - pos:
             raise _fail(field, "truncated CBOR map")
         result: dict[Any, Any] = {}
+        key: int | str
         depth += 1
         for _ in range(arg):
-            key, pos = _decode(data, pos, depth, field)
-            if type(key) is not int and type(key) is not str:
-                raise _fail(field, "CBOR map key must be an integer or text")
+            # Inline the common small items: one-byte integers (0..23 and
+            # -1..-24: COSE labels and most values), short ASCII text keys and
+            # byte strings with a one-byte length. Each gives what _decode
+            # would, without a call; everything else, anything truncated, and
+            # the end of the input (0xFF sends it there) goes through _decode.
+            head = data[pos] if pos < n else 0xFF
+            if head < 0x18:
+                key = head
+                pos += 1
+            elif 0x20 <= head < 0x38:
+                key = 0x1F - head
+                pos += 1
+            elif (
+                0x60 <= head < 0x78
+                and pos + head - 0x5F <= n
+                and data[pos + 1 : pos + head - 0x5F].isascii()
+            ):
+                # A short ASCII text key ("fmt", "attStmt", "authData"): ASCII
+                # is valid UTF-8, so decoding cannot fail.
+                key = data[pos + 1 : pos + head - 0x5F].decode("ascii")
+                pos += head - 0x5F
+            else:
+                key, pos = _decode(data, pos, depth, field)
+                if type(key) is not int and type(key) is not str:
+                    raise _fail(field, "CBOR map key must be an integer or text")
             if key in result:
                 raise _fail(field, "duplicate CBOR map key")
-            result[key], pos = _decode(data, pos, depth, field)
+            head = data[pos] if pos < n else 0xFF
+            if head < 0x18:
+                result[key] = head
+                pos += 1
+            elif 0x20 <= head < 0x38:
+                result[key] = 0x1F - head
+                pos += 1
+            elif head == 0x58 and pos + 1 < n and pos + 2 + data[pos + 1] <= n:
+                # A byte string with a one-byte length (EC coordinates, keys).
+                end = pos + 2 + data[pos + 1]
+                result[key] = data[pos + 2 : end]
+                pos = end
+            else:
+                result[key], pos = _decode(data, pos, depth, field)
         return result, pos
     if major == 4:
         if depth >= MAX_DEPTH:

@@ -10,6 +10,7 @@ the CBOR decode and the key load on every login.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,8 @@ MAX_COSE_KEY_BYTES = 4096
 MIN_RSA_BITS = 2048
 #: Largest RSA modulus accepted, in bits.
 MAX_RSA_BITS = 8192
+#: Parsed keys remembered by :func:`cached_credential_public_key` (least recently used go).
+KEY_CACHE_SIZE = 256
 
 
 class COSEAlgorithm(enum.IntEnum):
@@ -93,6 +96,12 @@ _EC_CURVES: dict[int, tuple[int, ec.EllipticCurve, int]] = {
     COSEAlgorithm.ES512: (3, ec.SECP521R1(), 66),
 }
 _CRV_ED25519, _CRV_ED448 = 6, 7
+# The OKP curves each EdDSA algorithm allows.
+_OKP_CURVES: dict[int, tuple[int, ...]] = {
+    COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
+    COSEAlgorithm.Ed25519: (_CRV_ED25519,),
+    COSEAlgorithm.Ed448: (_CRV_ED448,),
+}
 _RSA_PSS: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     COSEAlgorithm.PS256: hashes.SHA256,
     COSEAlgorithm.PS384: hashes.SHA384,
@@ -166,10 +175,18 @@ def _bytes_param(cose: dict[Any, Any], label: int, name: str) -> bytes:
     return value
 
 
+# The signature scheme objects, built once: they are immutable parameter
+# holders, so every key can share them (building them costs more than a
+# verification's Python overhead).
+_ECDSA_SCHEME = {alg: ec.ECDSA(make()) for alg, make in _ECDSA_HASH.items()}
+_PKCS1V15 = padding.PKCS1v15()
+_PKCS1_HASH = {alg: make() for alg, make in _RSA_PKCS1.items()}
+
+
 def _make_verifier(key: Any, alg: int) -> Verifier:
     """A closure verifying with ``key`` under ``alg``; every failure is InvalidSignatureError."""
-    if alg in _ECDSA_HASH:
-        scheme = ec.ECDSA(_ECDSA_HASH[alg]())
+    scheme = _ECDSA_SCHEME.get(alg)
+    if scheme is not None:
         verify_ec = key.verify
 
         def verify(signature: bytes, data: bytes) -> None:
@@ -179,8 +196,8 @@ def _make_verifier(key: Any, alg: int) -> Verifier:
                 raise InvalidSignatureError() from exc
 
     elif alg in _RSA_PKCS1:
-        pad: padding.AsymmetricPadding = padding.PKCS1v15()
-        digest: hashes.HashAlgorithm = _RSA_PKCS1[alg]()
+        pad: padding.AsymmetricPadding = _PKCS1V15
+        digest: hashes.HashAlgorithm = _PKCS1_HASH[alg]
         verify_rsa = key.verify
 
         def verify(signature: bytes, data: bytes) -> None:
@@ -226,24 +243,22 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
         if label in cose:
             raise _bad("COSE key carries private key material")
     try:
-        if alg in _EC_CURVES:
-            ec_crv, curve, size = _EC_CURVES[alg]
-            if kty != _KTY_EC2 or cose.get(-1) != ec_crv or type(cose.get(-1)) is not int:
+        ec_params = _EC_CURVES.get(alg)
+        if ec_params is not None:
+            ec_crv, curve, size = ec_params
+            crv = cose.get(-1)
+            if kty != _KTY_EC2 or crv != ec_crv or type(crv) is not int:
                 raise _bad("COSE key type or curve does not match its algorithm")
             x = _bytes_param(cose, -2, "x")
             y = _bytes_param(cose, -3, "y")
             if len(x) != size or len(y) != size:
                 raise _bad("EC coordinate of the wrong length")
             return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
-        if alg in (COSEAlgorithm.EdDSA, COSEAlgorithm.Ed25519, COSEAlgorithm.Ed448):
+        wanted = _OKP_CURVES.get(alg)
+        if wanted is not None:
             crv = cose.get(-1)
             if kty != _KTY_OKP or type(crv) is not int:
                 raise _bad("COSE key type does not match its algorithm")
-            wanted = {
-                COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
-                COSEAlgorithm.Ed25519: (_CRV_ED25519,),
-                COSEAlgorithm.Ed448: (_CRV_ED448,),
-            }[COSEAlgorithm(alg)]
             if crv not in wanted:
                 raise _bad("OKP curve does not match its algorithm")
             x = _bytes_param(cose, -2, "x")
@@ -318,7 +333,7 @@ def _from_decoded(decoded: Any, cose_key: bytes, *, allow_rs1: bool) -> Credenti
     if alg == COSEAlgorithm.RS1 and not allow_rs1:
         raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
     key = load_public_key(decoded, alg)
-    return CredentialPublicKey(alg=alg, cose=cose_key, key=key, _verify=_make_verifier(key, alg))
+    return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
 
 
 def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
@@ -347,3 +362,47 @@ def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
     if not ok:
         raise _bad("certificate key does not match the statement's algorithm")
     return _make_verifier(key, alg)
+
+
+@functools.lru_cache(maxsize=KEY_CACHE_SIZE)
+def cached_credential_public_key(cose_key: bytes) -> CredentialPublicKey:
+    """:func:`parse_credential_public_key` (RS1 refused), remembering recent results.
+
+    ``verify_authentication`` uses it when it is given COSE bytes, so a
+    returning user's key is not decoded and loaded again on every login. The
+    cache is keyed by the exact key bytes and holds at most
+    :data:`KEY_CACHE_SIZE` keys of at most :data:`MAX_COSE_KEY_BYTES` each
+    (about 1 MiB at worst). What it stores is public: the key bytes and the
+    loaded public key. A key that fails to parse is never stored (the error is
+    raised again on the next call), and the stored object is immutable.
+
+    Raises:
+        MalformedDataError: As :func:`parse_credential_public_key`.
+        UnsupportedAlgorithmError: As :func:`parse_credential_public_key`.
+    """
+    return parse_credential_public_key(cose_key)
+
+
+# Fast construction of the frozen dataclass: see the note in _structures.py.
+
+
+class _BuildCredentialPublicKey:
+    """Builds a :class:`CredentialPublicKey` without its frozen ``__init__``."""
+
+    __slots__ = CredentialPublicKey.__slots__
+
+    def __init__(
+        self,
+        alg: int,
+        cose: bytes,
+        key: Any,
+        _verify: Verifier,
+    ) -> None:
+        self.alg = alg
+        self.cose = cose
+        self.key = key
+        self._verify = _verify
+        self.__class__ = CredentialPublicKey  # type: ignore[assignment]
+
+
+_new_credential_public_key: Callable[..., CredentialPublicKey] = _BuildCredentialPublicKey  # type: ignore[assignment]

@@ -57,11 +57,19 @@ def load_x5c(value: object, *, fmt: str) -> tuple[x509.Certificate, ...]:
             raise InvalidAttestationError(f"{fmt} x5c entry is not a certificate")
         try:
             cert = x509.load_der_x509_certificate(der)
-            # cryptography reads the version lazily; a bad one would surface
-            # later as x509.InvalidVersion, outside the MfaError tree.
+            # cryptography parses the version and the extensions lazily: a bad
+            # one (or a deprecation warning raised as an error, e.g. for a
+            # non-positive serial number inside AuthorityKeyIdentifier) would
+            # otherwise surface later, outside the MfaError tree.
             cert.version  # noqa: B018
+            cert.extensions  # noqa: B018
             certs.append(cert)
-        except (ValueError, x509.InvalidVersion, CryptographyDeprecationWarning) as exc:
+        except (
+            ValueError,
+            x509.InvalidVersion,
+            x509.DuplicateExtension,
+            CryptographyDeprecationWarning,
+        ) as exc:
             # The warning is an exception only when the host runs with warnings
             # as errors (e.g. a serial number <= 0); then it must not escape.
             raise InvalidAttestationError(f"{fmt} x5c certificate does not parse") from exc

@@ -8,7 +8,7 @@ most :data:`MAX_RESPONSE_BYTES` long.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,17 +155,13 @@ def parse_registration_response(response: object) -> RegistrationResponse:
         if len(transports) > 16:
             raise MalformedDataError("too many transports", field="transports")
         transports = tuple(dict.fromkeys(transports))
-    return RegistrationResponse(
-        credential_id=credential_id,
-        client_data_json=b64url_decode(
-            inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX
-        ),
-        attestation_object=b64url_decode(
-            inner.get("attestationObject"), field="attestationObject", max_len=_AO_MAX
-        ),
-        transports=transports,
-        authenticator_attachment=attachment,
-        client_extension_results=ext,
+    return _new_registration_response(
+        credential_id,
+        b64url_decode(inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX),
+        b64url_decode(inner.get("attestationObject"), field="attestationObject", max_len=_AO_MAX),
+        transports,
+        attachment,
+        ext,
     )
 
 
@@ -216,3 +212,32 @@ def parse_authentication_response(response: object) -> AuthenticationResponse:
         authenticator_attachment=attachment,
         client_extension_results=ext,
     )
+
+
+# Fast construction of the frozen dataclass: see the note in _structures.py.
+
+
+class _BuildRegistrationResponse:
+    """Builds a :class:`RegistrationResponse` without its frozen ``__init__``."""
+
+    __slots__ = RegistrationResponse.__slots__
+
+    def __init__(  # noqa: PLR0917 - positional on purpose
+        self,
+        credential_id: bytes,
+        client_data_json: bytes,
+        attestation_object: bytes,
+        transports: tuple[str, ...],
+        authenticator_attachment: str | None,
+        client_extension_results: Mapping[str, Any],
+    ) -> None:
+        self.credential_id = credential_id
+        self.client_data_json = client_data_json
+        self.attestation_object = attestation_object
+        self.transports = transports
+        self.authenticator_attachment = authenticator_attachment
+        self.client_extension_results = client_extension_results
+        self.__class__ = RegistrationResponse  # type: ignore[assignment]
+
+
+_new_registration_response: Callable[..., RegistrationResponse] = _BuildRegistrationResponse  # type: ignore[assignment]

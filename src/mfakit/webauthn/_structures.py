@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -88,10 +88,25 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
 
 
+# The decoder's scanner (set by JSONDecoder.__init__; typeshed does not declare it).
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def loads_json(raw: bytes | str, *, field: str) -> Any:
     """Parse strict JSON: UTF-8 only, no duplicate members, no NaN/Infinity."""
     try:
-        return _DECODER.decode(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        # Fast path: JSONDecoder.decode skips whitespace with two regex matches
+        # around this same scanner call. Without whitespace at either end (what
+        # browsers send) the scanner alone gives the same value; anything else,
+        # including every error, goes through decode() for its exact behaviour.
+        try:
+            value, end = _SCAN_ONCE(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+        return _DECODER.decode(text)
     except MalformedDataError as exc:
         exc.field = field
         raise
@@ -162,9 +177,7 @@ def parse_client_data(raw: bytes) -> CollectedClientData:
             missing or of the wrong type.
     """
     kind, challenge, origin, cross, top = client_data_fields(raw)
-    return CollectedClientData(
-        type=kind, challenge=challenge, origin=origin, cross_origin=cross, top_origin=top, raw=raw
-    )
+    return _new_client_data(kind, challenge, origin, cross, top, raw)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,12 +264,7 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
         cose, end = decode_prefix(raw, start, field="credentialPublicKey")
         if type(cose) is not dict:
             raise MalformedDataError("COSE key is not a map", field="credentialPublicKey")
-        attested = AttestedCredentialData(
-            aaguid=raw[37:53],
-            credential_id=raw[55:start],
-            credential_public_key=raw[start:end],
-            cose_map=MappingProxyType(cose),
-        )
+        attested = _new_attested(raw[37:53], raw[55:start], raw[start:end], MappingProxyType(cose))
         pos = end
     if flag_byte & 0x80:
         ext, pos = decode_prefix(raw, pos, field="extensions")
@@ -265,13 +273,8 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
         extensions = _freeze(ext)
     if pos != n:
         raise MalformedDataError("trailing bytes in authenticator data", field="authenticatorData")
-    return AuthenticatorData(
-        raw=raw,
-        rp_id_hash=raw[:32],
-        flags=_FLAGS[flag_byte],
-        sign_count=int.from_bytes(raw[33:37], "big"),
-        attested_credential_data=attested,
-        extensions=extensions,
+    return _new_auth_data(
+        raw, raw[:32], _FLAGS[flag_byte], int.from_bytes(raw[33:37], "big"), attested, extensions
     )
 
 
@@ -319,9 +322,112 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
         )
     if any(type(k) is not str for k in stmt):
         raise MalformedDataError("attStmt keys must be text", field="attStmt")
-    return AttestationObject(
-        raw=raw,
-        fmt=fmt,
-        att_stmt=MappingProxyType(stmt),
-        auth_data=parse_authenticator_data(auth_data),
+    return _new_attestation_object(
+        raw, fmt, MappingProxyType(stmt), parse_authenticator_data(auth_data)
     )
+
+
+# Fast construction of the frozen result dataclasses. A frozen dataclass's
+# ``__init__`` stores every field through ``object.__setattr__``, which costs
+# microseconds per ceremony. Each ``_Build*`` class below has exactly the slots
+# of its dataclass (``__slots__`` is copied from it), so plain slot stores fill
+# it, and its instance then becomes the dataclass (``__class__`` assignment
+# between layout-compatible classes). The result is indistinguishable from one
+# made by ``__init__``: a test compares them field by field. Arguments are
+# positional, in the dataclass's field order.
+
+
+class _BuildCollectedClientData:
+    """Builds a :class:`CollectedClientData` without its frozen ``__init__``."""
+
+    __slots__ = CollectedClientData.__slots__
+
+    def __init__(  # noqa: PLR0917 - positional on purpose
+        self,
+        type_: str,
+        challenge: bytes,
+        origin: str,
+        cross_origin: bool | None,
+        top_origin: str | None,
+        raw: bytes,
+    ) -> None:
+        self.type = type_
+        self.challenge = challenge
+        self.origin = origin
+        self.cross_origin = cross_origin
+        self.top_origin = top_origin
+        self.raw = raw
+        self.__class__ = CollectedClientData  # type: ignore[assignment]
+
+
+_new_client_data: Callable[..., CollectedClientData] = _BuildCollectedClientData  # type: ignore[assignment]
+
+
+class _BuildAttestedCredentialData:
+    """Builds a :class:`AttestedCredentialData` without its frozen ``__init__``."""
+
+    __slots__ = AttestedCredentialData.__slots__
+
+    def __init__(
+        self,
+        aaguid: bytes,
+        credential_id: bytes,
+        credential_public_key: bytes,
+        cose_map: Mapping[Any, Any],
+    ) -> None:
+        self.aaguid = aaguid
+        self.credential_id = credential_id
+        self.credential_public_key = credential_public_key
+        self.cose_map = cose_map
+        self.__class__ = AttestedCredentialData  # type: ignore[assignment]
+
+
+_new_attested: Callable[..., AttestedCredentialData] = _BuildAttestedCredentialData  # type: ignore[assignment]
+
+
+class _BuildAuthenticatorData:
+    """Builds a :class:`AuthenticatorData` without its frozen ``__init__``."""
+
+    __slots__ = AuthenticatorData.__slots__
+
+    def __init__(  # noqa: PLR0917 - positional on purpose
+        self,
+        raw: bytes,
+        rp_id_hash: bytes,
+        flags: AuthenticatorFlags,
+        sign_count: int,
+        attested_credential_data: AttestedCredentialData | None,
+        extensions: Mapping[str, Any] | None,
+    ) -> None:
+        self.raw = raw
+        self.rp_id_hash = rp_id_hash
+        self.flags = flags
+        self.sign_count = sign_count
+        self.attested_credential_data = attested_credential_data
+        self.extensions = extensions
+        self.__class__ = AuthenticatorData  # type: ignore[assignment]
+
+
+_new_auth_data: Callable[..., AuthenticatorData] = _BuildAuthenticatorData  # type: ignore[assignment]
+
+
+class _BuildAttestationObject:
+    """Builds a :class:`AttestationObject` without its frozen ``__init__``."""
+
+    __slots__ = AttestationObject.__slots__
+
+    def __init__(
+        self,
+        raw: bytes,
+        fmt: str,
+        att_stmt: Mapping[str, Any],
+        auth_data: AuthenticatorData,
+    ) -> None:
+        self.raw = raw
+        self.fmt = fmt
+        self.att_stmt = att_stmt
+        self.auth_data = auth_data
+        self.__class__ = AttestationObject  # type: ignore[assignment]
+
+
+_new_attestation_object: Callable[..., AttestationObject] = _BuildAttestationObject  # type: ignore[assignment]

@@ -247,6 +247,44 @@ class FactorContract:
         assert store.get_webauthn_credential(cred.credential_id) == cred
         assert store.get_webauthn_credential(b"missing") is None
 
+    @pytest.mark.parametrize(
+        ("kind", "backup_eligible"), [("passkey", False), ("security_key", True)]
+    )
+    def test_webauthn_kind_kept_as_given(
+        self, store: MfaStore, kind: str, backup_eligible: bool
+    ) -> None:
+        """The registered kind comes back as given, whatever the BE flag says."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user")),
+            kind=kind,  # type: ignore[arg-type]
+            backup_eligible=backup_eligible,
+        )
+        store.add_webauthn_credential(cred)
+        got = store.get_webauthn_credential(cred.credential_id)
+        assert got is not None
+        assert got.kind == kind
+        assert store.list_webauthn_credentials(cred.user_id) == (got,)
+
+    def test_webauthn_kind_survives_updates(self, store: MfaStore) -> None:
+        """Renaming and sign-count updates leave the kind alone."""
+        cred = dataclasses.replace(webauthn_credential(new_id("user")), kind="security_key")
+        store.add_webauthn_credential(cred)
+        store.rename_webauthn_credential(cred.user_id, cred.credential_id, "Desk key")
+        assert store.update_sign_count(cred.credential_id, 0, 5, now=LATER, backup_state=True)
+        got = store.get_webauthn_credential(cred.credential_id)
+        assert got is not None
+        assert got.kind == "security_key"
+
+    def test_webauthn_unknown_kind_refused(self, store: MfaStore) -> None:
+        """A kind other than passkey or security_key is a ConfigurationError, not stored."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user")),
+            kind="platform",  # type: ignore[arg-type]
+        )
+        with pytest.raises(ConfigurationError):
+            store.add_webauthn_credential(cred)
+        assert store.get_webauthn_credential(cred.credential_id) is None
+
     def test_webauthn_credential_id_registered_twice(self, store: MfaStore) -> None:
         """The same credential id again (even for another user): error, nothing overwritten."""
         cred = webauthn_credential(new_id("user"))

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from mfakit.errors import ConfigurationError, DuplicateError
-from mfakit.repositories import MfaStore
+from mfakit.repositories import LoginCode, MfaStore
 from mfakit.testing.contracts._records import (
     NOW,
     challenge,
@@ -19,6 +19,17 @@ from mfakit.testing.contracts._records import (
 __all__ = ["FlowContract"]
 
 LATER = NOW + timedelta(hours=1)
+# Purge tests run in an era no other test writes in, and delete what they keep,
+# so that their counts are exact even when the fixture shares one database.
+ERA = NOW - timedelta(days=3650)
+
+
+def _era_code(**changes: object) -> LoginCode:
+    """A login code issued at ``ERA``, live for ten minutes, with ``changes``."""
+    code = dataclasses.replace(
+        login_code(new_id("subject")), created_at=ERA, expires_at=ERA + timedelta(minutes=10)
+    )
+    return dataclasses.replace(code, **changes)  # type: ignore[arg-type]
 
 
 class FlowContract:
@@ -130,6 +141,54 @@ class FlowContract:
         store.put_login_code(code)
         assert store.delete_login_code(code.subject) is True
         assert store.delete_login_code(code.subject) is False
+
+    def test_purge_login_codes_deletes_expired(self, store: MfaStore) -> None:
+        """Codes expired at or before ``now`` are deleted and counted; later ones are kept."""
+        at = ERA + timedelta(minutes=10)
+        dead = [_era_code(expires_at=at), _era_code(expires_at=at - timedelta(seconds=1))]
+        live = _era_code(expires_at=at + timedelta(microseconds=1))
+        for code in [*dead, live]:
+            store.put_login_code(code)
+        assert store.purge_expired_login_codes(now=at) == 2
+        assert [store.get_login_code(c.subject) for c in dead] == [None, None]
+        assert store.get_login_code(live.subject) == live
+        store.delete_login_code(live.subject)
+
+    def test_purge_login_codes_deletes_consumed(self, store: MfaStore) -> None:
+        """A code consumed at or before ``now`` is deleted though it has not expired."""
+        code = _era_code()
+        store.put_login_code(code)
+        assert store.consume_login_code(code.subject, code.code_id, now=ERA) is True
+        assert store.purge_expired_login_codes(now=ERA) == 1
+        assert store.get_login_code(code.subject) is None
+
+    def test_purge_login_codes_keeps_consumed_after_now(self, store: MfaStore) -> None:
+        """A code consumed after ``now`` is not purged by a sweep dated earlier."""
+        code = _era_code(consumed_at=ERA + timedelta(minutes=1))
+        store.put_login_code(code)
+        assert store.purge_expired_login_codes(now=ERA) == 0
+        assert store.get_login_code(code.subject) == code
+        store.delete_login_code(code.subject)
+
+    def test_purge_login_codes_keeps_live_codes(self, store: MfaStore) -> None:
+        """Unexpired unused codes stay, even out of attempts, and still work."""
+        fresh, exhausted = _era_code(), _era_code(max_attempts=1, attempts=1)
+        store.put_login_code(fresh)
+        store.put_login_code(exhausted)
+        assert store.purge_expired_login_codes(now=ERA + timedelta(minutes=5)) == 0
+        assert store.get_login_code(exhausted.subject) == exhausted
+        assert store.consume_login_code(fresh.subject, fresh.code_id, now=ERA) is True
+        store.delete_login_code(fresh.subject)
+        store.delete_login_code(exhausted.subject)
+
+    def test_purge_login_codes_naive_now_refused(self, store: MfaStore) -> None:
+        """A naive ``now`` is a ConfigurationError, and nothing is deleted."""
+        code = _era_code()
+        store.put_login_code(code)
+        with pytest.raises(ConfigurationError):
+            store.purge_expired_login_codes(now=LATER.replace(tzinfo=None))
+        assert store.get_login_code(code.subject) == code
+        store.delete_login_code(code.subject)
 
     # -- throttle -------------------------------------------------------------------
 

@@ -62,6 +62,29 @@ class OrgContract:
         assert store.update_organization(dataclasses.replace(on, enforced=False)) is None
         assert store.get_organization(org.org_id) == updated
 
+    def test_enforced_by_stored_updated_and_kept(self, store: MfaStore) -> None:
+        """enforced_by round-trips, is changed by updates, and stays when enforcement stops."""
+        org = store.create_organization(
+            dataclasses.replace(organization(), enforced=True, enforced_at=NOW, enforced_by="o-1")
+        )
+        assert org.enforced_by == "o-1"
+        by_other = store.update_organization(dataclasses.replace(org, enforced_by="o-2"))
+        assert by_other is not None
+        stopped = store.update_organization(
+            dataclasses.replace(by_other, enforced=False, enforcement_stopped_at=LATER)
+        )
+        assert stopped is not None
+        assert stopped.enforced_by == "o-2"
+        assert store.get_organization(org.org_id) == stopped
+
+    def test_enforced_by_can_be_cleared(self, store: MfaStore) -> None:
+        """An update with enforced_by None clears it."""
+        org = store.create_organization(dataclasses.replace(organization(), enforced_by="o-1"))
+        cleared = store.update_organization(dataclasses.replace(org, enforced_by=None))
+        assert cleared is not None
+        assert store.get_organization(org.org_id) == cleared
+        assert cleared.enforced_by is None
+
     def test_update_missing_organization(self, store: MfaStore) -> None:
         """Updating an organization that does not exist is NotFoundError."""
         with pytest.raises(NotFoundError):

@@ -173,6 +173,16 @@ def _machine(store: MfaStore) -> type[RuleBasedStateMachine]:
             assert store.consume_login_code(user, code_id, now=NOW) is (not used)
             self.login[user] = (code_id, attempts, limit, True)
 
+        @rule()
+        def purge_login_codes(self) -> None:
+            # The model's codes live from NOW for ten minutes: at NOW only the
+            # consumed ones are dead. (A shared database may hold more.)
+            used = [user for user, (_, _, _, spent) in self.login.items() if spent]
+            assert store.purge_expired_login_codes(now=NOW) >= len(used)
+            for user in used:
+                del self.login[user]
+                assert store.get_login_code(user) is None
+
         @invariant()
         def unused_codes_match(self) -> None:
             for user in self.users:

@@ -1,0 +1,183 @@
+"""The console's own data: its users (the host application's side) and its outbox.
+
+mfakit stores no personal data: it knows users by an opaque id. The host
+application keeps the e-mail address, the display name and the password hash,
+here in two small tables next to mfakit's own, in the same SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mfakit.secretbox import KeyRing, generate_key_entry
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS console_users (
+    user_id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    password_hash TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_outbox (
+    message_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sent_at TEXT NOT NULL,
+    user_id TEXT,
+    recipient TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    """A console account. ``password_hash`` is ``None`` for organization members
+    created by an owner: they sign in with an e-mailed code."""
+
+    user_id: str
+    email: str
+    name: str
+    password_hash: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mail:
+    """One message the console "sent" (shown on the outbox page)."""
+
+    message_id: int
+    sent_at: str
+    recipient: str
+    kind: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Secrets:
+    """The instance's secrets, created on first start and kept in the instance dir."""
+
+    secret_key: str
+    keys: KeyRing
+    login_code_key: bytes
+
+
+def load_secrets(instance_dir: Path) -> Secrets:
+    """Read the instance's secrets, creating them (readable by the owner only) if missing."""
+    path = instance_dir / "secrets.json"
+    if not path.exists():
+        fresh = {
+            "secret_key": secrets.token_hex(32),
+            "totp_keys": generate_key_entry("k1"),
+            "login_code_key": secrets.token_hex(32),
+        }
+        # O_EXCL: two processes starting at once never overwrite each other's keys.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(fresh, out)
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    return Secrets(
+        secret_key=stored["secret_key"],
+        keys=KeyRing.from_config(stored["totp_keys"]),
+        login_code_key=bytes.fromhex(stored["login_code_key"]),
+    )
+
+
+def now_text() -> str:
+    """The current UTC time as ISO 8601 text."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Accounts:
+    """The console's users and outbox, in the same SQLite file as mfakit's tables."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self._path, timeout=10.0)
+        db.row_factory = sqlite3.Row
+        try:
+            with db:  # commits, or rolls back on an exception
+                yield db
+        finally:
+            db.close()
+
+    # -- users -------------------------------------------------------------------------
+
+    def create_user(self, *, email: str, name: str, password_hash: str | None) -> User | None:
+        """Create a user; ``None`` if the e-mail address is taken."""
+        user = User(
+            user_id="u-" + secrets.token_hex(8),
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            created_at=now_text(),
+        )
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT INTO console_users VALUES (?, ?, ?, ?, ?)",
+                    (user.user_id, email, name, password_hash, user.created_at),
+                )
+        except sqlite3.IntegrityError:
+            return None
+        return user
+
+    def user(self, user_id: str) -> User | None:
+        """The user with this id, or ``None``."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM console_users WHERE user_id = ?", (user_id,)).fetchone()
+        return None if row is None else User(**dict(row))
+
+    def user_by_email(self, email: str) -> User | None:
+        """The user with this e-mail address (case-insensitive), or ``None``."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM console_users WHERE email = ?", (email,)).fetchone()
+        return None if row is None else User(**dict(row))
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Store a rehashed password (argon2 parameters upgraded)."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE console_users SET password_hash = ? WHERE user_id = ?",
+                (password_hash, user_id),
+            )
+
+    # -- outbox ------------------------------------------------------------------------
+
+    def record_mail(
+        self, *, user_id: str | None, recipient: str, kind: str, subject: str, body: str
+    ) -> None:
+        """Keep a message the console "sent"."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO console_outbox (sent_at, user_id, recipient, kind, subject, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (now_text(), user_id, recipient, kind, subject, body),
+            )
+
+    def mails(self, *, recipient: str | None = None, limit: int = 100) -> list[Mail]:
+        """The latest messages, newest first, optionally to one address."""
+        query = "SELECT message_id, sent_at, recipient, kind, subject, body FROM console_outbox"
+        params: tuple[object, ...] = ()
+        if recipient:
+            query += " WHERE recipient = ? COLLATE NOCASE"
+            params = (recipient,)
+        query += " ORDER BY message_id DESC LIMIT ?"
+        with self._connect() as db:
+            rows = db.execute(query, (*params, limit)).fetchall()
+        return [Mail(**dict(row)) for row in rows]

@@ -1,0 +1,358 @@
+"""The account security page: TOTP, backup codes, passkeys and security keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import cast
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from console.data import User
+from console.pending import PendingEnrollments
+from console.web import current_user, explain, login_required, needs_step_up, service, user_ref
+from mfakit.errors import MfaError, NotFoundError
+from mfakit.policy import ComplianceStatus
+from mfakit.repositories import MfaStore
+from mfakit.service import Advice, BackupCodeSet
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+#: Where the step-up page (a fresh second factor before a sensitive change) posts.
+STEP_UP = {
+    "heading": "Confirm it's you",
+    "intro": "For your security, verify a second factor again before this change.",
+    "code_action": "account.step_up_code",
+    "options_action": "account.step_up_options",
+    "passkey_action": "account.step_up_passkey",
+}
+
+
+def _me() -> User:
+    user = current_user()
+    if user is None:  # pragma: no cover - login_required runs first
+        abort(401)
+    return user
+
+
+def _pending() -> PendingEnrollments:
+    return cast(PendingEnrollments, current_app.extensions["console_pending"])
+
+
+def _store() -> MfaStore:
+    return cast(MfaStore, current_app.extensions["mfa_store"])
+
+
+def b64url(raw: bytes) -> str:
+    """A credential id as it appears in URLs."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _requirements(user: User) -> list[dict[str, object]]:
+    """The organizations that require MFA of this user and are still waiting for it."""
+    found = []
+    for membership in _store().list_user_memberships(user.user_id):
+        if membership.status == "removed":
+            continue
+        status = service().member_compliance(membership.org_id, user.user_id)
+        if status.status in (ComplianceStatus.IN_GRACE, ComplianceStatus.OVERDUE):
+            org = _store().get_organization(membership.org_id)
+            found.append(
+                {
+                    "org": org.name if org else membership.org_id,
+                    "deadline": status.deadline,
+                    "overdue": status.status is ComplianceStatus.OVERDUE,
+                }
+            )
+    return found
+
+
+@bp.route("/security")
+@login_required
+def security() -> str:
+    """Everything about the user's second factors."""
+    user = _me()
+    store = _store()
+    totp = store.get_active_totp(user.user_id)
+    passkeys = service().list_passkeys(user.user_id)
+    codes = service().backup_code_status(user.user_id)
+    return render_template(
+        "security.html",
+        totp=totp,
+        passkeys=passkeys,
+        codes=codes,
+        b64url=b64url,
+        requirements=_requirements(user),
+        methods=(1 if totp else 0) + len(passkeys),
+    )
+
+
+def _refused(exc: MfaError) -> Response:
+    """Explain a refusal; when a fresh second factor is required, ask for it."""
+    if needs_step_up(exc):
+        return step_up_redirect(url_for("account.security"))
+    flash(explain(exc), "error")
+    return redirect(url_for("account.security"))
+
+
+def _show_codes(codes: BackupCodeSet, *, title: str) -> str:
+    text = "mfakit console backup codes\n" + "\n".join(codes.codes) + "\n"
+    return render_template(
+        "backup_codes.html",
+        codes=codes.codes,
+        title=title,
+        download=f"data:text/plain;charset=utf-8,{quote(text)}",
+    )
+
+
+@bp.route("/totp/setup", methods=["POST"])
+@login_required
+def totp_setup() -> str | tuple[str, int] | Response:
+    """Start setting up (or updating) TOTP: show the QR code and the key once."""
+    user = _me()
+    try:
+        enrollment = service().begin_totp_enrollment(user_ref(user))
+    except MfaError as exc:
+        flash(explain(exc), "error")
+        return redirect(url_for("account.security"))
+    _pending().put(user.user_id, enrollment)
+    return render_template("totp_setup.html", enrollment=enrollment)
+
+
+@bp.route("/totp/confirm", methods=["POST"])
+@login_required
+def totp_confirm() -> str | tuple[str, int] | Response:
+    """Confirm the new TOTP with a code from the app; show the backup codes once."""
+    user = _me()
+    enrollment = _pending().get(user.user_id)
+    if enrollment is None:
+        flash("The set-up expired. Start again.", "error")
+        return redirect(url_for("account.security"))
+    try:
+        activation = service().confirm_totp(
+            user.user_id, enrollment.totp_id, request.form.get("code", "")
+        )
+    except MfaError as exc:
+        return render_template("totp_setup.html", enrollment=enrollment, error=explain(exc)), 400
+    _pending().drop(user.user_id)
+    session.pop("enrollment_only", None)
+    session.pop("enroll_by", None)
+    if Advice.ADD_SECOND_METHOD in activation.advice:
+        flash(
+            "Tip: add a second method too, so that losing one device does not lock you out.", "info"
+        )
+    title = "TOTP updated" if activation.replaced else "TOTP is now enabled"
+    return _show_codes(activation.backup_codes, title=title)
+
+
+@bp.route("/totp/delete", methods=["POST"])
+@login_required
+def totp_delete() -> Response:
+    """Delete TOTP after the typed confirmation DELETE."""
+    user = _me()
+    try:
+        removal = service().delete_totp(
+            user.user_id, confirmation=request.form.get("confirmation", "")
+        )
+    except MfaError as exc:
+        return _refused(exc)
+    message = "TOTP is deleted."
+    if removal.deadline is not None:
+        message += (
+            " Your organization requires MFA: set up a method before"
+            f" {removal.deadline:%Y-%m-%d %H:%M} UTC."
+        )
+    flash(message, "warning" if removal.deadline else "info")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/backup-codes", methods=["POST"])
+@login_required
+def regenerate_codes() -> str | Response:
+    """Replace the backup codes with a new set (the old ones stop working)."""
+    user = _me()
+    try:
+        codes = service().regenerate_backup_codes(user.user_id)
+    except MfaError as exc:
+        return _refused(exc)
+    return _show_codes(codes, title="New backup codes")
+
+
+@bp.route("/passkeys/options", methods=["POST"])
+@login_required
+def passkey_options() -> Response | tuple[Response, int]:
+    """Start adding a named passkey or security key: the creation options for the browser."""
+    user = _me()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="Bad request."), 400
+    kind = "security_key" if body.get("kind") == "security_key" else "passkey"
+    try:
+        registration = service().begin_passkey_registration(
+            user_ref(user), name=str(body.get("name", "")), kind=kind
+        )
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 400
+    return jsonify(challenge_id=registration.challenge_id, options=registration.options)
+
+
+@bp.route("/passkeys", methods=["POST"])
+@login_required
+def passkey_register() -> Response | tuple[Response, int]:
+    """Verify and store the browser's new credential."""
+    user = _me()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="Bad request."), 400
+    try:
+        passkey = service().finish_passkey_registration(
+            user.user_id, str(body.get("challenge_id", "")), body.get("credential")
+        )
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 400
+    session.pop("enrollment_only", None)
+    what = "Passkey" if passkey.kind.value == "passkey" else "Security key"
+    flash(f'{what} "{passkey.name}" added.', "info")
+    return jsonify(redirect=url_for("account.security"))
+
+
+def _credential_id(encoded: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+@bp.route("/passkeys/<credential>/rename", methods=["POST"])
+@login_required
+def passkey_rename(credential: str) -> Response:
+    """Rename one passkey (names are unique per user)."""
+    user = _me()
+    raw = _credential_id(credential)
+    try:
+        if raw is None:
+            raise NotFoundError
+        renamed = service().rename_passkey(user.user_id, raw, request.form.get("name", ""))
+    except MfaError as exc:
+        flash(explain(exc), "error")
+        return redirect(url_for("account.security"))
+    flash(f'Renamed to "{renamed.name}".', "info")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/passkeys/<credential>/delete", methods=["POST"])
+@login_required
+def passkey_delete(credential: str) -> Response:
+    """Delete one passkey after the typed confirmation DELETE."""
+    user = _me()
+    raw = _credential_id(credential)
+    try:
+        if raw is None:
+            raise NotFoundError
+        removal = service().delete_passkey(
+            user.user_id, raw, confirmation=request.form.get("confirmation", "")
+        )
+    except MfaError as exc:
+        return _refused(exc)
+    message = f'"{removal.label}" is deleted. Also remove it from your password manager or key.'
+    if removal.deadline is not None:
+        message += f" Set up another method before {removal.deadline:%Y-%m-%d %H:%M} UTC."
+    flash(message, "info")
+    return redirect(url_for("account.security"))
+
+
+# -- step-up: a fresh second factor before a sensitive change --------------------------
+
+
+def _methods(user: User) -> set[str]:
+    return {m.value for m in service().begin_second_factor(user.user_id).methods}
+
+
+def step_up_redirect(back_to: str) -> Response:
+    """Send the user to the step-up page; they come back to ``back_to`` afterwards."""
+    flash("For your security, verify a second factor first, then try again.", "warning")
+    session["step_up_next"] = back_to
+    return redirect(url_for("account.step_up"))
+
+
+def _after_step_up() -> Response:
+    flash("Verified. You can now go ahead.", "info")
+    target = session.pop("step_up_next", None)
+    # Only paths this application wrote into the session (never a user-supplied URL).
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        target = url_for("account.security")
+    return redirect(target)
+
+
+@bp.route("/verify")
+@login_required
+def step_up() -> str | Response:
+    """Ask the signed-in user for a second factor again."""
+    user = _me()
+    try:
+        methods = _methods(user)
+    except MfaError as exc:
+        flash(explain(exc), "error")
+        return redirect(url_for("account.security"))
+    return render_template("second_factor.html", methods=methods, **STEP_UP)
+
+
+@bp.route("/verify/code", methods=["POST"])
+@login_required
+def step_up_code() -> Response | tuple[str, int]:
+    """Check a TOTP or backup code for the step-up."""
+    user = _me()
+    kind = request.form.get("kind")
+    code = request.form.get("code", "")
+    try:
+        if kind == "backup":
+            service().verify_backup_code(user.user_id, code)
+        else:
+            service().verify_totp(user.user_id, code)
+    except MfaError as exc:
+        return render_template(
+            "second_factor.html", methods=_methods(user), error=explain(exc), tab=kind, **STEP_UP
+        ), 400
+    return _after_step_up()
+
+
+@bp.route("/verify/passkey/options", methods=["POST"])
+@login_required
+def step_up_options() -> Response | tuple[Response, int]:
+    """A fresh WebAuthn challenge for the step-up."""
+    try:
+        challenge = service().begin_second_factor(_me().user_id)
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 403
+    if challenge.webauthn_options is None:
+        return jsonify(error="You have no passkey."), 400
+    return jsonify(challenge_id=challenge.challenge_id, options=challenge.webauthn_options)
+
+
+@bp.route("/verify/passkey", methods=["POST"])
+@login_required
+def step_up_passkey() -> Response | tuple[Response, int]:
+    """Check a passkey assertion for the step-up."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="Bad request."), 400
+    try:
+        service().verify_passkey(
+            _me().user_id, str(body.get("challenge_id", "")), body.get("credential")
+        )
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 400
+    return jsonify(redirect=_after_step_up().location)

@@ -1,0 +1,245 @@
+"""The organization page: members and their MFA status, enforcement, reminders, invitations."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from console.data import User
+from console.views.account import step_up_redirect
+from console.web import (
+    accounts,
+    current_user,
+    explain,
+    login_required,
+    mailer,
+    needs_step_up,
+    service,
+)
+from mfakit.errors import MfaError, PolicyDeniedError
+from mfakit.repositories import Invitation, Membership, MfaStore, Organization
+
+bp = Blueprint("org", __name__)
+
+
+def _store() -> MfaStore:
+    return cast(MfaStore, current_app.extensions["mfa_store"])
+
+
+def _me() -> User:
+    user = current_user()
+    if user is None:  # pragma: no cover - login_required runs first
+        abort(401)
+    return user
+
+
+def _members(org_id: str) -> list[Membership]:
+    found: list[Membership] = []
+    after: str | None = None
+    while True:
+        page = _store().list_memberships(org_id, after=after, limit=200)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        after = page.next_cursor
+
+
+def _invitations(org_id: str) -> list[Invitation]:
+    return list(_store().list_invitations(org_id, limit=100).items)
+
+
+def _load(org_id: str) -> tuple[Organization, Membership]:
+    """The organization and the signed-in user's membership (404 for outsiders)."""
+    org = _store().get_organization(org_id)
+    mine = _store().get_membership(org_id, _me().user_id)
+    if org is None or mine is None or mine.status == "removed":
+        abort(404)
+    return org, mine
+
+
+def _page(
+    org_id: str, *, status: int = 200, blockers: tuple[str, ...] = (), error: str | None = None
+) -> tuple[str, int]:
+    org, mine = _load(org_id)
+    rows = []
+    for m in _members(org_id):
+        if m.status == "removed":
+            continue
+        user = accounts().user(m.user_id)
+        rows.append(
+            {
+                "membership": m,
+                "user": user,
+                "compliance": service().member_compliance(org_id, m.user_id),
+            }
+        )
+    report = service().compliance_report(org_id)
+    names = {r["membership"].user_id: r["user"] for r in rows}
+    return render_template(
+        "org.html",
+        org=org,
+        mine=mine,
+        manager=mine.kind == "owner",
+        rows=rows,
+        report=report,
+        blockers=[names.get(b) or b for b in blockers],
+        invitations=_invitations(org_id),
+        error=error,
+    ), status
+
+
+@bp.route("/org")
+@login_required
+def home() -> Response:
+    """The organization the user owns (or else the first one they belong to)."""
+    memberships = sorted(
+        (m for m in _store().list_user_memberships(_me().user_id) if m.status != "removed"),
+        key=lambda m: (m.kind != "owner", m.joined_at),
+    )
+    if not memberships:
+        abort(404)
+    return redirect(url_for("org.page", org_id=memberships[0].org_id))
+
+
+@bp.route("/org/<org_id>")
+@login_required
+def page(org_id: str) -> tuple[str, int]:
+    """Members, MFA status, enforcement and invitations."""
+    return _page(org_id)
+
+
+@bp.route("/org/<org_id>/enforce", methods=["POST"])
+@login_required
+def enforce(org_id: str) -> Response | tuple[str, int]:
+    """Enforce MFA after the typed confirmation ENFORCE (only if everyone has MFA)."""
+    _load(org_id)
+    try:
+        service().enforce_mfa(
+            org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
+        )
+    except PolicyDeniedError as exc:
+        if needs_step_up(exc):
+            return step_up_redirect(url_for("org.page", org_id=org_id))
+        blockers = tuple(getattr(exc.decision, "reminder_targets", ()) or ())
+        return _page(org_id, status=409, blockers=blockers, error=explain(exc))
+    except MfaError as exc:
+        return _page(org_id, status=400, error=explain(exc))
+    flash("MFA is now enforced for everyone in the organization.", "info")
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/org/<org_id>/stop", methods=["POST"])
+@login_required
+def stop(org_id: str) -> Response | tuple[str, int]:
+    """Stop enforcing MFA after the typed confirmation STOP (owners are told)."""
+    _load(org_id)
+    try:
+        service().stop_enforcement(
+            org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
+        )
+    except MfaError as exc:
+        if needs_step_up(exc):
+            return step_up_redirect(url_for("org.page", org_id=org_id))
+        return _page(org_id, status=400, error=explain(exc))
+    flash("MFA is no longer enforced. The owners were informed by e-mail.", "info")
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/org/<org_id>/remind", methods=["POST"])
+@login_required
+def remind(org_id: str) -> Response | tuple[str, int]:
+    """Send an MFA reminder to one member, or to everyone without MFA."""
+    _load(org_id)
+    target = request.form.get("user_id")
+    try:
+        reminded = service().send_reminders(
+            org_id, actor_id=_me().user_id, user_ids=[target] if target else None
+        )
+    except MfaError as exc:
+        return _page(org_id, status=403, error=explain(exc))
+    flash(
+        f"Reminder sent to {len(reminded)} member(s)." if reminded else "Nobody needed a reminder.",
+        "info",
+    )
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/org/<org_id>/members", methods=["POST"])
+@login_required
+def add_member(org_id: str) -> Response | tuple[str, int]:
+    """Create an organization member (an IAM user) who signs in with an e-mailed code."""
+    org, mine = _load(org_id)
+    if mine.kind != "owner":
+        abort(403)
+    username = request.form.get("username", "").strip()
+    email = request.form.get("email", "").strip()
+    if not username or len(username) > 64 or "@" not in email:
+        return _page(org_id, status=400, error="Enter a username and an e-mail address.")
+    if _store().get_membership_by_username(org_id, username) is not None:
+        return _page(org_id, status=400, error="This username is taken in the organization.")
+    user = accounts().create_user(email=email, name=username, password_hash=None)
+    if user is None:
+        return _page(org_id, status=400, error="An account with this e-mail address exists.")
+    try:
+        service().add_member(org_id, user.user_id, username=username, actor_id=_me().user_id)
+    except MfaError as exc:
+        return _page(org_id, status=400, error=explain(exc))
+    flash(
+        f'Member "{username}" created. They sign in with the organization ID {org.org_id}, '
+        "their username and an e-mailed code.",
+        "info",
+    )
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/org/<org_id>/invitations", methods=["POST"])
+@login_required
+def invite(org_id: str) -> Response | tuple[str, int]:
+    """Invite someone by e-mail (under enforcement they must have MFA to join)."""
+    org, _ = _load(org_id)
+    try:
+        invitation = service().invite(
+            org_id, actor_id=_me().user_id, email=request.form.get("email", "").strip()
+        )
+    except (MfaError, ValueError) as exc:
+        text = explain(exc) if isinstance(exc, MfaError) else "Enter an e-mail address."
+        return _page(org_id, status=400, error=text)
+    link = url_for("org.invitation", invitation_id=invitation.invitation_id, _external=True)
+    mailer().send_invitation(email=invitation.email, org_name=org.name, link=link)
+    flash(f"Invitation sent to {invitation.email}.", "info")
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/org/<org_id>/invitations/<invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke(org_id: str, invitation_id: str) -> Response | tuple[str, int]:
+    """Revoke a pending invitation."""
+    _load(org_id)
+    try:
+        service().revoke_invitation(invitation_id, actor_id=_me().user_id)
+    except MfaError as exc:
+        return _page(org_id, status=403, error=explain(exc))
+    flash("Invitation revoked.", "info")
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+@bp.route("/invitations/<invitation_id>", methods=["GET", "POST"])
+@login_required
+def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
+    """Show an invitation and accept it."""
+    found = _store().get_invitation(invitation_id)
+    if found is None:
+        abort(404)
+    org = _store().get_organization(found.org_id)
+    if request.method == "GET":
+        return render_template("invitation.html", invitation=found, org=org)
+    try:
+        service().accept_invitation(invitation_id, _me().user_id)
+    except MfaError as exc:
+        return render_template(
+            "invitation.html", invitation=found, org=org, error=explain(exc)
+        ), 403
+    flash(f"You joined {org.name if org else found.org_id}.", "info")
+    return redirect(url_for("org.page", org_id=found.org_id))

@@ -1,0 +1,179 @@
+"""Request plumbing shared by the pages: the signed-in user, CSRF, errors, security headers."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+
+from mfakit.errors import (
+    AttemptsExhaustedError,
+    DuplicateError,
+    ExpiredCodeError,
+    InvalidCodeError,
+    MalformedDataError,
+    MfaError,
+    NotFoundError,
+    PolicyDeniedError,
+    ReplayedCodeError,
+    SignCountError,
+    ThrottledError,
+    WebAuthnError,
+)
+from mfakit.policy import ObligationKind
+from mfakit.service import MfaService, UserRef
+
+from .data import Accounts, User
+from .mailer import OutboxMailer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
+
+
+def service() -> MfaService:
+    """The application's :class:`MfaService`."""
+    return cast(MfaService, current_app.extensions["mfa_service"])
+
+
+def accounts() -> Accounts:
+    """The console's users and outbox."""
+    return cast(Accounts, current_app.extensions["console_accounts"])
+
+
+def mailer() -> OutboxMailer:
+    """The console's notifier."""
+    return cast(OutboxMailer, current_app.extensions["console_mailer"])
+
+
+def user_ref(user: User) -> UserRef:
+    """The user as mfakit names it (the e-mail address is the account name in apps)."""
+    return UserRef(user_id=user.user_id, name=user.email, display_name=user.name)
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request, if any."""
+    if "user" not in g:
+        user_id = session.get("uid")
+        g.user = accounts().user(user_id) if isinstance(user_id, str) else None
+    return cast("User | None", g.user)
+
+
+def sign_in(
+    user: User,
+    *,
+    org_id: str | None = None,
+    enroll_by: str | None = None,
+    enrollment_only: bool = False,
+) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token; nothing carried over)."""
+    session.clear()
+    session["uid"] = user.user_id
+    session["csrf"] = secrets.token_urlsafe(32)
+    if org_id is not None:
+        session["org"] = org_id
+    if enroll_by is not None:
+        session["enroll_by"] = enroll_by
+    if enrollment_only:
+        session["enrollment_only"] = True
+
+
+def login_required(view: F) -> F:
+    """Send visitors who are not signed in to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.path))
+        if session.get("enrollment_only") and request.blueprint != "account":
+            # An overdue member may only set up a method until they have one.
+            return redirect(url_for("account.security"))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (created on first use)."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def _check_csrf() -> None:
+    if request.method != "POST":
+        return
+    expected = session.get("csrf")
+    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), given.encode()):
+        abort(400, description="The form expired or came from another site. Reload the page.")
+
+
+def _canonical_host() -> Response | None:
+    # WebAuthn refuses IP addresses as RP IDs: the console must be opened as localhost.
+    host = request.host
+    if host.startswith("127.0.0.1"):
+        target = request.url.replace("//127.0.0.1", "//localhost", 1)
+        return cast(Response, redirect(target, code=308))
+    return None
+
+
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def install(app: Flask) -> None:
+    """Register the hooks every request goes through."""
+    app.before_request(_canonical_host)
+    app.before_request(_check_csrf)
+    app.after_request(_headers)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_user"] = current_user
+
+
+def needs_step_up(exc: MfaError) -> bool:
+    """Whether the policy refused because a recent second-factor check is required."""
+    obligations = getattr(getattr(exc, "decision", None), "obligations", ())
+    return any(o.kind is ObligationKind.STEP_UP for o in obligations)
+
+
+def explain(exc: MfaError) -> str:
+    """A message for the user about a refused action (never a secret)."""
+    if isinstance(exc, ThrottledError):
+        return f"Too many attempts. Try again in {max(1, round(exc.retry_after))} seconds."
+    if isinstance(exc, PolicyDeniedError):
+        # The first reason is the one that refused; later ones only add context.
+        reasons = getattr(exc.decision, "reasons", ())
+        text = reasons[0].message if reasons else exc.message
+        return text[:1].upper() + text[1:].rstrip(".") + "."
+    messages: list[tuple[type[MfaError], str]] = [
+        (AttemptsExhaustedError, "Too many wrong codes. Ask for a new code."),
+        (ReplayedCodeError, "That code or request was already used. Use a new one."),
+        (ExpiredCodeError, "That expired. Start again."),
+        (InvalidCodeError, "That code is not valid."),
+        (SignCountError, "This passkey may have been copied: its counter went backwards."),
+        (WebAuthnError, "The passkey could not be verified."),
+        (MalformedDataError, "The browser's answer could not be read."),
+        (DuplicateError, "That name is already used."),
+        (NotFoundError, "Not found."),
+    ]
+    for kind, text in messages:
+        if isinstance(exc, kind):
+            return text
+    return exc.message

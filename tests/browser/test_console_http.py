@@ -1,0 +1,242 @@
+"""The console's HTTP hardening, checked without a browser (Flask's test client)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from console import create_app
+
+from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
+from mfakit.service import ServiceSettings
+
+BASE = "http://localhost:8000"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    """A test client of a fresh console."""
+    app = create_app(
+        instance_dir=tmp_path,
+        origin=BASE,
+        settings=ServiceSettings(
+            backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS), challenge_ttl=timedelta(minutes=1)
+        ),
+        password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
+        testing=True,
+    )
+    with app.test_client() as test_client:
+        yield test_client
+    app.extensions["mfa_store"].close()
+
+
+def _token(client: Any, path: str = "/login") -> str:
+    page = client.get(BASE + path)
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def _sign_up(client: Any, email: str = "ada@example.com") -> Any:
+    return client.post(
+        BASE + "/signup",
+        data={
+            "csrf_token": _token(client, "/signup"),
+            "email": email,
+            "name": "Ada",
+            "password": "correct horse battery",
+        },
+    )
+
+
+def test_post_without_csrf_token_is_refused(client: Any) -> None:
+    """A POST without this session's CSRF token changes nothing (400)."""
+    _token(client)
+    response = client.post(
+        BASE + "/signup",
+        data={"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"},
+    )
+    assert response.status_code == 400
+    assert _sign_up(client).status_code == 302  # the address was not taken by the forgery
+
+
+def test_post_with_another_sessions_token_is_refused(client: Any) -> None:
+    """A token from another session is refused."""
+    stolen = _token(client)
+    client.delete_cookie("console_session", domain="localhost")
+    _token(client)
+    response = client.post(BASE + "/logout", data={"csrf_token": stolen})
+    assert response.status_code == 400
+
+
+def test_json_post_needs_the_csrf_header(client: Any) -> None:
+    """The passkey endpoints (JSON from the page's script) need the X-CSRF-Token header."""
+    _sign_up(client)
+    token = _token(client, "/account/security")
+    without = client.post(BASE + "/account/passkeys/options", json={"name": "Key"})
+    assert without.status_code == 400
+    with_header = client.post(
+        BASE + "/account/passkeys/options", json={"name": "Key"}, headers={"X-CSRF-Token": token}
+    )
+    assert with_header.status_code == 200
+    assert with_header.json["options"]["rp"]["id"] == "localhost"
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client: Any) -> None:
+    """The session cookie is out of reach of scripts and of cross-site POSTs."""
+    response = _sign_up(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_pages_send_a_strict_content_security_policy(client: Any) -> None:
+    """Only the console's own scripts, styles and images: no CDN, no inline script."""
+    headers = client.get(BASE + "/login").headers
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_reference_no_external_assets(client: Any) -> None:
+    """Every script and stylesheet is served by the console itself."""
+    _sign_up(client)
+    for path in ("/login", "/account/security", "/outbox"):
+        html = client.get(BASE + path).text
+        for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert url.startswith(("/", "#", "data:")) or url == "https://pypi.org/project/mfakit/"
+
+
+def test_ip_address_host_redirects_to_localhost(client: Any) -> None:
+    """WebAuthn refuses IP addresses as RP IDs: 127.0.0.1 is sent to localhost."""
+    response = client.get("http://127.0.0.1:8000/login?x=1")
+    assert response.status_code == 308
+    assert response.headers["Location"] == "http://localhost:8000/login?x=1"
+
+
+def test_unknown_email_and_wrong_password_look_the_same(client: Any) -> None:
+    """Sign-in does not reveal which e-mail addresses have an account."""
+    _sign_up(client)
+    client.post(BASE + "/logout", data={"csrf_token": _token(client, "/account/security")})
+    answers = []
+    for email in ("ada@example.com", "nobody@example.com"):
+        response = client.post(
+            BASE + "/login",
+            data={"csrf_token": _token(client), "email": email, "password": "wrong password!"},
+        )
+        answers.append((response.status_code, "Wrong e-mail or password." in response.text))
+    assert answers == [(401, True), (401, True)]
+
+
+def test_sign_in_does_not_redirect_off_site(client: Any) -> None:
+    """A ``next`` pointing to another site is ignored after sign-in."""
+    _sign_up(client)
+    client.post(BASE + "/logout", data={"csrf_token": _token(client, "/account/security")})
+    response = client.post(
+        BASE + "/login?next=//evil.example/",
+        data={
+            "csrf_token": _token(client),
+            "email": "ada@example.com",
+            "password": "correct horse battery",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/security"
+
+
+def test_secrets_file_is_private_and_reused(tmp_path: Path) -> None:
+    """The instance secrets are created owner-only and kept across restarts."""
+    first = create_app(instance_dir=tmp_path, origin=BASE)
+    second = create_app(instance_dir=tmp_path, origin=BASE)
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+    assert first.secret_key == second.secret_key
+    for app in (first, second):
+        app.extensions["mfa_store"].close()
+
+
+def test_member_code_request_does_not_reveal_usernames(client: Any) -> None:
+    """Asking a code for an unknown username answers exactly like for a real member."""
+    _sign_up(client)
+    org_page = client.get(BASE + "/org", follow_redirects=True).text
+    org_id = re.search(r'id="org-id">([^<]+)<', org_page)
+    assert org_id is not None
+    token = _token(client, "/account/security")
+    client.post(
+        BASE + f"/org/{org_id.group(1)}/members",
+        data={"csrf_token": token, "username": "carol", "email": "carol@example.com"},
+    )
+    client.post(BASE + "/logout", data={"csrf_token": token})
+    bodies = []
+    for username in ("carol", "mallory"):
+        response = client.post(
+            BASE + "/login/member",
+            data={"csrf_token": _token(client), "org_id": org_id.group(1), "username": username},
+        )
+        # Only the echoed username and the expiry minute may differ.
+        text = re.sub(r"expires at \d\d:\d\d UTC", "", response.text)
+        bodies.append(text.replace(username, "NAME"))
+    assert bodies[0] == bodies[1]
+
+
+def test_taken_member_username_creates_no_account(client: Any) -> None:
+    """Adding a member under a taken username is refused before any account is made."""
+    _sign_up(client)
+    org_page = client.get(BASE + "/org", follow_redirects=True).text
+    org_id = re.search(r'id="org-id">([^<]+)<', org_page)
+    assert org_id is not None
+    token = _token(client, "/account/security")
+    statuses = []
+    for email in ("carol@example.com", "carol2@example.com"):
+        response = client.post(
+            BASE + f"/org/{org_id.group(1)}/members",
+            data={"csrf_token": token, "username": "carol", "email": email},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302, 400]
+    accounts = client.application.extensions["console_accounts"]
+    assert accounts.user_by_email("carol2@example.com") is None
+
+
+def test_page_asked_for_before_sign_in_is_reached_after_the_second_factor(client: Any) -> None:
+    """The local ``next`` page survives the second-factor step."""
+    from mfakit.otp import TOTP, decode_base32
+
+    _sign_up(client)
+    setup = client.post(
+        BASE + "/account/totp/setup", data={"csrf_token": _token(client, "/account/security")}
+    )
+    key = re.search(r'id="manual-key" class="key">([^<]+)<', setup.text)
+    assert key is not None
+    totp = TOTP(decode_base32(key.group(1).replace(" ", "")))
+    token = _token(client, "/account/security")
+    confirmed = client.post(
+        BASE + "/account/totp/confirm", data={"csrf_token": token, "code": totp.at(time.time())}
+    )
+    assert confirmed.status_code == 200
+    client.post(BASE + "/logout", data={"csrf_token": token})
+
+    assert client.get(BASE + "/org").headers["Location"] == "/login?next=/org"
+    first = client.post(
+        BASE + "/login?next=/org",
+        data={
+            "csrf_token": _token(client),
+            "email": "ada@example.com",
+            "password": "correct horse battery",
+        },
+    )
+    assert first.headers["Location"] == "/login/verify"
+    second = client.post(
+        BASE + "/login/verify/code",
+        data={
+            "csrf_token": _token(client, "/login/verify"),
+            "kind": "totp",
+            "code": totp.at(time.time() + 30),
+        },
+    )
+    assert second.headers["Location"] == "/org"
