@@ -26,7 +26,7 @@ import hashlib
 import json
 import secrets
 import struct
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeAlias
 
@@ -118,6 +118,11 @@ class SoftAuthenticator:
         attachment: ``authenticatorAttachment``: ``platform`` or ``cross-platform``.
         intermediate_ca: Put an intermediate CA between the root and the leaf.
         certificate_validity: ``(not_before, not_after)`` of the generated certificates.
+        attestation_statement: A hook that makes the attestation instead:
+            ``(authData, clientDataHash, credential private key) -> (fmt, attStmt)``,
+            e.g. ``AttestationBuilder().soft_authenticator_hook("tpm")`` for the
+            ``tpm``, ``android-key``, ``android-safetynet``, ``apple`` and
+            ``compound`` formats (issue 8). ``attestation`` is then ignored.
     """
 
     def __init__(
@@ -137,6 +142,7 @@ class SoftAuthenticator:
         attachment: Literal["platform", "cross-platform"] = "platform",
         intermediate_ca: bool = False,
         certificate_validity: tuple[datetime, datetime] = (DEFAULT_NOT_BEFORE, DEFAULT_NOT_AFTER),
+        attestation_statement: Callable[[bytes, bytes, Any], tuple[str, Any]] | None = None,
     ) -> None:
         if attestation not in ("none", "packed-self", "packed", "fido-u2f"):
             raise ConfigurationError(f"unknown attestation kind {attestation!r}")
@@ -171,6 +177,7 @@ class SoftAuthenticator:
         self._ca: AttestationCA | None = None
         self._intermediate_ca = intermediate_ca
         self._validity = certificate_validity
+        self._statement_hook = attestation_statement
 
     def __repr__(self) -> str:
         return (
@@ -481,6 +488,8 @@ class SoftAuthenticator:
         kind = self.attestation
         if Fault.UNKNOWN_FORMAT in faults:
             return "x-mfakit-unknown", {}
+        if self._statement_hook is not None:
+            return self._statement_hook(auth_data, client_hash, credential.key_pair.private_key)
         if kind == "none":
             if Fault.BAD_SIGNATURE in faults or Fault.PACKED_ALG_MISMATCH in faults:
                 raise ConfigurationError("none attestation has no signature to break")

@@ -4,8 +4,11 @@ Build ceremony options, send their Level 3 JSON to the browser, and verify
 what comes back:
 
 * :func:`registration_options` / :func:`authentication_options` (§5.4, §5.5);
-* :func:`verify_registration` (§7.1) with the ``none``, ``packed`` and
-  ``fido-u2f`` attestation formats (§8) and an :class:`AttestationPolicy`;
+* :func:`verify_registration` (§7.1) with every attestation format of §8
+  (``none``, ``packed``, ``fido-u2f``, ``tpm``, ``android-key``,
+  ``android-safetynet``, ``apple``, ``compound``) and an :class:`AttestationPolicy`
+  (trust anchors per format and AAGUID, :func:`public_trust_anchors`, CRLs,
+  FIDO metadata from :func:`parse_metadata_blob`);
 * :func:`verify_authentication` (§7.2), with a cacheable
   :class:`CredentialPublicKey` from :func:`parse_credential_public_key`.
 
@@ -42,6 +45,18 @@ from ._cose import (
     parse_credential_public_key,
 )
 from ._fmt_common import AttestationType
+from ._metadata import (
+    CERTIFICATION_LEVELS,
+    DEFAULT_REJECTED_STATUSES,
+    MAX_BLOB_BYTES,
+    AuthenticatorStatus,
+    MetadataBLOB,
+    MetadataEntry,
+    MetadataSource,
+    StatusReport,
+    load_metadata,
+    parse_metadata_blob,
+)
 from ._options import (
     DEFAULT_TIMEOUT_MS,
     AuthenticationOptions,
@@ -58,6 +73,7 @@ from ._response import (
     parse_authentication_response,
     parse_registration_response,
 )
+from ._roots import PublicRoot, public_roots, public_trust_anchors
 from ._structures import (
     MAX_ATTESTATION_BYTES,
     MAX_AUTH_DATA_BYTES,
@@ -86,32 +102,45 @@ __all__ = [
     "AuthenticationResponse",
     "AuthenticatorData",
     "AuthenticatorFlags",
+    "AuthenticatorStatus",
+    "CERTIFICATION_LEVELS",
     "COSEAlgorithm",
     "CollectedClientData",
     "CredentialDescriptor",
     "CredentialPublicKey",
     "DEFAULT_ALGORITHMS",
+    "DEFAULT_REJECTED_STATUSES",
     "DEFAULT_TIMEOUT_MS",
     "MAX_ATTESTATION_BYTES",
     "MAX_AUTH_DATA_BYTES",
+    "MAX_BLOB_BYTES",
     "MAX_CLIENT_DATA_BYTES",
     "MAX_COSE_KEY_BYTES",
     "MAX_CREDENTIAL_ID_BYTES",
     "MAX_RESPONSE_BYTES",
     "MAX_SIGNATURE_BYTES",
     "MAX_USER_HANDLE_BYTES",
+    "MetadataBLOB",
+    "MetadataEntry",
     "MetadataProvider",
+    "MetadataSource",
+    "PublicRoot",
     "RegistrationOptions",
     "RegistrationResponse",
+    "StatusReport",
     "VerifiedAuthentication",
     "VerifiedRegistration",
     "authentication_options",
+    "load_metadata",
     "parse_attestation_object",
     "parse_authentication_response",
     "parse_authenticator_data",
     "parse_client_data",
     "parse_credential_public_key",
+    "parse_metadata_blob",
     "parse_registration_response",
+    "public_roots",
+    "public_trust_anchors",
     "registration_options",
     "verify_authentication",
     "verify_registration",

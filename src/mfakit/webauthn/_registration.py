@@ -24,6 +24,7 @@ from ._ceremony import (
 )
 from ._cose import DEFAULT_ALGORITHMS, COSEAlgorithm, CredentialPublicKey, _from_decoded
 from ._fmt_common import AttestationType
+from ._metadata import MetadataEntry
 from ._response import parse_registration_response
 from ._structures import (
     EMPTY_MAP,
@@ -61,6 +62,13 @@ class VerifiedRegistration:
         authenticator_extensions: Authenticator extension outputs, if any.
         client_data: The parsed client data.
         authenticator_data: The parsed authenticator data.
+        authenticator_description: The model's name from the metadata
+            (e.g. "YubiKey 5 NFC"), when ``AttestationPolicy(metadata=...)`` knows
+            it and the attestation is trusted (an unproven AAGUID names nothing).
+        authenticator_icon: The model's icon (a ``data:`` URL) from the metadata.
+        metadata_entry: The model's metadata entry, when found.
+        attestation_statements: For ``compound`` attestation: every
+            contained ``(fmt, attestation_type)`` pair, in order.
     """
 
     credential_id: bytes
@@ -83,6 +91,10 @@ class VerifiedRegistration:
     authenticator_extensions: Mapping[str, Any]
     client_data: CollectedClientData = field(repr=False, compare=False)
     authenticator_data: AuthenticatorData = field(repr=False, compare=False)
+    authenticator_description: str | None = None
+    authenticator_icon: str | None = field(default=None, repr=False)
+    metadata_entry: MetadataEntry | None = field(default=None, repr=False, compare=False)
+    attestation_statements: tuple[tuple[str, AttestationType], ...] = ()
 
 
 def verify_registration(
@@ -212,7 +224,7 @@ def verify_registration(
     key = _from_decoded(
         dict(acd.cose_map), acd.credential_public_key, allow_rs1=alg == COSEAlgorithm.RS1
     )
-    statement, trusted = verify_attestation(
+    statement, trusted, entry = verify_attestation(
         att_obj.fmt,
         att_stmt=att_obj.att_stmt,
         auth_data=auth_data,
@@ -242,4 +254,10 @@ def verify_registration(
         authenticator_extensions=auth_data.extensions or EMPTY_MAP,
         client_data=client_data,
         authenticator_data=auth_data,
+        authenticator_description=entry.description if entry is not None else None,
+        authenticator_icon=entry.icon if entry is not None else None,
+        metadata_entry=entry,
+        attestation_statements=tuple(
+            (sub_fmt, sub.attestation_type) for sub_fmt, sub in getattr(statement, "statements", ())
+        ),
     )

@@ -313,6 +313,9 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
             field="attestationObject",
         )
     fmt, stmt, auth_data = obj["fmt"], obj["attStmt"], obj["authData"]
+    if fmt == "compound" and type(stmt) is list:
+        # §8.9: a compound attStmt is an array; formats see it as a mapping.
+        stmt = {"statements": tuple(stmt)}
     if type(fmt) is not str or type(stmt) is not dict or type(auth_data) is not bytes:
         raise MalformedDataError(
             "attestation object member of the wrong type", field="attestationObject"

@@ -1,0 +1,72 @@
+"""The ``apple`` (Apple Anonymous) attestation statement format (WebAuthn Level 3 §8.8)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import ObjectIdentifier
+
+from mfakit.errors import InvalidAttestationError
+
+from ._cose import CredentialPublicKey
+from ._fmt_common import StatementResult, load_x5c, only_keys
+from ._fmt_options import certificate_key_matches
+from ._structures import AuthenticatorData
+
+__all__ = [
+    "OID_APPLE_NONCE",
+    "verify",
+]
+
+_KEYS = frozenset({"x5c"})
+#: The Apple anonymous attestation nonce extension (§8.8).
+OID_APPLE_NONCE = ObjectIdentifier("1.2.840.113635.100.8.2")
+# The extension value is SEQUENCE { [1] EXPLICIT OCTET STRING (32 bytes) }.
+_NONCE_PREFIX = bytes.fromhex("3024a1220420")
+
+
+def verify(
+    att_stmt: Mapping[str, Any],
+    auth_data: AuthenticatorData,
+    client_data_hash: bytes,
+    credential_key: CredentialPublicKey,
+) -> StatementResult:
+    """Verify an ``apple`` statement (§8.8 "Verification procedure").
+
+    * ``x5c`` is the only member;
+    * the leaf (credCert) carries extension 1.2.840.113635.100.8.2 whose
+      nonce is SHA-256(``authenticatorData || clientDataHash``);
+    * credCert's public key is the credential public key.
+
+    The chain to the Apple WebAuthn root is checked by the trust policy
+    (:func:`public_trust_anchors` holds the root).
+
+    Returns:
+        Attestation type ``anonca`` with ``x5c`` as the trust path.
+
+    Raises:
+        InvalidAttestationError: A rule above is broken.
+    """
+    only_keys(att_stmt, _KEYS, "apple")
+    if "x5c" not in att_stmt:
+        raise InvalidAttestationError("apple statement lacks x5c")
+    certs = load_x5c(att_stmt["x5c"], fmt="apple")
+    leaf = certs[0]
+    try:
+        ext = leaf.extensions.get_extension_for_oid(OID_APPLE_NONCE)
+    except x509.ExtensionNotFound as exc:
+        raise InvalidAttestationError("apple credCert lacks the nonce extension") from exc
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise InvalidAttestationError("apple credCert does not parse") from exc
+    value = ext.value
+    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    expected = _NONCE_PREFIX + hashlib.sha256(auth_data.raw + client_data_hash).digest()
+    if not hmac.compare_digest(der, expected):
+        raise InvalidAttestationError("apple nonce does not match the ceremony")
+    if not certificate_key_matches(leaf, credential_key):
+        raise InvalidAttestationError("apple credCert key is not the credential public key")
+    return StatementResult(attestation_type="anonca", trust_path=certs)
