@@ -109,7 +109,9 @@ def test_policy_judges_the_chosen_kind(service: MfaService, clock: FrozenClock) 
     with pytest.raises(PolicyDeniedError):
         service.begin_passkey_registration(ADA, name="Phone", kind="passkey")
     # The bypass this guards against: a synced passkey declared as a security key.
-    synced = SoftAuthenticator(origin="https://console.example", backup_eligible=True, seed=b"synced")
+    synced = SoftAuthenticator(
+        origin="https://console.example", backup_eligible=True, seed=b"synced"
+    )
     started = service.begin_passkey_registration(ADA, name="Phone", kind="security_key")
     with pytest.raises(PolicyDeniedError):
         service.finish_passkey_registration(
