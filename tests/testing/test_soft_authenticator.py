@@ -88,7 +88,9 @@ def _auth(fmt: Any, flags: Flags, **kwargs: Any) -> SoftAuthenticator:
 def test_module_all_is_pinned() -> None:
     """mfakit.testing exports exactly these names."""
     assert mfakit.testing.__all__ == [
+        "AttestationBuilder",
         "AttestationCA",
+        "BuiltRegistration",
         "Fault",
         "SUPPORTED_ALGORITHMS",
         "SoftAttestation",
