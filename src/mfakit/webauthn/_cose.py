@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError, UnsupportedAlgorithmError
@@ -94,6 +94,15 @@ _EC_CURVES: dict[int, tuple[int, ec.EllipticCurve, int]] = {
     COSEAlgorithm.ES256: (1, ec.SECP256R1(), 32),
     COSEAlgorithm.ES384: (2, ec.SECP384R1(), 48),
     COSEAlgorithm.ES512: (3, ec.SECP521R1(), 66),
+}
+# DER SubjectPublicKeyInfo up to the uncompressed point's 0x04 (RFC 5480): the
+# algorithm id-ecPublicKey with the named curve, then the BIT STRING header.
+# Loading SPKI DER costs half of from_encoded_point and checks the point is on
+# the curve just the same (OpenSSL refuses an off-curve point when decoding).
+_EC_SPKI_PREFIX: dict[int, bytes] = {
+    COSEAlgorithm.ES256: bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004"),
+    COSEAlgorithm.ES384: bytes.fromhex("3076301006072a8648ce3d020106052b8104002203620004"),
+    COSEAlgorithm.ES512: bytes.fromhex("30819b301006072a8648ce3d020106052b810400230381860004"),
 }
 _CRV_ED25519, _CRV_ED448 = 6, 7
 # The OKP curves each EdDSA algorithm allows.
@@ -234,7 +243,7 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
     """Load the ``cryptography`` key of a decoded COSE_Key whose ``alg`` is ``alg``.
 
     The key type and curve must agree with ``alg``; EC points must lie on the
-    curve (``from_encoded_point`` checks it).
+    curve (OpenSSL checks it when the SubjectPublicKeyInfo is decoded).
     """
     kty = cose.get(1)
     if type(kty) is not int:
@@ -245,7 +254,7 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
     try:
         ec_params = _EC_CURVES.get(alg)
         if ec_params is not None:
-            ec_crv, curve, size = ec_params
+            ec_crv, _, size = ec_params
             crv = cose.get(-1)
             if kty != _KTY_EC2 or crv != ec_crv or type(crv) is not int:
                 raise _bad("COSE key type or curve does not match its algorithm")
@@ -253,7 +262,7 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
             y = _bytes_param(cose, -3, "y")
             if len(x) != size or len(y) != size:
                 raise _bad("EC coordinate of the wrong length")
-            return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
+            return serialization.load_der_public_key(_EC_SPKI_PREFIX[alg] + x + y)
         wanted = _OKP_CURVES.get(alg)
         if wanted is not None:
             crv = cose.get(-1)
