@@ -24,6 +24,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError
 
+from ._b64 import b64url_decode
+
 __all__ = [
     "CompactJWS",
     "JWS_ALGORITHMS",
@@ -45,11 +47,13 @@ _MAX_X5C = 5
 
 
 def _b64url(segment: str, what: str) -> bytes:
-    if not segment or len(segment) % 4 == 1 or "=" in segment:
-        raise MalformedDataError(f"JWS {what} is not base64url", field="jws")
+    # The same strict decoder as every other WebAuthn field (a lenient
+    # urlsafe_b64decode would silently drop characters outside the alphabet).
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
+        if not segment:
+            raise MalformedDataError("empty segment", field="jws")
+        return b64url_decode(segment, field="jws", max_len=len(segment))
+    except MalformedDataError as exc:
         raise MalformedDataError(f"JWS {what} is not base64url", field="jws") from exc
 
 

@@ -205,3 +205,11 @@ def test_safetynet_fuzz_mutated_response(index: int, char: str) -> None:
 
 _BUILDER = AttestationBuilder()
 _BUILT = _BUILDER.android_safetynet(now=NOW)
+
+
+def test_jws_segments_use_the_strict_base64url_decoder() -> None:
+    """A segment with a character outside base64url is refused, not silently skipped."""
+    header = _b64url(json.dumps({"alg": "RS256", "x5c": ["AAAA"]}).encode())
+    token = header[:4] + "!!!!" + header[4:] + "." + _b64url(b"{}") + ".c2ln"
+    with pytest.raises(MalformedDataError, match="header is not base64url"):
+        parse_compact_jws(token, max_bytes=10_000)
