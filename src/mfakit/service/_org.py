@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from mfakit.errors import (
@@ -51,30 +51,15 @@ class OrgFlows(MemberFlows):
         Raises:
             PolicyDeniedError: refused; ``decision`` has the reasons and reminder targets.
         """
-        now = self._now()
-        for _ in range(_CAS_ATTEMPTS):
-            ctx = self._org_context(org_id)
-            decision = can_enable_enforcement(
-                ctx.policy,
-                ctx.state,
-                actor=self._actor(org_id, actor_id),
-                principals=self._principals(org_id),
-                confirmation=confirmation,
-                now=now,
-            )
-            if not decision.allowed:
-                self._audit_decision(decision, org_id)
-                decision.require_allowed()
-            updated = dataclasses.replace(
-                upgrade_organization(ctx.org), enforced=True, enforced_at=now, enforced_by=actor_id
-            )
-            # The enforcement switch and every member's effects: all or nothing.
-            with self._transaction():
-                if self._store.update_organization(updated) is None:
-                    continue
-                self._apply_member_effects(ctx, decision, at=now)
-            return decision
-        raise StoreError("the organization kept changing; try again")
+        return self._switch_enforcement(
+            org_id,
+            actor_id,
+            confirmation,
+            can_enable_enforcement,
+            lambda org, now: dataclasses.replace(
+                org, enforced=True, enforced_at=now, enforced_by=actor_id
+            ),
+        )
 
     def stop_enforcement(self, org_id: str, *, actor_id: str, confirmation: str | None) -> Decision:
         """Turn MFA enforcement off after the typed confirmation ``STOP``; owners are told.
@@ -83,10 +68,31 @@ class OrgFlows(MemberFlows):
             PolicyDeniedError: refused (not enforced, not an owner, no confirmation,
                 step-up required).
         """
+        return self._switch_enforcement(
+            org_id,
+            actor_id,
+            confirmation,
+            can_stop_enforcement,
+            lambda org, now: dataclasses.replace(org, enforced=False, enforcement_stopped_at=now),
+        )
+
+    def _switch_enforcement(
+        self,
+        org_id: str,
+        actor_id: str,
+        confirmation: str | None,
+        decide: Callable[..., Decision],
+        change: Callable[[Organization, datetime], Organization],
+    ) -> Decision:
+        """Decide, then write the switch and every member's effects in one transaction.
+
+        The organization is updated with a compare-and-set; a lost race re-reads
+        the facts and decides again.
+        """
         now = self._now()
         for _ in range(_CAS_ATTEMPTS):
             ctx = self._org_context(org_id)
-            decision = can_stop_enforcement(
+            decision = decide(
                 ctx.policy,
                 ctx.state,
                 actor=self._actor(org_id, actor_id),
@@ -97,9 +103,7 @@ class OrgFlows(MemberFlows):
             if not decision.allowed:
                 self._audit_decision(decision, org_id)
                 decision.require_allowed()
-            updated = dataclasses.replace(
-                upgrade_organization(ctx.org), enforced=False, enforcement_stopped_at=now
-            )
+            updated = change(upgrade_organization(ctx.org), now)
             # The enforcement switch and every member's effects: all or nothing.
             with self._transaction():
                 if self._store.update_organization(updated) is None:
