@@ -38,9 +38,11 @@ from mfakit.webauthn import (
     _authentication,
     _b64,
     _cbor,
+    _ceremony,
     _cose,
     _response,
     _structures,
+    parse_credential_public_key,
     verify_authentication,
 )
 from mfakit.webauthn._response import RegistrationResponse
@@ -421,6 +423,9 @@ _AD_VARIANTS: list[bytes] = [
     auth_data(count=9, ext={"credProtect": 1}),
     auth_data(count=9)[:-1],
     auth_data(count=9) + b"\x00",
+    auth_data(flags=0x41, count=9),
+    auth_data(flags=0x81, count=9),
+    auth_data(flags=0xC1, count=9),
 ]
 
 
@@ -529,15 +534,65 @@ def test_common_case_path_agrees_with_general_path(  # noqa: PLR0917 - hypothesi
     assert fast == general
 
 
+def _take_common_case(response: dict[str, Any], cd_parse: mock.Mock | None = None) -> Any:
+    origins = frozenset((ORIGIN,))
+    return _authentication._common_case(
+        response,
+        CHALLENGE,
+        origins,
+        _ceremony.origin_suffixes(origins),
+        RP_ID,
+        parse_credential_public_key(_ES256.cose),
+        5,
+        True,
+        False,
+        None,
+        b"user-7",
+        False,
+    )
+
+
 def test_common_case_path_takes_the_usual_assertion() -> None:
     """A browser's usual assertion is accepted by the common-case path itself."""
     response = _signed(client_data("webauthn.get"), auth_data(count=9), b"user-7")
-    taken = _authentication._common_case(
-        response, CHALLENGE, frozenset((ORIGIN,)), RP_ID, True, False, None, b"user-7"
-    )
+    with mock.patch.object(
+        _authentication, "_client_data_json_ok", side_effect=AssertionError("parsed")
+    ):
+        taken = _take_common_case(response)
     assert taken is not None
-    assert _outcome(response) == _general_outcome(response)
-    assert _outcome(response)[0] == "ok"
+    assert _outcome(response) == _general_outcome(response) == ("ok", taken)
+
+
+@pytest.mark.parametrize(
+    "cd",
+    [
+        client_data("webauthn.get")[:-1] + b',"other_keys_can_be_added_here":"x"}',
+        client_data("webauthn.get").replace(b'"origin"', b'"origin" '),
+        client_data("webauthn.get").replace(b"https:", b"https\\u003a"),
+        client_data("webauthn.get").replace(b',"crossOrigin":false', b""),
+    ],
+)
+def test_common_case_parses_client_data_outside_the_template(cd: bytes) -> None:
+    """Client data not in the §5.8.1.1 byte form is parsed, not refused by the template."""
+    response = _signed(cd, auth_data(count=9), b"user-7")
+    with mock.patch.object(
+        _authentication, "_client_data_json_ok", wraps=_authentication._client_data_json_ok
+    ) as parsed:
+        taken = _take_common_case(response)
+    template = b'"crossOrigin"' not in cd
+    assert parsed.called is not template
+    assert taken is not None
+    assert _outcome(response) == _general_outcome(response) == ("ok", taken)
+
+
+@pytest.mark.parametrize("flags", [0x41, 0x81, 0xC5])
+def test_assertion_flags_claiming_absent_data_are_malformed(flags: int) -> None:
+    """AT or ED set on 37 bytes of authenticator data: the data they announce is missing."""
+    response = _signed(client_data("webauthn.get"), auth_data(flags=flags, count=9), None)
+    outcome = _outcome(response)
+    assert outcome[:2] == ("error", MalformedDataError)
+    assert outcome[2] in {"authenticatorData", "extensions"}
+    assert _general_outcome(response) == outcome
 
 
 def test_expected_user_handle_must_be_bytes() -> None:

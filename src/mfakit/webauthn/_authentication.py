@@ -12,14 +12,18 @@ from typing import Any
 
 from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError, WebAuthnError
 
+from ._b64 import _ALPHABET as _B64_ALPHABET
 from ._b64 import _LAST_OK, _PAD, _TO_STANDARD, _a2b
 from ._ceremony import (
+    _CD_HEADS,
     _rp_id_hash,
     check_challenge_arg,
     check_client_data,
     check_flags,
     check_rp_id_hash,
     origin_set,
+    origin_suffixes,
+    single_origin,
 )
 from ._cose import (
     CredentialPublicKey,
@@ -27,7 +31,6 @@ from ._cose import (
     parse_credential_public_key,
 )
 from ._response import (
-    _AD_MAX,
     _ATTACHMENTS,
     _CD_MAX,
     _ID_MAX,
@@ -206,11 +209,11 @@ def verify_authentication(
         ConfigurationError: A bad argument.
     """
     challenge = check_challenge_arg(expected_challenge)
-    origins = (
-        frozenset((expected_origins,))
-        if type(expected_origins) is str
-        else origin_set(expected_origins, "expected_origins")
-    )
+    if type(expected_origins) is str:
+        origins, suffixes = single_origin(expected_origins)
+    else:
+        origins = origin_set(expected_origins, "expected_origins")
+        suffixes = origin_suffixes(origins)
     top_origins = (
         origin_set(allowed_top_origins, "allowed_top_origins")
         if allowed_top_origins
@@ -230,32 +233,24 @@ def verify_authentication(
         raise ConfigurationError(
             "credential_public_key must be COSE bytes or a CredentialPublicKey"
         )
-
-    fields = (
-        _common_case(
+    if type(response) is dict:
+        result = _common_case(
             response,
             challenge,
             origins,
+            suffixes,
             expected_rp_id,
+            key,
+            current_sign_count,
             require_user_presence,
             require_user_verification,
             expected_backup_eligible,
             expected_user_handle,
+            allow_sign_count_regression,
         )
-        if type(response) is dict
-        else None
-    ) or _general_case(
-        response,
-        challenge,
-        origins,
-        expected_rp_id,
-        require_user_presence,
-        require_user_verification,
-        allow_cross_origin,
-        top_origins,
-        expected_backup_eligible,
-        expected_user_handle,
-    )
+        if result is not None:
+            return result
+
     (
         cred_id,
         cdj,
@@ -267,9 +262,20 @@ def verify_authentication(
         flags,
         received,
         auth_ext,
-    ) = fields
+    ) = _general_case(
+        response,
+        challenge,
+        origins,
+        expected_rp_id,
+        require_user_presence,
+        require_user_verification,
+        allow_cross_origin,
+        top_origins,
+        expected_backup_eligible,
+        expected_user_handle,
+    )
     # The closure directly: one Python frame less than key.verify().
-    key._verify(signature, raw_auth_data + hashlib.sha256(cdj).digest())
+    key._verify(signature, raw_auth_data + _sha256(cdj).digest())
     regressed = (received or current_sign_count) and received <= current_sign_count
     if regressed and not allow_sign_count_regression:
         raise SignCountError(stored=current_sign_count, received=received)
@@ -336,7 +342,7 @@ def _general_case(  # noqa: PLR0917 - private, positional on purpose
         allow_cross_origin=allow_cross_origin,
         top_origins=top_origins,
     )
-    if len(raw_auth_data) == 37:
+    if len(raw_auth_data) == 37 and not raw_auth_data[32] & 0xC0:
         # The usual assertion: no attested data, no extensions. Reading the
         # three fields directly is what parse_authenticator_data would do.
         flags = raw_auth_data[32]
@@ -381,41 +387,120 @@ def _b64_or_none(value: object, max_len: int) -> bytes | None:
     return data
 
 
-def _common_case(  # noqa: PLR0917 - private, positional on purpose
+# Filling a base64url text to a multiple of four characters with "A" (zero
+# bits) lets several texts be decoded by one a2b_base64 call: strict mode
+# refuses "=" anywhere but at the very end, so padding cannot be used between
+# them. Index: length % 4; a length of 4k+1 is never valid base64, and "!"
+# (outside the alphabet) makes the decoder refuse it.
+_FILL = ("", "A!!", "AA", "A")
+# The characters a text may end with, by length % 4 (the decoder refuses
+# everything outside the alphabet, and every length of 4k+1).
+_ALPHABET = frozenset(_B64_ALPHABET)
+_CANONICAL_LAST = (_ALPHABET, _ALPHABET, _LAST_OK[2], _LAST_OK[3])
+_LAST_2 = _LAST_OK[2]
+_CD_GET_HEAD = _CD_HEADS["webauthn.get"]
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_b2a = binascii.b2a_base64
+_sha256 = hashlib.sha256
+_compare = hmac.compare_digest
+
+
+def _common_case(  # noqa: PLR0917 - one flat hot path, positional on purpose
     response: dict[str, Any],
     challenge: bytes,
     origins: frozenset[str],
+    suffixes: tuple[bytes, ...],
     expected_rp_id: str,
+    key: CredentialPublicKey,
+    current_sign_count: int,
     require_user_presence: bool,
     require_user_verification: bool,
     expected_backup_eligible: bool | None,
     expected_user_handle: bytes | None,
-) -> _Fields | None:
+    allow_sign_count_regression: bool,
+) -> VerifiedAuthentication | None:
     """The usual assertion, checked with fewer calls; ``None`` hands over to _general_case.
 
-    It accepts only what :func:`_general_case` accepts, with the same result:
-    the same decoders and limits, the same checks, and a narrower shape (no
-    ``topOrigin``, no ``crossOrigin: true``, 37-byte authenticator data, no
-    client extension outputs, a known or missing attachment). It never
-    raises: at the first thing it does not accept it returns ``None`` and the
-    general path runs from the start, raising the precise error. A test
-    compares both paths on valid and mutated responses.
+    It accepts only what :func:`_general_case` accepts, with the same result,
+    and raises only where the general path would raise the same error (a bad
+    signature or counter, checked after every other step passed). The shape
+    it takes: no ``topOrigin``, no ``crossOrigin: true``, 37-byte
+    authenticator data without AT or ED, no client extension outputs, a known
+    or missing attachment. The four base64url members are decoded by one
+    ``a2b_base64`` call, with the same alphabet, length and canonical-bits
+    rules as :func:`b64url_decode`; clientDataJSON in the §5.8.1.1 form is
+    matched as bytes (see :func:`_ceremony.template_client_data`), any other form is
+    parsed with the strict JSON scanner. At the first thing it does not take
+    it returns ``None`` and the general path runs from the start, raising the
+    precise error. A test compares both paths on valid and mutated responses.
     """
-    if response.get("type") != "public-key":
+    get = response.get
+    raw_id = get("rawId")
+    inner = get("response")
+    if (
+        get("type") != "public-key"
+        or type(raw_id) is not str
+        or get("id") != raw_id
+        or type(inner) is not dict
+    ):
         return None
-    raw_id_text = response.get("rawId")
-    cred_id = _b64_or_none(raw_id_text, _ID_MAX)
-    if cred_id is None or response.get("id") != raw_id_text:
-        return None
-    inner = response.get("response")
-    if not cred_id or type(inner) is not dict:
-        return None
-    attachment = response.get("authenticatorAttachment")
+    attachment = get("authenticatorAttachment")
     if attachment is not None and (type(attachment) is not str or attachment not in _ATTACHMENTS):
         return None
-    ext = response.get("clientExtensionResults", EMPTY_MAP)
+    ext = get("clientExtensionResults", EMPTY_MAP)
     if ext is not EMPTY_MAP and (type(ext) is not dict or ext):
         return None
+    cd_text = inner.get("clientDataJSON")
+    ad_text = inner.get("authenticatorData")
+    sig_text = inner.get("signature")
+    # 37 bytes of authenticator data are 50 characters (ending in 2 spare bits x 2).
+    if (
+        type(cd_text) is not str
+        or type(sig_text) is not str
+        or type(ad_text) is not str
+        or len(ad_text) != 50
+        or ad_text[-1] not in _LAST_2
+    ):
+        return None
+    n_id = len(raw_id)
+    n_cd = len(cd_text)
+    n_sig = len(sig_text)
+    if (
+        not 0 < n_id <= _ID_MAX
+        or not 0 < n_cd <= _CD_MAX
+        or not 0 < n_sig <= _SIG_MAX
+        # RFC 4648 §3.5: the unused bits of the last character are zero.
+        or raw_id[-1] not in _CANONICAL_LAST[n_id & 3]
+        or cd_text[-1] not in _CANONICAL_LAST[n_cd & 3]
+        or sig_text[-1] not in _CANONICAL_LAST[n_sig & 3]
+    ):
+        return None
+    try:
+        blob = _a2b(
+            "".join(
+                (
+                    raw_id,
+                    _FILL[n_id & 3],
+                    cd_text,
+                    _FILL[n_cd & 3],
+                    ad_text,
+                    "AA",
+                    sig_text,
+                    _FILL[n_sig & 3],
+                )
+            )
+            .encode("ascii")
+            .translate(_TO_STANDARD),
+            strict_mode=True,
+        )
+    except (UnicodeEncodeError, binascii.Error):
+        return None
+    at_cd = ((n_id + 3) >> 2) * 3
+    at_ad = at_cd + ((n_cd + 3) >> 2) * 3
+    cred_id = blob[: (n_id * 3) >> 2]
+    cdj = blob[at_cd : at_cd + ((n_cd * 3) >> 2)]
+    raw_auth_data = blob[at_ad : at_ad + 37]
+    signature = blob[at_ad + 39 : at_ad + 39 + ((n_sig * 3) >> 2)]
     handle_text = inner.get("userHandle")
     user_handle = None
     if handle_text is not None:
@@ -424,27 +509,66 @@ def _common_case(  # noqa: PLR0917 - private, positional on purpose
             return None
         if not user_handle:
             user_handle = None
-        elif expected_user_handle is not None and not hmac.compare_digest(
-            user_handle, expected_user_handle
-        ):
+        elif expected_user_handle is not None and not _compare(user_handle, expected_user_handle):
             return None
-    cdj = _b64_or_none(inner.get("clientDataJSON"), _CD_MAX)
-    raw_auth_data = _b64_or_none(inner.get("authenticatorData"), _AD_MAX)
-    signature = _b64_or_none(inner.get("signature"), _SIG_MAX)
-    if cdj is None or signature is None or raw_auth_data is None or len(raw_auth_data) != 37:
+    # clientDataJSON (§5.8.1): the §5.8.1.1 serialization of the expected
+    # values, compared as bytes in constant time, else strict JSON parsing.
+    head = _CD_GET_HEAD + _b2a(challenge, newline=False).rstrip(b"=").translate(_TO_URL)
+    if not _compare(cdj, head + suffixes[0]):
+        for suffix in suffixes[1:]:
+            if _compare(cdj, head + suffix):
+                break
+        else:
+            if not _client_data_json_ok(cdj, challenge, origins):
+                return None
+    # Authenticator data (§6.1) of an assertion: no attested data, no extensions.
+    flags = raw_auth_data[32]
+    if (
+        flags & 0xC0
+        or flags & 0x18 == 0x10
+        or (require_user_presence and not flags & 0x01)
+        or (require_user_verification and not flags & 0x04)
+        or (expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible)
+        or type(expected_rp_id) is not str
+        or not expected_rp_id
+        or not raw_auth_data.startswith(_rp_id_hash(expected_rp_id))
+    ):
         return None
-    # clientDataJSON (§5.8.1): the strict decoder's scanner, whole input.
+    # Every step before the signature passed, as the general path would find.
+    key._verify(signature, raw_auth_data + _sha256(cdj).digest())
+    received = int.from_bytes(raw_auth_data[33:37], "big")
+    regressed = (received or current_sign_count) and received <= current_sign_count
+    if regressed and not allow_sign_count_regression:
+        raise SignCountError(stored=current_sign_count, received=received)
+    up, uv, backup_eligible, bs = _FLAG_BITS[flags]
+    return _build_result(
+        cred_id,
+        received if received > current_sign_count else current_sign_count,
+        bool(regressed),
+        up,
+        uv,
+        backup_eligible,
+        bs,
+        user_handle,
+        attachment,
+        EMPTY_MAP,
+        EMPTY_MAP,
+    )
+
+
+def _client_data_json_ok(cdj: bytes, challenge: bytes, origins: frozenset[str]) -> bool:
+    """Whether strict JSON parsing finds an acceptable same-origin ``webauthn.get``."""
     if len(cdj) > MAX_CLIENT_DATA_BYTES:
-        return None
+        return False
     try:
         text = cdj.decode("utf-8")
         client_data, end = _SCAN_ONCE(text, 0)
     except (StopIteration, ValueError, RecursionError):
         # ValueError covers UnicodeDecodeError, JSONDecodeError and the
         # MalformedDataError of the duplicate-member and constant hooks.
-        return None
+        return False
     if end != len(text) or type(client_data) is not dict:
-        return None
+        return False
     origin = client_data.get("origin")
     cross_origin = client_data.get("crossOrigin")
     if (
@@ -454,31 +578,6 @@ def _common_case(  # noqa: PLR0917 - private, positional on purpose
         or (cross_origin is not None and cross_origin is not False)
         or client_data.get("topOrigin") is not None
     ):
-        return None
+        return False
     client_challenge = _b64_or_none(client_data.get("challenge"), 1024)
-    if client_challenge is None or not hmac.compare_digest(client_challenge, challenge):
-        return None
-    # Authenticator data (§6.1) of an assertion without extensions.
-    flags = raw_auth_data[32]
-    if (
-        flags & 0x18 == 0x10
-        or (require_user_presence and not flags & 0x01)
-        or (require_user_verification and not flags & 0x04)
-        or (expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible)
-        or type(expected_rp_id) is not str
-        or not expected_rp_id
-        or raw_auth_data[:32] != _rp_id_hash(expected_rp_id)
-    ):
-        return None
-    return (
-        cred_id,
-        cdj,
-        raw_auth_data,
-        signature,
-        user_handle,
-        attachment,
-        EMPTY_MAP,
-        flags,
-        int.from_bytes(raw_auth_data[33:37], "big"),
-        EMPTY_MAP,
-    )
+    return client_challenge is not None and _compare(client_challenge, challenge)

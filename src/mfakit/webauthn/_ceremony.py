@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import functools
 import hashlib
 import hmac
+import json
 from collections.abc import Collection
 
 from mfakit.errors import (
@@ -16,7 +18,17 @@ from mfakit.errors import (
 
 from ._structures import ClientDataFields
 
-__all__ = ["check_client_data", "check_flags", "check_rp_id_hash", "origin_set"]
+__all__ = [
+    "challenge_text",
+    "check_client_data",
+    "check_flags",
+    "check_rp_id_hash",
+    "origin_set",
+    "origin_suffixes",
+    "origin_texts",
+    "single_origin",
+    "template_client_data",
+]
 
 
 def origin_set(origins: str | Collection[str], name: str) -> frozenset[str]:
@@ -103,3 +115,81 @@ def check_challenge_arg(expected_challenge: object) -> bytes:
     if not isinstance(expected_challenge, bytes) or not expected_challenge:
         raise ConfigurationError("expected_challenge must be the bytes issued with the options")
     return expected_challenge
+
+
+# --- §5.8.1.2 limited verification: clientDataJSON as browsers serialize it --
+#
+# §5.8.1.1 fixes how clients serialize CollectedClientData: ``type``,
+# ``challenge``, ``origin`` and ``crossOrigin`` first, in that order, without
+# whitespace, each value in JSON's shortest string form. A clientDataJSON that
+# is exactly that serialization of the expected values (with ``crossOrigin``
+# false or absent and nothing after it) is well-formed UTF-8 JSON whose parse
+# gives precisely those values, so comparing bytes decides what parsing would.
+# Anything else (another member order, extra members such as Chromium's
+# randomly added one, ``topOrigin``, escapes) is parsed as JSON: the template
+# only ever accepts, it never refuses.
+
+_CD_HEADS = {
+    "webauthn.get": b'{"type":"webauthn.get","challenge":"',
+    "webauthn.create": b'{"type":"webauthn.create","challenge":"',
+}
+_CD_ORIGIN = b'","origin":"'
+_CD_TAIL_SAME_ORIGIN = b'","crossOrigin":false}'
+_CD_TAIL_BARE = b'"}'
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_b2a = binascii.b2a_base64
+
+
+def challenge_text(challenge: bytes) -> bytes:
+    """The unpadded base64url text of ``challenge``, as clientDataJSON carries it."""
+    return _b2a(challenge, newline=False).rstrip(b"=").translate(_TO_URL)
+
+
+@functools.lru_cache(maxsize=128)
+def origin_texts(origins: frozenset[str]) -> frozenset[bytes]:
+    """Each origin as the UTF-8 body of its shortest JSON string (between the quotes).
+
+    An origin that cannot be written in UTF-8 (a lone surrogate) has no entry:
+    a response naming it is parsed as JSON instead.
+    """
+    texts = set()
+    for origin in origins:
+        try:
+            texts.add(json.dumps(origin, ensure_ascii=False)[1:-1].encode("utf-8"))
+        except UnicodeEncodeError:
+            continue
+    return frozenset(texts)
+
+
+@functools.lru_cache(maxsize=128)
+def origin_suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
+    """What follows the challenge in the §5.8.1.1 form, for each expected origin.
+
+    ``","origin":"<origin>","crossOrigin":false}`` first (what browsers send),
+    then the same without ``crossOrigin``.
+    """
+    texts = origin_texts(origins)
+    return tuple(_CD_ORIGIN + t + _CD_TAIL_SAME_ORIGIN for t in texts) + tuple(
+        _CD_ORIGIN + t + _CD_TAIL_BARE for t in texts
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def single_origin(origin: str) -> tuple[frozenset[str], tuple[bytes, ...]]:
+    """``origin_set`` and ``origin_suffixes`` of one origin string, remembered."""
+    origins = frozenset((origin,))
+    return origins, origin_suffixes(origins)
+
+
+def template_client_data(
+    raw: bytes, ceremony: str, challenge: bytes, suffixes: tuple[bytes, ...]
+) -> bool:
+    """Whether ``raw`` is the §5.8.1.1 serialization of the expected values.
+
+    True when ``raw`` is exactly ``{"type":<ceremony>,"challenge":<challenge>``
+    followed by one of ``suffixes`` (:func:`origin_suffixes`), compared in
+    constant time. False means only "not this form": the caller then parses
+    the JSON, which decides.
+    """
+    head = _CD_HEADS[ceremony] + challenge_text(challenge)
+    return any(hmac.compare_digest(raw, head + suffix) for suffix in suffixes)
