@@ -12,8 +12,7 @@ from typing import Any
 
 from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError, WebAuthnError
 
-from ._b64 import _ALPHABET as _B64_ALPHABET
-from ._b64 import _LAST_OK, _PAD, _TO_STANDARD, _a2b
+from ._b64 import _CANONICAL_LAST, _FILL, _LAST_OK, _PAD, _TO_STANDARD, _a2b
 from ._ceremony import (
     _CD_HEADS,
     _rp_id_hash,
@@ -387,16 +386,7 @@ def _b64_or_none(value: object, max_len: int) -> bytes | None:
     return data
 
 
-# Filling a base64url text to a multiple of four characters with "A" (zero
-# bits) lets several texts be decoded by one a2b_base64 call: strict mode
-# refuses "=" anywhere but at the very end, so padding cannot be used between
-# them. Index: length % 4; a length of 4k+1 is never valid base64, and "!"
-# (outside the alphabet) makes the decoder refuse it.
-_FILL = ("", "A!!", "AA", "A")
-# The characters a text may end with, by length % 4 (the decoder refuses
-# everything outside the alphabet, and every length of 4k+1).
-_ALPHABET = frozenset(_B64_ALPHABET)
-_CANONICAL_LAST = (_ALPHABET, _ALPHABET, _LAST_OK[2], _LAST_OK[3])
+# The joint decode of b64url_decode_all, inlined (see _b64 for _FILL).
 _LAST_2 = _LAST_OK[2]
 _CD_GET_HEAD = _CD_HEADS["webauthn.get"]
 _TO_URL = bytes.maketrans(b"+/", b"-_")

@@ -25,7 +25,6 @@ __all__ = [
     "check_rp_id_hash",
     "origin_set",
     "origin_suffixes",
-    "origin_texts",
     "single_origin",
     "template_client_data",
 ]
@@ -146,32 +145,32 @@ def challenge_text(challenge: bytes) -> bytes:
 
 
 @functools.lru_cache(maxsize=128)
-def origin_texts(origins: frozenset[str]) -> frozenset[bytes]:
-    """Each origin as the UTF-8 body of its shortest JSON string (between the quotes).
-
-    An origin that cannot be written in UTF-8 (a lone surrogate) has no entry:
-    a response naming it is parsed as JSON instead.
-    """
-    texts = set()
-    for origin in origins:
+def _suffix_table(origins: frozenset[str]) -> tuple[tuple[bytes, str, bool | None], ...]:
+    texts = []
+    for origin in sorted(origins):
         try:
-            texts.add(json.dumps(origin, ensure_ascii=False)[1:-1].encode("utf-8"))
+            texts.append((json.dumps(origin, ensure_ascii=False)[1:-1].encode("utf-8"), origin))
         except UnicodeEncodeError:
             continue
-    return frozenset(texts)
+    return tuple((_CD_ORIGIN + t + _CD_TAIL_SAME_ORIGIN, o, False) for t, o in texts) + tuple(
+        (_CD_ORIGIN + t + _CD_TAIL_BARE, o, None) for t, o in texts
+    )
 
 
-@functools.lru_cache(maxsize=128)
 def origin_suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
     """What follows the challenge in the §5.8.1.1 form, for each expected origin.
 
     ``","origin":"<origin>","crossOrigin":false}`` first (what browsers send),
-    then the same without ``crossOrigin``.
+    then the same without ``crossOrigin``. An origin is written as the body of
+    its shortest JSON string; one that cannot be written in UTF-8 (a lone
+    surrogate) has no entry, so a response naming it is parsed as JSON.
     """
-    texts = origin_texts(origins)
-    return tuple(_CD_ORIGIN + t + _CD_TAIL_SAME_ORIGIN for t in texts) + tuple(
-        _CD_ORIGIN + t + _CD_TAIL_BARE for t in texts
-    )
+    return _suffixes(origins)
+
+
+@functools.lru_cache(maxsize=128)
+def _suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
+    return tuple(suffix for suffix, _, _ in _suffix_table(origins))
 
 
 @functools.lru_cache(maxsize=128)
@@ -182,14 +181,20 @@ def single_origin(origin: str) -> tuple[frozenset[str], tuple[bytes, ...]]:
 
 
 def template_client_data(
-    raw: bytes, ceremony: str, challenge: bytes, suffixes: tuple[bytes, ...]
-) -> bool:
-    """Whether ``raw`` is the §5.8.1.1 serialization of the expected values.
+    raw: bytes, ceremony: str, challenge: bytes, origins: frozenset[str]
+) -> tuple[str, bool | None] | None:
+    """Match ``raw`` against the §5.8.1.1 serialization of the expected values.
 
-    True when ``raw`` is exactly ``{"type":<ceremony>,"challenge":<challenge>``
-    followed by one of ``suffixes`` (:func:`origin_suffixes`), compared in
-    constant time. False means only "not this form": the caller then parses
-    the JSON, which decides.
+    Returns:
+        ``(origin, crossOrigin)`` when ``raw`` is exactly
+        ``{"type":<ceremony>,"challenge":<challenge>`` followed by one of the
+        :func:`origin_suffixes` of ``origins`` (compared in constant time);
+        such client data passes every check of §7.1/§7.2 step "client data"
+        for a caller that does not allow cross-origin use. ``None`` means only
+        "not this form": the caller then parses the JSON, which decides.
     """
     head = _CD_HEADS[ceremony] + challenge_text(challenge)
-    return any(hmac.compare_digest(raw, head + suffix) for suffix in suffixes)
+    for suffix, origin, cross_origin in _suffix_table(origins):
+        if hmac.compare_digest(raw, head + suffix):
+            return origin, cross_origin
+    return None

@@ -158,13 +158,25 @@ class CredentialPublicKey:
     Attributes:
         alg: The COSE algorithm the key is bound to (its ``alg`` parameter).
         cose: The COSE_Key bytes it was parsed from.
-        key: The loaded ``cryptography`` public key.
     """
 
     alg: int
     cose: bytes = field(repr=False)
-    key: Any = field(repr=False, compare=False)
+    _key: Any = field(repr=False, compare=False)
     _verify: Verifier = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> Any:
+        """The loaded ``cryptography`` public key.
+
+        A key that came with a verified registration may be loaded here, on
+        first use: it was fully validated then (an EC point on its curve), so
+        loading it cannot fail.
+        """
+        key = self._key
+        if type(key) is _Deferred:
+            key = key.load()
+        return key
 
     def verify(self, signature: bytes, data: bytes) -> None:
         """Verify ``signature`` over ``data`` with this key and its algorithm.
@@ -173,6 +185,76 @@ class CredentialPublicKey:
             InvalidSignatureError: The signature does not verify.
         """
         self._verify(signature, data)
+
+
+class _Deferred:
+    """The ``cryptography`` key of a validated EC point, loaded on first use.
+
+    Loading an EC key costs OpenSSL's SubjectPublicKeyInfo decoder, which
+    re-checks the point; a registration has already checked it (see
+    :func:`ec_point_on_curve`) and often never verifies with the key, so the
+    load waits for the first signature or ``.key``. Loading replaces both the
+    placeholder key and the first-use verifier on the owner; two threads doing
+    it at once each load the same key, which is harmless.
+    """
+
+    __slots__ = ("_alg", "_der", "_owner")
+
+    def __init__(self, alg: int, der: bytes) -> None:
+        self._alg = alg
+        self._der = der
+        self._owner: CredentialPublicKey | None = None
+
+    def load(self) -> Any:
+        key = serialization.load_der_public_key(self._der)
+        owner = self._owner
+        if owner is not None:  # pragma: no branch - always bound by _from_decoded
+            object.__setattr__(owner, "_key", key)
+            object.__setattr__(owner, "_verify", _make_verifier(key, self._alg))
+        return key
+
+    def first_verify(self, signature: bytes, data: bytes) -> None:
+        self.load()
+        verify: Verifier = self._owner._verify  # type: ignore[union-attr]
+        verify(signature, data)
+
+
+# CTAP2 canonical encodings of the commonest credential keys (RFC 9053 §7,
+# RFC 8230 §4): ES256 on P-256, EdDSA on Ed25519 and RS256 with a 2048-bit
+# modulus and e = 65537. The bytes before the first parameter, the lengths.
+_COSE_ES256 = bytes.fromhex("a5010203262001215820")  # then x, 22 58 20, y
+_COSE_ES256_Y = bytes.fromhex("225820")
+_COSE_EDDSA = bytes.fromhex("a4010103272006215820")  # then x
+_COSE_RS256 = bytes.fromhex("a401030339010020590100")  # then n, 21 43 010001
+_COSE_RS256_E = bytes.fromhex("2143010001")
+
+
+def known_cose_key(raw: bytes, start: int) -> tuple[dict[int, Any], int] | None:
+    """Read a COSE_Key in one of the canonical forms above at ``start``.
+
+    Returns:
+        The map and the offset after it, exactly as the strict decoder would
+        give them, or ``None`` for any other encoding (then decode it).
+    """
+    if raw.startswith(_COSE_ES256, start):
+        end = start + 77
+        if end <= len(raw) and raw.startswith(_COSE_ES256_Y, start + 42):
+            return {
+                1: 2,
+                3: -7,
+                -1: 1,
+                -2: raw[start + 10 : start + 42],
+                -3: raw[start + 45 : end],
+            }, end
+    elif raw.startswith(_COSE_EDDSA, start):
+        end = start + 42
+        if end <= len(raw):
+            return {1: 1, 3: -8, -1: 6, -2: raw[start + 10 : end]}, end
+    elif raw.startswith(_COSE_RS256, start):
+        end = start + 272
+        if end <= len(raw) and raw.startswith(_COSE_RS256_E, start + 267):
+            return {1: 3, 3: -257, -1: raw[start + 11 : start + 267], -2: b"\x01\x00\x01"}, end
+    return None
 
 
 def _bad(message: str) -> MalformedDataError:
@@ -299,11 +381,54 @@ def _rsa_spki(n: int, e: int) -> bytes:
     return _der(0x30, _RSA_ALGORITHM_ID + _der(0x03, b"\x00" + rsa_key))
 
 
-def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
+# The NIST prime curves as y^2 = x^3 - 3x + b over GF(p) (SEC 2 v2 §2.4.2,
+# §2.5.1, §2.6.1; FIPS 186-5 / SP 800-186 §3.2.1): (p, b) by algorithm. Each
+# has cofactor 1, so a point on the curve is in the group of prime order.
+_EC_EQUATION: dict[int, tuple[int, int]] = {
+    COSEAlgorithm.ES256: (
+        2**256 - 2**224 + 2**192 + 2**96 - 1,
+        0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
+    ),
+    COSEAlgorithm.ES384: (
+        2**384 - 2**128 - 2**96 + 2**32 - 1,
+        int(
+            "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f"
+            "5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
+            16,
+        ),
+    ),
+    COSEAlgorithm.ES512: (
+        2**521 - 1,
+        int(
+            "0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b4"
+            "89918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c"
+            "34f1ef451fd46b503f00",
+            16,
+        ),
+    ),
+}
+
+
+def ec_point_on_curve(alg: int, x: bytes, y: bytes) -> bool:
+    """Whether (x, y) is a point of the curve of EC ``alg``.
+
+    The SP 800-56A full public key validation for a curve of cofactor 1: both
+    coordinates below p (the point at infinity has no affine form) and the
+    curve equation holds.
+    """
+    p, b = _EC_EQUATION[alg]
+    xi = int.from_bytes(x, "big")
+    yi = int.from_bytes(y, "big")
+    return xi < p and yi < p and (yi * yi - xi * (xi * xi - 3) - b) % p == 0
+
+
+def load_public_key(cose: dict[Any, Any], alg: int, *, defer_ec: bool = False) -> Any:
     """Load the ``cryptography`` key of a decoded COSE_Key whose ``alg`` is ``alg``.
 
     The key type and curve must agree with ``alg``; EC points must lie on the
-    curve (OpenSSL checks it when the SubjectPublicKeyInfo is decoded).
+    curve (OpenSSL checks it when the SubjectPublicKeyInfo is decoded). With
+    ``defer_ec``, an EC point is checked here, in Python, and a
+    :class:`_Deferred` loader is returned instead of the key.
     """
     kty = cose.get(1)
     if type(kty) is not int:
@@ -322,6 +447,10 @@ def load_public_key(cose: dict[Any, Any], alg: int) -> Any:
             y = _bytes_param(cose, -3, "y")
             if len(x) != size or len(y) != size:
                 raise _bad("EC coordinate of the wrong length")
+            if defer_ec:
+                if not ec_point_on_curve(alg, x, y):
+                    raise _bad("invalid public key")
+                return _Deferred(alg, _EC_SPKI_PREFIX[alg] + x + y)
             return serialization.load_der_public_key(_EC_SPKI_PREFIX[alg] + x + y)
         wanted = _OKP_CURVES.get(alg)
         if wanted is not None:
@@ -391,11 +520,17 @@ def parse_credential_public_key(cose_key: bytes, *, allow_rs1: bool = False) -> 
     cose_key = bytes(cose_key)
     if len(cose_key) > MAX_COSE_KEY_BYTES:
         raise _bad("COSE key too large")
+    known = known_cose_key(cose_key, 0)
+    if known is not None and known[1] == len(cose_key):
+        return _from_decoded(known[0], cose_key, allow_rs1=allow_rs1)
     decoded = decode_single(cose_key, field="credentialPublicKey")
     return _from_decoded(decoded, cose_key, allow_rs1=allow_rs1)
 
 
-def _from_decoded(decoded: Any, cose_key: bytes, *, allow_rs1: bool) -> CredentialPublicKey:
+def _from_decoded(
+    decoded: Any, cose_key: bytes, *, allow_rs1: bool, defer_ec: bool = False
+) -> CredentialPublicKey:
+    """The key of a decoded COSE_Key; ``defer_ec`` validates an EC point now, loads it later."""
     if type(decoded) is not dict:
         raise _bad("COSE key must be a CBOR map")
     alg = decoded.get(3)
@@ -403,7 +538,11 @@ def _from_decoded(decoded: Any, cose_key: bytes, *, allow_rs1: bool) -> Credenti
         raise _bad("COSE key algorithm missing")
     if alg == COSEAlgorithm.RS1 and not allow_rs1:
         raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
-    key = load_public_key(decoded, alg)
+    key = load_public_key(decoded, alg, defer_ec=defer_ec)
+    if type(key) is _Deferred:
+        owner = _new_credential_public_key(alg, cose_key, key, key.first_verify)
+        key._owner = owner
+        return owner
     return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
 
 
@@ -466,12 +605,12 @@ class _BuildCredentialPublicKey:
         self,
         alg: int,
         cose: bytes,
-        key: Any,
+        _key: Any,
         _verify: Verifier,
     ) -> None:
         self.alg = alg
         self.cose = cose
-        self.key = key
+        self._key = _key
         self._verify = _verify
         self.__class__ = CredentialPublicKey  # type: ignore[assignment]
 

@@ -29,6 +29,7 @@ from mfakit.errors import MalformedDataError
 
 from ._b64 import b64url_decode
 from ._cbor import decode_prefix, decode_single
+from ._cose import known_cose_key
 
 __all__ = [
     "MAX_ATTESTATION_BYTES",
@@ -261,7 +262,11 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
         start = 55 + id_len
         if start > n:
             raise MalformedDataError("credential id truncated", field="authenticatorData")
-        cose, end = decode_prefix(raw, start, field="credentialPublicKey")
+        known = known_cose_key(raw, start)
+        if known is not None:
+            cose, end = known
+        else:
+            cose, end = decode_prefix(raw, start, field="credentialPublicKey")
         if type(cose) is not dict:
             raise MalformedDataError("COSE key is not a map", field="credentialPublicKey")
         attested = _new_attested(raw[37:53], raw[55:start], raw[start:end], MappingProxyType(cose))
@@ -306,6 +311,9 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
         raise MalformedDataError("attestation object must be bytes", field="attestationObject")
     if len(raw) > MAX_ATTESTATION_BYTES:
         raise MalformedDataError("attestation object too large", field="attestationObject")
+    common = _common_attestation_object(raw)
+    if common is not None:
+        return common
     obj = decode_single(raw, field="attestationObject")
     if type(obj) is not dict or set(obj) != {"fmt", "attStmt", "authData"}:
         raise MalformedDataError(
@@ -324,6 +332,61 @@ def parse_attestation_object(raw: bytes) -> AttestationObject:
         raise MalformedDataError("attStmt keys must be text", field="attStmt")
     return _new_attestation_object(
         raw, fmt, MappingProxyType(stmt), parse_authenticator_data(auth_data)
+    )
+
+
+# The attestation object as clients encode it: a map of three entries in
+# CTAP2 canonical order, "fmt" (short text), "attStmt" (a map), "authData" (a
+# byte string with a one- or two-byte length).
+_AO_FMT = b"\xa3cfmt"
+_AO_STMT = b"gattStmt"
+_AO_AUTH = b"hauthData"
+
+
+def _common_attestation_object(raw: bytes) -> AttestationObject | None:
+    """What parse_attestation_object gives for the usual encoding, or ``None``.
+
+    Reads the fixed keys directly and decodes only the statement with the
+    strict decoder. ``None`` (anything else, or any error) sends the caller to
+    the general parser, which raises the precise error; a test compares both.
+    """
+    n = len(raw)
+    if n < 60 or not raw.startswith(_AO_FMT) or not 0x60 < raw[5] < 0x78:
+        return None
+    pos = 6 + raw[5] - 0x60
+    fmt_bytes = raw[6:pos]
+    if not fmt_bytes.isascii() or not raw.startswith(_AO_STMT, pos):
+        return None
+    pos += 8
+    if raw[pos] == 0xA0:
+        stmt: Any = {}
+        pos += 1
+    else:
+        try:
+            stmt, pos = decode_prefix(raw, pos, field="attStmt")
+        except MalformedDataError:
+            return None
+        if type(stmt) is not dict or any(type(k) is not str for k in stmt):
+            return None
+    if not raw.startswith(_AO_AUTH, pos) or pos + 11 > n:
+        return None
+    head = raw[pos + 9]
+    if head == 0x58:
+        start = pos + 11
+        size = raw[pos + 10]
+    elif head == 0x59:
+        start = pos + 12
+        size = int.from_bytes(raw[pos + 10 : pos + 12], "big")
+    else:
+        return None
+    if start + size != n:
+        return None
+    try:
+        auth_data = parse_authenticator_data(raw[start:])
+    except MalformedDataError:
+        return None
+    return _new_attestation_object(
+        raw, fmt_bytes.decode("ascii"), MappingProxyType(stmt), auth_data
     )
 
 
