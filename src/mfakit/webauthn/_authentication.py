@@ -129,6 +129,11 @@ class _Build:
 _build_result: Callable[..., VerifiedAuthentication] = _Build  # type: ignore[assignment]
 
 
+# Flags bytes a 37-byte assertion cannot carry: AT or ED (the data they
+# announce is absent), or BS without BE (§6.1).
+_NOT_BARE_ASSERTION: tuple[bool, ...] = tuple(
+    bool(f & 0xC0) or f & 0x18 == 0x10 for f in range(256)
+)
 # (UP, UV, BE, BS) for every flags byte: one lookup instead of four bool() calls.
 _FLAG_BITS: tuple[tuple[bool, bool, bool, bool], ...] = tuple(
     (bool(f & 0x01), bool(f & 0x04), bool(f & 0x08), bool(f & 0x10)) for f in range(256)
@@ -456,9 +461,10 @@ def _common_case(  # noqa: PLR0917 - one flat hot path, positional on purpose
     n_cd = len(cd_text)
     n_sig = len(sig_text)
     if (
-        not 0 < n_id <= _ID_MAX
-        or not 0 < n_cd <= _CD_MAX
-        or not 0 < n_sig <= _SIG_MAX
+        n_id > _ID_MAX
+        or n_cd > _CD_MAX
+        or n_sig > _SIG_MAX
+        or not (n_id and n_cd and n_sig)
         # RFC 4648 §3.5: the unused bits of the last character are zero.
         or raw_id[-1] not in _CANONICAL_LAST[n_id & 3]
         or cd_text[-1] not in _CANONICAL_LAST[n_cd & 3]
@@ -514,8 +520,7 @@ def _common_case(  # noqa: PLR0917 - one flat hot path, positional on purpose
     # Authenticator data (§6.1) of an assertion: no attested data, no extensions.
     flags = raw_auth_data[32]
     if (
-        flags & 0xC0
-        or flags & 0x18 == 0x10
+        _NOT_BARE_ASSERTION[flags]
         or (require_user_presence and not flags & 0x01)
         or (require_user_verification and not flags & 0x04)
         or (expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible)

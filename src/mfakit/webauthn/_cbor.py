@@ -148,13 +148,15 @@ def _decode(data: bytes, pos: int, depth: int, field: str) -> tuple[Any, int]:
     raise _fail(field, "CBOR tags are not accepted")
 
 
-def decode_prefix(data: bytes, pos: int = 0, *, field: str) -> tuple[Any, int]:
+def decode_prefix(data: bytes, pos: int = 0, *, field: str, depth: int = 0) -> tuple[Any, int]:
     """Decode one CBOR item starting at ``pos``.
 
     Args:
         data: The buffer.
         pos: Where the item starts.
         field: Name used in errors.
+        depth: How deep the item sits in an enclosing structure (counts
+            towards :data:`MAX_DEPTH`).
 
     Returns:
         The item and the offset just after it.
@@ -162,7 +164,7 @@ def decode_prefix(data: bytes, pos: int = 0, *, field: str) -> tuple[Any, int]:
     Raises:
         MalformedDataError: Truncated or outside the accepted subset.
     """
-    return _decode(data, pos, 0, field)
+    return _decode(data, pos, depth, field)
 
 
 def decode_single(data: bytes, *, field: str) -> Any:

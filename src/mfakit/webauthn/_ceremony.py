@@ -109,10 +109,20 @@ def check_flags(flags: int, *, require_up: bool, require_uv: bool) -> None:
         raise UserVerificationError()
 
 
+#: Longest challenge a clientDataJSON may carry: 1024 base64url characters.
+MAX_CHALLENGE_BYTES = 768
+
+
 def check_challenge_arg(expected_challenge: object) -> bytes:
-    """Refuse a missing or non-bytes expected challenge (a host-app bug)."""
+    """Refuse a missing, non-bytes or over-long expected challenge (a host-app bug).
+
+    A challenge longer than :data:`MAX_CHALLENGE_BYTES` could never match:
+    the client data parser refuses a challenge member that long.
+    """
     if not isinstance(expected_challenge, bytes) or not expected_challenge:
         raise ConfigurationError("expected_challenge must be the bytes issued with the options")
+    if len(expected_challenge) > MAX_CHALLENGE_BYTES:
+        raise ConfigurationError("expected_challenge is longer than client data may carry")
     return expected_challenge
 
 

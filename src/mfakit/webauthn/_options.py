@@ -21,6 +21,7 @@ from typing import Any
 from mfakit.errors import ConfigurationError
 
 from ._b64 import b64url_encode
+from ._ceremony import MAX_CHALLENGE_BYTES
 from ._cose import DEFAULT_ALGORITHMS, COSEAlgorithm
 
 __all__ = [
@@ -34,7 +35,8 @@ __all__ = [
 
 #: Default ceremony timeout: 5 minutes (the range §15.1 recommends is 5-10 min).
 DEFAULT_TIMEOUT_MS = 300_000
-#: Shortest challenge accepted, in bytes (§13.4.3 asks for at least 16).
+#: Shortest challenge accepted, in bytes (§13.4.3 asks for at least 16); the
+#: longest is :data:`MAX_CHALLENGE_BYTES` (768), what client data may carry.
 MIN_CHALLENGE_BYTES = 16
 
 _USER_VERIFICATION = frozenset({"required", "preferred", "discouraged"})
@@ -87,6 +89,9 @@ def _challenge(challenge: bytes | None) -> bytes:
         return secrets.token_bytes(32)
     if not isinstance(challenge, bytes) or len(challenge) < MIN_CHALLENGE_BYTES:
         raise ConfigurationError("challenge must be at least 16 random bytes")
+    if len(challenge) > MAX_CHALLENGE_BYTES:
+        # The verifiers could never accept it: client data carries at most this.
+        raise ConfigurationError("challenge must be at most 768 bytes")
     return challenge
 
 

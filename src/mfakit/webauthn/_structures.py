@@ -363,7 +363,8 @@ def _common_attestation_object(raw: bytes) -> AttestationObject | None:
         pos += 1
     else:
         try:
-            stmt, pos = decode_prefix(raw, pos, field="attStmt")
+            # One level down, as inside the object the general parser decodes.
+            stmt, pos = decode_prefix(raw, pos, field="attStmt", depth=1)
         except MalformedDataError:
             return None
         if type(stmt) is not dict or any(type(k) is not str for k in stmt):
