@@ -40,6 +40,7 @@ from mfakit.webauthn import (
     AttestationPolicy,
     VerifiedRegistration,
     _attestation,
+    _authentication,
     _b64,
     _cbor,
     _ceremony,
@@ -700,6 +701,46 @@ def test_attestation_object_variants_accepted_as_expected(ao_v: str, accepted: b
     assert (outcome[0] == "ok") is accepted
     if not accepted:
         assert outcome[1] is MalformedDataError
+
+
+# --- long challenges: the template must not accept what parsing refuses -----------------
+
+
+def test_registration_template_refuses_overlong_challenge_like_parser() -> None:
+    """A challenge over 1024 base64url chars, refused by the parser, is refused by the template."""
+    challenge = b"\x05" * 800
+    cd = client_data("webauthn.create", challenge=challenge)
+    cred = _CREDS[-7]
+    ad = auth_data(flags=UP | AT, cred_id=cred.cred_id, cose=cred.cose)
+    ao = _attestation_object("none", {}, ad, "canonical")
+    response = _build(-7, "none", "canonical", "canonical", "plain", "canonical")
+    response["response"]["clientDataJSON"] = b64(cd)
+    response["response"]["attestationObject"] = b64(ao)
+    general = _general_outcome(copy.deepcopy(response), expected_challenge=challenge)
+    assert general[:3] == ("error", MalformedDataError, "challenge")
+    assert _outcome(copy.deepcopy(response), expected_challenge=challenge) == general
+
+
+def test_authentication_template_refuses_overlong_challenge_like_parser() -> None:
+    """An assertion challenge the parser refuses as too long is refused by the common case too."""
+    challenge = b"\x05" * 800
+    cred = _CREDS[-7]
+    response = assertion(cred, cd=client_data("webauthn.get", challenge=challenge))
+    args: dict[str, Any] = {
+        "expected_challenge": challenge,
+        "expected_origins": ORIGIN,
+        "expected_rp_id": RP_ID,
+        "credential_public_key": cred.cose,
+        "current_sign_count": 0,
+    }
+    with (
+        mock.patch.object(_authentication, "_common_case", return_value=None),
+        pytest.raises(MalformedDataError) as general,
+    ):
+        verify_authentication(copy.deepcopy(response), **args)
+    assert general.value.field == "challenge"
+    with pytest.raises(MalformedDataError):
+        verify_authentication(copy.deepcopy(response), **args)
 
 
 # --- each fast function on its own ---------------------------------------------------
