@@ -743,6 +743,42 @@ def test_authentication_template_refuses_overlong_challenge_like_parser() -> Non
         verify_authentication(copy.deepcopy(response), **args)
 
 
+# --- nesting depth: the statement is one level deeper inside the object ----------------
+
+
+def _deep_statement_object(fmt: str) -> bytes:
+    """An attestation object whose attStmt nests 16 containers (MAX_DEPTH) in all."""
+    cred = _CREDS[-7]
+    ad = auth_data(flags=UP | AT, cred_id=cred.cred_id, cose=cred.cose)
+    stmt = _statement(fmt, cred, ad, _cd("canonical"))
+    nested: list[Any] = []
+    for _ in range(_cbor.MAX_DEPTH - 2):
+        nested = [nested]
+    stmt["x"] = nested  # the map, then 14 + 1 lists: 16 containers
+    return _attestation_object(_fmt_name(fmt), stmt, ad, "canonical")
+
+
+def test_attestation_object_reader_keeps_the_depth_limit() -> None:
+    """A statement nested to the limit in the object: the reader declines, the parser refuses."""
+    raw = _deep_statement_object("none")
+    with (
+        mock.patch.object(_structures, "_common_attestation_object", return_value=None),
+        pytest.raises(MalformedDataError, match="nested too deeply"),
+    ):
+        _structures.parse_attestation_object(raw)
+    assert _structures._common_attestation_object(raw) is None
+
+
+@pytest.mark.parametrize("fmt", ["none", "packed-self"])
+def test_deep_statement_registration_agrees(fmt: str) -> None:
+    """A registration whose statement nests to the depth limit fails alike on both paths."""
+    response = _valid(-7, fmt)
+    response["response"]["attestationObject"] = b64(_deep_statement_object(fmt))
+    general = _general_outcome(copy.deepcopy(response))
+    assert general[:3] == ("error", MalformedDataError, "attestationObject")
+    assert _outcome(copy.deepcopy(response)) == general
+
+
 # --- each fast function on its own ---------------------------------------------------
 
 
