@@ -403,6 +403,8 @@ def _build(  # noqa: PLR0917 - one argument per variant axis
 def _last_char_bumped(text: str) -> str:
     """``text`` with its last character replaced by the next one of the alphabet."""
     alphabet = _b64._ALPHABET
+    if text[-1] not in alphabet:  # an earlier mutation padded it: already not canonical
+        return text
     return text[:-1] + alphabet[(alphabet.index(text[-1]) + 1) % 64]
 
 
