@@ -35,11 +35,13 @@ from mfakit.webauthn import (
     CollectedClientData,
     CredentialPublicKey,
     VerifiedAuthentication,
+    VerifiedRegistration,
     _authentication,
     _b64,
     _cbor,
     _ceremony,
     _cose,
+    _registration,
     _response,
     _structures,
     parse_credential_public_key,
@@ -67,6 +69,7 @@ BUILDERS: list[tuple[type[Any], Any]] = [
     (AttestationObject, _structures._new_attestation_object),
     (RegistrationResponse, _response._new_registration_response),
     (CredentialPublicKey, _cose._new_credential_public_key),
+    (VerifiedRegistration, _registration._new_verified_registration),
 ]
 
 
