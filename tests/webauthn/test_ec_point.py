@@ -9,8 +9,11 @@ random coordinates.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+from unittest import mock
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -199,3 +202,20 @@ def test_loaded_key_round_trip(alg: int) -> None:
         _cose._EC_SPKI_PREFIX[alg] + _enc(alg, x) + _enc(alg, y)
     )
     assert _keys_agree(alg, key)
+
+
+def test_copy_of_an_unused_deferred_key_loads_once() -> None:
+    """A copy taken before first use shares the placeholder, which loads the key only once."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    numbers = private.public_key().public_numbers()
+    x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+    cose = {1: 2, 3: -7, -1: 1, -2: x, -3: y}
+    original = _cose._from_decoded(cose, cbor2.dumps(cose), allow_rs1=False, defer_ec=True)
+    clone = copy.copy(original)
+    with mock.patch.object(
+        _cose.serialization, "load_der_public_key", wraps=_cose.serialization.load_der_public_key
+    ) as load:
+        assert clone.key.public_numbers() == numbers
+        assert clone.key.public_numbers() == numbers
+        assert original.key.public_numbers() == numbers
+    assert load.call_count == 1

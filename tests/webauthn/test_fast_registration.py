@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mfakit.errors import (
+    ConfigurationError,
     InvalidAttestationError,
     InvalidSignatureError,
     MalformedDataError,
@@ -708,9 +709,7 @@ def test_attestation_object_variants_accepted_as_expected(ao_v: str, accepted: b
 # --- long challenges: the template must not accept what parsing refuses -----------------
 
 
-def test_registration_template_refuses_overlong_challenge_like_parser() -> None:
-    """A challenge over 1024 base64url chars, refused by the parser, is refused by the template."""
-    challenge = b"\x05" * 800
+def _registration_with_challenge(challenge: bytes) -> dict[str, Any]:
     cd = client_data("webauthn.create", challenge=challenge)
     cred = _CREDS[-7]
     ad = auth_data(flags=UP | AT, cred_id=cred.cred_id, cose=cred.cose)
@@ -718,14 +717,26 @@ def test_registration_template_refuses_overlong_challenge_like_parser() -> None:
     response = _build(-7, "none", "canonical", "canonical", "plain", "canonical")
     response["response"]["clientDataJSON"] = b64(cd)
     response["response"]["attestationObject"] = b64(ao)
+    return response
+
+
+@pytest.mark.parametrize(("size", "accepted"), [(768, True), (769, False), (800, False)])
+def test_registration_challenge_length_limit_is_the_parsers(size: int, accepted: bool) -> None:
+    """Up to 768 bytes (1024 base64url characters) both paths accept; beyond, both refuse."""
+    challenge = b"\x05" * size
+    response = _registration_with_challenge(challenge)
     general = _general_outcome(copy.deepcopy(response), expected_challenge=challenge)
-    assert general[:3] == ("error", MalformedDataError, "challenge")
+    if accepted:
+        assert general[0] == "ok"
+    else:
+        assert general[:2] == ("error", ConfigurationError)
     assert _outcome(copy.deepcopy(response), expected_challenge=challenge) == general
 
 
-def test_authentication_template_refuses_overlong_challenge_like_parser() -> None:
-    """An assertion challenge the parser refuses as too long is refused by the common case too."""
-    challenge = b"\x05" * 800
+@pytest.mark.parametrize(("size", "accepted"), [(768, True), (769, False)])
+def test_authentication_challenge_length_limit_is_the_parsers(size: int, accepted: bool) -> None:
+    """Assertions: up to 768 bytes accepted on both paths, a configuration error beyond."""
+    challenge = b"\x05" * size
     cred = _CREDS[-7]
     response = assertion(cred, cd=client_data("webauthn.get", challenge=challenge))
     args: dict[str, Any] = {
@@ -735,14 +746,19 @@ def test_authentication_template_refuses_overlong_challenge_like_parser() -> Non
         "credential_public_key": cred.cose,
         "current_sign_count": 0,
     }
-    with (
-        mock.patch.object(_authentication, "_common_case", return_value=None),
-        pytest.raises(MalformedDataError) as general,
-    ):
-        verify_authentication(copy.deepcopy(response), **args)
-    assert general.value.field == "challenge"
-    with pytest.raises(MalformedDataError):
-        verify_authentication(copy.deepcopy(response), **args)
+    outcomes = []
+    for common in (True, False):
+        with (
+            mock.patch.object(_authentication, "_common_case", wraps=_authentication._common_case)
+            if common
+            else mock.patch.object(_authentication, "_common_case", return_value=None)
+        ):
+            try:
+                outcomes.append(verify_authentication(copy.deepcopy(response), **args))
+            except ConfigurationError as exc:
+                outcomes.append(type(exc))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[0] is not ConfigurationError) is accepted
 
 
 # --- nesting depth: the statement is one level deeper inside the object ----------------

@@ -80,6 +80,13 @@ def test_short_challenge_refused() -> None:
     assert reg(challenge=b"x" * 16).challenge == b"x" * 16
 
 
+def test_challenge_longer_than_client_data_carries_refused() -> None:
+    """Challenges over 768 bytes (1024 base64url characters) could never verify: refused."""
+    with pytest.raises(ConfigurationError):
+        reg(challenge=b"x" * 769)
+    assert reg(challenge=b"x" * 768).challenge == b"x" * 768
+
+
 def test_extensions_copied_and_cred_props_optional() -> None:
     """Caller extensions are copied; credProps can be left out."""
     ext = {"largeBlob": {"support": "preferred"}}

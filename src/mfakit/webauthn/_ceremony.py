@@ -123,7 +123,7 @@ def check_challenge_arg(expected_challenge: object) -> bytes:
         raise ConfigurationError("expected_challenge must be the bytes issued with the options")
     if len(expected_challenge) > MAX_CHALLENGE_BYTES:
         raise ConfigurationError("expected_challenge is longer than client data may carry")
-    return expected_challenge
+    return expected_challenge if type(expected_challenge) is bytes else bytes(expected_challenge)
 
 
 # --- §5.8.1.2 limited verification: clientDataJSON as browsers serialize it --

@@ -198,15 +198,21 @@ class _Deferred:
     it at once each load the same key, which is harmless.
     """
 
-    __slots__ = ("_alg", "_der", "_owner")
+    __slots__ = ("_alg", "_der", "_loaded", "_owner")
 
     def __init__(self, alg: int, der: bytes) -> None:
         self._alg = alg
         self._der = der
         self._owner: CredentialPublicKey | None = None
+        self._loaded: Any = None
 
     def load(self) -> Any:
-        key = serialization.load_der_public_key(self._der)
+        # A copy of the owner made before first use shares this placeholder:
+        # it gets the key loaded once, not a load per call.
+        key = self._loaded
+        if key is not None:
+            return key
+        key = self._loaded = serialization.load_der_public_key(self._der)
         owner = self._owner
         if owner is not None:  # pragma: no branch - always bound by _from_decoded
             object.__setattr__(owner, "_key", key)
