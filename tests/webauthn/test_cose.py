@@ -96,6 +96,7 @@ def _mutated(change: dict[int, object], drop: tuple[int, ...] = (), alg: int = -
         (_mutated({-2: b"\x01"}, alg=-257), "RSA exponent 1"),
         (_mutated({-2: b"\x01" * 9}, alg=-257), "RSA exponent too long"),
         (_mutated({-1: b"\xff" * 128}, alg=-257), "RSA modulus too small"),
+        (_mutated({-1: b"\xff" * 255 + b"\xfe"}, alg=-257), "even RSA modulus"),
         (_mutated({-5: b"\x01"}, alg=-257), "RSA private parameter"),
         (_mutated({1: 2}, alg=-48), "EC2 kty under ML-DSA-44"),
         (_mutated({-1: b"\x00" * 10}, alg=-48), "short ML-DSA key"),

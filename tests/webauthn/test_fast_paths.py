@@ -483,6 +483,8 @@ _INNER_MUTATIONS: list[tuple[str, Any]] = [
     ("userHandle", "A" * 200),
     ("userHandle", 7),
     ("signature", "AAAA"),
+    ("signature", "AA+A"),
+    ("signature", "AA\u00e9A"),
     ("signature", "AAB"),
     ("signature", "+/+/"),
     ("signature", None),
@@ -596,6 +598,24 @@ def test_assertion_flags_claiming_absent_data_are_malformed(flags: int) -> None:
     assert outcome[:2] == ("error", MalformedDataError)
     assert outcome[2] in {"authenticatorData", "extensions"}
     assert _general_outcome(response) == outcome
+
+
+@pytest.mark.parametrize("as_text", [str, bytes])
+def test_assertion_as_json_text(as_text: Any) -> None:
+    """The response may come as JSON text (str or bytes) and verifies like the dict."""
+    response = _signed(client_data("webauthn.get"), auth_data(count=9), b"user-7")
+    text = json.dumps(response)
+    outcome = _outcome(text if as_text is str else text.encode())
+    assert outcome == _outcome(response)
+    assert outcome[0] == "ok"
+
+
+def test_origin_that_cannot_be_utf8_still_parses() -> None:
+    """An expected origin with a lone surrogate has no template; others still match."""
+    origins = ["https://example.com", "https://\ud800.example"]
+    assert len(_ceremony.origin_suffixes(frozenset(origins))) == 2
+    response = _signed(client_data("webauthn.get"), auth_data(count=9), None)
+    assert _outcome(response, expected_origins=origins)[0] == "ok"
 
 
 def test_expected_user_handle_must_be_bytes() -> None:

@@ -552,9 +552,10 @@ def _common_case(  # noqa: PLR0917 - one flat hot path, positional on purpose
 
 
 def _client_data_json_ok(cdj: bytes, challenge: bytes, origins: frozenset[str]) -> bool:
-    """Whether strict JSON parsing finds an acceptable same-origin ``webauthn.get``."""
-    if len(cdj) > MAX_CLIENT_DATA_BYTES:
-        return False
+    """Whether strict JSON parsing finds an acceptable same-origin ``webauthn.get``.
+
+    ``cdj`` is at most MAX_CLIENT_DATA_BYTES long: its text was held to _CD_MAX.
+    """
     try:
         text = cdj.decode("utf-8")
         client_data, end = _SCAN_ONCE(text, 0)

@@ -106,6 +106,10 @@ _EC_SPKI_PREFIX: dict[int, bytes] = {
     COSEAlgorithm.ES384: bytes.fromhex("3076301006072a8648ce3d020106052b8104002203620004"),
     COSEAlgorithm.ES512: bytes.fromhex("30819b301006072a8648ce3d020106052b810400230381860004"),
 }
+_ES256 = int(COSEAlgorithm.ES256)
+_EDDSA = int(COSEAlgorithm.EdDSA)
+_RS1 = int(COSEAlgorithm.RS1)
+_ES256_SPKI_PREFIX = _EC_SPKI_PREFIX[COSEAlgorithm.ES256]
 _CRV_ED25519, _CRV_ED448 = 6, 7
 # The OKP curves each EdDSA algorithm allows.
 _OKP_CURVES: dict[int, tuple[int, ...]] = {
@@ -521,14 +525,29 @@ def parse_credential_public_key(cose_key: bytes, *, allow_rs1: bool = False) -> 
         key = parse_credential_public_key(stored.public_key)
         cache[stored.credential_id] = key
     """
-    if not isinstance(cose_key, bytes | bytearray | memoryview):
-        raise _bad("COSE key must be bytes")
-    cose_key = bytes(cose_key)
+    if type(cose_key) is not bytes:
+        if not isinstance(cose_key, bytes | bytearray | memoryview):
+            raise _bad("COSE key must be bytes")
+        cose_key = bytes(cose_key)
     if len(cose_key) > MAX_COSE_KEY_BYTES:
         raise _bad("COSE key too large")
     known = known_cose_key(cose_key, 0)
     if known is not None and known[1] == len(cose_key):
-        return _from_decoded(known[0], cose_key, allow_rs1=allow_rs1)
+        cose, _ = known
+        alg = cose[3]
+        if alg not in (_ES256, _EDDSA):
+            return _from_decoded(cose, cose_key, allow_rs1=allow_rs1)
+        # The template fixed the key type, curve and sizes; only the point
+        # itself is left for OpenSSL to check (EC) or nothing (Ed25519).
+        try:
+            key = (
+                serialization.load_der_public_key(_ES256_SPKI_PREFIX + cose[-2] + cose[-3])
+                if alg == _ES256
+                else ed25519.Ed25519PublicKey.from_public_bytes(cose[-2])
+            )
+        except ValueError as exc:
+            raise _bad("invalid public key") from exc
+        return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
     decoded = decode_single(cose_key, field="credentialPublicKey")
     return _from_decoded(decoded, cose_key, allow_rs1=allow_rs1)
 
@@ -542,7 +561,7 @@ def _from_decoded(
     alg = decoded.get(3)
     if type(alg) is not int:
         raise _bad("COSE key algorithm missing")
-    if alg == COSEAlgorithm.RS1 and not allow_rs1:
+    if alg == _RS1 and not allow_rs1:
         raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
     key = load_public_key(decoded, alg, defer_ec=defer_ec)
     if type(key) is _Deferred:
