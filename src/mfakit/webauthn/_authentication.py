@@ -15,6 +15,7 @@ from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError
 from ._b64 import _CANONICAL_LAST, _FILL, _LAST_OK, _PAD, _TO_STANDARD, _a2b
 from ._ceremony import (
     _CD_HEADS,
+    MAX_CHALLENGE_BYTES,
     _rp_id_hash,
     check_challenge_arg,
     check_client_data,
@@ -40,7 +41,6 @@ from ._response import (
 from ._structures import (
     _SCAN_ONCE,
     EMPTY_MAP,
-    MAX_CLIENT_DATA_BYTES,
     client_data_fields,
     parse_authenticator_data,
 )
@@ -212,7 +212,11 @@ def verify_authentication(
         WebAuthnError: BE changed or the user handle differs.
         ConfigurationError: A bad argument.
     """
-    challenge = check_challenge_arg(expected_challenge)
+    challenge = (
+        expected_challenge
+        if type(expected_challenge) is bytes and 0 < len(expected_challenge) <= MAX_CHALLENGE_BYTES
+        else check_challenge_arg(expected_challenge)
+    )
     if type(expected_origins) is str:
         origins, suffixes = single_origin(expected_origins)
     else:
