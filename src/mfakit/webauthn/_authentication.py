@@ -15,7 +15,9 @@ from mfakit.errors import ConfigurationError, MalformedDataError, SignCountError
 from ._b64 import _CANONICAL_LAST, _FILL, _LAST_OK, _PAD, _TO_STANDARD, _a2b
 from ._ceremony import (
     _CD_HEADS,
+    _TO_URL,
     MAX_CHALLENGE_BYTES,
+    _b2a,
     _rp_id_hash,
     check_challenge_arg,
     check_client_data,
@@ -398,8 +400,6 @@ def _b64_or_none(value: object, max_len: int) -> bytes | None:
 # The joint decode of b64url_decode_all, inlined (see _b64 for _FILL).
 _LAST_2 = _LAST_OK[2]
 _CD_GET_HEAD = _CD_HEADS["webauthn.get"]
-_TO_URL = bytes.maketrans(b"+/", b"-_")
-_b2a = binascii.b2a_base64
 _sha256 = hashlib.sha256
 _compare = hmac.compare_digest
 

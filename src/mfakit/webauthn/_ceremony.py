@@ -167,6 +167,7 @@ def _suffix_table(origins: frozenset[str]) -> tuple[tuple[bytes, str, bool | Non
     )
 
 
+@functools.lru_cache(maxsize=128)
 def origin_suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
     """What follows the challenge in the §5.8.1.1 form, for each expected origin.
 
@@ -175,11 +176,6 @@ def origin_suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
     its shortest JSON string; one that cannot be written in UTF-8 (a lone
     surrogate) has no entry, so a response naming it is parsed as JSON.
     """
-    return _suffixes(origins)
-
-
-@functools.lru_cache(maxsize=128)
-def _suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
     return tuple(suffix for suffix, _, _ in _suffix_table(origins))
 
 
