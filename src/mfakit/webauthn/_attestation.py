@@ -69,6 +69,17 @@ ATTESTATION_FORMATS: Mapping[str, FormatVerifier] = {
 _STORE_CACHE_SIZE = 256
 # Formats whose verify also takes the policy's FormatOptions.
 _CONTEXTUAL_FORMATS = frozenset({"tpm", "android-key", "android-safetynet", "compound"})
+# Formats whose signature does not cover the AAGUID of the authenticator data
+# (§8.6 signs rpIdHash, clientDataHash, credentialId and the key only). Their
+# AAGUID is an unauthenticated claim and takes no part in any trust decision;
+# see docs/guides/attestation.md for the audit of every format.
+UNSIGNED_AAGUID_FORMATS = frozenset({"fido-u2f"})
+_ZERO_AAGUID = bytes(16)
+
+
+def attested_aaguid(fmt: str, aaguid: bytes) -> bytes:
+    """The AAGUID a statement of ``fmt`` vouches for: all zeros where its signature omits it."""
+    return _ZERO_AAGUID if fmt in UNSIGNED_AAGUID_FORMATS else aaguid
 
 
 @runtime_checkable
@@ -382,7 +393,7 @@ def verify_attestation(
         return _fmt_none.verify(att_stmt, auth_data, client_data_hash, credential_key), False, None
     policy = policy or _DEFAULT_POLICY
     acd = auth_data.attested_credential_data
-    aaguid = acd.aaguid if acd is not None else bytes(16)
+    aaguid = attested_aaguid(fmt, acd.aaguid if acd is not None else _ZERO_AAGUID)
     options = policy.format_options(now)
 
     def verify_one(name: str, stmt: Mapping[str, Any], nested: bool) -> StatementResult:
@@ -451,9 +462,17 @@ def _assess(
 ) -> bool:
     components = getattr(result, "statements", None)
     if components is not None:
-        # compound (§8.9): each statement is assessed with its own format's anchors.
+        # compound (§8.9): each statement is assessed with its own format's
+        # anchors, and with the AAGUID only where its own signature covers it.
         return any(
-            _assess(sub, policy=policy, aaguid=aaguid, now=now, fmt=sub_fmt, extra=extra)
+            _assess(
+                sub,
+                policy=policy,
+                aaguid=attested_aaguid(sub_fmt, aaguid),
+                now=now,
+                fmt=sub_fmt,
+                extra=extra,
+            )
             for sub_fmt, sub in components
         )
     if not result.trust_path:

@@ -51,7 +51,10 @@ class VerifiedRegistration:
         public_key_algorithm: The key's COSE algorithm.
         credential_public_key: The loaded key, ready to cache for logins.
         sign_count: The initial signature counter (store it).
-        aaguid: The authenticator model (all zeros when not disclosed).
+        aaguid: The AAGUID the authenticator data carries (all zeros when not
+            disclosed). It is the authenticator's claim: it names a model only
+            when ``trusted`` and the format signs it. ``fido-u2f`` does not
+            (§8.6), so its AAGUID never selects anchors or metadata.
         fmt: The attestation statement format.
         attestation_type: ``none``, ``self``, ``basic``, ``attca`` or ``anonca``.
         trust_path: The ``x5c`` certificates, leaf first.
