@@ -153,6 +153,44 @@ def test_backup_eligibility_must_not_change() -> None:
     assert verify(assertion(ES256, flags=UP | BE), expected_backup_eligible=True).backup_eligible
 
 
+def test_backup_eligibility_upgrade_accepted_only_when_asked() -> None:
+    """BE=1 on a credential stored with BE=0 passes only with the option, and is reported."""
+    upgraded = verify(
+        assertion(ES256, flags=UP | BE | BS),
+        expected_backup_eligible=False,
+        accept_backup_eligibility_upgrade=True,
+    )
+    assert (upgraded.backup_eligible, upgraded.backup_eligibility_upgraded) == (True, True)
+    unchanged = verify(
+        assertion(ES256, flags=UP),
+        expected_backup_eligible=False,
+        accept_backup_eligibility_upgrade=True,
+    )
+    assert unchanged.backup_eligibility_upgraded is False
+    same = verify(
+        assertion(ES256, flags=UP | BE),
+        expected_backup_eligible=True,
+        accept_backup_eligibility_upgrade=True,
+    )
+    assert same.backup_eligibility_upgraded is False
+
+
+def test_backup_eligibility_downgrade_always_refused() -> None:
+    """BE=0 on a credential stored with BE=1 is refused even when upgrades are accepted."""
+    with pytest.raises(WebAuthnError, match="backup eligibility"):
+        verify(
+            assertion(ES256, flags=UP),
+            expected_backup_eligible=True,
+            accept_backup_eligibility_upgrade=True,
+        )
+
+
+def test_backup_eligibility_upgrade_option_must_be_bool() -> None:
+    """A non-bool accept_backup_eligibility_upgrade is a ConfigurationError."""
+    with pytest.raises(ConfigurationError):
+        verify(assertion(ES256), accept_backup_eligibility_upgrade="yes")
+
+
 @pytest.mark.parametrize(("stored", "received"), [(5, 5), (5, 4), (5, 0), (1, 0)])
 def test_sign_count_regression(stored: int, received: int) -> None:
     """A counter that does not increase is SignCountError with both values."""

@@ -65,6 +65,9 @@ class VerifiedAuthentication:
         user_verified: The UV flag.
         backup_eligible: The BE flag.
         backup_state: The BS flag (store it: a passkey may become synced).
+        backup_eligibility_upgraded: True when the credential was stored as
+            not backup-eligible and now asserts BE, and the caller accepted
+            that (``accept_backup_eligibility_upgrade=True``): store BE.
         user_handle: The user handle the authenticator returned (discoverable
             credentials), else ``None``.
         authenticator_attachment: ``platform``, ``cross-platform`` or ``None``.
@@ -83,6 +86,7 @@ class VerifiedAuthentication:
     authenticator_attachment: str | None
     extensions: Mapping[str, Any]
     authenticator_extensions: Mapping[str, Any]
+    backup_eligibility_upgraded: bool = False
 
 
 class _Build:
@@ -112,6 +116,7 @@ class _Build:
         authenticator_attachment: str | None,
         extensions: Mapping[str, Any],
         authenticator_extensions: Mapping[str, Any],
+        backup_eligibility_upgraded: bool = False,
     ) -> None:
         self.credential_id = credential_id
         self.new_sign_count = new_sign_count
@@ -124,6 +129,7 @@ class _Build:
         self.authenticator_attachment = authenticator_attachment
         self.extensions = extensions
         self.authenticator_extensions = authenticator_extensions
+        self.backup_eligibility_upgraded = backup_eligibility_upgraded
         self.__class__ = VerifiedAuthentication  # type: ignore[assignment]
 
 
@@ -158,6 +164,7 @@ def verify_authentication(
     expected_backup_eligible: bool | None = None,
     expected_user_handle: bytes | None = None,
     allow_sign_count_regression: bool = False,
+    accept_backup_eligibility_upgrade: bool = False,
 ) -> VerifiedAuthentication:
     """Verify an authentication assertion (WebAuthn Level 3 §7.2).
 
@@ -171,7 +178,9 @@ def verify_authentication(
     * ``rpIdHash`` is SHA-256 of ``expected_rp_id``;
     * UP set (unless turned off), UV set when required; BS not set without BE;
     * BE equals ``expected_backup_eligible`` when the caller passes it
-      (§7.2: a credential's backup eligibility never changes);
+      (§7.2: a credential's backup eligibility never changes), except that
+      ``accept_backup_eligibility_upgrade=True`` accepts BE set on a
+      credential stored without it (a provider started syncing it);
     * the signature over ``authenticatorData || SHA-256(clientDataJSON)``
       verifies with the stored key;
     * the signature counter: if either the stored or the received value is
@@ -196,6 +205,10 @@ def verify_authentication(
         allow_cross_origin: Accept ``crossOrigin: true``.
         allowed_top_origins: Top-level origins allowed to embed the ceremony.
         expected_backup_eligible: The BE flag stored at registration.
+        accept_backup_eligibility_upgrade: Accept BE=1 from a credential
+            stored with BE=0, and report it as ``backup_eligibility_upgraded``
+            (store the new flag). BE=0 from a credential stored with BE=1 is
+            always refused. Default: the spec's rule, any change refused.
         expected_user_handle: The user's handle, when the user is known.
         allow_sign_count_regression: Flag a counter that did not increase
             instead of raising.
@@ -211,7 +224,8 @@ def verify_authentication(
         UserVerificationError: UV required and clear.
         InvalidSignatureError: The signature does not verify.
         SignCountError: The counter did not increase.
-        WebAuthnError: BE changed or the user handle differs.
+        WebAuthnError: BE changed (and the change is not an accepted
+            upgrade) or the user handle differs.
         ConfigurationError: A bad argument.
     """
     challenge = (
@@ -233,6 +247,8 @@ def verify_authentication(
         raise ConfigurationError("current_sign_count must be a 32-bit unsigned integer")
     if expected_user_handle is not None and not isinstance(expected_user_handle, bytes):
         raise ConfigurationError("expected_user_handle must be bytes")
+    if type(accept_backup_eligibility_upgrade) is not bool:
+        raise ConfigurationError("accept_backup_eligibility_upgrade must be a bool")
     if type(credential_public_key) is CredentialPublicKey:
         key = credential_public_key
     elif type(credential_public_key) is bytes:
@@ -283,6 +299,7 @@ def verify_authentication(
         top_origins,
         expected_backup_eligible,
         expected_user_handle,
+        accept_backup_eligibility_upgrade,
     )
     # The closure directly: one Python frame less than key.verify().
     key._verify(signature, raw_auth_data + _sha256(cdj).digest())
@@ -302,6 +319,7 @@ def verify_authentication(
         attachment,
         ext,
         auth_ext,
+        expected_backup_eligible is False and backup_eligible,
     )
 
 
@@ -333,6 +351,7 @@ def _general_case(  # noqa: PLR0917 - private, positional on purpose
     top_origins: frozenset[str],
     expected_backup_eligible: bool | None,
     expected_user_handle: bytes | None,
+    accept_backup_eligibility_upgrade: bool,
 ) -> _Fields:
     """Every §7.2 step before the signature, for any input; raises the precise error."""
     cred_id, cdj, raw_auth_data, signature, user_handle, attachment, ext = authentication_fields(
@@ -367,7 +386,11 @@ def _general_case(  # noqa: PLR0917 - private, positional on purpose
         auth_extensions = auth_data.extensions or EMPTY_MAP
     check_rp_id_hash(raw_auth_data[:32], expected_rp_id)
     check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
-    if expected_backup_eligible is not None and bool(flags & 0x08) != expected_backup_eligible:
+    if (
+        expected_backup_eligible is not None
+        and bool(flags & 0x08) != expected_backup_eligible
+        and (expected_backup_eligible or not accept_backup_eligibility_upgrade)
+    ):
         raise WebAuthnError("backup eligibility changed since registration")
     return (
         cred_id,
