@@ -189,12 +189,21 @@ class WebAuthnCredentialRepository(Protocol):
         *,
         now: datetime,
         backup_state: bool | None = None,
+        backup_eligible: bool | None = None,
     ) -> bool:
         """Compare-and-set the signature counter after a successful assertion.
 
         Sets ``sign_count`` to ``new`` and ``last_used_at`` to ``now`` (and the BS
         flag when given) only if the stored counter still equals ``expected_old``.
-        Returns False otherwise (a concurrent login, or no such credential).
+        Returns False otherwise (a concurrent login, or no such credential), and
+        then changes nothing at all.
+
+        ``backup_eligible``, when given, sets the BE flag in the same guarded
+        update (a provider started syncing a credential registered without it).
+        ``backup_eligible=True`` also sets ``kind`` to ``"passkey"``: a
+        backup-eligible credential is a synced passkey whatever it was
+        registered as (see :attr:`WebAuthnCredential.kind`), so a synced
+        credential is never judged by a policy as a device-bound security key.
         """
         ...
 

@@ -138,7 +138,8 @@ class WebAuthnCredential:
         sign_count: The last signature counter seen.
         transports: Transport hints reported at registration.
         aaguid: The authenticator's AAGUID (16 bytes).
-        backup_eligible: The BE flag at registration.
+        backup_eligible: The BE flag at registration, or True once a provider
+            started syncing the credential (an accepted BE upgrade).
         backup_state: The BS flag last seen.
         created_at: Registration time.
         last_used_at: Last successful assertion, ``None`` before any.
@@ -147,7 +148,9 @@ class WebAuthnCredential:
             ``backup_eligible`` (a backup-eligible credential is a synced
             passkey, anything else is taken for a security key), which is
             also how the SQL stores fill it for credentials stored before the
-            field existed. Stores keep it as given; it never changes.
+            field existed. Stores keep it as given; the one change is to
+            ``"passkey"`` when the credential becomes backup-eligible
+            (``update_sign_count(..., backup_eligible=True)``).
     """
 
     credential_id: bytes

@@ -91,6 +91,13 @@ def check_int(value: object, what: str) -> int:
     return value
 
 
+def check_opt_bool(value: object, what: str) -> bool | None:
+    """Refuse anything but ``True``, ``False`` or ``None`` (no truthy stand-ins)."""
+    if value is not None and not isinstance(value, bool):
+        raise ConfigurationError(f"{what} must be a bool or None")
+    return value
+
+
 def check_record(record: object) -> None:
     """Validate what a record's type annotations cannot enforce, the same way in every store.
 

@@ -13,7 +13,7 @@ from mfakit.repositories import (
     TotpCredential,
     WebAuthnCredential,
 )
-from mfakit.stores._common import check_int, normalize, utc
+from mfakit.stores._common import check_int, check_opt_bool, normalize, utc
 from mfakit.stores._memory import MemoryBase, page
 
 __all__ = ["FactorPorts"]
@@ -224,18 +224,28 @@ class FactorPorts(MemoryBase):
         *,
         now: datetime,
         backup_state: bool | None = None,
+        backup_eligible: bool | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         now = utc(now)
         check_int(expected_old, "expected_old")
         check_int(new, "new")
+        check_opt_bool(backup_state, "backup_state")
+        check_opt_bool(backup_eligible, "backup_eligible")
         with self._lock:
             self._check_open()
             cred = self._webauthn.get(bytes(credential_id))
             if cred is None or cred.sign_count != expected_old:
                 return False
             bs = cred.backup_state if backup_state is None else backup_state
+            be = cred.backup_eligible if backup_eligible is None else backup_eligible
+            kind = "passkey" if backup_eligible else cred.kind
             self._webauthn[cred.credential_id] = dataclasses.replace(
-                cred, sign_count=new, last_used_at=now, backup_state=bs
+                cred,
+                sign_count=new,
+                last_used_at=now,
+                backup_state=bs,
+                backup_eligible=be,
+                kind=kind,
             )
             return True

@@ -16,6 +16,7 @@ from mfakit.repositories import (
 from mfakit.stores._common import (
     check_int,
     check_limit,
+    check_opt_bool,
     check_record,
     opt_micros,
     to_micros,
@@ -318,17 +319,24 @@ class FactorPorts(SqlBase):
         *,
         now: datetime,
         backup_state: bool | None = None,
+        backup_eligible: bool | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         check_int(expected_old, "expected_old")
         check_int(new, "new")
+        check_opt_bool(backup_state, "backup_state")
+        check_opt_bool(backup_eligible, "backup_eligible")
         bs = None if backup_state is None else int(backup_state)
+        be = None if backup_eligible is None else int(backup_eligible)
+        # One guarded statement: the flags and the kind change only with the counter.
+        kind = "passkey" if backup_eligible else None
         n = self._call(
             lambda c: c.run(
                 "UPDATE mfa_webauthn_credentials SET sign_count = ?, last_used_at = ?, "
-                "backup_state = COALESCE(?, backup_state) "
+                "backup_state = COALESCE(?, backup_state), "
+                "backup_eligible = COALESCE(?, backup_eligible), kind = COALESCE(?, kind) "
                 "WHERE credential_id = ? AND sign_count = ?",
-                [new, to_micros(now), bs, bytes(credential_id), expected_old],
+                [new, to_micros(now), bs, be, kind, bytes(credential_id), expected_old],
             )
         )
         return n == 1

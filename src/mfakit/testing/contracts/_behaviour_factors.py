@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -375,6 +376,75 @@ class FactorContract:
         got = store.get_webauthn_credential(cred.credential_id)
         assert got is not None
         assert got.backup_state is True
+
+    def test_update_sign_count_records_backup_eligibility(self, store: MfaStore) -> None:
+        """backup_eligible=True sets BE and makes the credential a passkey, with the counter."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user"), sign_count=5),
+            backup_eligible=False,
+            kind="security_key",
+        )
+        store.add_webauthn_credential(cred)
+        assert store.update_sign_count(
+            cred.credential_id, 5, 6, now=LATER, backup_state=True, backup_eligible=True
+        )
+        assert store.get_webauthn_credential(cred.credential_id) == dataclasses.replace(
+            cred,
+            sign_count=6,
+            last_used_at=LATER,
+            backup_state=True,
+            backup_eligible=True,
+            kind="passkey",
+        )
+
+    def test_update_sign_count_lost_race_keeps_backup_eligibility(self, store: MfaStore) -> None:
+        """A lost compare-and-set changes neither BE nor the kind (nor anything else)."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user"), sign_count=5),
+            backup_eligible=False,
+            kind="security_key",
+        )
+        store.add_webauthn_credential(cred)
+        assert (
+            store.update_sign_count(cred.credential_id, 4, 6, now=LATER, backup_eligible=True)
+            is False
+        )
+        assert store.get_webauthn_credential(cred.credential_id) == cred
+
+    def test_update_sign_count_keeps_backup_eligibility_when_not_given(
+        self, store: MfaStore
+    ) -> None:
+        """Without backup_eligible the stored BE flag and kind are kept."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user")), backup_eligible=False, kind="security_key"
+        )
+        store.add_webauthn_credential(cred)
+        assert store.update_sign_count(cred.credential_id, 0, 0, now=NOW, backup_state=False)
+        got = store.get_webauthn_credential(cred.credential_id)
+        assert got is not None
+        assert (got.backup_eligible, got.kind) == (False, "security_key")
+
+    def test_update_sign_count_backup_eligible_false_keeps_kind(self, store: MfaStore) -> None:
+        """backup_eligible=False clears BE only: the kind stays what it was."""
+        cred = webauthn_credential(new_id("user"))
+        store.add_webauthn_credential(cred)
+        assert store.update_sign_count(cred.credential_id, 0, 0, now=NOW, backup_eligible=False)
+        got = store.get_webauthn_credential(cred.credential_id)
+        assert got is not None
+        assert (got.backup_eligible, got.kind) == (False, "passkey")
+
+    @pytest.mark.parametrize("flag", ["backup_state", "backup_eligible"])
+    def test_update_sign_count_flags_must_be_bools(self, store: MfaStore, flag: str) -> None:
+        """A BS or BE flag that is not a bool or None is refused; nothing changes."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user")), backup_eligible=False, kind="security_key"
+        )
+        store.add_webauthn_credential(cred)
+        # An int where a bool belongs, as an untyped caller might pass it.
+        flags: dict[str, Any] = {flag: 1}
+        with pytest.raises(ConfigurationError):
+            store.update_sign_count(cred.credential_id, 0, 1, now=NOW, **flags)
+        assert store.get_webauthn_credential(cred.credential_id) == cred
 
     def test_update_sign_count_unknown_credential(self, store: MfaStore) -> None:
         """Updating a credential that does not exist returns False."""
