@@ -417,6 +417,27 @@ def _request_options(allow: Any = ()) -> dict[str, Any]:
     }
 
 
+def _assertion_flags(response: dict[str, Any]) -> int:
+    return b64decode(response["response"]["authenticatorData"])[32]
+
+
+def test_start_syncing_sets_be_and_bs_in_later_assertions() -> None:
+    """After start_syncing, the credential's assertions report BE and the chosen BS."""
+    auth = SoftAuthenticator(backup_eligible=False)
+    auth.create(_registration_options())
+    cred = auth.credentials[0]
+    assert _assertion_flags(auth.get(_request_options([cred.credential_id]))) & 0x18 == 0
+    synced = auth.start_syncing(cred.credential_id)
+    assert (synced.backup_eligible, synced.backup_state) == (True, True)
+    assert _assertion_flags(auth.get(_request_options([cred.credential_id]))) & 0x18 == 0x18
+
+
+def test_start_syncing_unknown_credential_refused() -> None:
+    """start_syncing a credential the authenticator does not hold is a ConfigurationError."""
+    with pytest.raises(ConfigurationError):
+        SoftAuthenticator().start_syncing(b"missing")
+
+
 def test_response_has_level3_json_shape() -> None:
     """create() returns the RegistrationResponseJSON members of WebAuthn L3 §5.1."""
     response = SoftAuthenticator(transports=("usb", "nfc")).create(_registration_options())

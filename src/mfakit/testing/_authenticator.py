@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -195,6 +196,32 @@ class SoftAuthenticator:
     def sign_count(self, credential_id: bytes) -> int:
         """The signature counter the authenticator last reported for a credential."""
         return self._counters[credential_id]
+
+    def start_syncing(self, credential_id: bytes, *, backup_state: bool = True) -> SoftCredential:
+        """Make a credential backup-eligible from now on, as a password manager that syncs it.
+
+        Later assertions of the credential report BE set and BS as given (a
+        provider that has copied the key to its cloud reports it backed up).
+        This models the BE upgrade a relying party may accept
+        (``verify_authentication(..., accept_backup_eligibility_upgrade=True)``);
+        ``Fault.BE_CHANGED`` instead flips BE in a single response.
+
+        Args:
+            credential_id: A credential this authenticator holds.
+            backup_state: The BS flag to report from now on.
+
+        Returns:
+            The credential as it is now.
+
+        Raises:
+            ConfigurationError: the authenticator holds no such credential.
+        """
+        found = self._credentials.get(credential_id)
+        if found is None:
+            raise ConfigurationError("the authenticator holds no such credential")
+        synced = dataclasses.replace(found, backup_eligible=True, backup_state=backup_state)
+        self._credentials[credential_id] = synced
+        return synced
 
     @property
     def ca(self) -> AttestationCA:
