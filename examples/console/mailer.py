@@ -21,6 +21,7 @@ from mfakit.service import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    PasskeyNowSynced,
     SignCountAnomaly,
 )
 
@@ -126,6 +127,17 @@ def render(message: Message) -> tuple[str, str, str]:
                 (
                     f'The passkey "{label}" reported an unexpected signature counter. '
                     "If you did not copy it, delete it and add a new one."
+                ),
+            )
+        case PasskeyNowSynced(label=label):
+            return (
+                "passkey_synced",
+                "Your passkey is now synced",
+                (
+                    f'Your passkey "{label}" is now synced by your password manager, '
+                    "so it also works on your other devices signed in to it. "
+                    "If you did not expect this, check your password manager and "
+                    "the sign-in methods on your Account security page."
                 ),
             )
     return ("other", type(message).__name__, "")  # pragma: no cover - every type is matched

@@ -26,6 +26,7 @@ MESSAGES = [
     service.MemberRemoved(user_id="u-1", org_id="org-1"),
     service.BackupCodesLow(user_id="u-1", remaining=2),
     service.SignCountAnomaly(user_id="u-1", label="Laptop"),
+    service.PasskeyNowSynced(user_id="u-1", label="YubiKey"),
 ]
 
 

@@ -34,6 +34,7 @@ from mfakit.service._notify import (
     MethodRemoved,
     MfaReminder,
     Notifier,
+    PasskeyNowSynced,
     SignCountAnomaly,
 )
 from mfakit.service._policy_codec import decode_policy, encode_policy
@@ -77,6 +78,7 @@ __all__ = [
     "MfaService",
     "Notifier",
     "Passkey",
+    "PasskeyNowSynced",
     "PasskeyRegistration",
     "RelyingParty",
     "SecondFactorChallenge",

@@ -32,6 +32,7 @@ __all__ = [
     "MethodRemoved",
     "MfaReminder",
     "Notifier",
+    "PasskeyNowSynced",
     "SignCountAnomaly",
 ]
 
@@ -201,6 +202,28 @@ class SignCountAnomaly:
     label: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeyNowSynced:
+    """A credential registered as device-bound is now synced by its provider (a security notice).
+
+    Sent once, when a sign-in first reports the credential backup-eligible and
+    the service records it (``ServiceSettings.accept_backup_eligibility_upgrade``).
+    From then on the credential is a passkey: copies of it can sign in from
+    every device the user's password manager syncs to, and an organization
+    that does not let the user use passkeys no longer counts it. Suggested
+    text: *Your passkey "Laptop" is now synced by your password manager, so it
+    also works on your other devices. If you did not expect this, review your
+    password manager and your account's sign-in methods.*
+
+    Attributes:
+        user_id: The recipient.
+        label: The credential's name.
+    """
+
+    user_id: str
+    label: str
+
+
 #: Every message the service sends.
 Message: TypeAlias = (
     MfaReminder
@@ -214,6 +237,7 @@ Message: TypeAlias = (
     | MemberRemoved
     | BackupCodesLow
     | SignCountAnomaly
+    | PasskeyNowSynced
 )
 
 _M = TypeVar("_M", bound=Message)

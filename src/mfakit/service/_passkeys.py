@@ -3,13 +3,17 @@
 Registration and authentication challenges are stored single-use: finishing a
 ceremony pops its challenge atomically, so a response can be used once. After
 an assertion the signature counter is stored with a compare-and-set; a counter
-that does not increase is reported as a possibly cloned authenticator.
+that does not increase is reported as a possibly cloned authenticator. A
+credential registered without the BE flag that now asserts it (its provider
+started syncing it) is, when the settings accept it, recorded in that same
+compare-and-set as backup-eligible and a passkey, and the user is told.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from mfakit import webauthn
@@ -28,7 +32,12 @@ from mfakit.repositories import Challenge, WebAuthnCredential, WebAuthnKind
 from mfakit.service._facts import credential_method_id, passkey_kind
 from mfakit.service._login import AUTHENTICATION_PURPOSE
 from mfakit.service._login_codes import LoginCodeFlows
-from mfakit.service._notify import MethodAdded, MethodRemoved, SignCountAnomaly
+from mfakit.service._notify import (
+    MethodAdded,
+    MethodRemoved,
+    PasskeyNowSynced,
+    SignCountAnomaly,
+)
 from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration, SecondFactorResult
 from mfakit.service._settings import UserRef, check_user_id
 
@@ -264,14 +273,25 @@ class PasskeyFlows(LoginCodeFlows):
     ) -> SecondFactorResult:
         """Complete the second factor with a passkey assertion.
 
+        A credential registered without the backup-eligible (BE) flag that now
+        asserts it has been taken up by a syncing provider. With
+        ``settings.accept_backup_eligibility_upgrade`` (the default) the
+        sign-in succeeds and, in the same compare-and-set as the counter, the
+        credential is stored as backup-eligible and as a passkey; the user gets
+        a :class:`PasskeyNowSynced` notice and a
+        ``passkey.backup_eligibility_upgraded`` audit event is written. The
+        result's ``method`` is then ``passkey``. Organization policies judge
+        the credential as a passkey from then on.
+
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.
             ThrottledError: too many failed attempts.
             ReplayedCodeError: the challenge is unknown, used or expired.
             SignCountError: the signature counter did not increase (possible clone);
                 the user is notified.
-            WebAuthnError: the assertion does not verify, or the credential is not
-                the user's.
+            WebAuthnError: the assertion does not verify, the credential is not
+                the user's, or its BE flag changed in a way not accepted (lost,
+                or gained with the upgrade setting off).
             MalformedDataError: the response cannot be parsed.
         """
         check_user_id(user_id)
@@ -296,14 +316,9 @@ class PasskeyFlows(LoginCodeFlows):
                 now=now,
                 expected_backup_eligible=credential.backup_eligible,
                 expected_user_handle=user_id.encode("utf-8"),
+                accept_backup_eligibility_upgrade=self._settings.accept_backup_eligibility_upgrade,
             )
-            if not self._store.update_sign_count(
-                credential.credential_id,
-                credential.sign_count,
-                verified.new_sign_count,
-                now=now,
-                backup_state=verified.backup_state,
-            ):
+            if not self._record_assertion(credential, verified, now):
                 # A concurrent sign-in stored a counter first: this one is not newer.
                 raise SignCountError(stored=credential.sign_count, received=verified.new_sign_count)
         except SignCountError:
@@ -315,4 +330,43 @@ class PasskeyFlows(LoginCodeFlows):
         except (VerificationError, MalformedDataError):
             self._after_failure(user_id, "passkey", org_id, now)
             raise
-        return self._after_success(user_id, passkey_kind(credential), decisions, now)
+        kind = (
+            MethodKind.PASSKEY if verified.backup_eligibility_upgraded else passkey_kind(credential)
+        )
+        return self._after_success(user_id, kind, decisions, now)
+
+    def _record_assertion(
+        self,
+        credential: WebAuthnCredential,
+        verified: webauthn.VerifiedAuthentication,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-set the counter (and an accepted BE upgrade); False if the CAS lost."""
+        if not verified.backup_eligibility_upgraded:
+            return self._store.update_sign_count(
+                credential.credential_id,
+                credential.sign_count,
+                verified.new_sign_count,
+                now=now,
+                backup_state=verified.backup_state,
+            )
+        with self._transaction():
+            # BE and kind="passkey" are written by the same guarded statement as
+            # the counter: a lost race records neither, and sends nothing.
+            if not self._store.update_sign_count(
+                credential.credential_id,
+                credential.sign_count,
+                verified.new_sign_count,
+                now=now,
+                backup_state=verified.backup_state,
+                backup_eligible=True,
+            ):
+                return False
+            self._audit(
+                "passkey.backup_eligibility_upgraded",
+                at=now,
+                user_id=credential.user_id,
+                details={"previous_kind": credential.kind, "kind": MethodKind.PASSKEY.value},
+            )
+            self._send(PasskeyNowSynced(user_id=credential.user_id, label=credential.name), at=now)
+        return True

@@ -119,6 +119,14 @@ class ServiceSettings:
         backup_codes_low: Warn when this many unused codes or fewer remain.
         challenge_ttl: Lifetime of a WebAuthn challenge.
         require_user_verification: Whether passkey ceremonies require the UV flag.
+        accept_backup_eligibility_upgrade: Whether a sign-in is accepted from a
+            credential registered as not backup-eligible that now asserts BE
+            (its provider started syncing it, as password managers do with
+            security keys and device-bound passkeys). The service then stores
+            BE, makes the credential a passkey and notifies the user
+            (:class:`~mfakit.service.PasskeyNowSynced`). ``False`` keeps the
+            WebAuthn rule that BE never changes: such a sign-in is refused.
+            BE lost by a credential registered with it is always refused.
         throttle_free_failures: Failures per factor allowed without back-off.
         throttle_backoff_base: The first back-off delay; each later failure doubles it.
         throttle_backoff_cap: The longest back-off delay.
@@ -139,6 +147,7 @@ class ServiceSettings:
     backup_codes_low: int = 3
     challenge_ttl: timedelta = timedelta(minutes=5)
     require_user_verification: bool = False
+    accept_backup_eligibility_upgrade: bool = True
     throttle_free_failures: int = 3
     throttle_backoff_base: timedelta = timedelta(seconds=1)
     throttle_backoff_cap: timedelta = timedelta(minutes=5)
@@ -163,8 +172,9 @@ class ServiceSettings:
         _int("backup_codes_low", self.backup_codes_low, 0, 100)
         _int("throttle_max_failures", self.throttle_max_failures, 1, 1000)
         _int("throttle_free_failures", self.throttle_free_failures, 0, self.throttle_max_failures)
-        if not isinstance(self.require_user_verification, bool):
-            raise ConfigurationError("ServiceSettings.require_user_verification must be a bool")
+        for flag in ("require_user_verification", "accept_backup_eligibility_upgrade"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(f"ServiceSettings.{flag} must be a bool")
         if not isinstance(self.backup_code_hasher, Hasher):
             raise ConfigurationError("ServiceSettings.backup_code_hasher must be a Hasher")
         if not isinstance(self.login_codes, LoginCodePolicy):
