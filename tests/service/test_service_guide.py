@@ -20,3 +20,4 @@ def test_guide_examples_run_in_order(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "['confirm_phrase']" in out
     assert "('u-bob',)" in out
+    assert "\nYubiKey\n" in out  # the synced security key's notice
