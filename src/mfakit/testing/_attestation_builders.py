@@ -183,34 +183,86 @@ class AttestationBuilder:
         issuer: x509.Name,
         issuer_key: ec.EllipticCurvePrivateKey,
         *,
-        path_length: int,
+        path_length: int | None,
+        basic_constraints: bool | None = True,
+        basic_constraints_critical: bool = True,
+        key_cert_sign: bool | None = True,
+        extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+        validity: tuple[datetime, datetime] = (_NOT_BEFORE, _NOT_AFTER),
     ) -> x509.Certificate:
-        usage = x509.KeyUsage(
-            digital_signature=False,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=True,
-            crl_sign=True,
-            encipher_only=False,
-            decipher_only=False,
-        )
-        return (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(issuer)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(_NOT_BEFORE)
-            .not_valid_after(_NOT_AFTER)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-            .add_extension(usage, critical=True)
+            .not_valid_before(validity[0])
+            .not_valid_after(validity[1])
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
             )
-            .sign(issuer_key, hashes.SHA256())
         )
+        if basic_constraints is not None:
+            value = x509.BasicConstraints(
+                ca=basic_constraints, path_length=path_length if basic_constraints else None
+            )
+            builder = builder.add_extension(value, critical=basic_constraints_critical)
+        if key_cert_sign is not None:
+            usage = x509.KeyUsage(
+                digital_signature=not key_cert_sign,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=key_cert_sign,
+                encipher_only=False,
+                decipher_only=False,
+            )
+            builder = builder.add_extension(usage, critical=True)
+        for ext, critical in extensions:
+            builder = builder.add_extension(ext, critical)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def ca_certificate(
+        self,
+        common_name: str,
+        *,
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+        path_length: int | None = None,
+        basic_constraints: bool | None = True,
+        basic_constraints_critical: bool = True,
+        key_cert_sign: bool | None = True,
+        extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+        validity: tuple[datetime, datetime] = (_NOT_BEFORE, _NOT_AFTER),
+    ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        """A CA certificate and its key, self-signed unless ``issuer`` (certificate, key).
+
+        The knobs reproduce what real attestation CAs do or must not do:
+        ``basic_constraints`` is ``True`` (CA), ``False`` (``cA`` false) or
+        ``None`` (no extension); ``basic_constraints_critical=False`` as on
+        Yubico's U2F root; ``key_cert_sign`` ``True``/``False`` sets keyUsage
+        (critical), ``None`` leaves it out; ``extensions`` adds others (e.g.
+        the TPM-only EKUs of Microsoft's TPM intermediates).
+        """
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+        issuer_name, issuer_key = (
+            (subject, key) if issuer is None else (issuer[0].subject, issuer[1])
+        )
+        cert = self._ca(
+            subject,
+            key,
+            issuer_name,
+            issuer_key,
+            path_length=path_length,
+            basic_constraints=basic_constraints,
+            basic_constraints_critical=basic_constraints_critical,
+            key_cert_sign=key_cert_sign,
+            extensions=extensions,
+            validity=validity,
+        )
+        return cert, key
 
     def leaf(
         self,
@@ -219,22 +271,30 @@ class AttestationBuilder:
         subject: x509.Name | None = None,
         extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
         basic_constraints: bool = True,
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+        validity: tuple[datetime, datetime] = (_NOT_BEFORE, _NOT_AFTER),
     ) -> x509.Certificate:
-        """A leaf certificate for ``public_key`` issued by the intermediate."""
+        """A leaf certificate for ``public_key`` issued by the intermediate.
+
+        ``issuer`` (certificate, key) issues it instead: its name is the
+        leaf's issuer name and its key signs (pass another key under the
+        same certificate to forge a wrong signature).
+        """
+        issuer_cert, issuer_key = issuer or (self.intermediate, self.intermediate_key)
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject if subject is not None else self._packed_subject())
-            .issuer_name(self.intermediate.subject)
+            .issuer_name(issuer_cert.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())
-            .not_valid_before(_NOT_BEFORE)
-            .not_valid_after(_NOT_AFTER)
+            .not_valid_before(validity[0])
+            .not_valid_after(validity[1])
         )
         if basic_constraints:
             builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
         for ext, critical in extensions:
             builder = builder.add_extension(ext, critical)
-        return builder.sign(self.intermediate_key, hashes.SHA256())
+        return builder.sign(issuer_key, hashes.SHA256())
 
     @staticmethod
     def _packed_subject() -> x509.Name:
@@ -280,6 +340,7 @@ class AttestationBuilder:
         make_statement: Any,
         *,
         challenge: bytes | None = None,
+        aaguid: bytes | None = None,
     ) -> BuiltRegistration:
         challenge = challenge if challenge is not None else secrets.token_bytes(32)
         key, cose = self._credential(alg)
@@ -288,7 +349,7 @@ class AttestationBuilder:
             hashlib.sha256(self.rp_id.encode()).digest()
             + bytes([0x45])  # UP, UV, AT
             + (0).to_bytes(4, "big")
-            + self.aaguid
+            + (self.aaguid if aaguid is None else aaguid)
             + len(credential_id).to_bytes(2, "big")
             + credential_id
             + cose
@@ -338,21 +399,66 @@ class AttestationBuilder:
 
     # -- packed (§8.2) --------------------------------------------------------------
 
-    def packed_statement(self, *, fault: str | None = None) -> StatementMaker:
+    def packed_statement(
+        self,
+        *,
+        fault: str | None = None,
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+        x5c_tail: tuple[x509.Certificate, ...] | None = None,
+    ) -> StatementMaker:
         """A ``packed`` statement with an x5c chain (leaf, intermediate), signed ES256.
+
+        ``issuer`` (certificate, key) issues the leaf instead of the intermediate;
+        ``x5c_tail`` replaces the certificates sent after the leaf.
 
         Faults: ``signature``.
         """
         attestation_key = ec.generate_private_key(ec.SECP256R1())
         leaf = self.leaf(
-            attestation_key.public_key(), extensions=((self._aaguid_extension(), False),)
+            attestation_key.public_key(),
+            extensions=((self._aaguid_extension(), False),),
+            issuer=issuer,
         )
+        tail = (self.intermediate,) if x5c_tail is None else x5c_tail
 
         def statement(auth_data: bytes, cdh: bytes, _key: Any) -> dict[str, Any]:
             sig = attestation_key.sign(auth_data + cdh, ec.ECDSA(hashes.SHA256()))
             if fault == "signature":
                 sig = attestation_key.sign(b"other", ec.ECDSA(hashes.SHA256()))
-            return {"alg": -7, "sig": sig, "x5c": self._der_certs(leaf, self.intermediate)}
+            return {"alg": -7, "sig": sig, "x5c": self._der_certs(leaf, *tail)}
+
+        return statement
+
+    # -- fido-u2f (§8.6) ------------------------------------------------------------
+
+    def fido_u2f_statement(
+        self,
+        *,
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+    ) -> StatementMaker:
+        """A ``fido-u2f`` statement: one attestation certificate, as U2F devices send.
+
+        The certificate is issued by ``issuer`` (certificate, key), by default
+        the root, as Yubico's U2F certificates are issued by its root directly.
+        """
+        attestation_key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mfakit U2F EE")])
+        leaf = self.leaf(
+            attestation_key.public_key(),
+            subject=subject,
+            basic_constraints=False,
+            issuer=issuer or (self.root, self.root_key),
+        )
+
+        def statement(auth_data: bytes, cdh: bytes, _key: Any) -> dict[str, Any]:
+            # §8.6: verificationData = 0x00 || rpIdHash || clientDataHash || credentialId || key
+            credential_id_length = int.from_bytes(auth_data[53:55], "big")
+            credential_id = auth_data[55 : 55 + credential_id_length]
+            cose = cbor2.loads(auth_data[55 + credential_id_length :])
+            public_key = b"\x04" + cose[-2] + cose[-3]
+            signed = b"\x00" + auth_data[:32] + cdh + credential_id + public_key
+            sig = attestation_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+            return {"sig": sig, "x5c": self._der_certs(leaf)}
 
         return statement
 
@@ -413,8 +519,15 @@ class AttestationBuilder:
         *,
         manufacturer: str = DEFAULT_TPM_MANUFACTURER,
         fault: str | None = None,
+        extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
     ) -> x509.Certificate:
-        """An AIK certificate meeting §8.3.1 (or breaking one rule, per ``fault``)."""
+        """An AIK certificate meeting §8.3.1 (or breaking one rule, per ``fault``).
+
+        ``extensions`` are added as they are (e.g. the critical certificatePolicies
+        of Windows AIK certificates); ``issuer`` (certificate, key) issues it
+        instead of the intermediate.
+        """
         attributes = [
             x509.NameAttribute(_TCG_MANUFACTURER, manufacturer),
             x509.NameAttribute(_TCG_MODEL, "SLB9670"),
@@ -422,25 +535,26 @@ class AttestationBuilder:
         ]
         if fault == "aik_san_model":
             attributes = attributes[:1] + attributes[2:]
-        extensions: list[tuple[x509.ExtensionType, bool]] = []
+        aik_extensions: list[tuple[x509.ExtensionType, bool]] = []
         if fault != "aik_san":
             san = x509.SubjectAlternativeName([x509.DirectoryName(x509.Name(attributes))])
-            extensions.append((san, fault != "aik_san_not_critical"))
+            aik_extensions.append((san, fault != "aik_san_not_critical"))
         eku = ExtendedKeyUsageOID.SERVER_AUTH if fault == "aik_eku" else _TCG_AIK_EKU
         if fault != "aik_no_eku":
-            extensions.append((x509.ExtendedKeyUsage([eku]), False))
+            aik_extensions.append((x509.ExtendedKeyUsage([eku]), False))
         aaguid = bytes(16) if fault == "aik_aaguid" else self.aaguid
-        extensions.append((self._aaguid_extension(aaguid), False))
+        aik_extensions.append((self._aaguid_extension(aaguid), False))
         subject = x509.Name([])
         if fault == "aik_subject":
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not empty")])
         if fault == "aik_ca":
-            extensions.append((x509.BasicConstraints(ca=True, path_length=None), True))
+            aik_extensions.append((x509.BasicConstraints(ca=True, path_length=None), True))
         return self.leaf(
             public_key,
             subject=subject,
-            extensions=tuple(extensions),
+            extensions=(*aik_extensions, *extensions),
             basic_constraints=fault not in ("aik_ca", "aik_basic_constraints"),
+            issuer=issuer,
         )
 
     def tpm_statement(
@@ -449,8 +563,15 @@ class AttestationBuilder:
         alg: int = -7,
         manufacturer: str = DEFAULT_TPM_MANUFACTURER,
         fault: str | None = None,
+        aik_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+        issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
+        x5c_tail: tuple[x509.Certificate, ...] | None = None,
     ) -> StatementMaker:
         """A ``tpm`` statement; the AIK signs with ``alg`` (ES256, RS256, PS256 or RS1).
+
+        ``aik_extensions`` are added to the AIK certificate, which ``issuer``
+        (certificate, key) issues instead of the intermediate; ``x5c_tail``
+        replaces the certificates sent after it.
 
         Faults: ``ver``, ``magic``, ``type``, ``extra_data``, ``name``, ``pub_area_key``,
         ``signature``, ``cert_info_trailing``, and the AIK ones of :meth:`aik_certificate`
@@ -458,7 +579,14 @@ class AttestationBuilder:
         ``aik_eku``, ``aik_no_eku``, ``aik_ca``, ``aik_basic_constraints``, ``aik_aaguid``).
         """
         aik_key: Any = ec.generate_private_key(ec.SECP256R1()) if alg == -7 else _rsa_key()
-        aik = self.aik_certificate(aik_key.public_key(), manufacturer=manufacturer, fault=fault)
+        aik = self.aik_certificate(
+            aik_key.public_key(),
+            manufacturer=manufacturer,
+            fault=fault,
+            extensions=aik_extensions,
+            issuer=issuer,
+        )
+        tail = (self.intermediate,) if x5c_tail is None else x5c_tail
         digest = {-7: "sha256", -257: "sha256", -37: "sha256", -65535: "sha1"}[alg]
 
         def statement(auth_data: bytes, cdh: bytes, key: Any) -> dict[str, Any]:
@@ -484,7 +612,7 @@ class AttestationBuilder:
             return {
                 "ver": "1.2" if fault == "ver" else "2.0",
                 "alg": alg,
-                "x5c": self._der_certs(aik, self.intermediate),
+                "x5c": self._der_certs(aik, *tail),
                 "sig": sig,
                 "certInfo": cert_info,
                 "pubArea": pub_area,
@@ -609,7 +737,10 @@ class AttestationBuilder:
     def apple_statement(self, *, fault: str | None = None) -> StatementMaker:
         """An ``apple`` statement: credCert holds the nonce and the credential key.
 
-        Faults: ``nonce``, ``key_mismatch``, ``no_extension``, ``extra_member``.
+        Faults: ``nonce``, ``key_mismatch``, ``no_extension``, ``extra_member``
+        (an unknown ``ver`` member), ``alg_other`` (an ``alg`` member that is not the
+        credential's), ``alg_not_int``; ``alg_equal`` is valid (the ``alg`` member
+        2020-era Apple devices send, equal to the credential's algorithm).
         """
 
         def statement(auth_data: bytes, cdh: bytes, key: Any) -> dict[str, Any]:
@@ -625,7 +756,10 @@ class AttestationBuilder:
             leaf = self.leaf(public, subject=subject, extensions=extensions)
             stmt: dict[str, Any] = {"x5c": self._der_certs(leaf, self.intermediate)}
             if fault == "extra_member":
-                stmt["alg"] = -7
+                stmt["ver"] = "1"
+            alg = {"alg_equal": -7, "alg_other": -257, "alg_not_int": "-7"}.get(fault or "")
+            if alg is not None:
+                stmt["alg"] = alg
             return stmt
 
         return statement
@@ -682,9 +816,14 @@ class AttestationBuilder:
 
     # -- whole registrations (one per format) ------------------------------------------
 
-    def packed(self, *, fault: str | None = None) -> BuiltRegistration:
+    def packed(self, *, fault: str | None = None, **chain: Any) -> BuiltRegistration:
         """A ``packed`` x5c registration (see :meth:`packed_statement`)."""
-        return self._registration("packed", -7, self.packed_statement(fault=fault))
+        return self._registration("packed", -7, self.packed_statement(fault=fault, **chain))
+
+    def fido_u2f(self, **chain: Any) -> BuiltRegistration:
+        """A ``fido-u2f`` registration (see :meth:`fido_u2f_statement`); zero AAGUID."""
+        statement = self.fido_u2f_statement(**chain)
+        return self._registration("fido-u2f", -7, statement, aaguid=bytes(16))
 
     def tpm(
         self,
@@ -693,9 +832,10 @@ class AttestationBuilder:
         credential_alg: int = -7,
         manufacturer: str = DEFAULT_TPM_MANUFACTURER,
         fault: str | None = None,
+        **chain: Any,
     ) -> BuiltRegistration:
         """A ``tpm`` registration of a ``credential_alg`` key (see :meth:`tpm_statement`)."""
-        statement = self.tpm_statement(alg=alg, manufacturer=manufacturer, fault=fault)
+        statement = self.tpm_statement(alg=alg, manufacturer=manufacturer, fault=fault, **chain)
         return self._registration("tpm", credential_alg, statement)
 
     def android_key(self, *, fault: str | None = None) -> BuiltRegistration:
@@ -720,12 +860,13 @@ class AttestationBuilder:
     ) -> Callable[[bytes, bytes, Any], tuple[str, Any]]:
         """A statement maker for ``SoftAuthenticator(attestation_statement=...)``.
 
-        ``fmt`` is ``packed``, ``tpm``, ``android-key``, ``android-safetynet``,
+        ``fmt`` is ``packed``, ``fido-u2f``, ``tpm``, ``android-key``, ``android-safetynet``,
         ``apple`` or ``compound``; ``options`` go to the matching
         ``*_statement`` method (``fault=``, ``now=`` for SafetyNet, ...).
         """
         makers: dict[str, Callable[..., StatementMaker]] = {
             "packed": self.packed_statement,
+            "fido-u2f": self.fido_u2f_statement,
             "tpm": self.tpm_statement,
             "android-key": self.android_key_statement,
             "android-safetynet": self.android_safetynet_statement,

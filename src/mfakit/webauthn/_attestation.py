@@ -34,6 +34,7 @@ from . import (
     _fmt_packed,
     _fmt_tpm,
 )
+from ._chain import validate_chain
 from ._cose import CredentialPublicKey
 from ._fmt_common import StatementResult
 from ._fmt_options import FormatOptions
@@ -105,12 +106,6 @@ def _load_anchor(anchor: object) -> x509.Certificate:
     raise ConfigurationError("trust anchors must be x509.Certificate, PEM or DER bytes")
 
 
-def _permit_any_ee_extension() -> verification.ExtensionPolicy:
-    # Attestation leaves are not TLS certificates: no EKU, SAN or key-usage
-    # rules apply; §8.2.1 (checked by the format) says what they must hold.
-    return verification.ExtensionPolicy.permit_all()
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AttestationPolicy:
     """How a relying party treats attestation during registration.
@@ -150,9 +145,11 @@ class AttestationPolicy:
         safetynet_max_age: Largest distance between a SafetyNet
             ``timestampMs`` and ``now``.
 
-    Chains are validated with ``cryptography.x509.verification`` at the
-    ``now`` given to :func:`verify_registration`: validity periods, CA basic
-    constraints, key usage and path lengths of the CA certificates.
+    Chains are validated by FIDO attestation rules, not web-PKI (TLS) ones,
+    at the ``now`` given to :func:`verify_registration`: signatures up to a
+    configured anchor, validity periods, CA basic constraints (of any
+    criticality), path lengths and key usage of the issuing certificates
+    (see ``docs/guides/attestation.md``, "Trust model").
 
     Example::
 
@@ -271,27 +268,11 @@ class AttestationPolicy:
             return False
         if now is None:
             raise ConfigurationError("verify_registration needs now= to validate attestation")
-        verifier = (
-            verification.PolicyBuilder()
-            .store(store)
-            .time(now)
-            .max_chain_depth(self.max_chain_depth)
-            .extension_policies(
-                ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
-                ee_policy=_permit_any_ee_extension(),
-            )
-            .build_client_verifier()
-        )
-        try:
-            verified = verifier.verify(trust_path[0], list(trust_path[1:]))
-        except (verification.VerificationError, ValueError, x509.InvalidVersion):
-            # Any failure to build a path, including certificates whose lazily
-            # parsed fields are broken, means "not trusted".
+        chain = validate_chain(trust_path, store, now, max_depth=self.max_chain_depth)
+        if chain is None:
             return False
         if self._crls or self.require_revocation_info:
-            return check_revocation(
-                tuple(verified.chain), self._crls, now, require=self.require_revocation_info
-            )
+            return check_revocation(chain, self._crls, now, require=self.require_revocation_info)
         return True
 
     def format_options(self, now: datetime | None) -> FormatOptions:

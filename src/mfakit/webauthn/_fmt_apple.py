@@ -22,7 +22,9 @@ __all__ = [
     "verify",
 ]
 
-_KEYS = frozenset({"x5c"})
+# 2020-era Apple devices also send "alg" (the credential's algorithm), which
+# §8.8 does not define; every other verifier accepts it.
+_KEYS = frozenset({"x5c", "alg"})
 #: The Apple anonymous attestation nonce extension (§8.8).
 OID_APPLE_NONCE = ObjectIdentifier("1.2.840.113635.100.8.2")
 # The extension value is SEQUENCE { [1] EXPLICIT OCTET STRING (32 bytes) }.
@@ -37,7 +39,9 @@ def verify(
 ) -> StatementResult:
     """Verify an ``apple`` statement (§8.8 "Verification procedure").
 
-    * ``x5c`` is the only member;
+    * ``x5c`` is the only member, except for an ``alg`` member equal to
+      the credential's algorithm, which 2020-era Apple devices send and
+      which is ignored (any other ``alg`` is refused);
     * the leaf (credCert) carries extension 1.2.840.113635.100.8.2 whose
       nonce is SHA-256(``authenticatorData || clientDataHash``);
     * credCert's public key is the credential public key.
@@ -52,6 +56,11 @@ def verify(
         InvalidAttestationError: A rule above is broken.
     """
     only_keys(att_stmt, _KEYS, "apple")
+    if "alg" in att_stmt:
+        alg = att_stmt["alg"]
+        # bool is an int subclass: True must not pass for alg 1.
+        if type(alg) is not int or alg != credential_key.alg:
+            raise InvalidAttestationError("apple statement alg is not the credential's")
     if "x5c" not in att_stmt:
         raise InvalidAttestationError("apple statement lacks x5c")
     certs = load_x5c(att_stmt["x5c"], fmt="apple")

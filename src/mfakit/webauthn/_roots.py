@@ -7,9 +7,12 @@ load, so a corrupted bundle fails loudly instead of trusting the wrong key.
 
 Shipped: the Apple WebAuthn Root CA (``apple``), the Google hardware
 attestation roots (``android-key``: the RSA root in its 2016, 2019, 2021
-and 2022 certificates, and the 2025 EC "Key Attestation CA1"), and the Microsoft TPM
-Root Certificate Authority 2014 (``tpm``, Windows Hello). Other TPM vendors'
-roots come from the FIDO metadata (``attestationRootCertificates``).
+and 2022 certificates, and the 2025 EC "Key Attestation CA1"), the Microsoft TPM
+Root Certificate Authority 2014 (``tpm``, Windows Hello) and the Yubico U2F
+Root CA Serial 457200631 (``fido-u2f`` and ``packed``: the root of YubiKey
+attestation certificates since 2014). A block may name several formats,
+separated by commas. Other vendors' roots come from the FIDO metadata
+(``attestationRootCertificates``).
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ class PublicRoot:
 
     Attributes:
         name: What the root is.
-        fmt: The attestation format it anchors.
+        fmt: The (first) attestation format it anchors.
         sha256: The SHA-256 fingerprint of its DER encoding (hex).
         source: Where its owner publishes it.
         certificate: The certificate.
+        formats: Every attestation format it anchors (``fmt`` first).
     """
 
     name: str
@@ -54,6 +58,7 @@ class PublicRoot:
     sha256: str
     source: str
     certificate: x509.Certificate = field(repr=False, compare=False)
+    formats: tuple[str, ...] = ()
 
 
 @cache
@@ -71,10 +76,12 @@ def public_roots() -> tuple[PublicRoot, ...]:
         der = cert.public_bytes(encoding=Encoding.DER)
         if hashlib.sha256(der).hexdigest() != match["sha"]:  # pragma: no cover - corruption
             raise RuntimeError("mfakit's attestation root bundle is corrupted")
+        formats = tuple(f.strip() for f in match["fmt"].split(","))
         roots.append(
             PublicRoot(
                 name=match["name"],
-                fmt=match["fmt"],
+                fmt=formats[0],
+                formats=formats,
                 sha256=match["sha"],
                 source=match["src"],
                 certificate=cert,
@@ -92,5 +99,6 @@ def public_trust_anchors() -> dict[str, tuple[x509.Certificate, ...]]:
     """
     anchors: dict[str, tuple[x509.Certificate, ...]] = {}
     for root in public_roots():
-        anchors[root.fmt] = (*anchors.get(root.fmt, ()), root.certificate)
+        for fmt in root.formats:
+            anchors[fmt] = (*anchors.get(fmt, ()), root.certificate)
     return anchors

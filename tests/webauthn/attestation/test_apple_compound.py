@@ -33,6 +33,29 @@ def test_apple_faults(builder: AttestationBuilder, fault: str, message: str) -> 
         register(builder, builder.apple(fault=fault))
 
 
+def test_apple_alg_equal_to_the_credentials_is_accepted(builder: AttestationBuilder) -> None:
+    """An apple statement with alg equal to the credential's (2020-era devices) verifies."""
+    result = register(builder, builder.apple(fault="alg_equal"))
+    assert (result.fmt, result.trusted) == ("apple", True)
+
+
+@pytest.mark.parametrize("fault", ["alg_other", "alg_not_int"])
+def test_apple_alg_other_than_the_credentials_is_refused(
+    builder: AttestationBuilder, fault: str
+) -> None:
+    """An apple alg that is not the credential's algorithm, or not an integer, is refused."""
+    with pytest.raises(InvalidAttestationError, match="alg is not the credential's"):
+        register(builder, builder.apple(fault=fault))
+
+
+def test_apple_alg_true_is_refused(builder: AttestationBuilder) -> None:
+    """alg=True (a bool, which Python counts as the integer 1) is not an algorithm."""
+    built = builder.apple()
+    auth, key = parts(built)
+    with pytest.raises(InvalidAttestationError, match="alg is not the credential's"):
+        _fmt_apple.verify(dict(built.att_stmt, alg=True), auth, built.client_data_hash, key)
+
+
 def test_apple_needs_x5c(builder: AttestationBuilder) -> None:
     """An empty apple statement is refused."""
     built = builder.apple()

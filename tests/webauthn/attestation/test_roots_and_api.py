@@ -25,6 +25,9 @@ from mfakit.webauthn import (
     _tpm,
 )
 
+# Yubico U2F Root CA Serial 457200631, as published at
+# https://developers.yubico.com/U2F/yubico-u2f-ca-certs.txt (see the bundle).
+_YUBICO_U2F_ROOT = "0fa1386f80eb8713263ae5c1d84deb455bdf08aea50ab05503cefee82b092d42"
 EXPECTED_FINGERPRINTS = {
     "apple": {"0915dd5c07a28db549d1f677bb5a75d4bfbe9561a773424327762e9e02f9bb29"},
     "android-key": {
@@ -35,6 +38,8 @@ EXPECTED_FINGERPRINTS = {
         "6d9db4ce6c5c0b293166d08986e05774a8776ceb525d9e4329520de12ba4bcc0",
     },
     "tpm": {"870c7a35ceab3d59979f2c6a524042d404cb71518004350925fb2ced79a999da"},
+    "fido-u2f": {_YUBICO_U2F_ROOT},
+    "packed": {_YUBICO_U2F_ROOT},
 }
 
 
@@ -45,7 +50,9 @@ def test_bundle_fingerprints_match_the_recorded_ones() -> None:
         der = root.certificate.public_bytes(serialization.Encoding.DER)
         assert hashlib.sha256(der).hexdigest() == root.sha256
         assert root.source.startswith(("https://", "http://www.microsoft.com/"))
-        found.setdefault(root.fmt, set()).add(root.sha256)
+        assert root.fmt == root.formats[0]
+        for fmt in root.formats:
+            found.setdefault(fmt, set()).add(root.sha256)
     assert found == EXPECTED_FINGERPRINTS
 
 
@@ -55,6 +62,14 @@ def test_bundle_roots_are_self_signed_cas() -> None:
         cert = root.certificate
         cert.verify_directly_issued_by(cert)
         assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+
+
+def test_yubico_u2f_root_has_non_critical_basic_constraints() -> None:
+    """The shipped Yubico U2F root is a CA (pathLen 0) whose basicConstraints is not critical."""
+    (root,) = [r for r in webauthn.public_roots() if r.sha256 == _YUBICO_U2F_ROOT]
+    assert root.name == "Yubico U2F Root CA Serial 457200631"
+    basic = root.certificate.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert (basic.critical, basic.value.ca, basic.value.path_length) == (False, True, 0)
 
 
 def test_bundle_agrees_with_py_webauthn() -> None:
@@ -73,8 +88,9 @@ def test_bundle_agrees_with_py_webauthn() -> None:
 def test_public_trust_anchors_by_format() -> None:
     """public_trust_anchors() groups the roots by the format they anchor."""
     anchors = webauthn.public_trust_anchors()
-    assert sorted(anchors) == ["android-key", "apple", "tpm"]
+    assert sorted(anchors) == ["android-key", "apple", "fido-u2f", "packed", "tpm"]
     assert len(anchors["android-key"]) == 5
+    assert anchors["fido-u2f"] == anchors["packed"]
     policy = webauthn.AttestationPolicy(format_trust_anchors=anchors)
     assert policy.format_trust_anchors == anchors
 
