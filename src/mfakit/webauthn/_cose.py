@@ -180,14 +180,6 @@ _SCHEMES: dict[int, tuple[Any, ...]] = {alg: _scheme(alg) for alg in COSEAlgorit
 Verifier = Callable[[bytes, bytes], None]
 
 
-def _verify_with(key: Any, scheme: tuple[Any, ...], signature: bytes, data: bytes) -> None:
-    """``key.verify`` under ``scheme``; every failure is an :class:`InvalidSignatureError`."""
-    try:
-        key.verify(signature, data, *scheme)
-    except (InvalidSignature, ValueError, TypeError) as exc:
-        raise InvalidSignatureError() from exc
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CredentialPublicKey:
     """A parsed credential public key, ready to verify signatures.
@@ -212,7 +204,10 @@ class CredentialPublicKey:
         Raises:
             InvalidSignatureError: The signature does not verify.
         """
-        _verify_with(self.key, self._scheme, signature, data)
+        try:
+            self.key.verify(signature, data, *self._scheme)
+        except (InvalidSignature, ValueError, TypeError) as exc:
+            raise InvalidSignatureError() from exc
 
 
 def _bad(message: str) -> MalformedDataError:
@@ -385,7 +380,8 @@ def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
         raise UnsupportedAlgorithmError(alg=alg)
     if not ok:
         raise _bad("certificate key does not match the statement's algorithm")
-    return functools.partial(_verify_with, key, _SCHEMES[alg])
+    # The same verify as a credential key's: the certificate's key under alg.
+    return CredentialPublicKey(alg=alg, cose=b"", key=key, _scheme=_SCHEMES[alg]).verify
 
 
 @functools.lru_cache(maxsize=KEY_CACHE_SIZE)
