@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
 
 from mfakit.errors import MalformedDataError
 
@@ -29,6 +31,10 @@ from ._structures import (
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
+    "AuthenticationResponseJSON",
+    "AuthenticatorAssertionResponseJSON",
+    "AuthenticatorAttestationResponseJSON",
+    "RegistrationResponseJSON",
     "AuthenticationResponse",
     "RegistrationResponse",
     "parse_authentication_response",
@@ -50,6 +56,67 @@ _AO_MAX = _b64_limit(MAX_ATTESTATION_BYTES)
 _SIG_MAX = _b64_limit(MAX_SIGNATURE_BYTES)
 _UH_MAX = _b64_limit(MAX_USER_HANDLE_BYTES)
 _ATTACHMENTS = frozenset({"platform", "cross-platform"})
+
+
+# The WebAuthn Level 3 JSON shapes verify_registration / verify_authentication
+# accept (what ``credential.toJSON()`` gives), for callers that type-check what
+# they pass. Binary members are unpadded base64url. Only the members mfakit
+# reads are listed; clients may send more.
+
+
+# Optional members go in ``total=False`` subclasses: ``NotRequired`` inside
+# postponed (string) annotations is not seen at run time.
+
+
+class _AttestationResponseRequired(TypedDict):
+    clientDataJSON: str
+    attestationObject: str
+
+
+class AuthenticatorAttestationResponseJSON(_AttestationResponseRequired, total=False):
+    """``AuthenticatorAttestationResponseJSON`` (§5.2.1)."""
+
+    transports: list[str]
+
+
+class _RegistrationRequired(TypedDict):
+    id: str
+    rawId: str
+    type: Literal["public-key"]
+    response: AuthenticatorAttestationResponseJSON
+    clientExtensionResults: dict[str, Any]
+
+
+class RegistrationResponseJSON(_RegistrationRequired, total=False):
+    """``RegistrationResponseJSON`` (§5.1.8): the ``response`` verify_registration takes."""
+
+    authenticatorAttachment: str
+
+
+class _AssertionResponseRequired(TypedDict):
+    clientDataJSON: str
+    authenticatorData: str
+    signature: str
+
+
+class AuthenticatorAssertionResponseJSON(_AssertionResponseRequired, total=False):
+    """``AuthenticatorAssertionResponseJSON`` (§5.2.2)."""
+
+    userHandle: str
+
+
+class _AuthenticationRequired(TypedDict):
+    id: str
+    rawId: str
+    type: Literal["public-key"]
+    response: AuthenticatorAssertionResponseJSON
+    clientExtensionResults: dict[str, Any]
+
+
+class AuthenticationResponseJSON(_AuthenticationRequired, total=False):
+    """``AuthenticationResponseJSON`` (§5.1.9): the ``response`` verify_authentication takes."""
+
+    authenticatorAttachment: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
