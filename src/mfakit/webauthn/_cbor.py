@@ -11,15 +11,16 @@ canonical form, so mfakit accepts only this subset:
 * nesting at most :data:`MAX_DEPTH` deep;
 * no tags, no other simple values, nothing after the item.
 
-Values are decoded by ``cbor2`` (with ``allow_duplicate_keys=False``,
-``allow_indefinite=False`` and ``max_depth``). ``cbor2`` decodes every tag it
-knows (dates, sets, shared references that build cyclic structures, regular
-expressions...) and accepts any key type, and it can refuse neither, so a
-bounded walk of the item headers runs first (:func:`_item_end`): it reads only
-each item's major type and length, never a value, refuses what is outside the
-subset, and finds where the item ends (so trailing bytes, and the end of a
-COSE key inside authenticator data, are known without decoding). Every
-failure of either is a :class:`MalformedDataError`, raised in :func:`decode_prefix`.
+Values are decoded by ``cbor2`` with ``allow_duplicate_keys=False`` (cbor2
+6.1 and later), which refuses a repeated key whatever its encoding, and
+invalid UTF-8. ``cbor2`` decodes every tag it knows (dates, sets, shared
+references that build cyclic structures, regular expressions...) and accepts
+any key type, and no option turns either off, so a bounded walk of the item
+headers runs first (:func:`_item_end`): it reads only each item's major type
+and length, never a value, refuses what is outside the subset, and finds
+where the item ends (so trailing bytes, and the end of a COSE key inside
+authenticator data, are known without decoding). Every failure of either is
+a :class:`MalformedDataError`, raised in :func:`decode_prefix`.
 """
 
 from __future__ import annotations
@@ -124,12 +125,9 @@ def decode_prefix(data: bytes, pos: int = 0, *, field: str) -> tuple[Any, int]:
     """
     try:
         end = _item_end(data, pos)
-        item = cbor2.loads(
-            data[pos:end],
-            allow_duplicate_keys=False,
-            allow_indefinite=False,
-            max_depth=MAX_DEPTH,
-        )
+        # allow_duplicate_keys arrived in cbor2 6.1; the walk already
+        # enforced depth and definite lengths.
+        item = cbor2.loads(data[pos:end], allow_duplicate_keys=False)
     except _OutsideSubsetError as exc:
         raise MalformedDataError(str(exc), field=field) from exc
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as exc:
