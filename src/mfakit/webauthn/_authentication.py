@@ -26,6 +26,10 @@ from ._cose import (
 from ._response import parse_authentication_response
 from ._structures import (
     EMPTY_MAP,
+    FLAG_BE,
+    FLAG_BS,
+    FLAG_UP,
+    FLAG_UV,
     AuthenticatorFlags,
     parse_authenticator_data,
     parse_client_data,
@@ -198,10 +202,10 @@ def verify_authentication(
         credential_id=cred.credential_id,
         new_sign_count=max(auth_data.sign_count, current_sign_count),
         sign_count_regressed=regressed,
-        user_present=AuthenticatorFlags.UP in flags,
-        user_verified=AuthenticatorFlags.UV in flags,
-        backup_eligible=AuthenticatorFlags.BE in flags,
-        backup_state=AuthenticatorFlags.BS in flags,
+        user_present=FLAG_UP in flags,
+        user_verified=FLAG_UV in flags,
+        backup_eligible=FLAG_BE in flags,
+        backup_state=FLAG_BS in flags,
         user_handle=cred.user_handle,
         authenticator_attachment=cred.authenticator_attachment,
         extensions=cred.client_extension_results,
@@ -238,7 +242,7 @@ def _check_backup_eligibility(
     """§7.2 step 19: BE never changes; returns True for an accepted BE 0 -> 1 upgrade."""
     if expected is None:
         return False
-    eligible = AuthenticatorFlags.BE in flags
+    eligible = FLAG_BE in flags
     if eligible == expected:
         return False
     if eligible and accept_upgrade:

@@ -18,7 +18,7 @@ from mfakit.errors import (
     UserVerificationError,
 )
 
-from ._structures import AuthenticatorFlags, CollectedClientData
+from ._structures import FLAG_UP, FLAG_UV, AuthenticatorFlags, CollectedClientData
 
 __all__ = [
     "MAX_CHALLENGE_BYTES",
@@ -129,7 +129,7 @@ def check_flags(flags: AuthenticatorFlags, *, require_up: bool, require_uv: bool
         UserPresenceError: UP is clear and required.
         UserVerificationError: UV is clear and required.
     """
-    if require_up and AuthenticatorFlags.UP not in flags:
+    if require_up and FLAG_UP not in flags:
         raise UserPresenceError()
-    if require_uv and AuthenticatorFlags.UV not in flags:
+    if require_uv and FLAG_UV not in flags:
         raise UserVerificationError()
