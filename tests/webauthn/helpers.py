@@ -31,6 +31,10 @@ _EC = {
     -7: (ec.SECP256R1, hashes.SHA256, 1, 32),
     -35: (ec.SECP384R1, hashes.SHA384, 2, 48),
     -36: (ec.SECP521R1, hashes.SHA512, 3, 66),
+    # RFC 9864 fully specified ECDSA: ESP256, ESP384, ESP512.
+    -9: (ec.SECP256R1, hashes.SHA256, 1, 32),
+    -51: (ec.SECP384R1, hashes.SHA384, 2, 48),
+    -52: (ec.SECP521R1, hashes.SHA512, 3, 66),
 }
 _RSA_HASH = {
     -257: hashes.SHA256,

@@ -209,23 +209,3 @@ def test_mutated_key_only_documented_errors(pos: int, xor: int) -> None:
     except (MalformedDataError, UnsupportedAlgorithmError):
         return
     assert key.cose == bytes(data)
-
-
-@pytest.mark.parametrize(
-    ("alg", "curve"),
-    [(-7, ec.SECP256R1()), (-35, ec.SECP384R1()), (-36, ec.SECP521R1())],
-)
-def test_ec_spki_prefix_matches_cryptography(alg: int, curve: ec.EllipticCurve) -> None:
-    """The fixed SubjectPublicKeyInfo prefix is exactly what cryptography writes."""
-    from cryptography.hazmat.primitives import serialization
-
-    from mfakit.webauthn._cose import _EC_SPKI_PREFIX
-
-    key = ec.generate_private_key(curve).public_key()
-    spki = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    point = key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    assert spki == _EC_SPKI_PREFIX[alg] + point[1:]

@@ -1,12 +1,14 @@
-"""Checks both ceremonies share: client data (§7.1/§7.2), RP ID hash, UP and UV."""
+"""Checks both ceremonies share: arguments, client data (§7.1/§7.2), RP ID hash, UP and UV.
+
+Each check is written once, here, and called by :func:`verify_registration`
+and :func:`verify_authentication` at their step of the spec.
+"""
 
 from __future__ import annotations
 
-import binascii
 import functools
 import hashlib
 import hmac
-import json
 from collections.abc import Collection
 
 from mfakit.errors import (
@@ -16,22 +18,46 @@ from mfakit.errors import (
     UserVerificationError,
 )
 
-from ._structures import ClientDataFields
+from ._structures import FLAG_UP, FLAG_UV, AuthenticatorFlags, CollectedClientData
 
 __all__ = [
-    "challenge_text",
+    "MAX_CHALLENGE_BYTES",
+    "check_challenge_arg",
     "check_client_data",
     "check_flags",
     "check_rp_id_hash",
     "origin_set",
-    "origin_suffixes",
-    "single_origin",
-    "template_client_data",
 ]
+
+#: Longest challenge a clientDataJSON may carry: 1024 base64url characters.
+MAX_CHALLENGE_BYTES = 768
+
+
+def check_challenge_arg(expected_challenge: object) -> bytes:
+    """Refuse a missing, non-bytes or over-long expected challenge (a host-app bug).
+
+    A challenge longer than :data:`MAX_CHALLENGE_BYTES` could never match:
+    the client data parser refuses a challenge member that long.
+    """
+    if not isinstance(expected_challenge, bytes) or not expected_challenge:
+        raise ConfigurationError("expected_challenge must be the bytes issued with the options")
+    if len(expected_challenge) > MAX_CHALLENGE_BYTES:
+        raise ConfigurationError("expected_challenge is longer than client data may carry")
+    return bytes(expected_challenge)
+
+
+@functools.lru_cache(maxsize=128)
+def _one_origin(origin: str) -> frozenset[str]:
+    return frozenset((origin,))
 
 
 def origin_set(origins: str | Collection[str], name: str) -> frozenset[str]:
-    """Normalize the caller's expected origins: one string or a non-empty collection."""
+    """Normalize the caller's expected origins: one string or a non-empty collection.
+
+    The set of one origin string (the usual call) is remembered.
+    """
+    if type(origins) is str:
+        return _one_origin(origins)
     if isinstance(origins, str):
         return frozenset((origins,))
     try:
@@ -51,7 +77,7 @@ def _rp_id_hash(rp_id: str) -> bytes:
 
 
 def check_client_data(
-    client_data: ClientDataFields,
+    client_data: CollectedClientData,
     *,
     ceremony: str,
     expected_challenge: bytes,
@@ -71,21 +97,21 @@ def check_client_data(
     Raises:
         CeremonyMismatchError: With ``field`` naming the first failing check.
     """
-    kind, challenge, origin, cross_origin, top = client_data
-    if kind != ceremony:
+    if client_data.type != ceremony:
         raise CeremonyMismatchError("client data type mismatch", field="type")
-    if not hmac.compare_digest(challenge, expected_challenge):
+    if not hmac.compare_digest(client_data.challenge, expected_challenge):
         raise CeremonyMismatchError("challenge mismatch", field="challenge")
-    if origin not in origins:
+    if client_data.origin not in origins:
         raise CeremonyMismatchError("origin not expected", field="origin")
-    if cross_origin and not allow_cross_origin:
+    if client_data.cross_origin and not allow_cross_origin:
         raise CeremonyMismatchError("cross-origin ceremony not allowed", field="cross_origin")
+    top = client_data.top_origin
     if top is not None and (not allow_cross_origin or top not in top_origins):
         raise CeremonyMismatchError("top origin not expected", field="top_origin")
 
 
 def check_rp_id_hash(rp_id_hash: bytes, rp_id: str) -> None:
-    """§7.1/§7.2: rpIdHash is SHA-256 of the expected RP ID.
+    """§7.1/§7.2: rpIdHash is SHA-256 of the expected RP ID (the hash is remembered).
 
     Raises:
         CeremonyMismatchError: ``field="rp_id"``.
@@ -96,111 +122,14 @@ def check_rp_id_hash(rp_id_hash: bytes, rp_id: str) -> None:
         raise CeremonyMismatchError("RP ID hash mismatch", field="rp_id")
 
 
-def check_flags(flags: int, *, require_up: bool, require_uv: bool) -> None:
+def check_flags(flags: AuthenticatorFlags, *, require_up: bool, require_uv: bool) -> None:
     """§7.1/§7.2: UP set (unless the caller turns it off), UV set when required.
 
     Raises:
         UserPresenceError: UP is clear and required.
         UserVerificationError: UV is clear and required.
     """
-    if require_up and not flags & 0x01:
+    if require_up and FLAG_UP not in flags:
         raise UserPresenceError()
-    if require_uv and not flags & 0x04:
+    if require_uv and FLAG_UV not in flags:
         raise UserVerificationError()
-
-
-#: Longest challenge a clientDataJSON may carry: 1024 base64url characters.
-MAX_CHALLENGE_BYTES = 768
-
-
-def check_challenge_arg(expected_challenge: object) -> bytes:
-    """Refuse a missing, non-bytes or over-long expected challenge (a host-app bug).
-
-    A challenge longer than :data:`MAX_CHALLENGE_BYTES` could never match:
-    the client data parser refuses a challenge member that long.
-    """
-    if not isinstance(expected_challenge, bytes) or not expected_challenge:
-        raise ConfigurationError("expected_challenge must be the bytes issued with the options")
-    if len(expected_challenge) > MAX_CHALLENGE_BYTES:
-        raise ConfigurationError("expected_challenge is longer than client data may carry")
-    return expected_challenge if type(expected_challenge) is bytes else bytes(expected_challenge)
-
-
-# --- §5.8.1.2 limited verification: clientDataJSON as browsers serialize it --
-#
-# §5.8.1.1 fixes how clients serialize CollectedClientData: ``type``,
-# ``challenge``, ``origin`` and ``crossOrigin`` first, in that order, without
-# whitespace, each value in JSON's shortest string form. A clientDataJSON that
-# is exactly that serialization of the expected values (with ``crossOrigin``
-# false or absent and nothing after it) is well-formed UTF-8 JSON whose parse
-# gives precisely those values, so comparing bytes decides what parsing would.
-# Anything else (another member order, extra members such as Chromium's
-# randomly added one, ``topOrigin``, escapes) is parsed as JSON: the template
-# only ever accepts, it never refuses.
-
-_CD_HEADS = {
-    "webauthn.get": b'{"type":"webauthn.get","challenge":"',
-    "webauthn.create": b'{"type":"webauthn.create","challenge":"',
-}
-_CD_ORIGIN = b'","origin":"'
-_CD_TAIL_SAME_ORIGIN = b'","crossOrigin":false}'
-_CD_TAIL_BARE = b'"}'
-_TO_URL = bytes.maketrans(b"+/", b"-_")
-_b2a = binascii.b2a_base64
-
-
-def challenge_text(challenge: bytes) -> bytes:
-    """The unpadded base64url text of ``challenge``, as clientDataJSON carries it."""
-    return _b2a(challenge, newline=False).rstrip(b"=").translate(_TO_URL)
-
-
-@functools.lru_cache(maxsize=128)
-def _suffix_table(origins: frozenset[str]) -> tuple[tuple[bytes, str, bool | None], ...]:
-    texts = []
-    for origin in sorted(origins):
-        try:
-            texts.append((json.dumps(origin, ensure_ascii=False)[1:-1].encode("utf-8"), origin))
-        except UnicodeEncodeError:
-            continue
-    return tuple((_CD_ORIGIN + t + _CD_TAIL_SAME_ORIGIN, o, False) for t, o in texts) + tuple(
-        (_CD_ORIGIN + t + _CD_TAIL_BARE, o, None) for t, o in texts
-    )
-
-
-@functools.lru_cache(maxsize=128)
-def origin_suffixes(origins: frozenset[str]) -> tuple[bytes, ...]:
-    """What follows the challenge in the §5.8.1.1 form, for each expected origin.
-
-    ``","origin":"<origin>","crossOrigin":false}`` first (what browsers send),
-    then the same without ``crossOrigin``. An origin is written as the body of
-    its shortest JSON string; one that cannot be written in UTF-8 (a lone
-    surrogate) has no entry, so a response naming it is parsed as JSON.
-    """
-    return tuple(suffix for suffix, _, _ in _suffix_table(origins))
-
-
-@functools.lru_cache(maxsize=128)
-def single_origin(origin: str) -> tuple[frozenset[str], tuple[bytes, ...]]:
-    """``origin_set`` and ``origin_suffixes`` of one origin string, remembered."""
-    origins = frozenset((origin,))
-    return origins, origin_suffixes(origins)
-
-
-def template_client_data(
-    raw: bytes, ceremony: str, challenge: bytes, origins: frozenset[str]
-) -> tuple[str, bool | None] | None:
-    """Match ``raw`` against the §5.8.1.1 serialization of the expected values.
-
-    Returns:
-        ``(origin, crossOrigin)`` when ``raw`` is exactly
-        ``{"type":<ceremony>,"challenge":<challenge>`` followed by one of the
-        :func:`origin_suffixes` of ``origins`` (compared in constant time);
-        such client data passes every check of §7.1/§7.2 step "client data"
-        for a caller that does not allow cross-origin use. ``None`` means only
-        "not this form": the caller then parses the JSON, which decides.
-    """
-    head = _CD_HEADS[ceremony] + challenge_text(challenge)
-    for suffix, origin, cross_origin in _suffix_table(origins):
-        if hmac.compare_digest(raw, head + suffix):
-            return origin, cross_origin
-    return None

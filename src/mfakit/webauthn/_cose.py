@@ -1,24 +1,25 @@
-"""COSE keys (RFC 9052/9053, RFC 8230, draft ML-DSA for COSE) as WebAuthn uses them.
+"""COSE keys (RFC 9052/9053, RFC 8230, RFC 9864, draft ML-DSA for COSE) as WebAuthn uses them.
 
 :func:`parse_credential_public_key` turns the ``credentialPublicKey`` bytes of
 authenticator data (WebAuthn Level 3 §6.5.1.1) into a
 :class:`CredentialPublicKey` holding the loaded ``cryptography`` key. The object
 is immutable and cheap to keep: a server that caches it per credential skips
 the CBOR decode and the key load on every login.
+
+Every key is loaded by ``cryptography`` (which refuses an EC point that is not
+on its curve) and every signature is checked by the key's own ``verify``.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
-import hashlib
-import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError, UnsupportedAlgorithmError
@@ -35,7 +36,9 @@ __all__ = [
     "MAX_COSE_KEY_BYTES",
     "COSEAlgorithm",
     "CredentialPublicKey",
+    "cached_credential_public_key",
     "parse_credential_public_key",
+    "verifier_for_certificate_key",
 ]
 
 #: Largest COSE key accepted, in bytes (an ML-DSA-87 key is about 2.6 kB).
@@ -54,8 +57,16 @@ class COSEAlgorithm(enum.IntEnum):
     ES256 = -7
     ES384 = -35
     ES512 = -36
+    #: ECDSA with P-256 and SHA-256, fully specified (RFC 9864).
+    ESP256 = -9
+    #: ECDSA with P-384 and SHA-384, fully specified (RFC 9864).
+    ESP384 = -51
+    #: ECDSA with P-521 and SHA-512, fully specified (RFC 9864).
+    ESP512 = -52
     EdDSA = -8
+    #: EdDSA with Ed25519 only, fully specified (RFC 9864).
     Ed25519 = -19
+    #: EdDSA with Ed448 only, fully specified (RFC 9864).
     Ed448 = -53
     PS256 = -37
     PS384 = -38
@@ -70,14 +81,19 @@ class COSEAlgorithm(enum.IntEnum):
     ML_DSA_87 = -50
 
 
-#: Algorithms accepted by default, in order of preference (for ``pubKeyCredParams``).
+#: Algorithms accepted by default, in order of preference (for ``pubKeyCredParams``):
+#: the three every authenticator knows first, then each fully specified
+#: identifier next to the polymorphic one it pins down.
 DEFAULT_ALGORITHMS: tuple[int, ...] = (
     COSEAlgorithm.EdDSA,
     COSEAlgorithm.ES256,
     COSEAlgorithm.RS256,
     COSEAlgorithm.Ed25519,
+    COSEAlgorithm.ESP256,
     COSEAlgorithm.ES384,
+    COSEAlgorithm.ESP384,
     COSEAlgorithm.ES512,
+    COSEAlgorithm.ESP512,
     COSEAlgorithm.Ed448,
     COSEAlgorithm.PS256,
     COSEAlgorithm.PS384,
@@ -91,27 +107,26 @@ DEFAULT_ALGORITHMS: tuple[int, ...] = (
 
 # COSE key types and parameter labels (RFC 9053 §7, RFC 8230 §4, AKP draft).
 _KTY_OKP, _KTY_EC2, _KTY_RSA, _KTY_AKP = 1, 2, 3, 7
-_EC_CURVES: dict[int, tuple[int, ec.EllipticCurve, int]] = {
-    # alg: (crv, curve, coordinate length)
-    COSEAlgorithm.ES256: (1, ec.SECP256R1(), 32),
-    COSEAlgorithm.ES384: (2, ec.SECP384R1(), 48),
-    COSEAlgorithm.ES512: (3, ec.SECP521R1(), 66),
-}
-# DER SubjectPublicKeyInfo up to the uncompressed point's 0x04 (RFC 5480): the
-# algorithm id-ecPublicKey with the named curve, then the BIT STRING header.
-# Loading SPKI DER costs half of from_encoded_point and checks the point is on
-# the curve just the same (OpenSSL refuses an off-curve point when decoding).
-_EC_SPKI_PREFIX: dict[int, bytes] = {
-    COSEAlgorithm.ES256: bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004"),
-    COSEAlgorithm.ES384: bytes.fromhex("3076301006072a8648ce3d020106052b8104002203620004"),
-    COSEAlgorithm.ES512: bytes.fromhex("30819b301006072a8648ce3d020106052b810400230381860004"),
-}
-_ES256 = int(COSEAlgorithm.ES256)
-_EDDSA = int(COSEAlgorithm.EdDSA)
-_RS1 = int(COSEAlgorithm.RS1)
-_ES256_SPKI_PREFIX = _EC_SPKI_PREFIX[COSEAlgorithm.ES256]
 _CRV_ED25519, _CRV_ED448 = 6, 7
-# The OKP curves each EdDSA algorithm allows.
+
+# ECDSA: alg -> (COSE crv, curve, coordinate length, hash). WebAuthn binds the
+# polymorphic ES* identifiers to one curve each (§5.8.5 and the COSE
+# registrations it cites); RFC 9864 ("Fully Specified Algorithms for JOSE and
+# COSE", 2025) gives ESP256/ESP384/ESP512 that same binding by definition:
+# P-256 (crv 1) with SHA-256, P-384 (crv 2) with SHA-384, P-521 (crv 3) with SHA-512.
+_P256 = (1, ec.SECP256R1(), 32, hashes.SHA256)
+_P384 = (2, ec.SECP384R1(), 48, hashes.SHA384)
+_P521 = (3, ec.SECP521R1(), 66, hashes.SHA512)
+_EC_PARAMS: dict[int, tuple[int, ec.EllipticCurve, int, Callable[[], hashes.HashAlgorithm]]] = {
+    COSEAlgorithm.ES256: _P256,
+    COSEAlgorithm.ESP256: _P256,
+    COSEAlgorithm.ES384: _P384,
+    COSEAlgorithm.ESP384: _P384,
+    COSEAlgorithm.ES512: _P521,
+    COSEAlgorithm.ESP512: _P521,
+}
+# EdDSA: the OKP curves each identifier allows (RFC 9864: Ed25519 -> crv 6
+# only, Ed448 -> crv 7 only; the polymorphic EdDSA takes either).
 _OKP_CURVES: dict[int, tuple[int, ...]] = {
     COSEAlgorithm.EdDSA: (_CRV_ED25519, _CRV_ED448),
     COSEAlgorithm.Ed25519: (_CRV_ED25519,),
@@ -127,11 +142,6 @@ _RSA_PKCS1: dict[int, Callable[[], hashes.HashAlgorithm]] = {
     COSEAlgorithm.RS384: hashes.SHA384,
     COSEAlgorithm.RS512: hashes.SHA512,
     COSEAlgorithm.RS1: hashes.SHA1,
-}
-_ECDSA_HASH: dict[int, Callable[[], hashes.HashAlgorithm]] = {
-    COSEAlgorithm.ES256: hashes.SHA256,
-    COSEAlgorithm.ES384: hashes.SHA384,
-    COSEAlgorithm.ES512: hashes.SHA512,
 }
 # Private-key labels: a credential public key that carries them is refused.
 _PRIVATE_LABELS = {
@@ -149,6 +159,24 @@ if _mldsa is not None:  # pragma: no branch
         COSEAlgorithm.ML_DSA_87: _mldsa.MLDSA87PublicKey,
     }
 
+
+def _scheme(alg: int) -> tuple[Any, ...]:
+    """The arguments ``verify`` takes after (signature, data) for ``alg``."""
+    if alg in _EC_PARAMS:
+        return (ec.ECDSA(_EC_PARAMS[alg][3]()),)
+    if alg in _RSA_PKCS1:
+        return (padding.PKCS1v15(), _RSA_PKCS1[alg]())
+    if alg in _RSA_PSS:
+        digest = _RSA_PSS[alg]()
+        # RFC 8230 §2: MGF1 with the same hash, salt length = hash length.
+        return (padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size), digest)
+    return ()  # EdDSA and ML-DSA: the key alone decides
+
+
+# The scheme objects of every algorithm, built once: they are immutable
+# parameter holders, so every key can share them.
+_SCHEMES: dict[int, tuple[Any, ...]] = {alg: _scheme(alg) for alg in COSEAlgorithm}
+
 Verifier = Callable[[bytes, bytes], None]
 
 
@@ -162,25 +190,13 @@ class CredentialPublicKey:
     Attributes:
         alg: The COSE algorithm the key is bound to (its ``alg`` parameter).
         cose: The COSE_Key bytes it was parsed from.
+        key: The loaded ``cryptography`` public key.
     """
 
     alg: int
     cose: bytes = field(repr=False)
-    _key: Any = field(repr=False, compare=False)
-    _verify: Verifier = field(repr=False, compare=False)
-
-    @property
-    def key(self) -> Any:
-        """The loaded ``cryptography`` public key.
-
-        A key that came with a verified registration may be loaded here, on
-        first use: it was fully validated then (an EC point on its curve), so
-        loading it cannot fail.
-        """
-        key = self._key
-        if type(key) is _Deferred:
-            key = key.load()
-        return key
+    key: Any = field(repr=False, compare=False)
+    _scheme: tuple[Any, ...] = field(repr=False, compare=False)
 
     def verify(self, signature: bytes, data: bytes) -> None:
         """Verify ``signature`` over ``data`` with this key and its algorithm.
@@ -188,257 +204,82 @@ class CredentialPublicKey:
         Raises:
             InvalidSignatureError: The signature does not verify.
         """
-        self._verify(signature, data)
-
-
-class _Deferred:
-    """The ``cryptography`` key of a validated EC point, loaded on first use.
-
-    Loading an EC key costs OpenSSL's SubjectPublicKeyInfo decoder, which
-    re-checks the point; a registration has already checked it (see
-    :func:`ec_point_on_curve`) and often never verifies with the key, so the
-    load waits for the first signature or ``.key``. Loading replaces both the
-    placeholder key and the first-use verifier on the owner; two threads doing
-    it at once each load the same key, which is harmless.
-    """
-
-    __slots__ = ("_alg", "_der", "_loaded", "_owner")
-
-    def __init__(self, alg: int, der: bytes) -> None:
-        self._alg = alg
-        self._der = der
-        self._owner: CredentialPublicKey | None = None
-        self._loaded: Any = None
-
-    def load(self) -> Any:
-        # A copy of the owner made before first use shares this placeholder:
-        # it gets the key loaded once, not a load per call.
-        key = self._loaded
-        if key is not None:
-            return key
-        key = self._loaded = serialization.load_der_public_key(self._der)
-        owner = self._owner
-        if owner is not None:  # pragma: no branch - always bound by _from_decoded
-            object.__setattr__(owner, "_key", key)
-            object.__setattr__(owner, "_verify", _make_verifier(key, self._alg))
-        return key
-
-    def first_verify(self, signature: bytes, data: bytes) -> None:
-        self.load()
-        verify: Verifier = self._owner._verify  # type: ignore[union-attr]
-        verify(signature, data)
-
-
-# CTAP2 canonical encodings of the commonest credential keys (RFC 9053 §7,
-# RFC 8230 §4): ES256 on P-256, EdDSA on Ed25519 and RS256 with a 2048-bit
-# modulus and e = 65537. The bytes before the first parameter, the lengths.
-_COSE_ES256 = bytes.fromhex("a5010203262001215820")  # then x, 22 58 20, y
-_COSE_ES256_Y = bytes.fromhex("225820")
-_COSE_EDDSA = bytes.fromhex("a4010103272006215820")  # then x
-_COSE_RS256 = bytes.fromhex("a401030339010020590100")  # then n, 21 43 010001
-_COSE_RS256_E = bytes.fromhex("2143010001")
-
-
-def known_cose_key(raw: bytes, start: int) -> tuple[dict[int, Any], int] | None:
-    """Read a COSE_Key in one of the canonical forms above at ``start``.
-
-    Returns:
-        The map and the offset after it, exactly as the strict decoder would
-        give them, or ``None`` for any other encoding (then decode it).
-    """
-    if raw.startswith(_COSE_ES256, start):
-        end = start + 77
-        if end <= len(raw) and raw.startswith(_COSE_ES256_Y, start + 42):
-            return {
-                1: 2,
-                3: -7,
-                -1: 1,
-                -2: raw[start + 10 : start + 42],
-                -3: raw[start + 45 : end],
-            }, end
-    elif raw.startswith(_COSE_EDDSA, start):
-        end = start + 42
-        if end <= len(raw):
-            return {1: 1, 3: -8, -1: 6, -2: raw[start + 10 : end]}, end
-    elif raw.startswith(_COSE_RS256, start):
-        end = start + 272
-        if end <= len(raw) and raw.startswith(_COSE_RS256_E, start + 267):
-            return {1: 3, 3: -257, -1: raw[start + 11 : start + 267], -2: b"\x01\x00\x01"}, end
-    return None
+        try:
+            self.key.verify(signature, data, *self._scheme)
+        except (InvalidSignature, ValueError, TypeError) as exc:
+            raise InvalidSignatureError() from exc
 
 
 def _bad(message: str) -> MalformedDataError:
     return MalformedDataError(message, field="credentialPublicKey")
 
 
-def _bytes_param(cose: dict[Any, Any], label: int, name: str) -> bytes:
+def _bytes_param(cose: Mapping[Any, Any], label: int, name: str) -> bytes:
     value = cose.get(label)
     if type(value) is not bytes:
         raise _bad(f"COSE key parameter {name} missing or not bytes")
     return value
 
 
-# The signature scheme objects, built once: they are immutable parameter
-# holders, so every key can share them (building them costs more than a
-# verification's Python overhead).
-_ECDSA_SCHEME = {alg: ec.ECDSA(make()) for alg, make in _ECDSA_HASH.items()}
-_PKCS1V15 = padding.PKCS1v15()
-
-# RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) is verified as the RFC describes it:
-# RSAVP1 (cryptography's recover_data_from_signature with no hash, which also
-# checks the 0x00 0x01 FF..FF 0x00 block), then the recovered T compared, in
-# constant time and whole, with EMSA-PKCS1-v1_5's own encoding of the message:
-# the DER DigestInfo prefix below followed by the hash (RFC 8017 §9.2, note 1).
-# Comparing the whole encoding, never parsing it, leaves no room for the
-# garbage-after-the-hash forgeries of lax ASN.1 parsers. This skips the hash
-# setup inside cryptography's verify(), which costs more than hashlib's.
-_DIGEST_INFO: dict[int, tuple[bytes, Callable[[bytes], Any]]] = {
-    COSEAlgorithm.RS1: (bytes.fromhex("3021300906052b0e03021a05000414"), hashlib.sha1),
-    COSEAlgorithm.RS256: (
-        bytes.fromhex("3031300d060960864801650304020105000420"),
-        hashlib.sha256,
-    ),
-    COSEAlgorithm.RS384: (
-        bytes.fromhex("3041300d060960864801650304020205000430"),
-        hashlib.sha384,
-    ),
-    COSEAlgorithm.RS512: (
-        bytes.fromhex("3051300d060960864801650304020305000440"),
-        hashlib.sha512,
-    ),
-}
+def _load_ec(cose: Mapping[Any, Any], kty: int, alg: int) -> Any:
+    crv, curve, size, _ = _EC_PARAMS[alg]
+    if kty != _KTY_EC2 or type(cose.get(-1)) is not int or cose[-1] != crv:
+        raise _bad("COSE key type or curve does not match its algorithm")
+    x = _bytes_param(cose, -2, "x")
+    y = _bytes_param(cose, -3, "y")
+    if len(x) != size or len(y) != size:
+        raise _bad("EC coordinate of the wrong length")
+    # OpenSSL refuses a point that is not on the curve (ValueError).
+    return ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
 
 
-def _make_verifier(key: Any, alg: int) -> Verifier:
-    """A closure verifying with ``key`` under ``alg``; every failure is InvalidSignatureError."""
-    scheme = _ECDSA_SCHEME.get(alg)
-    if scheme is not None:
-        verify_ec = key.verify
-
-        def verify(signature: bytes, data: bytes) -> None:
-            try:
-                verify_ec(signature, data, scheme)
-            except (InvalidSignature, ValueError, TypeError) as exc:
-                raise InvalidSignatureError() from exc
-
-    elif alg in _RSA_PKCS1:
-        prefix, digest = _DIGEST_INFO[alg]
-        recover = key.recover_data_from_signature
-        size = (key.key_size + 7) // 8
-        compare = hmac.compare_digest
-
-        def verify(signature: bytes, data: bytes) -> None:
-            # RFC 8017 §8.2.2 step 1: the signature is exactly k octets.
-            if len(signature) != size:
-                raise InvalidSignatureError()
-            try:
-                recovered = recover(signature, _PKCS1V15, None)
-            except (InvalidSignature, ValueError, TypeError) as exc:
-                raise InvalidSignatureError() from exc
-            if not compare(recovered, prefix + digest(data).digest()):
-                raise InvalidSignatureError()
-
-    elif alg in _RSA_PSS:
-        pss_digest = _RSA_PSS[alg]()
-        # RFC 8230 §2: MGF1 with the same hash, salt length = hash length.
-        pss = padding.PSS(mgf=padding.MGF1(pss_digest), salt_length=pss_digest.digest_size)
-        verify_pss = key.verify
-
-        def verify(signature: bytes, data: bytes) -> None:
-            try:
-                verify_pss(signature, data, pss, pss_digest)
-            except (InvalidSignature, ValueError, TypeError) as exc:
-                raise InvalidSignatureError() from exc
-
-    else:  # EdDSA and ML-DSA: the key alone decides, no parameters
-        verify_plain = key.verify
-
-        def verify(signature: bytes, data: bytes) -> None:
-            try:
-                verify_plain(signature, data)
-            except (InvalidSignature, ValueError, TypeError) as exc:
-                raise InvalidSignatureError() from exc
-
-    return verify
+def _load_okp(cose: Mapping[Any, Any], kty: int, alg: int) -> Any:
+    crv = cose.get(-1)
+    if kty != _KTY_OKP or type(crv) is not int:
+        raise _bad("COSE key type does not match its algorithm")
+    if crv not in _OKP_CURVES[alg]:
+        raise _bad("OKP curve does not match its algorithm")
+    x = _bytes_param(cose, -2, "x")
+    if crv == _CRV_ED25519:
+        return ed25519.Ed25519PublicKey.from_public_bytes(x)
+    return ed448.Ed448PublicKey.from_public_bytes(x)
 
 
-def _der(tag: int, body: bytes) -> bytes:
-    """One DER TLV (X.690 §8.1: short or long definite length)."""
-    n = len(body)
-    if n < 0x80:
-        return bytes((tag, n)) + body
-    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + body
+def _load_rsa(cose: Mapping[Any, Any], kty: int) -> Any:
+    if kty != _KTY_RSA:
+        raise _bad("COSE key type does not match its algorithm")
+    n_bytes = _bytes_param(cose, -1, "n")
+    e_bytes = _bytes_param(cose, -2, "e")
+    n = int.from_bytes(n_bytes, "big")
+    e = int.from_bytes(e_bytes, "big")
+    if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS:
+        raise _bad("RSA modulus size out of range")
+    if e < 3 or e % 2 == 0 or len(e_bytes) > 8:
+        raise _bad("invalid RSA public exponent")
+    if n % 2 == 0:  # cryptography loads an even modulus; no RSA key has one
+        raise _bad("invalid RSA modulus")
+    return rsa.RSAPublicNumbers(e, n).public_key()
 
 
-def _der_uint(value: int) -> bytes:
-    """A DER INTEGER of a positive value (minimal, with a zero octet before a set top bit)."""
-    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+def _load_mldsa(cose: Mapping[Any, Any], kty: int, alg: int) -> Any:
+    if alg not in _MLDSA_CLASSES:  # pragma: no cover - depends on cryptography
+        raise UnsupportedAlgorithmError("ML-DSA is not available", alg=alg)
+    if kty != _KTY_AKP:
+        raise _bad("COSE key type does not match its algorithm")
+    return _MLDSA_CLASSES[alg].from_public_bytes(_bytes_param(cose, -1, "pub"))
 
 
-# AlgorithmIdentifier rsaEncryption with NULL parameters (RFC 3279 §2.3.1).
-_RSA_ALGORITHM_ID = bytes.fromhex("300d06092a864886f70d0101010500")
-
-
-def _rsa_spki(n: int, e: int) -> bytes:
-    """The SubjectPublicKeyInfo of an RSA public key (RFC 3279 §2.3.1).
-
-    Loading it costs a few microseconds less than RSAPublicNumbers.public_key(),
-    and the key it gives verifies its first signature about 18 microseconds
-    sooner (measured with cryptography 50 and OpenSSL 4).
-    """
-    rsa_key = _der(0x30, _der_uint(n) + _der_uint(e))
-    return _der(0x30, _RSA_ALGORITHM_ID + _der(0x03, b"\x00" + rsa_key))
-
-
-# The NIST prime curves as y^2 = x^3 - 3x + b over GF(p) (SEC 2 v2 §2.4.2,
-# §2.5.1, §2.6.1; FIPS 186-5 / SP 800-186 §3.2.1): (p, b) by algorithm. Each
-# has cofactor 1, so a point on the curve is in the group of prime order.
-_EC_EQUATION: dict[int, tuple[int, int]] = {
-    COSEAlgorithm.ES256: (
-        2**256 - 2**224 + 2**192 + 2**96 - 1,
-        0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
-    ),
-    COSEAlgorithm.ES384: (
-        2**384 - 2**128 - 2**96 + 2**32 - 1,
-        int(
-            "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f"
-            "5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
-            16,
-        ),
-    ),
-    COSEAlgorithm.ES512: (
-        2**521 - 1,
-        int(
-            "0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b4"
-            "89918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c"
-            "34f1ef451fd46b503f00",
-            16,
-        ),
-    ),
-}
-
-
-def ec_point_on_curve(alg: int, x: bytes, y: bytes) -> bool:
-    """Whether (x, y) is a point of the curve of EC ``alg``.
-
-    The SP 800-56A full public key validation for a curve of cofactor 1: both
-    coordinates below p (the point at infinity has no affine form) and the
-    curve equation holds.
-    """
-    p, b = _EC_EQUATION[alg]
-    xi = int.from_bytes(x, "big")
-    yi = int.from_bytes(y, "big")
-    return xi < p and yi < p and (yi * yi - xi * (xi * xi - 3) - b) % p == 0
-
-
-def load_public_key(cose: dict[Any, Any], alg: int, *, defer_ec: bool = False) -> Any:
+def load_public_key(cose: Mapping[Any, Any], alg: int) -> Any:
     """Load the ``cryptography`` key of a decoded COSE_Key whose ``alg`` is ``alg``.
 
-    The key type and curve must agree with ``alg``; EC points must lie on the
-    curve (OpenSSL checks it when the SubjectPublicKeyInfo is decoded). With
-    ``defer_ec``, an EC point is checked here, in Python, and a
-    :class:`_Deferred` loader is returned instead of the key.
+    The key type and curve must agree with ``alg``; ``cryptography`` refuses
+    an EC point that is not on its curve, which becomes a
+    :class:`MalformedDataError` here.
+
+    Raises:
+        MalformedDataError: Parameters missing, of the wrong type, disagreeing
+            with ``alg``, private, or refused by ``cryptography``.
+        UnsupportedAlgorithmError: ``alg`` is unknown or unavailable.
     """
     kty = cose.get(1)
     if type(kty) is not int:
@@ -447,52 +288,14 @@ def load_public_key(cose: dict[Any, Any], alg: int, *, defer_ec: bool = False) -
         if label in cose:
             raise _bad("COSE key carries private key material")
     try:
-        ec_params = _EC_CURVES.get(alg)
-        if ec_params is not None:
-            ec_crv, _, size = ec_params
-            crv = cose.get(-1)
-            if kty != _KTY_EC2 or crv != ec_crv or type(crv) is not int:
-                raise _bad("COSE key type or curve does not match its algorithm")
-            x = _bytes_param(cose, -2, "x")
-            y = _bytes_param(cose, -3, "y")
-            if len(x) != size or len(y) != size:
-                raise _bad("EC coordinate of the wrong length")
-            if defer_ec:
-                if not ec_point_on_curve(alg, x, y):
-                    raise _bad("invalid public key")
-                return _Deferred(alg, _EC_SPKI_PREFIX[alg] + x + y)
-            return serialization.load_der_public_key(_EC_SPKI_PREFIX[alg] + x + y)
-        wanted = _OKP_CURVES.get(alg)
-        if wanted is not None:
-            crv = cose.get(-1)
-            if kty != _KTY_OKP or type(crv) is not int:
-                raise _bad("COSE key type does not match its algorithm")
-            if crv not in wanted:
-                raise _bad("OKP curve does not match its algorithm")
-            x = _bytes_param(cose, -2, "x")
-            if crv == _CRV_ED25519:
-                return ed25519.Ed25519PublicKey.from_public_bytes(x)
-            return ed448.Ed448PublicKey.from_public_bytes(x)
+        if alg in _EC_PARAMS:
+            return _load_ec(cose, kty, alg)
+        if alg in _OKP_CURVES:
+            return _load_okp(cose, kty, alg)
         if alg in _RSA_PKCS1 or alg in _RSA_PSS:
-            if kty != _KTY_RSA:
-                raise _bad("COSE key type does not match its algorithm")
-            n_bytes = _bytes_param(cose, -1, "n")
-            e_bytes = _bytes_param(cose, -2, "e")
-            n = int.from_bytes(n_bytes, "big")
-            e = int.from_bytes(e_bytes, "big")
-            if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS:
-                raise _bad("RSA modulus size out of range")
-            if e < 3 or e % 2 == 0 or len(e_bytes) > 8:
-                raise _bad("invalid RSA public exponent")
-            if n % 2 == 0:
-                raise _bad("invalid RSA modulus")
-            return serialization.load_der_public_key(_rsa_spki(n, e))
+            return _load_rsa(cose, kty)
         if alg in (COSEAlgorithm.ML_DSA_44, COSEAlgorithm.ML_DSA_65, COSEAlgorithm.ML_DSA_87):
-            if alg not in _MLDSA_CLASSES:  # pragma: no cover - depends on cryptography
-                raise UnsupportedAlgorithmError("ML-DSA is not available", alg=alg)
-            if kty != _KTY_AKP:
-                raise _bad("COSE key type does not match its algorithm")
-            return _MLDSA_CLASSES[alg].from_public_bytes(_bytes_param(cose, -1, "pub"))
+            return _load_mldsa(cose, kty, alg)
     except UnsupportedAlgorithm as exc:  # pragma: no cover - depends on the backend
         raise UnsupportedAlgorithmError("algorithm not available", alg=alg) from exc
     except ValueError as exc:
@@ -500,6 +303,24 @@ def load_public_key(cose: dict[Any, Any], alg: int, *, defer_ec: bool = False) -
             raise
         raise _bad("invalid public key") from exc
     raise UnsupportedAlgorithmError(alg=alg)
+
+
+def credential_public_key_from_map(
+    cose: Mapping[Any, Any], cose_bytes: bytes, *, allow_rs1: bool
+) -> CredentialPublicKey:
+    """The key of an already decoded COSE_Key (authenticator data decodes it once).
+
+    Raises:
+        MalformedDataError: As :func:`load_public_key`; also a missing ``alg``.
+        UnsupportedAlgorithmError: An unknown algorithm, or RS1 without opt-in.
+    """
+    alg = cose.get(3)
+    if type(alg) is not int:
+        raise _bad("COSE key algorithm missing")
+    if alg == COSEAlgorithm.RS1 and not allow_rs1:
+        raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
+    key = load_public_key(cose, alg)
+    return CredentialPublicKey(alg=alg, cose=cose_bytes, key=key, _scheme=_SCHEMES[alg])
 
 
 def parse_credential_public_key(cose_key: bytes, *, allow_rs1: bool = False) -> CredentialPublicKey:
@@ -525,50 +346,15 @@ def parse_credential_public_key(cose_key: bytes, *, allow_rs1: bool = False) -> 
         key = parse_credential_public_key(stored.public_key)
         cache[stored.credential_id] = key
     """
-    if type(cose_key) is not bytes:
-        if not isinstance(cose_key, bytes | bytearray | memoryview):
-            raise _bad("COSE key must be bytes")
-        cose_key = bytes(cose_key)
+    if not isinstance(cose_key, bytes | bytearray | memoryview):
+        raise _bad("COSE key must be bytes")
+    cose_key = bytes(cose_key)
     if len(cose_key) > MAX_COSE_KEY_BYTES:
         raise _bad("COSE key too large")
-    known = known_cose_key(cose_key, 0)
-    if known is not None and known[1] == len(cose_key):
-        cose, _ = known
-        alg = cose[3]
-        if alg not in (_ES256, _EDDSA):
-            return _from_decoded(cose, cose_key, allow_rs1=allow_rs1)
-        # The template fixed the key type, curve and sizes; only the point
-        # itself is left for OpenSSL to check (EC) or nothing (Ed25519).
-        try:
-            key = (
-                serialization.load_der_public_key(_ES256_SPKI_PREFIX + cose[-2] + cose[-3])
-                if alg == _ES256
-                else ed25519.Ed25519PublicKey.from_public_bytes(cose[-2])
-            )
-        except ValueError as exc:
-            raise _bad("invalid public key") from exc
-        return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
     decoded = decode_single(cose_key, field="credentialPublicKey")
-    return _from_decoded(decoded, cose_key, allow_rs1=allow_rs1)
-
-
-def _from_decoded(
-    decoded: Any, cose_key: bytes, *, allow_rs1: bool, defer_ec: bool = False
-) -> CredentialPublicKey:
-    """The key of a decoded COSE_Key; ``defer_ec`` validates an EC point now, loads it later."""
     if type(decoded) is not dict:
         raise _bad("COSE key must be a CBOR map")
-    alg = decoded.get(3)
-    if type(alg) is not int:
-        raise _bad("COSE key algorithm missing")
-    if alg == _RS1 and not allow_rs1:
-        raise UnsupportedAlgorithmError("RS1 (SHA-1) is not allowed", alg=alg)
-    key = load_public_key(decoded, alg, defer_ec=defer_ec)
-    if type(key) is _Deferred:
-        owner = _new_credential_public_key(alg, cose_key, key, key.first_verify)
-        key._owner = owner
-        return owner
-    return _new_credential_public_key(alg, cose_key, key, _make_verifier(key, alg))
+    return credential_public_key_from_map(decoded, cose_key, allow_rs1=allow_rs1)
 
 
 def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
@@ -578,25 +364,24 @@ def verifier_for_certificate_key(key: Any, alg: int) -> Verifier:
         MalformedDataError: The key's type or curve does not fit ``alg``.
         UnsupportedAlgorithmError: ``alg`` is unknown.
     """
-    if alg in _EC_CURVES:
+    if alg in _EC_PARAMS:
         ok = isinstance(key, ec.EllipticCurvePublicKey) and (
-            key.curve.name == _EC_CURVES[alg][1].name
+            key.curve.name == _EC_PARAMS[alg][1].name
         )
     elif alg in _RSA_PKCS1 or alg in _RSA_PSS:
         ok = isinstance(key, rsa.RSAPublicKey)
-    elif alg in (COSEAlgorithm.EdDSA, COSEAlgorithm.Ed25519):
-        ok = isinstance(key, ed25519.Ed25519PublicKey) or (
-            alg == COSEAlgorithm.EdDSA and isinstance(key, ed448.Ed448PublicKey)
+    elif alg in _OKP_CURVES:
+        ok = (_CRV_ED25519 in _OKP_CURVES[alg] and isinstance(key, ed25519.Ed25519PublicKey)) or (
+            _CRV_ED448 in _OKP_CURVES[alg] and isinstance(key, ed448.Ed448PublicKey)
         )
-    elif alg == COSEAlgorithm.Ed448:
-        ok = isinstance(key, ed448.Ed448PublicKey)
     elif alg in _MLDSA_CLASSES:
         ok = isinstance(key, _MLDSA_CLASSES[alg])
     else:
         raise UnsupportedAlgorithmError(alg=alg)
     if not ok:
         raise _bad("certificate key does not match the statement's algorithm")
-    return _make_verifier(key, alg)
+    # The same verify as a credential key's: the certificate's key under alg.
+    return CredentialPublicKey(alg=alg, cose=b"", key=key, _scheme=_SCHEMES[alg]).verify
 
 
 @functools.lru_cache(maxsize=KEY_CACHE_SIZE)
@@ -616,28 +401,3 @@ def cached_credential_public_key(cose_key: bytes) -> CredentialPublicKey:
         UnsupportedAlgorithmError: As :func:`parse_credential_public_key`.
     """
     return parse_credential_public_key(cose_key)
-
-
-# Fast construction of the frozen dataclass: see the note in _structures.py.
-
-
-class _BuildCredentialPublicKey:
-    """Builds a :class:`CredentialPublicKey` without its frozen ``__init__``."""
-
-    __slots__ = CredentialPublicKey.__slots__
-
-    def __init__(
-        self,
-        alg: int,
-        cose: bytes,
-        _key: Any,
-        _verify: Verifier,
-    ) -> None:
-        self.alg = alg
-        self.cose = cose
-        self._key = _key
-        self._verify = _verify
-        self.__class__ = CredentialPublicKey  # type: ignore[assignment]
-
-
-_new_credential_public_key: Callable[..., CredentialPublicKey] = _BuildCredentialPublicKey  # type: ignore[assignment]

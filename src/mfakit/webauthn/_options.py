@@ -16,7 +16,9 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
 
 from mfakit.errors import ConfigurationError
 
@@ -27,7 +29,14 @@ from ._cose import DEFAULT_ALGORITHMS, COSEAlgorithm
 __all__ = [
     "DEFAULT_TIMEOUT_MS",
     "AuthenticationOptions",
+    "AuthenticatorSelectionCriteriaJSON",
     "CredentialDescriptor",
+    "PublicKeyCredentialCreationOptionsJSON",
+    "PublicKeyCredentialDescriptorJSON",
+    "PublicKeyCredentialParametersJSON",
+    "PublicKeyCredentialRequestOptionsJSON",
+    "PublicKeyCredentialRpEntityJSON",
+    "PublicKeyCredentialUserEntityJSON",
     "RegistrationOptions",
     "authentication_options",
     "registration_options",
@@ -47,6 +56,86 @@ _ATTACHMENT = frozenset({"platform", "cross-platform"})
 _TRANSPORTS = frozenset({"usb", "nfc", "ble", "smart-card", "hybrid", "internal"})
 
 
+# The WebAuthn Level 3 JSON shapes ``to_json()`` returns, for callers that
+# type-check what they send to the browser. Binary members are unpadded base64url.
+
+
+# Optional members go in a ``total=False`` subclass: ``NotRequired`` inside
+# postponed (string) annotations is not seen at run time.
+
+
+class _DescriptorRequired(TypedDict):
+    type: Literal["public-key"]
+    id: str
+
+
+class PublicKeyCredentialDescriptorJSON(_DescriptorRequired, total=False):
+    """``PublicKeyCredentialDescriptorJSON`` (§5.8.3)."""
+
+    transports: list[str]
+
+
+class PublicKeyCredentialRpEntityJSON(TypedDict):
+    """``PublicKeyCredentialRpEntity`` (§5.4.2) as JSON."""
+
+    id: str
+    name: str
+
+
+class PublicKeyCredentialUserEntityJSON(TypedDict):
+    """``PublicKeyCredentialUserEntityJSON`` (§5.4.3)."""
+
+    id: str
+    name: str
+    displayName: str
+
+
+class PublicKeyCredentialParametersJSON(TypedDict):
+    """``PublicKeyCredentialParameters`` (§5.3): one acceptable COSE algorithm."""
+
+    type: Literal["public-key"]
+    alg: int
+
+
+class _SelectionRequired(TypedDict):
+    residentKey: str
+    requireResidentKey: bool
+    userVerification: str
+
+
+class AuthenticatorSelectionCriteriaJSON(_SelectionRequired, total=False):
+    """``AuthenticatorSelectionCriteria`` (§5.4.4) as JSON."""
+
+    authenticatorAttachment: str
+
+
+class PublicKeyCredentialCreationOptionsJSON(TypedDict):
+    """``PublicKeyCredentialCreationOptionsJSON`` (§5.4.11): ``RegistrationOptions.to_json()``."""
+
+    rp: PublicKeyCredentialRpEntityJSON
+    user: PublicKeyCredentialUserEntityJSON
+    challenge: str
+    pubKeyCredParams: list[PublicKeyCredentialParametersJSON]
+    timeout: int
+    excludeCredentials: list[PublicKeyCredentialDescriptorJSON]
+    authenticatorSelection: AuthenticatorSelectionCriteriaJSON
+    hints: list[str]
+    attestation: str
+    extensions: dict[str, Any]
+
+
+class PublicKeyCredentialRequestOptionsJSON(TypedDict):
+    """``PublicKeyCredentialRequestOptionsJSON`` (§5.5.1): ``AuthenticationOptions.to_json()``."""
+
+    challenge: str
+    timeout: int
+    rpId: str
+    allowCredentials: list[PublicKeyCredentialDescriptorJSON]
+    userVerification: str
+    hints: list[str]
+    extensions: dict[str, Any]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CredentialDescriptor:
     """A ``PublicKeyCredentialDescriptor`` (§5.8.3) for exclude/allow lists.
@@ -59,9 +148,12 @@ class CredentialDescriptor:
     id: bytes
     transports: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PublicKeyCredentialDescriptorJSON:
         """The ``PublicKeyCredentialDescriptorJSON`` form."""
-        out: dict[str, Any] = {"type": "public-key", "id": b64url_encode(self.id)}
+        out: PublicKeyCredentialDescriptorJSON = {
+            "type": "public-key",
+            "id": b64url_encode(self.id),
+        }
         if self.transports:
             out["transports"] = list(self.transports)
         return out
@@ -150,9 +242,9 @@ class RegistrationOptions:
     hints: tuple[str, ...] = ()
     extensions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PublicKeyCredentialCreationOptionsJSON:
         """The ``PublicKeyCredentialCreationOptionsJSON`` form (WebAuthn Level 3 §5.4.11)."""
-        selection: dict[str, Any] = {
+        selection: AuthenticatorSelectionCriteriaJSON = {
             "residentKey": self.resident_key,
             "requireResidentKey": self.resident_key == "required",
             "userVerification": self.user_verification,
@@ -192,7 +284,7 @@ class AuthenticationOptions:
     hints: tuple[str, ...] = ()
     extensions: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PublicKeyCredentialRequestOptionsJSON:
         """The ``PublicKeyCredentialRequestOptionsJSON`` form (WebAuthn Level 3 §5.5.1)."""
         return {
             "challenge": b64url_encode(self.challenge),

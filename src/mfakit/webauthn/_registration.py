@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 from cryptography import x509
 
@@ -23,17 +22,25 @@ from ._ceremony import (
     check_flags,
     check_rp_id_hash,
     origin_set,
-    template_client_data,
 )
-from ._cose import DEFAULT_ALGORITHMS, COSEAlgorithm, CredentialPublicKey, _from_decoded
+from ._cose import (
+    DEFAULT_ALGORITHMS,
+    COSEAlgorithm,
+    CredentialPublicKey,
+    credential_public_key_from_map,
+)
 from ._fmt_common import AttestationType
 from ._metadata import MetadataEntry
 from ._response import parse_registration_response
 from ._structures import (
     EMPTY_MAP,
+    FLAG_BE,
+    FLAG_BS,
+    FLAG_UP,
+    FLAG_UV,
+    AttestedCredentialData,
     AuthenticatorData,
     CollectedClientData,
-    _new_client_data,
     parse_attestation_object,
     parse_client_data,
 )
@@ -184,6 +191,7 @@ def verify_registration(
         )
         store(reg.credential_id, reg.public_key, reg.sign_count, reg.transports)
     """
+    # The caller's arguments.
     challenge = check_challenge_arg(expected_challenge)
     origins = origin_set(expected_origins, "expected_origins")
     top_origins = origin_set(allowed_top_origins, "allowed_top_origins")
@@ -194,56 +202,32 @@ def verify_registration(
     if isinstance(supported_algorithms, str | bytes):
         raise ConfigurationError("supported_algorithms must be a collection of integers")
 
+    # Steps 1-4: the credential and the response's members.
     cred = parse_registration_response(response)
-    # clientDataJSON in the §5.8.1.1 form of the expected values passes every
-    # client data check as is; any other form is parsed and checked.
-    matched = template_client_data(cred.client_data_json, "webauthn.create", challenge, origins)
-    if matched is not None:
-        client_data = _new_client_data(
-            "webauthn.create", challenge, matched[0], matched[1], None, cred.client_data_json
-        )
-    else:
-        client_data = parse_client_data(cred.client_data_json)
-        check_client_data(
-            (
-                client_data.type,
-                client_data.challenge,
-                client_data.origin,
-                client_data.cross_origin,
-                client_data.top_origin,
-            ),
-            ceremony="webauthn.create",
-            expected_challenge=challenge,
-            origins=origins,
-            allow_cross_origin=allow_cross_origin,
-            top_origins=top_origins,
-        )
+    # Steps 5-10: the client data.
+    client_data = parse_client_data(cred.client_data_json)
+    check_client_data(
+        client_data,
+        ceremony="webauthn.create",
+        expected_challenge=challenge,
+        origins=origins,
+        allow_cross_origin=allow_cross_origin,
+        top_origins=top_origins,
+    )
+    # Step 11: the hash of the client data.
     client_data_hash = hashlib.sha256(cred.client_data_json).digest()
+    # Step 12: the attestation object (BS without BE is refused by the parser).
     att_obj = parse_attestation_object(cred.attestation_object)
     auth_data = att_obj.auth_data
-    flags = auth_data.raw[32]  # an int: IntFlag arithmetic is slow
+    flags = auth_data.flags
+    # Step 13: the RP ID hash.
     check_rp_id_hash(auth_data.rp_id_hash, expected_rp_id)
+    # Steps 14-15: UP and UV.
     check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
-    acd = auth_data.attested_credential_data
-    if acd is None:
-        raise MalformedDataError(
-            "AT flag clear: no credential in a registration", field="authenticatorData"
-        )
-    if acd.credential_id != cred.credential_id:
-        raise MalformedDataError("credential id differs from rawId", field="rawId")
-    alg = acd.cose_map.get(3)
-    if type(alg) is not int:
-        raise MalformedDataError("COSE key algorithm missing", field="credentialPublicKey")
-    if alg not in supported_algorithms:
-        raise UnsupportedAlgorithmError("credential algorithm not accepted", alg=alg)
-    # An EC point is validated now and loaded into OpenSSL on first use:
-    # most registrations never verify with the credential key.
-    key = _from_decoded(
-        cast("MappingProxyType[Any, Any]", acd.cose_map).copy(),  # the parser's proxy
-        acd.credential_public_key,
-        allow_rs1=alg == COSEAlgorithm.RS1,
-        defer_ec=True,
-    )
+    # Steps 19-20 and 23: the attested credential, its id and its key.
+    acd = _attested_credential(auth_data, cred.credential_id)
+    key = _credential_key(acd, supported_algorithms)
+    # Steps 21-22 and 24-26: the statement of its format, then trust.
     statement, trusted, entry = verify_attestation(
         att_obj.fmt,
         att_stmt=att_obj.att_stmt,
@@ -253,33 +237,59 @@ def verify_registration(
         policy=attestation,
         now=now,
     )
-    return _new_verified_registration(
-        acd.credential_id,
-        acd.credential_public_key,
-        alg,
-        key,
-        auth_data.sign_count,
-        _aaguid(acd.aaguid),
-        att_obj.fmt,
-        statement.attestation_type,
-        statement.trust_path,
-        trusted,
-        bool(flags & 0x01),
-        bool(flags & 0x04),
-        bool(flags & 0x08),
-        bool(flags & 0x10),
-        cred.transports,
-        cred.authenticator_attachment,
-        cred.client_extension_results,
-        auth_data.extensions or EMPTY_MAP,
-        client_data,
-        auth_data,
-        entry.description if entry is not None else None,
-        entry.icon if entry is not None else None,
-        entry,
-        tuple(
+    return VerifiedRegistration(
+        credential_id=acd.credential_id,
+        public_key=acd.credential_public_key,
+        public_key_algorithm=key.alg,
+        credential_public_key=key,
+        sign_count=auth_data.sign_count,
+        aaguid=_aaguid(acd.aaguid),
+        fmt=att_obj.fmt,
+        attestation_type=statement.attestation_type,
+        trust_path=statement.trust_path,
+        trusted=trusted,
+        user_present=FLAG_UP in flags,
+        user_verified=FLAG_UV in flags,
+        backup_eligible=FLAG_BE in flags,
+        backup_state=FLAG_BS in flags,
+        transports=cred.transports,
+        authenticator_attachment=cred.authenticator_attachment,
+        extensions=cred.client_extension_results,
+        authenticator_extensions=auth_data.extensions or EMPTY_MAP,
+        client_data=client_data,
+        authenticator_data=auth_data,
+        authenticator_description=entry.description if entry is not None else None,
+        authenticator_icon=entry.icon if entry is not None else None,
+        metadata_entry=entry,
+        attestation_statements=tuple(
             (sub_fmt, sub.attestation_type) for sub_fmt, sub in getattr(statement, "statements", ())
         ),
+    )
+
+
+def _attested_credential(auth_data: AuthenticatorData, raw_id: bytes) -> AttestedCredentialData:
+    """§7.1: the AT flag brings a credential, whose id is the response's ``rawId``."""
+    acd = auth_data.attested_credential_data
+    if acd is None:
+        raise MalformedDataError(
+            "AT flag clear: no credential in a registration", field="authenticatorData"
+        )
+    if acd.credential_id != raw_id:
+        raise MalformedDataError("credential id differs from rawId", field="rawId")
+    return acd
+
+
+def _credential_key(
+    acd: AttestedCredentialData, supported_algorithms: Collection[int]
+) -> CredentialPublicKey:
+    """§7.1 step 20: the key's algorithm is accepted, and the key loads for it."""
+    alg = acd.cose_map.get(3)
+    if type(alg) is not int:
+        raise MalformedDataError("COSE key algorithm missing", field="credentialPublicKey")
+    if alg not in supported_algorithms:
+        raise UnsupportedAlgorithmError("credential algorithm not accepted", alg=alg)
+    return credential_public_key_from_map(
+        acd.cose_map, acd.credential_public_key, allow_rs1=alg == COSEAlgorithm.RS1
     )
 
 
@@ -287,69 +297,3 @@ def verify_registration(
 def _aaguid(raw: bytes) -> uuid.UUID:
     """The AAGUID as a UUID; models repeat, and UUIDs are immutable."""
     return uuid.UUID(bytes=raw)
-
-
-class _BuildVerifiedRegistration:
-    """Builds a :class:`VerifiedRegistration` without its frozen ``__init__``.
-
-    See the note on fast construction in ``_structures``; a test compares the
-    result with the dataclass's own ``__init__`` field by field.
-    """
-
-    __slots__ = VerifiedRegistration.__slots__
-
-    def __init__(  # noqa: PLR0917 - positional on purpose, the dataclass's fields
-        self,
-        credential_id: bytes,
-        public_key: bytes,
-        public_key_algorithm: int,
-        credential_public_key: CredentialPublicKey,
-        sign_count: int,
-        aaguid: uuid.UUID,
-        fmt: str,
-        attestation_type: AttestationType,
-        trust_path: tuple[x509.Certificate, ...],
-        trusted: bool,
-        user_present: bool,
-        user_verified: bool,
-        backup_eligible: bool,
-        backup_state: bool,
-        transports: tuple[str, ...],
-        authenticator_attachment: str | None,
-        extensions: Mapping[str, Any],
-        authenticator_extensions: Mapping[str, Any],
-        client_data: CollectedClientData,
-        authenticator_data: AuthenticatorData,
-        authenticator_description: str | None,
-        authenticator_icon: str | None,
-        metadata_entry: MetadataEntry | None,
-        attestation_statements: tuple[tuple[str, AttestationType], ...],
-    ) -> None:
-        self.credential_id = credential_id
-        self.public_key = public_key
-        self.public_key_algorithm = public_key_algorithm
-        self.credential_public_key = credential_public_key
-        self.sign_count = sign_count
-        self.aaguid = aaguid
-        self.fmt = fmt
-        self.attestation_type = attestation_type
-        self.trust_path = trust_path
-        self.trusted = trusted
-        self.user_present = user_present
-        self.user_verified = user_verified
-        self.backup_eligible = backup_eligible
-        self.backup_state = backup_state
-        self.transports = transports
-        self.authenticator_attachment = authenticator_attachment
-        self.extensions = extensions
-        self.authenticator_extensions = authenticator_extensions
-        self.client_data = client_data
-        self.authenticator_data = authenticator_data
-        self.authenticator_description = authenticator_description
-        self.authenticator_icon = authenticator_icon
-        self.metadata_entry = metadata_entry
-        self.attestation_statements = attestation_statements
-        self.__class__ = VerifiedRegistration  # type: ignore[assignment]
-
-
-_new_verified_registration: Callable[..., VerifiedRegistration] = _BuildVerifiedRegistration  # type: ignore[assignment]

@@ -8,13 +8,15 @@ most :data:`MAX_RESPONSE_BYTES` long.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from typing_extensions import TypedDict
 
 from mfakit.errors import MalformedDataError
 
-from ._b64 import b64url_decode, b64url_decode_all
+from ._b64 import b64url_decode
 from ._structures import (
     EMPTY_MAP,
     MAX_ATTESTATION_BYTES,
@@ -29,10 +31,12 @@ from ._structures import (
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
-    "AuthenticationFields",
+    "AuthenticationResponseJSON",
+    "AuthenticatorAssertionResponseJSON",
+    "AuthenticatorAttestationResponseJSON",
+    "RegistrationResponseJSON",
     "AuthenticationResponse",
     "RegistrationResponse",
-    "authentication_fields",
     "parse_authentication_response",
     "parse_registration_response",
 ]
@@ -52,6 +56,67 @@ _AO_MAX = _b64_limit(MAX_ATTESTATION_BYTES)
 _SIG_MAX = _b64_limit(MAX_SIGNATURE_BYTES)
 _UH_MAX = _b64_limit(MAX_USER_HANDLE_BYTES)
 _ATTACHMENTS = frozenset({"platform", "cross-platform"})
+
+
+# The WebAuthn Level 3 JSON shapes verify_registration / verify_authentication
+# accept (what ``credential.toJSON()`` gives), for callers that type-check what
+# they pass. Binary members are unpadded base64url. Only the members mfakit
+# reads are listed; clients may send more.
+
+
+# Optional members go in ``total=False`` subclasses: ``NotRequired`` inside
+# postponed (string) annotations is not seen at run time.
+
+
+class _AttestationResponseRequired(TypedDict):
+    clientDataJSON: str
+    attestationObject: str
+
+
+class AuthenticatorAttestationResponseJSON(_AttestationResponseRequired, total=False):
+    """``AuthenticatorAttestationResponseJSON`` (§5.2.1)."""
+
+    transports: list[str]
+
+
+class _RegistrationRequired(TypedDict):
+    id: str
+    rawId: str
+    type: Literal["public-key"]
+    response: AuthenticatorAttestationResponseJSON
+    clientExtensionResults: dict[str, Any]
+
+
+class RegistrationResponseJSON(_RegistrationRequired, total=False):
+    """``RegistrationResponseJSON`` (§5.1.8): the ``response`` verify_registration takes."""
+
+    authenticatorAttachment: str
+
+
+class _AssertionResponseRequired(TypedDict):
+    clientDataJSON: str
+    authenticatorData: str
+    signature: str
+
+
+class AuthenticatorAssertionResponseJSON(_AssertionResponseRequired, total=False):
+    """``AuthenticatorAssertionResponseJSON`` (§5.2.2)."""
+
+    userHandle: str
+
+
+class _AuthenticationRequired(TypedDict):
+    id: str
+    rawId: str
+    type: Literal["public-key"]
+    response: AuthenticatorAssertionResponseJSON
+    clientExtensionResults: dict[str, Any]
+
+
+class AuthenticationResponseJSON(_AuthenticationRequired, total=False):
+    """``AuthenticationResponseJSON`` (§5.1.9): the ``response`` verify_authentication takes."""
+
+    authenticatorAttachment: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,10 +212,6 @@ def parse_registration_response(response: object) -> RegistrationResponse:
             members, bad base64url, ``id`` different from ``rawId``, ``type``
             other than ``"public-key"``, or a size limit exceeded.
     """
-    if type(response) is dict:
-        common = _common_registration(response)
-        if common is not None:
-            return common
     _, inner, credential_id, attachment, ext = _envelope(response)
     transports = inner.get("transports", ())
     if transports != ():
@@ -159,91 +220,17 @@ def parse_registration_response(response: object) -> RegistrationResponse:
         if len(transports) > 16:
             raise MalformedDataError("too many transports", field="transports")
         transports = tuple(dict.fromkeys(transports))
-    return _new_registration_response(
-        credential_id,
-        b64url_decode(inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX),
-        b64url_decode(inner.get("attestationObject"), field="attestationObject", max_len=_AO_MAX),
-        transports,
-        attachment,
-        ext,
-    )
-
-
-def _common_registration(response: dict[str, Any]) -> RegistrationResponse | None:
-    """What parse_registration_response gives for the usual response, or ``None``.
-
-    The three base64url members are decoded by one call; anything unusual
-    (an unknown attachment, a bad member) returns ``None`` and the general
-    parser runs, raising its precise error. A test compares the two.
-    """
-    get = response.get
-    raw_id = get("rawId")
-    inner = get("response")
-    if (
-        get("type") != "public-key"
-        or type(raw_id) is not str
-        or get("id") != raw_id
-        or type(inner) is not dict
-    ):
-        return None
-    attachment = get("authenticatorAttachment")
-    if attachment is not None and (type(attachment) is not str or attachment not in _ATTACHMENTS):
-        return None
-    ext = get("clientExtensionResults", EMPTY_MAP)
-    if ext is not EMPTY_MAP:
-        if type(ext) is not dict:
-            return None
-        ext = _freeze(ext) if ext else EMPTY_MAP
-    transports = inner.get("transports", ())
-    if transports != ():
-        if (
-            type(transports) is not list
-            or len(transports) > 16
-            or any(type(t) is not str for t in transports)
-        ):
-            return None
-        transports = tuple(dict.fromkeys(transports))
-    cd_text = inner.get("clientDataJSON")
-    ao_text = inner.get("attestationObject")
-    if (
-        type(cd_text) is not str
-        or type(ao_text) is not str
-        or len(raw_id) > _ID_MAX
-        or len(cd_text) > _CD_MAX
-        or len(ao_text) > _AO_MAX
-    ):
-        return None
-    decoded = b64url_decode_all((raw_id, cd_text, ao_text))
-    if decoded is None:
-        return None
-    credential_id, cdj, att_obj = decoded
-    return _new_registration_response(credential_id, cdj, att_obj, transports, attachment, ext)
-
-
-#: (credential id, clientDataJSON, authenticatorData, signature, userHandle,
-#: authenticatorAttachment, clientExtensionResults)
-AuthenticationFields = tuple[
-    bytes, bytes, bytes, bytes, bytes | None, str | None, Mapping[str, Any]
-]
-
-
-def authentication_fields(response: object) -> AuthenticationFields:
-    """Decode an ``AuthenticationResponseJSON`` into a tuple (the assertion hot path)."""
-    _, inner, credential_id, attachment, ext = _envelope(response)
-    handle_text = inner.get("userHandle")
-    user_handle = (
-        None
-        if handle_text is None
-        else b64url_decode(handle_text, field="userHandle", max_len=_UH_MAX)
-    )
-    return (
-        credential_id,
-        b64url_decode(inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX),
-        b64url_decode(inner.get("authenticatorData"), field="authenticatorData", max_len=_AD_MAX),
-        b64url_decode(inner.get("signature"), field="signature", max_len=_SIG_MAX),
-        user_handle or None,
-        attachment,
-        ext,
+    return RegistrationResponse(
+        credential_id=credential_id,
+        client_data_json=b64url_decode(
+            inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX
+        ),
+        attestation_object=b64url_decode(
+            inner.get("attestationObject"), field="attestationObject", max_len=_AO_MAX
+        ),
+        transports=transports,
+        authenticator_attachment=attachment,
+        client_extension_results=ext,
     )
 
 
@@ -257,42 +244,24 @@ def parse_authentication_response(response: object) -> AuthenticationResponse:
         MalformedDataError: As for :func:`parse_registration_response`; also a
             ``userHandle`` longer than 64 bytes.
     """
-    cred_id, cdj, auth_data, sig, handle, attachment, ext = authentication_fields(response)
+    _, inner, credential_id, attachment, ext = _envelope(response)
+    handle_text = inner.get("userHandle")
+    user_handle = (
+        None
+        if handle_text is None
+        else b64url_decode(handle_text, field="userHandle", max_len=_UH_MAX)
+    )
     return AuthenticationResponse(
-        credential_id=cred_id,
-        client_data_json=cdj,
-        authenticator_data=auth_data,
-        signature=sig,
-        user_handle=handle,
+        credential_id=credential_id,
+        client_data_json=b64url_decode(
+            inner.get("clientDataJSON"), field="clientDataJSON", max_len=_CD_MAX
+        ),
+        authenticator_data=b64url_decode(
+            inner.get("authenticatorData"), field="authenticatorData", max_len=_AD_MAX
+        ),
+        signature=b64url_decode(inner.get("signature"), field="signature", max_len=_SIG_MAX),
+        # An empty userHandle is what a non-discoverable credential returns.
+        user_handle=user_handle or None,
         authenticator_attachment=attachment,
         client_extension_results=ext,
     )
-
-
-# Fast construction of the frozen dataclass: see the note in _structures.py.
-
-
-class _BuildRegistrationResponse:
-    """Builds a :class:`RegistrationResponse` without its frozen ``__init__``."""
-
-    __slots__ = RegistrationResponse.__slots__
-
-    def __init__(  # noqa: PLR0917 - positional on purpose
-        self,
-        credential_id: bytes,
-        client_data_json: bytes,
-        attestation_object: bytes,
-        transports: tuple[str, ...],
-        authenticator_attachment: str | None,
-        client_extension_results: Mapping[str, Any],
-    ) -> None:
-        self.credential_id = credential_id
-        self.client_data_json = client_data_json
-        self.attestation_object = attestation_object
-        self.transports = transports
-        self.authenticator_attachment = authenticator_attachment
-        self.client_extension_results = client_extension_results
-        self.__class__ = RegistrationResponse  # type: ignore[assignment]
-
-
-_new_registration_response: Callable[..., RegistrationResponse] = _BuildRegistrationResponse  # type: ignore[assignment]
