@@ -25,12 +25,11 @@ from ._cose import (
 )
 from ._response import parse_authentication_response
 from ._structures import (
+    BIT_BE,
+    BIT_BS,
+    BIT_UP,
+    BIT_UV,
     EMPTY_MAP,
-    FLAG_BE,
-    FLAG_BS,
-    FLAG_UP,
-    FLAG_UV,
-    AuthenticatorFlags,
     parse_authenticator_data,
     parse_client_data,
 )
@@ -181,14 +180,14 @@ def verify_authentication(
         top_origins=top_origins,
     )
     auth_data = parse_authenticator_data(cred.authenticator_data)
-    flags = auth_data.flags
+    bits = auth_data.raw[32]  # the flags byte, tested with the BIT_* names
     # Step 15: the RP ID hash.
     check_rp_id_hash(auth_data.rp_id_hash, expected_rp_id)
     # Steps 16-17: UP and UV (step 18, BS without BE, is refused by the parser).
-    check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
+    check_flags(bits, require_up=require_user_presence, require_uv=require_user_verification)
     # Step 19: backup eligibility against the credential record.
     upgraded = _check_backup_eligibility(
-        flags, expected_backup_eligible, accept_upgrade=accept_backup_eligibility_upgrade
+        bits, expected_backup_eligible, accept_upgrade=accept_backup_eligibility_upgrade
     )
     # Steps 21-22: the signature over authenticatorData || SHA-256(clientDataJSON).
     key.verify(
@@ -202,10 +201,10 @@ def verify_authentication(
         credential_id=cred.credential_id,
         new_sign_count=max(auth_data.sign_count, current_sign_count),
         sign_count_regressed=regressed,
-        user_present=FLAG_UP in flags,
-        user_verified=FLAG_UV in flags,
-        backup_eligible=FLAG_BE in flags,
-        backup_state=FLAG_BS in flags,
+        user_present=bool(bits & BIT_UP),
+        user_verified=bool(bits & BIT_UV),
+        backup_eligible=bool(bits & BIT_BE),
+        backup_state=bool(bits & BIT_BS),
         user_handle=cred.user_handle,
         authenticator_attachment=cred.authenticator_attachment,
         extensions=cred.client_extension_results,
@@ -236,13 +235,11 @@ def _check_user_handle(user_handle: bytes | None, expected: bytes | None) -> Non
         raise WebAuthnError("user handle does not match the credential's owner")
 
 
-def _check_backup_eligibility(
-    flags: AuthenticatorFlags, expected: bool | None, *, accept_upgrade: bool
-) -> bool:
+def _check_backup_eligibility(bits: int, expected: bool | None, *, accept_upgrade: bool) -> bool:
     """§7.2 step 19: BE never changes; returns True for an accepted BE 0 -> 1 upgrade."""
     if expected is None:
         return False
-    eligible = FLAG_BE in flags
+    eligible = bool(bits & BIT_BE)
     if eligible == expected:
         return False
     if eligible and accept_upgrade:

@@ -1,4 +1,4 @@
-"""CBOR (RFC 8949) for WebAuthn structures: ``cbor2`` behind mfakit's limits.
+"""CBOR (RFC 8949) for WebAuthn structures: ``cbor2`` with mfakit's limits.
 
 Every CBOR structure WebAuthn hands a relying party (the attestation object,
 the COSE key and the extension outputs of authenticator data) is in the CTAP2
@@ -9,23 +9,26 @@ canonical form, so mfakit accepts only this subset:
 * definite lengths only (CTAP2 canonical form forbids indefinite ones);
 * map keys that are integers or text, each at most once;
 * nesting at most :data:`MAX_DEPTH` deep;
-* no tags, no other simple values, nothing after the item.
+* no tags, no other simple values, nothing after the item (where the caller
+  asks for exactly one item).
 
-Values are decoded by ``cbor2`` with ``allow_duplicate_keys=False`` (cbor2
-6.1 and later), which refuses a repeated key whatever its encoding, and
-invalid UTF-8. ``cbor2`` decodes every tag it knows (dates, sets, shared
-references that build cyclic structures, regular expressions...) and accepts
-any key type, and no option turns either off, so a bounded walk of the item
-headers runs first (:func:`_item_end`): it reads only each item's major type
-and length, never a value, refuses what is outside the subset, and finds
-where the item ends (so trailing bytes, and the end of a COSE key inside
-authenticator data, are known without decoding). Every failure of either is
-a :class:`MalformedDataError`, raised in :func:`decode_prefix`.
+``cbor2`` (6.1 or later) enforces the first limits itself while it decodes:
+``max_depth``, ``allow_indefinite=False`` and ``allow_duplicate_keys=False``
+(a repeated key is refused whatever its encoding). Tags are refused before
+any of them is interpreted: every tag number maps to a refusal in
+``semantic_decoders`` and ``tag_hook``, so no date, set, regular expression
+or shared reference is ever built. ``cbor2`` reads declared lengths in
+chunks, so a length the input cannot hold allocates nothing. What ``cbor2``
+cannot be told (which key and value types are allowed) is checked on its
+result. Every failure is a :class:`MalformedDataError`, raised at the one
+boundary in :func:`decode_prefix`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NoReturn
 
 import cbor2
 
@@ -36,75 +39,81 @@ __all__ = ["MAX_DEPTH", "decode_prefix", "decode_single"]
 #: Deepest nesting of arrays and maps accepted. WebAuthn structures need 4.
 MAX_DEPTH = 16
 
-_MAP_KEY_MAJORS = (0, 1, 3)  # unsigned, negative, text
-# Simple values and floats (major 7) by additional information: false, true,
-# null, half, single and double floats.
-_MAJOR7_OK = frozenset({20, 21, 22, 25, 26, 27})
+# Types a decoded item may hold besides arrays (list) and maps (dict):
+# cbor2's results for integers, floats, byte strings, text, false/true, null.
+_SCALARS = frozenset({int, float, bytes, str, bool, type(None)})
+
+
+class _TagRefusedError(cbor2.CBORDecodeError):
+    """A tag was met: raised from inside cbor2, named for the error message."""
+
+
+def _refuse_tag(_decoder: object, _tag: object = None) -> NoReturn:
+    raise _TagRefusedError("CBOR tags are not accepted")
+
+
+class _EveryTag(Mapping[int, Callable[..., Any]]):
+    """``semantic_decoders`` that answers every tag number with a refusal.
+
+    cbor2 looks a tag up here before its own decoders (dates, big numbers,
+    sets, shared references...), so none of them ever runs on untrusted input.
+    """
+
+    def __getitem__(self, tag: int) -> Callable[..., Any]:
+        return _refuse_tag
+
+    def __contains__(self, tag: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+_NO_TAGS = _EveryTag()
+
+# cbor2's refusals, told apart by its own wording, and mfakit's log-safe
+# message for each. Anything else is "malformed CBOR".
+_MESSAGES = (
+    ("nesting depth", "CBOR nested too deeply"),
+    ("indefinite", "indefinite-length CBOR is not accepted"),
+    ("duplicate", "duplicate CBOR map key"),
+    ("premature end", "truncated CBOR"),
+    ("utf-8", "invalid UTF-8 in CBOR text"),
+)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).lower()
+    for fragment, message in _MESSAGES:
+        if fragment in text:
+            return message
+    return "malformed CBOR"
 
 
 class _OutsideSubsetError(Exception):
-    """The header walk met something outside the accepted subset (message log-safe)."""
+    """The decoded item holds a type outside the accepted subset (message log-safe)."""
 
 
-def _item_end(data: bytes, pos: int) -> int:
-    """The offset just after the CBOR item at ``pos``, walking headers only.
+def _check_subset(item: Any) -> None:
+    """Refuse keys other than integers and text, and values other than the subset's.
 
-    An explicit stack (one entry per open array or map, at most
-    :data:`MAX_DEPTH`) holds how many items each container still expects,
-    so the walk is iterative and its cost is linear in the number of items,
-    which cannot exceed the input's length.
+    ``cbor2`` already bounded the depth, so the recursion is bounded too.
     """
-    n = len(data)
-    # Each entry: [items still expected, True when the container is a map].
-    stack: list[list[Any]] = []
-    while True:
-        if pos >= n:
-            raise _OutsideSubsetError("truncated CBOR")
-        initial = data[pos]
-        major, info = initial >> 5, initial & 0x1F
-        # In a map, an even number of items still expected means a key comes.
-        if stack and stack[-1][1] and not stack[-1][0] % 2 and major not in _MAP_KEY_MAJORS:
-            raise _OutsideSubsetError("CBOR map key must be an integer or text")
-        pos += 1
-        if info < 24:
-            arg = info
-        elif info < 28:
-            size = 1 << (info - 24)
-            if pos + size > n:
-                raise _OutsideSubsetError("truncated CBOR")
-            arg = int.from_bytes(data[pos : pos + size], "big")
-            pos += size
-        elif info == 31 and major != 7:
-            raise _OutsideSubsetError("indefinite-length CBOR is not accepted")
-        else:
-            raise _OutsideSubsetError("unsupported CBOR encoding")
-        if major in (2, 3):
-            pos += arg
-            if pos > n:
-                raise _OutsideSubsetError("truncated CBOR string")
-        elif major in (4, 5):
-            if len(stack) >= MAX_DEPTH:
-                raise _OutsideSubsetError("CBOR nested too deeply")
-            count = arg * 2 if major == 5 else arg
-            # Each item takes at least one byte: refuse counts the input
-            # cannot hold before anything is allocated.
-            if count > n - pos:
-                raise _OutsideSubsetError("truncated CBOR container")
-            if count:
-                stack.append([count, major == 5])
-                continue
-        elif major == 6:
-            raise _OutsideSubsetError("CBOR tags are not accepted")
-        elif major == 7 and info not in _MAJOR7_OK:
-            raise _OutsideSubsetError("unsupported CBOR simple value")
-        # One item complete: close every container it completes.
-        while stack:
-            stack[-1][0] -= 1
-            if stack[-1][0]:
-                break
-            stack.pop()
-        if not stack:
-            return pos
+    kind = type(item)
+    if kind is dict:
+        for key, value in item.items():
+            if type(key) is not int and type(key) is not str:
+                raise _OutsideSubsetError("CBOR map key must be an integer or text")
+            _check_subset(value)
+    elif kind is list:
+        for value in item:
+            _check_subset(value)
+    elif kind not in _SCALARS:
+        # undefined, other simple values, or anything a tag would have built.
+        raise _OutsideSubsetError("unsupported CBOR simple value")
 
 
 def decode_prefix(data: bytes, pos: int = 0, *, field: str) -> tuple[Any, int]:
@@ -123,17 +132,25 @@ def decode_prefix(data: bytes, pos: int = 0, *, field: str) -> tuple[Any, int]:
         MalformedDataError: Truncated, outside the accepted subset, a
             duplicate map key or invalid UTF-8.
     """
+    stream = io.BytesIO(data)
+    stream.seek(pos)
     try:
-        end = _item_end(data, pos)
-        # allow_duplicate_keys arrived in cbor2 6.1; the walk already
-        # enforced depth and definite lengths.
-        item = cbor2.loads(data[pos:end], allow_duplicate_keys=False)
+        item = cbor2.CBORDecoder(
+            stream,
+            semantic_decoders=_NO_TAGS,
+            tag_hook=_refuse_tag,
+            max_depth=MAX_DEPTH,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+        ).decode()
+        _check_subset(item)
+    except _TagRefusedError as exc:
+        raise MalformedDataError("CBOR tags are not accepted", field=field) from exc
     except _OutsideSubsetError as exc:
         raise MalformedDataError(str(exc), field=field) from exc
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # The walk leaves cbor2 only duplicate keys and invalid UTF-8 to find.
-        raise MalformedDataError("duplicate CBOR map key or bad CBOR text", field=field) from exc
-    return item, end
+        raise MalformedDataError(_message(exc), field=field) from exc
+    return item, stream.tell()
 
 
 def decode_single(data: bytes, *, field: str) -> Any:

@@ -18,7 +18,7 @@ from mfakit.errors import (
     UserVerificationError,
 )
 
-from ._structures import FLAG_UP, FLAG_UV, AuthenticatorFlags, CollectedClientData
+from ._structures import BIT_UP, BIT_UV, CollectedClientData
 
 __all__ = [
     "MAX_CHALLENGE_BYTES",
@@ -122,14 +122,16 @@ def check_rp_id_hash(rp_id_hash: bytes, rp_id: str) -> None:
         raise CeremonyMismatchError("RP ID hash mismatch", field="rp_id")
 
 
-def check_flags(flags: AuthenticatorFlags, *, require_up: bool, require_uv: bool) -> None:
+def check_flags(bits: int, *, require_up: bool, require_uv: bool) -> None:
     """§7.1/§7.2: UP set (unless the caller turns it off), UV set when required.
+
+    ``bits`` is the flags byte of the authenticator data.
 
     Raises:
         UserPresenceError: UP is clear and required.
         UserVerificationError: UV is clear and required.
     """
-    if require_up and FLAG_UP not in flags:
+    if require_up and not bits & BIT_UP:
         raise UserPresenceError()
-    if require_uv and FLAG_UV not in flags:
+    if require_uv and not bits & BIT_UV:
         raise UserVerificationError()

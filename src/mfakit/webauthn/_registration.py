@@ -33,11 +33,11 @@ from ._fmt_common import AttestationType
 from ._metadata import MetadataEntry
 from ._response import parse_registration_response
 from ._structures import (
+    BIT_BE,
+    BIT_BS,
+    BIT_UP,
+    BIT_UV,
     EMPTY_MAP,
-    FLAG_BE,
-    FLAG_BS,
-    FLAG_UP,
-    FLAG_UV,
     AttestedCredentialData,
     AuthenticatorData,
     CollectedClientData,
@@ -219,11 +219,11 @@ def verify_registration(
     # Step 12: the attestation object (BS without BE is refused by the parser).
     att_obj = parse_attestation_object(cred.attestation_object)
     auth_data = att_obj.auth_data
-    flags = auth_data.flags
+    bits = auth_data.raw[32]  # the flags byte, tested with the BIT_* names
     # Step 13: the RP ID hash.
     check_rp_id_hash(auth_data.rp_id_hash, expected_rp_id)
     # Steps 14-15: UP and UV.
-    check_flags(flags, require_up=require_user_presence, require_uv=require_user_verification)
+    check_flags(bits, require_up=require_user_presence, require_uv=require_user_verification)
     # Steps 19-20 and 23: the attested credential, its id and its key.
     acd = _attested_credential(auth_data, cred.credential_id)
     key = _credential_key(acd, supported_algorithms)
@@ -248,10 +248,10 @@ def verify_registration(
         attestation_type=statement.attestation_type,
         trust_path=statement.trust_path,
         trusted=trusted,
-        user_present=FLAG_UP in flags,
-        user_verified=FLAG_UV in flags,
-        backup_eligible=FLAG_BE in flags,
-        backup_state=FLAG_BS in flags,
+        user_present=bool(bits & BIT_UP),
+        user_verified=bool(bits & BIT_UV),
+        backup_eligible=bool(bits & BIT_BE),
+        backup_state=bool(bits & BIT_BS),
         transports=cred.transports,
         authenticator_attachment=cred.authenticator_attachment,
         extensions=cred.client_extension_results,

@@ -73,14 +73,15 @@ class AuthenticatorFlags(enum.IntFlag):
 # One member per flags byte, built once: parsing picks one instead of making
 # an IntFlag object per call.
 _FLAGS = tuple(AuthenticatorFlags(i) for i in range(256))
-# The members the ceremonies test, read once: on Python 3.11 reading a member
-# as a class attribute runs a descriptor (about 0.2 µs), eight times a ceremony.
-FLAG_UP = AuthenticatorFlags.UP
-FLAG_UV = AuthenticatorFlags.UV
-FLAG_BE = AuthenticatorFlags.BE
-FLAG_BS = AuthenticatorFlags.BS
-FLAG_AT = AuthenticatorFlags.AT
-FLAG_ED = AuthenticatorFlags.ED
+# The bits the parser and the ceremonies test, as plain ints named by the
+# enum: on Python 3.11 ``member in flags`` runs enum code (about 0.5 µs),
+# ``byte & bit`` on two ints does not.
+BIT_UP = AuthenticatorFlags.UP.value
+BIT_UV = AuthenticatorFlags.UV.value
+BIT_BE = AuthenticatorFlags.BE.value
+BIT_BS = AuthenticatorFlags.BS.value
+BIT_AT = AuthenticatorFlags.AT.value
+BIT_ED = AuthenticatorFlags.ED.value
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -235,13 +236,13 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
         raise _malformed("authenticator data too short")
     if n > MAX_AUTH_DATA_BYTES:
         raise _malformed("authenticator data too large")
-    flags = _FLAGS[raw[32]]
-    if FLAG_BS in flags and FLAG_BE not in flags:
+    bits = raw[32]
+    if bits & BIT_BS and not bits & BIT_BE:
         raise _malformed("BS flag set without BE")
     pos = 37
     attested = None
     extensions = None
-    if FLAG_AT in flags:
+    if bits & BIT_AT:
         if n < 55:
             raise _malformed("attested credential data truncated")
         id_len = int.from_bytes(raw[53:55], "big")
@@ -259,7 +260,7 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
             credential_public_key=raw[start:pos],
             cose_map=MappingProxyType(cose),
         )
-    if FLAG_ED in flags:
+    if bits & BIT_ED:
         ext, pos = decode_prefix(raw, pos, field="extensions")
         if type(ext) is not dict:
             raise MalformedDataError("extensions are not a map", field="extensions")
@@ -269,7 +270,7 @@ def parse_authenticator_data(raw: bytes) -> AuthenticatorData:
     return AuthenticatorData(
         raw=raw,
         rp_id_hash=raw[:32],
-        flags=flags,
+        flags=_FLAGS[bits],
         sign_count=int.from_bytes(raw[33:37], "big"),
         attested_credential_data=attested,
         extensions=extensions,
