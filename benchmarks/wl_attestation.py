@@ -161,7 +161,9 @@ def _packed_metadata() -> Workload:
         for i in range(1, 200)
     ]
     entries.append(builder.metadata_entry())
-    blob = mw.parse_metadata_blob(fido.metadata_blob(entries), trusted_roots=[fido.root], now=NOW)
+    blob = mw.metadata.parse_metadata_blob(
+        fido.metadata_blob(entries), trusted_roots=[fido.root], now=NOW
+    )
     built = builder.packed()
     leaf = x509.load_der_x509_certificate(built.att_stmt["x5c"][0])
     return _workload(

@@ -6,14 +6,14 @@ import cbor2
 import pytest
 
 from mfakit.errors import MalformedDataError
-from mfakit.webauthn import (
+from mfakit.webauthn import parse_credential_public_key
+from mfakit.webauthn._cbor import MAX_DEPTH
+from mfakit.webauthn.low_level import (
     MAX_ATTESTATION_BYTES,
     MAX_COSE_KEY_BYTES,
     parse_attestation_object,
     parse_authenticator_data,
-    parse_credential_public_key,
 )
-from mfakit.webauthn._cbor import MAX_DEPTH
 
 from .helpers import AT, ED, UP, Credential, auth_data
 

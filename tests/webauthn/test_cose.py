@@ -9,13 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError, UnsupportedAlgorithmError
-from mfakit.webauthn import (
-    MAX_COSE_KEY_BYTES,
-    COSEAlgorithm,
-    CredentialPublicKey,
-    parse_credential_public_key,
-)
+from mfakit.webauthn import COSEAlgorithm, CredentialPublicKey, parse_credential_public_key
 from mfakit.webauthn._cose import verifier_for_certificate_key
+from mfakit.webauthn.low_level import MAX_COSE_KEY_BYTES
 
 from .helpers import cose_map, generate_key, sign
 

@@ -24,7 +24,8 @@ from mfakit.errors import (
     UserPresenceError,
     UserVerificationError,
 )
-from mfakit.webauthn import ATTESTATION_FORMATS, AttestationPolicy, verify_registration
+from mfakit.webauthn import AttestationPolicy, verify_registration
+from mfakit.webauthn.attestation import ATTESTATION_FORMATS
 
 from .helpers import (
     AT,
@@ -566,7 +567,9 @@ def test_metadata_provider_returning_junk() -> None:
 
 def test_fido_u2f_verify_needs_attested_data() -> None:
     """The fido-u2f verifier refuses authenticator data without a credential."""
-    from mfakit.webauthn import _fmt_fido_u2f, parse_authenticator_data, parse_credential_public_key
+    from mfakit.webauthn import parse_credential_public_key
+    from mfakit.webauthn.attestation import _fido_u2f as _fmt_fido_u2f
+    from mfakit.webauthn.low_level import parse_authenticator_data
 
     chain = make_chain()
     with pytest.raises(InvalidAttestationError):

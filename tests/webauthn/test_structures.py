@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mfakit.errors import MalformedDataError
-from mfakit.webauthn import (
+from mfakit.webauthn.low_level import (
     MAX_RESPONSE_BYTES,
     AuthenticatorFlags,
     parse_attestation_object,

@@ -301,7 +301,7 @@ class PasskeyFlows(LoginCodeFlows):
         credential: WebAuthnCredential | None = None
         try:
             challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
-            parsed = webauthn.parse_authentication_response(response)
+            parsed = webauthn.low_level.parse_authentication_response(response)
             credential = self._store.get_webauthn_credential(parsed.credential_id)
             if credential is None or credential.user_id != user_id:
                 raise WebAuthnError("the credential is not registered to this user")

@@ -1,20 +1,31 @@
 """Passkeys and security keys: a WebAuthn Level 3 relying-party verifier.
 
-Build ceremony options, send their Level 3 JSON to the browser, and verify
-what comes back:
+The recipes: build ceremony options, send their Level 3 JSON to the
+browser, and verify what comes back.
 
 * :func:`registration_options` / :func:`authentication_options` (§5.4, §5.5);
 * :func:`verify_registration` (§7.1) with every attestation format of §8
-  (``none``, ``packed``, ``fido-u2f``, ``tpm``, ``android-key``,
-  ``android-safetynet``, ``apple``, ``compound``) and an :class:`AttestationPolicy`
-  (trust anchors per format and AAGUID, :func:`public_trust_anchors`, CRLs,
-  FIDO metadata from :func:`parse_metadata_blob`);
+  and an :class:`AttestationPolicy` (trust anchors, :func:`public_trust_anchors`,
+  CRLs, FIDO metadata);
 * :func:`verify_authentication` (§7.2), with a cacheable
-  :class:`CredentialPublicKey` from :func:`parse_credential_public_key`.
+  :class:`CredentialPublicKey` from :func:`parse_credential_public_key`;
+* the results :class:`VerifiedRegistration` and :class:`VerifiedAuthentication`,
+  and the errors they raise (also in :mod:`mfakit.errors`).
 
-Parsers (``parse_*``) are strict, size-limited and keep raw bytes; they raise
-:class:`~mfakit.errors.MalformedDataError`. Verifiers raise a
-:class:`~mfakit.errors.VerificationError` subclass. Nothing else escapes.
+Each verifier follows one path, in the spec's step order; signatures are
+checked only by ``cryptography`` and CBOR is decoded only by ``cbor2``.
+Verifiers raise a :class:`~mfakit.errors.VerificationError` subclass, or
+:class:`~mfakit.errors.MalformedDataError` for input that cannot be parsed.
+Nothing else escapes.
+
+Beyond the recipes:
+
+* :mod:`mfakit.webauthn.attestation`: the attestation formats, the format
+  registry and the shipped public roots;
+* :mod:`mfakit.webauthn.metadata`: the FIDO Metadata Service (MDS3);
+* :mod:`mfakit.webauthn.low_level`: parsers, parsed structures and size
+  limits, for tools that look inside a response (parsed is not verified);
+* :mod:`mfakit.webauthn.typing`: ``TypedDict`` shapes of the Level 3 JSON.
 
 Example::
 
@@ -35,27 +46,31 @@ Example::
 
 from __future__ import annotations
 
-from ._attestation import ATTESTATION_FORMATS, AttestationPolicy, MetadataProvider
+import importlib
+import warnings
+from typing import Any
+
+from mfakit.errors import (
+    CeremonyMismatchError,
+    InvalidAttestationError,
+    InvalidSignatureError,
+    MalformedDataError,
+    SignCountError,
+    UnsupportedAlgorithmError,
+    UnsupportedAttestationError,
+    UntrustedAttestationError,
+    UserPresenceError,
+    UserVerificationError,
+    WebAuthnError,
+)
+
+from . import attestation, low_level, metadata, typing
 from ._authentication import VerifiedAuthentication, verify_authentication
 from ._cose import (
     DEFAULT_ALGORITHMS,
-    MAX_COSE_KEY_BYTES,
     COSEAlgorithm,
     CredentialPublicKey,
     parse_credential_public_key,
-)
-from ._fmt_common import AttestationType
-from ._metadata import (
-    CERTIFICATION_LEVELS,
-    DEFAULT_REJECTED_STATUSES,
-    MAX_BLOB_BYTES,
-    AuthenticatorStatus,
-    MetadataBLOB,
-    MetadataEntry,
-    MetadataSource,
-    StatusReport,
-    load_metadata,
-    parse_metadata_blob,
 )
 from ._options import (
     DEFAULT_TIMEOUT_MS,
@@ -65,83 +80,113 @@ from ._options import (
     authentication_options,
     registration_options,
 )
+from ._public import publish
 from ._registration import VerifiedRegistration, verify_registration
-from ._response import (
-    MAX_RESPONSE_BYTES,
-    AuthenticationResponse,
-    RegistrationResponse,
-    parse_authentication_response,
-    parse_registration_response,
-)
-from ._roots import PublicRoot, public_roots, public_trust_anchors
-from ._structures import (
-    MAX_ATTESTATION_BYTES,
-    MAX_AUTH_DATA_BYTES,
-    MAX_CLIENT_DATA_BYTES,
-    MAX_CREDENTIAL_ID_BYTES,
-    MAX_SIGNATURE_BYTES,
-    MAX_USER_HANDLE_BYTES,
-    AttestationObject,
-    AttestedCredentialData,
-    AuthenticatorData,
-    AuthenticatorFlags,
-    CollectedClientData,
-    parse_attestation_object,
-    parse_authenticator_data,
-    parse_client_data,
+from .attestation import (
+    AttestationPolicy,
+    AttestationType,
+    MetadataProvider,
+    public_trust_anchors,
 )
 
 # Plain sorted() order, which tests/test_public_api.py pins (ruff prefers isort order).
 __all__ = [
-    "ATTESTATION_FORMATS",
-    "AttestationObject",
     "AttestationPolicy",
     "AttestationType",
-    "AttestedCredentialData",
     "AuthenticationOptions",
-    "AuthenticationResponse",
-    "AuthenticatorData",
-    "AuthenticatorFlags",
-    "AuthenticatorStatus",
-    "CERTIFICATION_LEVELS",
     "COSEAlgorithm",
-    "CollectedClientData",
+    "CeremonyMismatchError",
     "CredentialDescriptor",
     "CredentialPublicKey",
     "DEFAULT_ALGORITHMS",
-    "DEFAULT_REJECTED_STATUSES",
     "DEFAULT_TIMEOUT_MS",
-    "MAX_ATTESTATION_BYTES",
-    "MAX_AUTH_DATA_BYTES",
-    "MAX_BLOB_BYTES",
-    "MAX_CLIENT_DATA_BYTES",
-    "MAX_COSE_KEY_BYTES",
-    "MAX_CREDENTIAL_ID_BYTES",
-    "MAX_RESPONSE_BYTES",
-    "MAX_SIGNATURE_BYTES",
-    "MAX_USER_HANDLE_BYTES",
-    "MetadataBLOB",
-    "MetadataEntry",
+    "InvalidAttestationError",
+    "InvalidSignatureError",
+    "MalformedDataError",
     "MetadataProvider",
-    "MetadataSource",
-    "PublicRoot",
     "RegistrationOptions",
-    "RegistrationResponse",
-    "StatusReport",
+    "SignCountError",
+    "UnsupportedAlgorithmError",
+    "UnsupportedAttestationError",
+    "UntrustedAttestationError",
+    "UserPresenceError",
+    "UserVerificationError",
     "VerifiedAuthentication",
     "VerifiedRegistration",
+    "WebAuthnError",
+    "attestation",
     "authentication_options",
-    "load_metadata",
-    "parse_attestation_object",
-    "parse_authentication_response",
-    "parse_authenticator_data",
-    "parse_client_data",
+    "low_level",
+    "metadata",
     "parse_credential_public_key",
-    "parse_metadata_blob",
-    "parse_registration_response",
-    "public_roots",
     "public_trust_anchors",
     "registration_options",
+    "typing",
     "verify_authentication",
     "verify_registration",
 ]
+
+publish(__name__, globals(), __all__)
+
+# Names this module exported before the front door was made small, and the
+# module each now lives in. They keep working, with a DeprecationWarning,
+# until the release after 0.1.
+_MOVED: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "AttestationObject",
+            "AttestedCredentialData",
+            "AuthenticationResponse",
+            "AuthenticatorData",
+            "AuthenticatorFlags",
+            "CollectedClientData",
+            "MAX_ATTESTATION_BYTES",
+            "MAX_AUTH_DATA_BYTES",
+            "MAX_CLIENT_DATA_BYTES",
+            "MAX_COSE_KEY_BYTES",
+            "MAX_CREDENTIAL_ID_BYTES",
+            "MAX_RESPONSE_BYTES",
+            "MAX_SIGNATURE_BYTES",
+            "MAX_USER_HANDLE_BYTES",
+            "RegistrationResponse",
+            "parse_attestation_object",
+            "parse_authentication_response",
+            "parse_authenticator_data",
+            "parse_client_data",
+            "parse_registration_response",
+        ),
+        "mfakit.webauthn.low_level",
+    ),
+    **dict.fromkeys(
+        (
+            "AuthenticatorStatus",
+            "CERTIFICATION_LEVELS",
+            "DEFAULT_REJECTED_STATUSES",
+            "MAX_BLOB_BYTES",
+            "MetadataBLOB",
+            "MetadataEntry",
+            "MetadataSource",
+            "StatusReport",
+            "load_metadata",
+            "parse_metadata_blob",
+        ),
+        "mfakit.webauthn.metadata",
+    ),
+    **dict.fromkeys(
+        ("ATTESTATION_FORMATS", "PublicRoot", "public_roots"), "mfakit.webauthn.attestation"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Forward a moved name to its new module, with a DeprecationWarning."""
+    new_module = _MOVED.get(name)
+    if new_module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"mfakit.webauthn.{name} moved to {new_module}.{name}; "
+        "the old name will be removed in the release after 0.1",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(new_module), name)

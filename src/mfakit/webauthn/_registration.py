@@ -15,7 +15,6 @@ from cryptography import x509
 from mfakit.clock import ensure_aware
 from mfakit.errors import ConfigurationError, MalformedDataError, UnsupportedAlgorithmError
 
-from ._attestation import AttestationPolicy, verify_attestation
 from ._ceremony import (
     check_challenge_arg,
     check_client_data,
@@ -29,8 +28,6 @@ from ._cose import (
     CredentialPublicKey,
     credential_public_key_from_map,
 )
-from ._fmt_common import AttestationType
-from ._metadata import MetadataEntry
 from ._response import parse_registration_response
 from ._structures import (
     BIT_BE,
@@ -44,6 +41,9 @@ from ._structures import (
     parse_attestation_object,
     parse_client_data,
 )
+from .attestation._common import AttestationType
+from .attestation._policy import AttestationPolicy, verify_attestation
+from .metadata import MetadataEntry
 
 __all__ = ["VerifiedRegistration", "verify_registration"]
 

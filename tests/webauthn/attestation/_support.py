@@ -37,9 +37,9 @@ def register(
 
 def parts(
     built: BuiltRegistration,
-) -> tuple[webauthn.AuthenticatorData, webauthn.CredentialPublicKey]:
+) -> tuple[webauthn.low_level.AuthenticatorData, webauthn.CredentialPublicKey]:
     """The parsed authenticator data and credential key of ``built``, for direct format calls."""
-    auth = webauthn.parse_authenticator_data(built.auth_data)
+    auth = webauthn.low_level.parse_authenticator_data(built.auth_data)
     assert auth.attested_credential_data is not None
     key = webauthn.parse_credential_public_key(
         auth.attested_credential_data.credential_public_key, allow_rs1=True

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from mfakit.errors import InvalidAttestationError, InvalidSignatureError, MalformedDataError
 from mfakit.testing._attestation_builders import AttestationBuilder, der_key_description
-from mfakit.webauthn import _der, _fmt_android_key
-from mfakit.webauthn._fmt_android_key import parse_key_description
+from mfakit.webauthn.attestation import _android_key as _fmt_android_key
+from mfakit.webauthn.attestation import _der
+from mfakit.webauthn.attestation._android_key import parse_key_description
 
 from ._support import parts, register
 

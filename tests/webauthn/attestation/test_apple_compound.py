@@ -6,8 +6,9 @@ import pytest
 
 from mfakit.errors import InvalidAttestationError, UnsupportedAttestationError
 from mfakit.testing._attestation_builders import AttestationBuilder
-from mfakit.webauthn import _fmt_apple, _fmt_compound
-from mfakit.webauthn._fmt_options import FormatOptions
+from mfakit.webauthn.attestation import _apple as _fmt_apple
+from mfakit.webauthn.attestation import _compound as _fmt_compound
+from mfakit.webauthn.attestation._options import FormatOptions
 
 from ._support import parts, register
 
@@ -135,7 +136,7 @@ def test_unparseable_certificate_extensions_are_refused(builder: AttestationBuil
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from mfakit.webauthn import _fmt_android_key
+    from mfakit.webauthn.attestation import _android_key as _fmt_android_key
 
     bad = x509.UnrecognizedExtension(x509.ObjectIdentifier("2.5.29.19"), b"\x05\x00")
     leaf = builder.leaf(

@@ -23,13 +23,13 @@ from mfakit.errors import (
 )
 from mfakit.testing import SoftAuthenticator
 from mfakit.testing._attestation_builders import AttestationBuilder
-from mfakit.webauthn import (
+from mfakit.webauthn.metadata import (
     MetadataBLOB,
     MetadataSource,
+    key_identifier,
     load_metadata,
     parse_metadata_blob,
 )
-from mfakit.webauthn._metadata import key_identifier
 
 from ._support import NOW, register
 
@@ -382,9 +382,11 @@ def test_trusted_roots_as_pem_and_der(fido: AttestationBuilder) -> None:
 
 def test_status_check_without_time(builder: AttestationBuilder) -> None:
     """check_status without now applies every report, future ones included."""
-    blob_entry = webauthn.MetadataEntry(
+    blob_entry = webauthn.metadata.MetadataEntry(
         status_reports=(
-            webauthn.StatusReport(status="REVOKED", effective_date=NOW.date() + timedelta(days=9)),
+            webauthn.metadata.StatusReport(
+                status="REVOKED", effective_date=NOW.date() + timedelta(days=9)
+            ),
         )
     )
     with pytest.raises(UntrustedAttestationError):

@@ -73,7 +73,9 @@ def _verify(name: str, policy: webauthn.AttestationPolicy) -> webauthn.VerifiedR
 
 def _yubico_root() -> Any:
     (root,) = [
-        r for r in webauthn.public_roots() if r.name == "Yubico U2F Root CA Serial 457200631"
+        r
+        for r in webauthn.attestation.public_roots()
+        if r.name == "Yubico U2F Root CA Serial 457200631"
     ]
     return root.certificate
 

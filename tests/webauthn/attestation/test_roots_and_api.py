@@ -10,20 +10,16 @@ from cryptography.hazmat.primitives import serialization
 
 from mfakit import webauthn
 from mfakit.testing import _attestation_builders
-from mfakit.webauthn import (
-    _der,
-    _fmt_android_key,
-    _fmt_android_safetynet,
-    _fmt_apple,
-    _fmt_compound,
-    _fmt_options,
-    _fmt_tpm,
-    _jws,
-    _metadata,
-    _revocation,
-    _roots,
-    _tpm,
-)
+from mfakit.webauthn import _jws, _revocation
+from mfakit.webauthn import metadata as _metadata
+from mfakit.webauthn.attestation import _android_key as _fmt_android_key
+from mfakit.webauthn.attestation import _android_safetynet as _fmt_android_safetynet
+from mfakit.webauthn.attestation import _apple as _fmt_apple
+from mfakit.webauthn.attestation import _compound as _fmt_compound
+from mfakit.webauthn.attestation import _der, _roots
+from mfakit.webauthn.attestation import _options as _fmt_options
+from mfakit.webauthn.attestation import _tpm as _fmt_tpm
+from mfakit.webauthn.attestation import _tpm_structures as _tpm
 
 # Yubico U2F Root CA Serial 457200631, as published at
 # https://developers.yubico.com/U2F/yubico-u2f-ca-certs.txt (see the bundle).
@@ -46,7 +42,7 @@ EXPECTED_FINGERPRINTS = {
 def test_bundle_fingerprints_match_the_recorded_ones() -> None:
     """Each shipped root hashes to the fingerprint recorded with its source."""
     found: dict[str, set[str]] = {}
-    for root in webauthn.public_roots():
+    for root in webauthn.attestation.public_roots():
         der = root.certificate.public_bytes(serialization.Encoding.DER)
         assert hashlib.sha256(der).hexdigest() == root.sha256
         assert root.source.startswith(("https://", "http://www.microsoft.com/"))
@@ -58,7 +54,7 @@ def test_bundle_fingerprints_match_the_recorded_ones() -> None:
 
 def test_bundle_roots_are_self_signed_cas() -> None:
     """Every shipped root is a self-signed CA (its bytes are exact: the signature verifies)."""
-    for root in webauthn.public_roots():
+    for root in webauthn.attestation.public_roots():
         cert = root.certificate
         cert.verify_directly_issued_by(cert)
         assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -66,7 +62,7 @@ def test_bundle_roots_are_self_signed_cas() -> None:
 
 def test_yubico_u2f_root_has_non_critical_basic_constraints() -> None:
     """The shipped Yubico U2F root is a CA (pathLen 0) whose basicConstraints is not critical."""
-    (root,) = [r for r in webauthn.public_roots() if r.sha256 == _YUBICO_U2F_ROOT]
+    (root,) = [r for r in webauthn.attestation.public_roots() if r.sha256 == _YUBICO_U2F_ROOT]
     assert root.name == "Yubico U2F Root CA Serial 457200631"
     basic = root.certificate.extensions.get_extension_for_class(x509.BasicConstraints)
     assert (basic.critical, basic.value.ca, basic.value.path_length) == (False, True, 0)
@@ -76,7 +72,7 @@ def test_bundle_agrees_with_py_webauthn() -> None:
     """Every root py_webauthn ships for apple and android-key is in the bundle, byte for byte."""
     from webauthn.helpers import known_root_certs as peer
 
-    ours = {r.sha256 for r in webauthn.public_roots()}
+    ours = {r.sha256 for r in webauthn.attestation.public_roots()}
     for name in (
         "apple_webauthn_root_ca",
         *(f"google_hardware_attestation_root_{n}" for n in range(2, 6)),

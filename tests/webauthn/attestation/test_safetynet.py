@@ -189,8 +189,8 @@ def test_safetynet_fuzz_mutated_response(index: int, char: str) -> None:
     built = _BUILT
     response = bytearray(built.att_stmt["response"])
     response[index % len(response)] = ord(char)
-    from mfakit.webauthn import _fmt_android_safetynet
-    from mfakit.webauthn._fmt_options import FormatOptions
+    from mfakit.webauthn.attestation import _android_safetynet as _fmt_android_safetynet
+    from mfakit.webauthn.attestation._options import FormatOptions
 
     from ._support import parts
 

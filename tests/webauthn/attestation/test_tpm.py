@@ -16,8 +16,11 @@ from mfakit.errors import (
     UnsupportedAlgorithmError,
 )
 from mfakit.testing._attestation_builders import AttestationBuilder, BuiltRegistration
-from mfakit.webauthn import AuthenticatorData, CredentialPublicKey, _fmt_tpm, _tpm
-from mfakit.webauthn._tpm import parse_tpms_attest, parse_tpmt_public
+from mfakit.webauthn import CredentialPublicKey
+from mfakit.webauthn.attestation import _tpm as _fmt_tpm
+from mfakit.webauthn.attestation import _tpm_structures as _tpm
+from mfakit.webauthn.attestation._tpm_structures import parse_tpms_attest, parse_tpmt_public
+from mfakit.webauthn.low_level import AuthenticatorData
 
 from ._support import parts, register
 

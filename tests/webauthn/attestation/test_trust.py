@@ -215,7 +215,8 @@ def test_host_provider_is_asked_every_time(builder: AttestationBuilder) -> None:
 
 def test_anchor_stores_are_cached_and_bounded(builder: AttestationBuilder) -> None:
     """Per-format/AAGUID stores are built once per key; the cache is bounded."""
-    from mfakit.webauthn import AttestationPolicy, _attestation
+    from mfakit.webauthn import AttestationPolicy
+    from mfakit.webauthn.attestation import _policy as _attestation
 
     policy = AttestationPolicy(format_trust_anchors={"apple": [builder.root]})
     first = policy._store_for(builder.aaguid, "apple")

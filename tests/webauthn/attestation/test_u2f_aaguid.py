@@ -101,7 +101,7 @@ def test_rewritten_aaguid_does_not_select_metadata() -> None:
     entry = fido.metadata_entry(
         description="Certified model", aaguid=_CLAIMED.bytes, roots=(soft.root_certificate,)
     )
-    blob = webauthn.parse_metadata_blob(
+    blob = webauthn.metadata.parse_metadata_blob(
         fido.metadata_blob([entry]), trusted_roots=[fido.root], now=NOW
     )
     forged = _with_aaguid(response, _CLAIMED.bytes)
@@ -132,13 +132,13 @@ def test_key_identifier_lookup_still_trusts_a_real_u2f_device() -> None:
     leaf = cbor2.loads(_unb64(response["response"]["attestationObject"]))["attStmt"]["x5c"][0]
     from cryptography import x509
 
-    from mfakit.webauthn._metadata import key_identifier
+    from mfakit.webauthn.metadata import key_identifier
 
     kid = key_identifier(x509.load_der_x509_certificate(leaf))
     entry = fido.metadata_entry(
         description="U2F model", key_identifiers=(kid,), roots=(soft.root_certificate,)
     )
-    blob = webauthn.parse_metadata_blob(
+    blob = webauthn.metadata.parse_metadata_blob(
         fido.metadata_blob([entry]), trusted_roots=[fido.root], now=NOW
     )
     forged = _with_aaguid(response, _CLAIMED.bytes)

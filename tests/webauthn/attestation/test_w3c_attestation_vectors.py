@@ -20,8 +20,11 @@ from mfakit.testing._webauthn_vectors import (
     WEBAUTHN_TEST_VECTORS,
     WebAuthnTestVector,
 )
-from mfakit.webauthn._fmt_android_key import OID_ANDROID_KEY_DESCRIPTION, parse_key_description
-from mfakit.webauthn._tpm import parse_tpms_attest
+from mfakit.webauthn.attestation._android_key import (
+    OID_ANDROID_KEY_DESCRIPTION,
+    parse_key_description,
+)
+from mfakit.webauthn.attestation._tpm_structures import parse_tpms_attest
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 _BY_NAME = {v.name: v for v in WEBAUTHN_TEST_VECTORS}

@@ -69,7 +69,11 @@ def public_roots() -> tuple[PublicRoot, ...]:
         RuntimeError: The bundle was altered (a fingerprint does not match):
             an installation problem, not a runtime condition to handle.
     """
-    text = resources.files("mfakit.webauthn").joinpath("attestation_roots.pem").read_text("ascii")
+    text = (
+        resources.files("mfakit.webauthn.attestation")
+        .joinpath("attestation_roots.pem")
+        .read_text("ascii")
+    )
     roots = []
     for match in _BLOCK.finditer(text):
         cert = x509.load_pem_x509_certificate(match["pem"].encode("ascii"))

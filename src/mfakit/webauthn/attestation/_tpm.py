@@ -25,13 +25,13 @@ from mfakit.errors import (
     MalformedDataError,
     UnsupportedAlgorithmError,
 )
+from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import COSEAlgorithm, CredentialPublicKey, verifier_for_certificate_key
-from ._fmt_common import StatementResult, load_x5c, only_keys
-from ._fmt_options import DEFAULT_OPTIONS, FormatOptions, hash_for_alg
-from ._fmt_packed import OID_FIDO_AAGUID
-from ._structures import AuthenticatorData
-from ._tpm import (
+from ._common import StatementResult, load_x5c, only_keys
+from ._options import DEFAULT_OPTIONS, FormatOptions, hash_for_alg
+from ._packed import OID_FIDO_AAGUID
+from ._tpm_structures import (
     TPM_ALG_ECC,
     TPM_ALG_RSA,
     TPM_GENERATED_VALUE,

@@ -15,10 +15,10 @@ from mfakit.errors import (
     MalformedDataError,
     UnsupportedAlgorithmError,
 )
+from mfakit.webauthn._cose import CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey, verifier_for_certificate_key
-from ._fmt_common import StatementResult, load_x5c, only_keys
-from ._structures import AuthenticatorData
+from ._common import StatementResult, load_x5c, only_keys
 
 __all__ = ["check_certificate_requirements", "verify"]
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mfakit.errors import InvalidAttestationError
+from mfakit.webauthn._cose import CredentialPublicKey
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey
-from ._fmt_common import StatementResult
-from ._structures import AuthenticatorData
+from ._common import StatementResult
 
 __all__ = ["verify"]
 

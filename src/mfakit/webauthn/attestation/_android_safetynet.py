@@ -18,12 +18,12 @@ from typing import Any
 from cryptography import x509
 
 from mfakit.errors import InvalidAttestationError, InvalidSignatureError, MalformedDataError
+from mfakit.webauthn._cose import CredentialPublicKey
+from mfakit.webauthn._jws import parse_compact_jws
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey
-from ._fmt_common import StatementResult, only_keys
-from ._fmt_options import DEFAULT_OPTIONS, FormatOptions, require_now
-from ._jws import parse_compact_jws
-from ._structures import AuthenticatorData
+from ._common import StatementResult, only_keys
+from ._options import DEFAULT_OPTIONS, FormatOptions, require_now
 
 __all__ = [
     "SAFETYNET_HOSTNAME",

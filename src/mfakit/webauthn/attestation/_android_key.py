@@ -22,8 +22,10 @@ from mfakit.errors import (
     MalformedDataError,
     UnsupportedAlgorithmError,
 )
+from mfakit.webauthn._cose import CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey, verifier_for_certificate_key
+from ._common import StatementResult, load_x5c, only_keys
 from ._der import (
     CLASS_CONTEXT,
     CLASS_UNIVERSAL,
@@ -37,9 +39,7 @@ from ._der import (
     parse_single,
     read_integer,
 )
-from ._fmt_common import StatementResult, load_x5c, only_keys
-from ._fmt_options import DEFAULT_OPTIONS, FormatOptions, certificate_key_matches
-from ._structures import AuthenticatorData
+from ._options import DEFAULT_OPTIONS, FormatOptions, certificate_key_matches
 
 __all__ = [
     "AuthorizationList",

@@ -11,11 +11,11 @@ from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
 from mfakit.errors import InvalidAttestationError
+from mfakit.webauthn._cose import CredentialPublicKey
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey
-from ._fmt_common import StatementResult, load_x5c, only_keys
-from ._fmt_options import certificate_key_matches
-from ._structures import AuthenticatorData
+from ._common import StatementResult, load_x5c, only_keys
+from ._options import certificate_key_matches
 
 __all__ = [
     "OID_APPLE_NONCE",

@@ -23,31 +23,25 @@ from mfakit.errors import (
     UnsupportedAttestationError,
     UntrustedAttestationError,
 )
+from mfakit.webauthn._cose import CredentialPublicKey
+from mfakit.webauthn._revocation import check_revocation, load_crl
+from mfakit.webauthn._structures import AuthenticatorData
+from mfakit.webauthn.metadata import CERTIFICATION_LEVELS as _CERTIFICATION_LEVELS
+from mfakit.webauthn.metadata import DEFAULT_REJECTED_STATUSES, MetadataBLOB, MetadataEntry
 
 from . import (
-    _fmt_android_key,
-    _fmt_android_safetynet,
-    _fmt_apple,
-    _fmt_compound,
-    _fmt_fido_u2f,
-    _fmt_none,
-    _fmt_packed,
-    _fmt_tpm,
+    _android_key,
+    _android_safetynet,
+    _apple,
+    _compound,
+    _fido_u2f,
+    _none,
+    _packed,
+    _tpm,
 )
 from ._chain import validate_chain
-from ._cose import CredentialPublicKey
-from ._fmt_common import StatementResult
-from ._fmt_options import FormatOptions
-from ._metadata import (
-    CERTIFICATION_LEVELS as _CERTIFICATION_LEVELS,
-)
-from ._metadata import (
-    DEFAULT_REJECTED_STATUSES,
-    MetadataBLOB,
-    MetadataEntry,
-)
-from ._revocation import check_revocation, load_crl
-from ._structures import AuthenticatorData
+from ._common import StatementResult
+from ._options import FormatOptions
 
 __all__ = ["ATTESTATION_FORMATS", "AttestationPolicy", "MetadataProvider"]
 
@@ -57,14 +51,14 @@ FormatVerifier = Callable[
 
 #: The attestation statement formats mfakit verifies (WebAuthn Level 3 §8), by identifier.
 ATTESTATION_FORMATS: Mapping[str, FormatVerifier] = {
-    "none": _fmt_none.verify,
-    "packed": _fmt_packed.verify,
-    "fido-u2f": _fmt_fido_u2f.verify,
-    "tpm": _fmt_tpm.verify,
-    "android-key": _fmt_android_key.verify,
-    "android-safetynet": _fmt_android_safetynet.verify,
-    "apple": _fmt_apple.verify,
-    "compound": _fmt_compound.verify,
+    "none": _none.verify,
+    "packed": _packed.verify,
+    "fido-u2f": _fido_u2f.verify,
+    "tpm": _tpm.verify,
+    "android-key": _android_key.verify,
+    "android-safetynet": _android_safetynet.verify,
+    "apple": _apple.verify,
+    "compound": _compound.verify,
 }
 # Most anchor stores one policy keeps (per format, AAGUID and metadata anchors).
 _STORE_CACHE_SIZE = 256
@@ -371,7 +365,7 @@ def verify_attestation(
     if policy is None and fmt == "none":
         # What the steps below give for "none" under the default policy (any
         # format, no anchors, nothing required): the statement, untrusted.
-        return _fmt_none.verify(att_stmt, auth_data, client_data_hash, credential_key), False, None
+        return _none.verify(att_stmt, auth_data, client_data_hash, credential_key), False, None
     policy = policy or _DEFAULT_POLICY
     acd = auth_data.attested_credential_data
     aaguid = attested_aaguid(fmt, acd.aaguid if acd is not None else _ZERO_AAGUID)

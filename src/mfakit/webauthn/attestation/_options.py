@@ -20,10 +20,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
 from mfakit.errors import ConfigurationError, InvalidAttestationError
+from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import COSEAlgorithm, CredentialPublicKey
-from ._fmt_common import StatementResult
-from ._structures import AuthenticatorData
+from ._common import StatementResult
 
 __all__ = [
     "FormatOptions",

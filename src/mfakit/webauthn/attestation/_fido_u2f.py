@@ -9,10 +9,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mfakit.errors import InvalidAttestationError, InvalidSignatureError
+from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import COSEAlgorithm, CredentialPublicKey, verifier_for_certificate_key
-from ._fmt_common import StatementResult, load_x5c, only_keys
-from ._structures import AuthenticatorData
+from ._common import StatementResult, load_x5c, only_keys
 
 __all__ = ["verify"]
 

@@ -466,3 +466,9 @@ def load_metadata(
     return parse_metadata_blob(
         blob, trusted_roots=trusted_roots, now=now, crls=crls, previous_no=previous_no
     )
+
+
+# After every definition: the public module, not a private one, in reprs and docs.
+from ._public import publish  # noqa: E402
+
+publish(__name__, globals(), __all__)

@@ -4,7 +4,7 @@ A compound statement is an array of at least two statements of other
 formats, all about the same credential. mfakit verifies every one of them;
 the registration is refused if any fails.
 
-On the wire ``attStmt`` is a CBOR array; :func:`~mfakit.webauthn.parse_attestation_object`
+On the wire ``attStmt`` is a CBOR array; :func:`~mfakit.webauthn.low_level.parse_attestation_object`
 exposes it as the read-only mapping ``{"statements": (stmt, ...)}`` so that
 every format sees a mapping.
 """
@@ -17,11 +17,11 @@ from types import MappingProxyType
 from typing import Any
 
 from mfakit.errors import InvalidAttestationError
+from mfakit.webauthn._cose import CredentialPublicKey
+from mfakit.webauthn._structures import AuthenticatorData
 
-from ._cose import CredentialPublicKey
-from ._fmt_common import StatementResult
-from ._fmt_options import DEFAULT_OPTIONS, FormatOptions
-from ._structures import AuthenticatorData
+from ._common import StatementResult
+from ._options import DEFAULT_OPTIONS, FormatOptions
 
 __all__ = [
     "CompoundStatementResult",
