@@ -15,7 +15,7 @@ from mfakit.webauthn._cose import CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
 from ._common import StatementResult, load_x5c, only_keys
-from ._options import certificate_key_matches
+from ._options import DEFAULT_OPTIONS, FormatOptions, certificate_key_matches
 
 __all__ = [
     "OID_APPLE_NONCE",
@@ -36,6 +36,7 @@ def verify(
     auth_data: AuthenticatorData,
     client_data_hash: bytes,
     credential_key: CredentialPublicKey,
+    options: FormatOptions = DEFAULT_OPTIONS,
 ) -> StatementResult:
     """Verify an ``apple`` statement (§8.8 "Verification procedure").
 

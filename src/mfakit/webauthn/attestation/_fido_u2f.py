@@ -13,6 +13,7 @@ from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey, verifier_f
 from mfakit.webauthn._structures import AuthenticatorData
 
 from ._common import StatementResult, load_x5c, only_keys
+from ._options import DEFAULT_OPTIONS, FormatOptions
 
 __all__ = ["verify"]
 
@@ -24,6 +25,7 @@ def verify(
     auth_data: AuthenticatorData,
     client_data_hash: bytes,
     credential_key: CredentialPublicKey,
+    options: FormatOptions = DEFAULT_OPTIONS,
 ) -> StatementResult:
     """Verify a ``fido-u2f`` statement (§8.6 "Verification procedure").
 

@@ -10,6 +10,7 @@ from mfakit.webauthn._cose import CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
 from ._common import StatementResult
+from ._options import DEFAULT_OPTIONS, FormatOptions
 
 __all__ = ["verify"]
 
@@ -21,6 +22,7 @@ def verify(
     auth_data: AuthenticatorData,
     client_data_hash: bytes,
     credential_key: CredentialPublicKey,
+    options: FormatOptions = DEFAULT_OPTIONS,
 ) -> StatementResult:
     """§8.7: the statement must be the empty map; the attestation type is None.
 

@@ -19,6 +19,7 @@ from mfakit.webauthn._cose import CredentialPublicKey, verifier_for_certificate_
 from mfakit.webauthn._structures import AuthenticatorData
 
 from ._common import StatementResult, load_x5c, only_keys
+from ._options import DEFAULT_OPTIONS, FormatOptions
 
 __all__ = ["check_certificate_requirements", "verify"]
 
@@ -95,6 +96,7 @@ def verify(
     auth_data: AuthenticatorData,
     client_data_hash: bytes,
     credential_key: CredentialPublicKey,
+    options: FormatOptions = DEFAULT_OPTIONS,
 ) -> StatementResult:
     """Verify a ``packed`` statement (§8.2 "Verification procedure").
 

@@ -9,7 +9,7 @@ formats are allowed, which roots are trusted and whether trust is required.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast, runtime_checkable
@@ -41,13 +41,11 @@ from . import (
 )
 from ._chain import validate_chain
 from ._common import StatementResult
-from ._options import FormatOptions
+from ._options import ContextualVerifier, FormatOptions, NestedVerifier
 
 __all__ = ["ATTESTATION_FORMATS", "AttestationPolicy", "MetadataProvider"]
 
-FormatVerifier = Callable[
-    [Mapping[str, Any], AuthenticatorData, bytes, CredentialPublicKey], StatementResult
-]
+FormatVerifier = ContextualVerifier
 
 #: The attestation statement formats mfakit verifies (WebAuthn Level 3 §8), by identifier.
 ATTESTATION_FORMATS: Mapping[str, FormatVerifier] = {
@@ -62,8 +60,6 @@ ATTESTATION_FORMATS: Mapping[str, FormatVerifier] = {
 }
 # Most anchor stores one policy keeps (per format, AAGUID and metadata anchors).
 _STORE_CACHE_SIZE = 256
-# Formats whose verify also takes the policy's FormatOptions.
-_CONTEXTUAL_FORMATS = frozenset({"tpm", "android-key", "android-safetynet", "compound"})
 # Formats whose signature does not cover the AAGUID of the authenticator data
 # (§8.6 signs rpIdHash, clientDataHash, credentialId and the key only). Their
 # AAGUID is an unauthenticated claim and takes no part in any trust decision;
@@ -269,10 +265,16 @@ class AttestationPolicy:
             return check_revocation(chain, self._crls, now, require=self.require_revocation_info)
         return True
 
-    def format_options(self, now: datetime | None) -> FormatOptions:
-        """The :class:`FormatOptions` this policy gives format verifiers at ``now``."""
+    def format_options(
+        self, now: datetime | None, *, nested: NestedVerifier | None = None
+    ) -> FormatOptions:
+        """The :class:`FormatOptions` this policy gives format verifiers at ``now``.
+
+        ``nested`` is how a ``compound`` statement verifies its statements.
+        """
         return FormatOptions(
             now=now,
+            nested=nested,
             allow_sha1=self.allow_sha1,
             tpm_check_manufacturer=self.tpm_check_manufacturer,
             android_key_allow_software=self.android_key_allow_software,
@@ -362,16 +364,13 @@ def verify_attestation(
         UntrustedAttestationError: ``require_trusted`` and not trusted, a
             revoked certificate, or a status or certification the policy refuses.
     """
-    if policy is None and fmt == "none":
-        # What the steps below give for "none" under the default policy (any
-        # format, no anchors, nothing required): the statement, untrusted.
-        return _none.verify(att_stmt, auth_data, client_data_hash, credential_key), False, None
     policy = policy or _DEFAULT_POLICY
     acd = auth_data.attested_credential_data
     aaguid = attested_aaguid(fmt, acd.aaguid if acd is not None else _ZERO_AAGUID)
-    options = policy.format_options(now)
 
-    def verify_one(name: str, stmt: Mapping[str, Any], nested: bool) -> StatementResult:
+    def verify_statement(name: str, stmt: Mapping[str, Any], nested: bool) -> StatementResult:
+        # One dispatch for every format, the statements of a compound included
+        # (which may not nest another compound).
         verifier = ATTESTATION_FORMATS.get(name)
         if (
             verifier is None
@@ -379,28 +378,12 @@ def verify_attestation(
             or (policy.allowed_formats is not None and name not in policy.allowed_formats)
         ):
             raise UnsupportedAttestationError(fmt=name[:32])
-        if name not in _CONTEXTUAL_FORMATS:
-            return verifier(stmt, auth_data, client_data_hash, credential_key)
-        contextual: Any = verifier
-        if name == "compound":
-            nested_options = FormatOptions(
-                now=options.now,
-                allow_sha1=options.allow_sha1,
-                tpm_check_manufacturer=options.tpm_check_manufacturer,
-                android_key_allow_software=options.android_key_allow_software,
-                safetynet_require_cts_profile=options.safetynet_require_cts_profile,
-                safetynet_max_age=options.safetynet_max_age,
-                nested=lambda f, st: verify_one(f, st, True),
-            )
-            return cast(
-                StatementResult,
-                contextual(stmt, auth_data, client_data_hash, credential_key, nested_options),
-            )
-        return cast(
-            StatementResult, contextual(stmt, auth_data, client_data_hash, credential_key, options)
-        )
+        return verifier(stmt, auth_data, client_data_hash, credential_key, options)
 
-    result = verify_one(fmt, att_stmt, False)
+    options = policy.format_options(
+        now, nested=lambda name, stmt: verify_statement(name, stmt, True)
+    )
+    result = verify_statement(fmt, att_stmt, False)
     entry: MetadataEntry | None = None
     extra: tuple[x509.Certificate, ...] = ()
     if isinstance(policy.metadata, MetadataBLOB):
