@@ -11,20 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.utils import CryptographyDeprecationWarning
 
 from mfakit.errors import InvalidSignatureError, MalformedDataError
 
 from ._b64 import b64url_decode
+from ._cose import COSEAlgorithm, verifier_for_certificate_key
 
 __all__ = [
     "CompactJWS",
@@ -32,16 +30,24 @@ __all__ = [
     "parse_compact_jws",
 ]
 
-_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "256": hashes.SHA256,
-    "384": hashes.SHA384,
-    "512": hashes.SHA512,
+# The JWS ``alg`` values accepted (RFC 7518 §3.1) and the COSE algorithm that
+# names the same signature scheme (RFC 9053, RFC 8812): a JWS is verified by the
+# one scheme table of _cose, which fixes the key type, curve, hash and padding.
+_COSE_FOR_JWS = {
+    "RS256": COSEAlgorithm.RS256,
+    "RS384": COSEAlgorithm.RS384,
+    "RS512": COSEAlgorithm.RS512,
+    "PS256": COSEAlgorithm.PS256,
+    "PS384": COSEAlgorithm.PS384,
+    "PS512": COSEAlgorithm.PS512,
+    "ES256": COSEAlgorithm.ES256,
+    "ES384": COSEAlgorithm.ES384,
+    "ES512": COSEAlgorithm.ES512,
 }
-_CURVES = {"ES256": "secp256r1", "ES384": "secp384r1", "ES512": "secp521r1"}
+# Bytes of r and of s in a JWS ECDSA signature: the curve's size (P-256, P-384, P-521).
+_ECDSA_COORDINATE_BYTES = {"ES256": 32, "ES384": 48, "ES512": 66}
 #: The JWS ``alg`` values accepted (RFC 7518 §3.1): RSA PKCS#1 v1.5, RSA-PSS, ECDSA.
-JWS_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
-)
+JWS_ALGORITHMS = frozenset(_COSE_FOR_JWS)
 _FORBIDDEN_HEADERS = frozenset({"crit", "jku", "x5u", "jwk", "zip", "b64"})
 _MAX_X5C = 5
 
@@ -103,34 +109,22 @@ class CompactJWS:
             InvalidSignatureError: It does not verify, or the leaf's key does
                 not fit ``alg``.
         """
+        signature = self.signature
         try:
             key = self.x5c[0].public_key()
-            digest = _HASHES[self.alg[2:]]()
-            if self.alg.startswith("ES"):
-                if (
-                    not isinstance(key, ec.EllipticCurvePublicKey)
-                    or key.curve.name != _CURVES[self.alg]
-                ):
-                    raise InvalidSignatureError("JWS key does not fit its alg")
-                size = (key.curve.key_size + 7) // 8
-                if len(self.signature) != 2 * size:
+            verify = verifier_for_certificate_key(key, _COSE_FOR_JWS[self.alg])
+            size = _ECDSA_COORDINATE_BYTES.get(self.alg)
+            if size is not None:
+                # JWS carries ECDSA as r || s (RFC 7518 §3.4); COSE and
+                # cryptography take the DER encoding.
+                if len(signature) != 2 * size:
                     raise InvalidSignatureError("JWS ECDSA signature has the wrong length")
-                der = encode_dss_signature(
-                    int.from_bytes(self.signature[:size], "big"),
-                    int.from_bytes(self.signature[size:], "big"),
+                signature = encode_dss_signature(
+                    int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
                 )
-                key.verify(der, self.signing_input, ec.ECDSA(digest))
-                return
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise InvalidSignatureError("JWS key does not fit its alg")
-            pad: padding.AsymmetricPadding = (
-                padding.PKCS1v15()
-                if self.alg.startswith("RS")
-                else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-            )
-            key.verify(self.signature, self.signing_input, pad, digest)
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise InvalidSignatureError("JWS signature is not valid") from exc
+        except (MalformedDataError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise InvalidSignatureError("JWS key does not fit its alg") from exc
+        verify(signature, self.signing_input)
 
 
 def parse_compact_jws(token: object, *, max_bytes: int) -> CompactJWS:

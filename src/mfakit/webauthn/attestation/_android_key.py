@@ -12,20 +12,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ObjectIdentifier
 
 from mfakit.errors import (
     InvalidAttestationError,
-    InvalidSignatureError,
     MalformedDataError,
-    UnsupportedAlgorithmError,
 )
-from mfakit.webauthn._cose import CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._cose import CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
-from ._common import StatementResult, load_x5c, only_keys
+from ._common import (
+    StatementResult,
+    extension_value,
+    load_x5c,
+    only_keys,
+    verify_with_certificate,
+)
 from ._der import (
     CLASS_CONTEXT,
     CLASS_UNIVERSAL,
@@ -192,28 +194,13 @@ def verify(
         raise InvalidAttestationError("android-key statement needs alg, sig and x5c")
     certs = load_x5c(att_stmt["x5c"], fmt="android-key")
     leaf = certs[0]
-    try:
-        verifier = verifier_for_certificate_key(leaf.public_key(), alg)
-    except MalformedDataError as exc:
-        raise InvalidAttestationError("certificate key does not match alg") from exc
-    except UnsupportedAlgorithmError:
-        raise
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise InvalidAttestationError("attestation certificate key cannot be used") from exc
-    try:
-        verifier(sig, auth_data.raw + client_data_hash)
-    except InvalidSignatureError as exc:
-        raise InvalidSignatureError("android-key attestation signature is not valid") from exc
+    verify_with_certificate(leaf, alg, sig, auth_data.raw + client_data_hash, fmt="android-key")
     if not certificate_key_matches(leaf, credential_key):
         raise InvalidAttestationError("android-key certificate key is not the credential key")
-    try:
-        ext = leaf.extensions.get_extension_for_oid(OID_ANDROID_KEY_DESCRIPTION)
-    except x509.ExtensionNotFound as exc:
-        raise InvalidAttestationError("android-key certificate lacks the key description") from exc
-    except (ValueError, x509.InvalidVersion) as exc:
-        raise InvalidAttestationError("android-key certificate does not parse") from exc
-    value = ext.value
-    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    found = extension_value(leaf, OID_ANDROID_KEY_DESCRIPTION)
+    if found is None:
+        raise InvalidAttestationError("android-key certificate lacks the key description")
+    der = found[0]
     try:
         description = parse_key_description(der)
     except MalformedDataError as exc:

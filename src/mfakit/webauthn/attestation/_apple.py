@@ -7,14 +7,13 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
 from mfakit.errors import InvalidAttestationError
 from mfakit.webauthn._cose import CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
-from ._common import StatementResult, load_x5c, only_keys
+from ._common import StatementResult, extension_value, load_x5c, only_keys
 from ._options import DEFAULT_OPTIONS, FormatOptions, certificate_key_matches
 
 __all__ = [
@@ -66,14 +65,10 @@ def verify(
         raise InvalidAttestationError("apple statement lacks x5c")
     certs = load_x5c(att_stmt["x5c"], fmt="apple")
     leaf = certs[0]
-    try:
-        ext = leaf.extensions.get_extension_for_oid(OID_APPLE_NONCE)
-    except x509.ExtensionNotFound as exc:
-        raise InvalidAttestationError("apple credCert lacks the nonce extension") from exc
-    except (ValueError, x509.InvalidVersion) as exc:
-        raise InvalidAttestationError("apple credCert does not parse") from exc
-    value = ext.value
-    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    found = extension_value(leaf, OID_APPLE_NONCE)
+    if found is None:
+        raise InvalidAttestationError("apple credCert lacks the nonce extension")
+    der = found[0]
     expected = _NONCE_PREFIX + hashlib.sha256(auth_data.raw + client_data_hash).digest()
     if not hmac.compare_digest(der, expected):
         raise InvalidAttestationError("apple nonce does not match the ceremony")

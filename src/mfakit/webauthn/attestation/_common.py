@@ -1,4 +1,4 @@
-"""What attestation statement format verifiers share: their result and x5c parsing."""
+"""What attestation statement format verifiers share: their result, x5c, certificate checks."""
 
 from __future__ import annotations
 
@@ -7,11 +7,25 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.utils import CryptographyDeprecationWarning
 
-from mfakit.errors import InvalidAttestationError
+from mfakit.errors import InvalidAttestationError, InvalidSignatureError, MalformedDataError
+from mfakit.webauthn._cose import verifier_for_certificate_key
 
-__all__ = ["AttestationType", "StatementResult", "load_x5c", "only_keys"]
+__all__ = [
+    "OID_FIDO_AAGUID",
+    "AttestationType",
+    "StatementResult",
+    "check_certificate_aaguid",
+    "extension_value",
+    "load_x5c",
+    "only_keys",
+    "verify_with_certificate",
+]
+
+#: id-fido-gen-ce-aaguid (WebAuthn Level 3 §8.2.1, §8.3.1): the model's AAGUID.
+OID_FIDO_AAGUID = x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 
 #: The attestation types of WebAuthn Level 3 §6.5.3.
 AttestationType = Literal["none", "self", "basic", "attca", "anonca"]
@@ -74,3 +88,69 @@ def load_x5c(value: object, *, fmt: str) -> tuple[x509.Certificate, ...]:
             # as errors (e.g. a serial number <= 0); then it must not escape.
             raise InvalidAttestationError(f"{fmt} x5c certificate does not parse") from exc
     return tuple(certs)
+
+
+def verify_with_certificate(
+    cert: x509.Certificate, alg: int, signature: bytes, data: bytes, *, fmt: str
+) -> None:
+    """Check a statement's ``sig`` over ``data`` with ``cert``'s key under COSE ``alg``.
+
+    The one place a format verifies with an attestation certificate: the key
+    must fit ``alg`` (type, curve) and ``cryptography`` checks the signature.
+
+    Raises:
+        InvalidAttestationError: The key does not fit ``alg`` or cannot be loaded.
+        UnsupportedAlgorithmError: ``alg`` is unknown.
+        InvalidSignatureError: The signature does not verify.
+    """
+    try:
+        verifier = verifier_for_certificate_key(cert.public_key(), alg)
+    except MalformedDataError as exc:
+        raise InvalidAttestationError(f"{fmt} certificate key does not match alg") from exc
+    except (ValueError, UnsupportedAlgorithm) as exc:  # a key type cryptography cannot load
+        raise InvalidAttestationError(f"{fmt} certificate key cannot be used") from exc
+    try:
+        verifier(signature, data)
+    except InvalidSignatureError as exc:
+        raise InvalidSignatureError(f"{fmt} attestation signature is not valid") from exc
+
+
+def extension_value(
+    cert: x509.Certificate, oid: x509.ObjectIdentifier
+) -> tuple[bytes, bool] | None:
+    """The DER value and criticality of a private extension of ``cert``, or None if absent.
+
+    Private extensions (the FIDO AAGUID, Android's key description, Apple's
+    nonce) are not interpreted by ``cryptography``: their value is the DER
+    inside the extension's OCTET STRING. ``cert`` comes from :func:`load_x5c`,
+    which has already made ``cryptography`` parse its extensions.
+    """
+    try:
+        ext = cert.extensions.get_extension_for_oid(oid)
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    return der, ext.critical
+
+
+def check_certificate_aaguid(
+    cert: x509.Certificate, aaguid: bytes, *, fmt: str, may_be_critical: bool
+) -> None:
+    """§8.2.1 / §8.3.1: an AAGUID extension, when present, equals the authenticator data's.
+
+    §8.2.1 (packed) also forbids the extension to be critical; §8.3.1 (tpm)
+    does not constrain its criticality.
+
+    Raises:
+        InvalidAttestationError: Critical where forbidden, or another AAGUID.
+    """
+    found = extension_value(cert, OID_FIDO_AAGUID)
+    if found is None:
+        return
+    der, critical = found
+    if critical and not may_be_critical:
+        raise InvalidAttestationError(f"{fmt} certificate's AAGUID extension must not be critical")
+    # The extension value is an OCTET STRING holding the 16-byte AAGUID.
+    if der != b"\x04\x10" + aaguid:
+        raise InvalidAttestationError(f"{fmt} certificate AAGUID does not match authenticator data")

@@ -6,26 +6,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import NameOID
 
 from mfakit.errors import (
     InvalidAttestationError,
     InvalidSignatureError,
-    MalformedDataError,
-    UnsupportedAlgorithmError,
 )
-from mfakit.webauthn._cose import CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._cose import CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
-from ._common import StatementResult, load_x5c, only_keys
+from ._common import (
+    StatementResult,
+    check_certificate_aaguid,
+    load_x5c,
+    only_keys,
+    verify_with_certificate,
+)
 from ._options import DEFAULT_OPTIONS, FormatOptions
 
 __all__ = ["check_certificate_requirements", "verify"]
 
 _KEYS = frozenset({"alg", "sig", "x5c"})
-#: id-fido-gen-ce-aaguid (FIDO Metadata / WebAuthn §8.2.1).
-OID_FIDO_AAGUID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 _SELF = StatementResult(attestation_type="self")
 
 
@@ -78,17 +79,7 @@ def _check_requirements(cert: x509.Certificate, aaguid: bytes) -> None:
         ) from exc
     if basic.value.ca:
         raise InvalidAttestationError("packed attestation certificate must not be a CA")
-    try:
-        ext = extensions.get_extension_for_oid(OID_FIDO_AAGUID)
-    except x509.ExtensionNotFound:
-        return
-    if ext.critical:
-        raise InvalidAttestationError("the AAGUID extension must not be critical")
-    value = ext.value
-    # The extension value is an OCTET STRING holding the 16-byte AAGUID.
-    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-    if der != b"\x04\x10" + aaguid:
-        raise InvalidAttestationError("certificate AAGUID does not match authenticator data")
+    check_certificate_aaguid(cert, aaguid, fmt="packed", may_be_critical=False)
 
 
 def verify(
@@ -129,18 +120,7 @@ def verify(
         return _SELF
     certs = load_x5c(att_stmt["x5c"], fmt="packed")
     leaf = certs[0]
-    try:
-        verifier = verifier_for_certificate_key(leaf.public_key(), alg)
-    except MalformedDataError as exc:
-        raise InvalidAttestationError("certificate key does not match alg") from exc
-    except UnsupportedAlgorithmError:
-        raise
-    except (ValueError, UnsupportedAlgorithm) as exc:  # a key type cryptography cannot load
-        raise InvalidAttestationError("attestation certificate key cannot be used") from exc
-    try:
-        verifier(sig, signed)
-    except InvalidSignatureError as exc:
-        raise InvalidSignatureError("packed attestation signature is not valid") from exc
+    verify_with_certificate(leaf, alg, sig, signed, fmt="packed")
     acd = auth_data.attested_credential_data
     check_certificate_requirements(leaf, acd.aaguid if acd is not None else bytes(16))
     return StatementResult(attestation_type="basic", trust_path=certs)

@@ -14,23 +14,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ObjectIdentifier
 
 from mfakit.errors import (
     InvalidAttestationError,
-    InvalidSignatureError,
-    MalformedDataError,
     UnsupportedAlgorithmError,
 )
-from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey, verifier_for_certificate_key
+from mfakit.webauthn._cose import COSEAlgorithm, CredentialPublicKey
 from mfakit.webauthn._structures import AuthenticatorData
 
-from ._common import StatementResult, load_x5c, only_keys
+from ._common import (
+    StatementResult,
+    check_certificate_aaguid,
+    load_x5c,
+    only_keys,
+    verify_with_certificate,
+)
 from ._options import DEFAULT_OPTIONS, FormatOptions, hash_for_alg
-from ._packed import OID_FIDO_AAGUID
 from ._tpm_structures import (
     TPM_ALG_ECC,
     TPM_ALG_RSA,
@@ -195,15 +197,7 @@ def _check_aik(cert: x509.Certificate, aaguid: bytes, check_manufacturer: bool) 
         raise InvalidAttestationError("AIK certificate lacks basic constraints") from exc
     if basic.value.ca:
         raise InvalidAttestationError("AIK certificate must not be a CA")
-    try:
-        ext = extensions.get_extension_for_oid(OID_FIDO_AAGUID)
-    except x509.ExtensionNotFound:
-        return
-    value = ext.value
-    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
-    # §8.3 asks only for equality (unlike §8.2.1, criticality is not constrained).
-    if der != b"\x04\x10" + aaguid:
-        raise InvalidAttestationError("AIK certificate AAGUID does not match authenticator data")
+    check_certificate_aaguid(cert, aaguid, fmt="tpm", may_be_critical=True)
 
 
 def verify(
@@ -269,16 +263,7 @@ def verify(
         raise InvalidAttestationError("tpm attested name does not match pubArea")
     certs = load_x5c(att_stmt["x5c"], fmt="tpm")
     aik = certs[0]
-    try:
-        verifier = verifier_for_certificate_key(aik.public_key(), alg)
-    except MalformedDataError as exc:
-        raise InvalidAttestationError("AIK certificate key does not match alg") from exc
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise InvalidAttestationError("AIK certificate key cannot be used") from exc
-    try:
-        verifier(sig, info.raw)
-    except InvalidSignatureError as exc:
-        raise InvalidSignatureError("tpm attestation signature is not valid") from exc
+    verify_with_certificate(aik, alg, sig, info.raw, fmt="tpm")
     acd = auth_data.attested_credential_data
     check_aik_certificate(
         aik,
