@@ -107,10 +107,12 @@ def _check_subset(item: Any) -> None:
         for key, value in item.items():
             if type(key) is not int and type(key) is not str:
                 raise _OutsideSubsetError("CBOR map key must be an integer or text")
-            _check_subset(value)
+            if type(value) not in _SCALARS:
+                _check_subset(value)
     elif kind is list:
         for value in item:
-            _check_subset(value)
+            if type(value) not in _SCALARS:
+                _check_subset(value)
     elif kind not in _SCALARS:
         # undefined, other simple values, or anything a tag would have built.
         raise _OutsideSubsetError("unsupported CBOR simple value")
