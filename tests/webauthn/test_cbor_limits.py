@@ -182,3 +182,20 @@ def test_invalid_utf8_text_is_refused() -> None:
     """Text that is not UTF-8 is refused by cbor2 and reported as malformed."""
     with pytest.raises(MalformedDataError):
         parse_attestation_object(_object(b"\xa1ax\x62\xc3\x28"))
+
+
+@pytest.mark.parametrize("encoded", [b"\xff", b"\x1c", b"\xf8\x10"])
+def test_other_malformed_cbor_gets_the_generic_message(encoded: bytes) -> None:
+    """A stray break, a reserved header or a bad simple value is "malformed CBOR"."""
+    from mfakit.webauthn._cbor import decode_single
+
+    with pytest.raises(MalformedDataError, match="^malformed CBOR$"):
+        decode_single(encoded, field="x")
+
+
+def test_the_tag_table_refuses_every_tag_and_lists_none() -> None:
+    """cbor2 finds a refusal for any tag number; the mapping itself enumerates nothing."""
+    from mfakit.webauthn._cbor import _NO_TAGS, _refuse_tag
+
+    assert _NO_TAGS[0] is _NO_TAGS[2**64 - 1] is _refuse_tag
+    assert (len(_NO_TAGS), list(_NO_TAGS)) == (0, [])
