@@ -189,7 +189,7 @@ def test_other_malformed_cbor_gets_the_generic_message(encoded: bytes) -> None:
     """A stray break, a reserved header or a bad simple value is "malformed CBOR"."""
     from mfakit.webauthn._cbor import decode_single
 
-    with pytest.raises(MalformedDataError, match="^malformed CBOR$"):
+    with pytest.raises(MalformedDataError, match=r"^malformed CBOR$"):
         decode_single(encoded, field="x")
 
 
