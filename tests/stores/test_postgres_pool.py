@@ -203,3 +203,48 @@ def test_pool_exhaustion_is_store_error(postgres_dsn: str) -> None:
     store._pool.release(busy, discard=False)
     assert store.get_throttle("k").failures == 0
     store.close()
+
+
+class StubbornConnection(psycopg.Connection[Any]):
+    """A connection that refuses to switch autocommit to the value in ``refuse``."""
+
+    refuse: bool | None = None
+
+    @property
+    def autocommit(self) -> bool:
+        return psycopg.Connection.autocommit.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        if value is StubbornConnection.refuse:
+            raise psycopg.ProgrammingError("refused")
+        psycopg.Connection.autocommit.fset(self, value)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def stubborn_store(postgres_dsn: str) -> Iterator[PostgresStore]:
+    """A store on a one-connection host pool of StubbornConnection."""
+    pool = host_pool(postgres_dsn, max_size=1, connection_class=StubbornConnection)
+    store = PostgresStore(pool=pool)
+    yield store
+    StubbornConnection.refuse = None
+    store.close()
+    pool.close()
+
+
+def test_connection_refusing_autocommit_given_back(stubborn_store: PostgresStore) -> None:
+    """A connection that cannot switch to autocommit fails the call and goes back to the pool."""
+    StubbornConnection.refuse = True
+    with pytest.raises(StoreError):
+        stubborn_store.get_throttle("k")
+    StubbornConnection.refuse = None
+    assert stubborn_store.get_throttle("k").failures == 0
+
+
+def test_connection_refusing_its_settings_back_replaced(stubborn_store: PostgresStore) -> None:
+    """A connection that cannot get the host's settings back is closed, not returned as it is."""
+    before = backend_pid(stubborn_store)
+    StubbornConnection.refuse = False
+    assert backend_pid(stubborn_store) == before  # the call itself succeeds
+    StubbornConnection.refuse = None
+    assert backend_pid(stubborn_store) != before
