@@ -1,4 +1,4 @@
-"""The SQL stores' connection pool, with fake connections."""
+"""SQLite's connection pool (the SqlBase connection source), with fake connections."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from mfakit.errors import ConfigurationError, StoreError
+from mfakit.errors import StoreError
 from mfakit.repositories import MfaStore
 from mfakit.stores import _sql, postgres
 from mfakit.stores._schema import MIGRATIONS
@@ -57,16 +57,8 @@ def test_all_is_pinned() -> None:
     assert postgres.__all__ == ["PostgresStore"]
 
 
-def test_dsn_or_connect_required() -> None:
-    """Exactly one of dsn and connect must be given."""
-    with pytest.raises(ConfigurationError):
-        PostgresStore()
-    with pytest.raises(ConfigurationError):
-        PostgresStore("host=/nowhere", connect=lambda: psycopg.connect("host=/nowhere"))
-
-
-def test_connect_factory(postgres_dsn: str) -> None:
-    """A connection factory is used for every connection, switched to autocommit."""
+def test_connect_factory_deprecated_but_working(postgres_dsn: str) -> None:
+    """A connection factory still works, warned as deprecated; its connections run in autocommit."""
     made: list[psycopg.Connection[Any]] = []
 
     def factory() -> psycopg.Connection[Any]:
@@ -74,7 +66,8 @@ def test_connect_factory(postgres_dsn: str) -> None:
         made.append(conn)
         return conn
 
-    store = PostgresStore(connect=factory)
+    with pytest.deprecated_call(match="pool="):
+        store = PostgresStore(connect=factory)
     assert store.record_failure(new_id("key"), now=NOW).failures == 1
     assert made
     assert all(c.autocommit for c in made)
@@ -82,9 +75,9 @@ def test_connect_factory(postgres_dsn: str) -> None:
 
 
 def test_unreachable_server_is_store_error(tmp_path: Path) -> None:
-    """No server at the address: StoreError chained to the driver's error."""
-    with pytest.raises(StoreError) as info:
-        PostgresStore(f"host={tmp_path} port=5432 user=postgres dbname=x connect_timeout=2")
+    """No server at the address: StoreError after the timeout, chained to the pool's error."""
+    with pytest.raises(StoreError, match="could not open") as info:
+        PostgresStore(f"host={tmp_path} port=5432 user=postgres dbname=x", timeout=0.5)
     assert isinstance(info.value.__cause__, psycopg.Error)
 
 
@@ -94,22 +87,6 @@ def test_driver_error_wrapped(postgres_dsn: str) -> None:
     with pytest.raises(StoreError) as info:
         store.get_throttle("a\x00b")
     assert isinstance(info.value.__cause__, psycopg.Error)
-    store.close()
-
-
-def test_broken_connection_is_replaced(postgres_dsn: str) -> None:
-    """A connection killed by the server fails one call, then the store reconnects."""
-    store = PostgresStore(postgres_dsn, max_idle=1)
-    key = new_id("key")
-    store.record_failure(key, now=NOW)
-    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    with pytest.raises(StoreError):
-        store.get_throttle(key)
-    assert store.get_throttle(key).failures == 1
     store.close()
 
 
@@ -190,7 +167,7 @@ def test_repr_hides_dsn(postgres_dsn: str) -> None:
 
 def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
     """If the connection dies before COMMIT, the block raises StoreError and nothing lands."""
-    store = PostgresStore(postgres_dsn, max_idle=1)
+    store = PostgresStore(postgres_dsn, min_size=1, max_size=1)
     key = new_id("key")
 
     def block() -> None:

@@ -16,12 +16,12 @@ import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from mfakit.errors import DuplicateError, MfaError, StoreError
 from mfakit.stores._schema import MIGRATIONS
 
-__all__ = ["Conn", "Dialect", "Pool", "Row", "SqlBase"]
+__all__ = ["Conn", "ConnectionSource", "Dialect", "Pool", "Row", "SqlBase"]
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -76,12 +76,33 @@ class Conn:
         return rows
 
 
+class ConnectionSource(Protocol):
+    """Where :class:`SqlBase` borrows connections: one call or one atomic block each.
+
+    SQLite uses :class:`Pool`; PostgreSQL adapts a ``psycopg_pool.ConnectionPool``.
+    """
+
+    def acquire(self) -> Any:
+        """Return a connection for this thread's exclusive use, in autocommit mode.
+
+        Raises:
+            StoreError: the source is closed or has no connection to give.
+        """
+
+    def release(self, conn: Any, *, discard: bool) -> None:
+        """Give back a connection from :meth:`acquire`; ``discard`` means it is broken."""
+
+    def close(self) -> None:
+        """Stop handing out connections (those given back later are closed)."""
+
+
 class Pool:
-    """Idle connections kept for reuse; each call borrows one for its duration.
+    """SQLite's connection source: idle connections kept for reuse.
 
     A connection is used by one thread at a time, and the number of open
     connections follows the real concurrency instead of the number of threads
-    that ever called the store.
+    that ever called the store. Opening an SQLite connection never waits on a
+    server, so there is no size limit to wait on.
     """
 
     def __init__(self, connect: Callable[[], Any], *, max_idle: int = 8) -> None:
@@ -128,7 +149,7 @@ class SqlBase:
 
     _dialect: Dialect
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: ConnectionSource) -> None:
         self._pool = pool
         # The connection of the thread's open atomic() block, if any.
         self._local = threading.local()
