@@ -147,6 +147,8 @@ def test_one_connection_source_required(postgres_dsn: str) -> None:
         PostgresStore(postgres_dsn, pool=pool)
     with pytest.raises(ConfigurationError):
         PostgresStore(pool=pool, max_size=20)
+    with pytest.raises(ConfigurationError):
+        PostgresStore(pool=pool, check_connections=True)
     pool.close()
 
 
@@ -160,11 +162,23 @@ def test_unusable_pool_refused(postgres_dsn: str) -> None:
 
 
 def test_killed_connection_never_reaches_a_call(postgres_dsn: str) -> None:
-    """The store's own pool checks connections: after the server drops them, calls still succeed."""
-    store = PostgresStore(postgres_dsn, min_size=2, max_size=2)
+    """With check_connections, after the server drops the connections, calls still succeed."""
+    store = PostgresStore(postgres_dsn, min_size=2, max_size=2, check_connections=True)
     key = new_id("key")
     store.record_failure(key, now=NOW)
     kill_other_backends(postgres_dsn)
+    assert store.get_throttle(key).failures == 1
+    store.close()
+
+
+def test_killed_connection_fails_one_call_by_default(postgres_dsn: str) -> None:
+    """By default a dropped connection fails one call with StoreError, then is replaced."""
+    store = PostgresStore(postgres_dsn, min_size=1, max_size=1)
+    key = new_id("key")
+    store.record_failure(key, now=NOW)
+    kill_other_backends(postgres_dsn)
+    with pytest.raises(StoreError):
+        store.get_throttle(key)
     assert store.get_throttle(key).failures == 1
     store.close()
 

@@ -150,6 +150,7 @@ def _open_pool(
     min_size: int,
     max_size: int,
     timeout: float,
+    check_connections: bool,
 ) -> ConnectionPool[_Connection]:
     pool: ConnectionPool[_Connection] = ConnectionPool(
         dsn,
@@ -158,9 +159,11 @@ def _open_pool(
         max_size=max_size,
         timeout=timeout,
         configure=_autocommit,
-        # An empty query at every checkout: a connection the server dropped
-        # (restart, failover, idle timeout) is replaced before a call sees it.
-        check=ConnectionPool.check_connection,
+        # Optionally an empty query at every checkout, so a connection the
+        # server dropped (restart, failover, idle timeout) is replaced before a
+        # call sees it; it costs a round trip per call. Without it, such a
+        # connection fails one call (StoreError) and is then replaced.
+        check=ConnectionPool.check_connection if check_connections else None,
         name="mfakit",
         open=True,
     )
@@ -196,6 +199,11 @@ class PostgresStore(SqlStore):
         timeout: Seconds a call waits for a free connection before raising
             :class:`~mfakit.errors.StoreError` (default 10); also how long opening
             waits for the first ``min_size`` connections.
+        check_connections: Check each connection of the store's own pool with
+            an empty query when a call borrows it (default off: one round trip
+            more per call). Off, a connection the server dropped (a restart, a
+            failover) fails one call with :class:`~mfakit.errors.StoreError`
+            and is then replaced; on, no call sees it.
         connect: Deprecated: a callable returning a new ``psycopg.Connection``.
             Pass ``pool=ConnectionPool(...)`` instead (its ``kwargs`` and
             ``connection_class`` cover custom settings, SSL and credentials).
@@ -226,6 +234,7 @@ class PostgresStore(SqlStore):
         min_size: int | None = None,
         max_size: int | None = None,
         timeout: float | None = None,
+        check_connections: bool = False,
         connect: Callable[[], _Connection] | None = None,
     ) -> None:
         if sum(x is not None for x in (dsn, pool, connect)) != 1:
@@ -233,7 +242,7 @@ class PostgresStore(SqlStore):
         # Kept for tests that open a second store on the same database.
         self._dsn_for_tests = dsn
         if pool is not None:
-            if (min_size, max_size, timeout) != (None, None, None):
+            if (min_size, max_size, timeout, check_connections) != (None, None, None, False):
                 raise ConfigurationError("size and timeout options belong to your own pool")
             if not isinstance(pool, ConnectionPool) or pool.closed:
                 raise ConfigurationError("pool must be an open psycopg_pool.ConnectionPool")
@@ -255,7 +264,12 @@ class PostgresStore(SqlStore):
                 )
                 connection_class = _factory_class(connect)
             owned = _open_pool(
-                dsn or "", connection_class, min_size=low, max_size=high, timeout=wait
+                dsn or "",
+                connection_class,
+                min_size=low,
+                max_size=high,
+                timeout=wait,
+                check_connections=check_connections,
             )
             source = _PooledConnections(owned, owned=True)
         super().__init__(source)
