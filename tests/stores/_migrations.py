@@ -7,12 +7,37 @@ reopens it with the current code and reads the rows back through the ports.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 from mfakit.repositories import MfaStore
 from mfakit.stores._common import to_micros
 from mfakit.stores._sql import SqlBase
-from mfakit.testing.contracts._records import NOW
+from mfakit.testing.contracts._records import (
+    NOW,
+    backup_codes,
+    login_code,
+    membership,
+    organization,
+    outbox_message,
+    pending_totp,
+    webauthn_credential,
+)
 
-__all__ = ["check_migrated", "write_old_orgs", "write_old_rows"]
+__all__ = [
+    "V4_INDEXES",
+    "check_migrated",
+    "check_v3_rows_in_v4",
+    "write_old_orgs",
+    "write_old_rows",
+    "write_v3_rows",
+]
+
+#: The indexes schema version 4 adds.
+V4_INDEXES = frozenset(
+    {"mfa_outbox_due", "mfa_outbox_delivered", "mfa_memberships_kind", "mfa_webauthn_user"}
+)
+V3_ORG = "org-v3"
 
 USER = "u-migrated"
 
@@ -78,3 +103,38 @@ def check_migrated(store: MfaStore) -> None:
     odd = store.get_organization("org-odd")
     assert odd is not None
     assert (odd.enforced_by, odd.policy) == (None, {})
+
+
+def write_v3_rows(store: MfaStore) -> None:
+    """Through the ports of a version-3 database: an organization with members and factors."""
+    store.create_organization(organization(V3_ORG))
+    for user, kind, status in [
+        ("v3-a", "owner", "active"),
+        ("v3-b", "owner", "locked"),
+        ("v3-c", "member", "active"),
+    ]:
+        store.add_membership(membership(V3_ORG, user, kind=kind, status=status, username=user))
+    totp = pending_totp("v3-a")
+    store.put_pending_totp(totp)
+    store.activate_totp("v3-a", totp.totp_id, step=1, now=NOW)
+    store.add_webauthn_credential(webauthn_credential("v3-a", name="Phone"))
+    store.replace_backup_codes("v3-c", backup_codes("v3-c", 4))
+    store.record_failure("mfa:totp:v3-c", now=NOW)
+    store.put_login_code(login_code("v3/sub"))
+
+
+def check_v3_rows_in_v4(store: MfaStore) -> None:
+    """The version-3 rows read through the version-4 ports, and the outbox works."""
+    page = store.list_member_summaries(V3_ORG, throttle_prefixes=["mfa:totp:"])
+    by_user = {s.membership.user_id: s for s in page.items}
+    assert sorted(by_user) == ["v3-a", "v3-b", "v3-c"]
+    a, c = by_user["v3-a"], by_user["v3-c"]
+    assert (a.has_totp, [x.name for x in a.credentials]) == (True, ["Phone"])
+    assert (c.backup_codes_unused, c.backup_codes_created_at, c.failed_attempts) == (4, NOW, 1)
+    assert store.count_active_owners(V3_ORG) == 1
+    early = dataclasses.replace(login_code("v3/sub"), created_at=NOW + timedelta(seconds=1))
+    assert store.put_login_code_if_cooled_down(early, cooldown=timedelta(minutes=1)) is False
+    msg = outbox_message()
+    store.enqueue_message(msg)
+    claimed = store.claim_messages(now=NOW, limit=5, lease=timedelta(minutes=1), kinds=[msg.kind])
+    assert [m.message_id for m in claimed] == [msg.message_id]

@@ -19,6 +19,7 @@ from mfakit.testing.contracts._records import (
     challenge,
     login_code,
     new_id,
+    outbox_message,
     pending_totp,
 )
 
@@ -32,17 +33,21 @@ def test_repositories_all_is_pinned() -> None:
         "BackupCodeRepository",
         "Challenge",
         "ChallengeRepository",
+        "CredentialSummary",
         "Invitation",
         "InvitationRepository",
         "LockReason",
         "LoginCode",
         "LoginCodeRepository",
+        "MemberSummary",
         "Membership",
         "MembershipRepository",
         "MembershipStatus",
         "MfaStore",
         "Organization",
         "OrganizationRepository",
+        "OutboxMessage",
+        "OutboxRepository",
         "Page",
         "PrincipalKind",
         "ThrottleRepository",
@@ -94,6 +99,7 @@ def test_records_are_frozen() -> None:
         (backup_codes("u", 1)[0], "hash"),
         (challenge(), "challenge"),
         (login_code("s"), "code_hash"),
+        (outbox_message(), "payload"),
     ],
 )
 def test_secrets_not_in_repr(record: object, secret: str) -> None:

@@ -29,7 +29,13 @@ from mfakit.testing.contracts import (
 )
 from mfakit.testing.contracts._records import NOW
 
-from ._migrations import check_migrated, write_old_rows
+from ._migrations import (
+    V4_INDEXES,
+    check_migrated,
+    check_v3_rows_in_v4,
+    write_old_rows,
+    write_v3_rows,
+)
 
 
 class TestSQLiteStore(StoreContract, ThreadRaceContract, ProcessRaceContract, StateMachineContract):
@@ -160,7 +166,7 @@ def test_forward_migration_applies_new_steps(
     store.close()
 
 
-@pytest.mark.parametrize("start", [1, len(MIGRATIONS) - 1])
+@pytest.mark.parametrize("start", [1, 2])
 def test_upgrade_keeps_and_completes_old_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: int
 ) -> None:
@@ -175,6 +181,27 @@ def test_upgrade_keeps_and_completes_old_rows(
     store = SQLiteStore(path)
     assert store.schema_version() == len(MIGRATIONS)
     check_migrated(store)
+    store.close()
+
+
+def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version-3 database with members and factors opens at version 4, rows intact."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
+        old = SQLiteStore(path)
+        write_v3_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == 4
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        )
+    }
+    assert indexes >= V4_INDEXES
+    check_v3_rows_in_v4(store)
     store.close()
 
 

@@ -18,7 +18,7 @@ Conventions shared by every port:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -30,7 +30,9 @@ from mfakit.repositories._records import (
     Invitation,
     LoginCode,
     Membership,
+    MemberSummary,
     Organization,
+    OutboxMessage,
     Page,
     ThrottleState,
     TotpCredential,
@@ -46,6 +48,7 @@ __all__ = [
     "MembershipRepository",
     "MfaStore",
     "OrganizationRepository",
+    "OutboxRepository",
     "ThrottleRepository",
     "TotpRepository",
     "WebAuthnCredentialRepository",
@@ -241,6 +244,25 @@ class LoginCodeRepository(Protocol):
         """Store a code, replacing the subject's previous one."""
         ...
 
+    def put_login_code_if_cooled_down(self, code: LoginCode, *, cooldown: timedelta) -> bool:
+        """Atomically store ``code`` unless the subject's last code is too recent.
+
+        ``code`` replaces the subject's previous code (like :meth:`put_login_code`)
+        only if the subject has no code, or its code was created at or before
+        ``code.created_at - cooldown`` (whatever that code's state: used,
+        expired and exhausted codes count too, as the resend cool-down counts
+        from the last issue). One guarded write: of concurrent calls for one
+        subject with the same ``created_at``, exactly one stores its code when
+        ``cooldown`` is positive.
+
+        Returns:
+            True if ``code`` was stored; False if the previous code is kept.
+
+        Raises:
+            ConfigurationError: ``cooldown`` is negative or not a timedelta.
+        """
+        ...
+
     def get_login_code(self, subject: str) -> LoginCode | None:
         """Return the subject's latest code (even if dead), or ``None``."""
         ...
@@ -288,6 +310,19 @@ class ThrottleRepository(Protocol):
         """Return the key's state (zero failures if nothing was recorded)."""
         ...
 
+    def get_throttles(self, keys: Sequence[str]) -> Mapping[str, ThrottleState]:
+        """Return the state of each key in one read, keyed by key.
+
+        Every key asked for is in the result (once, however often it was
+        given); a key with nothing recorded reads as zero failures, as in
+        :meth:`get_throttle`. An empty ``keys`` returns an empty mapping.
+
+        Raises:
+            ConfigurationError: ``keys`` is a single string, or holds more than
+                1000 keys.
+        """
+        ...
+
     def record_failure(
         self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
@@ -305,6 +340,15 @@ class ThrottleRepository(Protocol):
 
     def reset_throttle(self, key: str) -> None:
         """Forget the key's failures and lock (after a success or an admin unlock)."""
+        ...
+
+    def reset_throttles(self, keys: Sequence[str]) -> None:
+        """Forget the failures and locks of every key in one write (unknown keys are ignored).
+
+        Raises:
+            ConfigurationError: ``keys`` is a single string, or holds more than
+                1000 keys.
+        """
         ...
 
 
@@ -390,6 +434,60 @@ class MembershipRepository(Protocol):
         """Return how many memberships the organization has."""
         ...
 
+    def count_active_owners(self, org_id: str) -> int:
+        """Return how many memberships of the organization are owners with status ``active``.
+
+        One aggregate: locked and removed owners are not counted. 0 for an
+        unknown organization.
+        """
+        ...
+
+    def list_member_summaries(
+        self,
+        org_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        throttle_prefixes: Sequence[str] = (),
+    ) -> Page[MemberSummary]:
+        """Return the organization's members with their factor summaries, one page per query.
+
+        The same memberships, in the same order (by user id) and with the same
+        cursors as :meth:`list_memberships`, each with what the policy needs of
+        the member's active TOTP, WebAuthn credentials and backup codes (see
+        :class:`~mfakit.repositories.MemberSummary`). ``failed_attempts`` sums
+        the failures of the throttle keys ``prefix + user_id`` for each of
+        ``throttle_prefixes`` (duplicates ignored).
+
+        A page is read in one query (SQL stores) or in time proportional to the
+        page (memory store), whatever the organization's size. It is a
+        consistent snapshot of each member, not of the whole organization.
+
+        Raises:
+            ConfigurationError: ``limit`` is outside 1..1000, or more than 16
+                throttle prefixes are given.
+        """
+        ...
+
+    def list_all_member_summaries(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        throttle_prefixes: Sequence[str] = (),
+    ) -> Page[MemberSummary]:
+        """Like :meth:`list_member_summaries`, across every organization (for sweeps).
+
+        Ordered by organization id, then user id; a user who belongs to
+        several organizations appears once per membership. The cursor is
+        opaque: pass :attr:`Page.next_cursor` back as ``after``.
+
+        Raises:
+            ConfigurationError: a bad ``limit`` or prefix count, or ``after`` is
+                not a cursor of this listing.
+        """
+        ...
+
 
 @runtime_checkable
 class InvitationRepository(Protocol):
@@ -458,6 +556,91 @@ class AuditSink(Protocol):
 
 
 @runtime_checkable
+class OutboxRepository(Protocol):
+    """The transactional outbox: notifications written with the change that causes them.
+
+    Enqueue a message inside the :meth:`MfaStore.atomic` block of the change,
+    so it commits or rolls back with it; deliverers on any number of servers
+    then claim due messages for a lease, deliver them and mark them delivered
+    or failed. Delivery is at least once: a deliverer that dies (or overruns
+    its lease) leaves its messages to be claimed again, so recipients drop
+    duplicates by :attr:`~mfakit.repositories.OutboxMessage.message_id`.
+    """
+
+    def enqueue_message(self, message: OutboxMessage) -> None:
+        """Store a new message (inside ``atomic()``, part of that transaction).
+
+        Raises:
+            ConfigurationError: ``message.next_attempt_at`` is ``None`` or the
+                record is invalid.
+            DuplicateError: the message id is taken (nothing is written).
+        """
+        ...
+
+    def get_message(self, message_id: str) -> OutboxMessage | None:
+        """Return the message, or ``None``."""
+        ...
+
+    def claim_messages(
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        kinds: Collection[str] | None = None,
+    ) -> tuple[OutboxMessage, ...]:
+        """Atomically claim up to ``limit`` due messages for ``lease``; return them claimed.
+
+        A message is due when it is undelivered, its ``next_attempt_at`` is at
+        or before ``now``, and it is unclaimed or its claim expired
+        (``claimed_until <= now``). ``kinds``, when given, restricts the claim
+        to messages of those kinds (say, one deliverer per channel). Each claimed message gets
+        ``claimed_until = now + lease`` and one more ``attempts``. Concurrent
+        callers never claim the same message while a claim holds. The oldest
+        due messages are claimed first; the result is ordered by
+        ``(next_attempt_at, created_at, message_id)``.
+
+        Raises:
+            ConfigurationError: ``limit`` is outside 1..1000, ``lease`` is not
+                positive, or ``kinds`` is a single string or holds more than 1000 kinds.
+        """
+        ...
+
+    def mark_message_delivered(self, message_id: str, *, now: datetime) -> bool:
+        """Record the message as delivered at ``now`` and release its claim.
+
+        Returns True if it was undelivered; False if unknown or already
+        delivered (a second deliverer whose lease had expired).
+        """
+        ...
+
+    def mark_message_failed(
+        self,
+        message_id: str,
+        *,
+        now: datetime,
+        error: str,
+        next_attempt_at: datetime | None,
+    ) -> bool:
+        """Record a failed delivery attempt and release the claim.
+
+        Sets ``failed_at = now``, ``last_error = error`` and ``next_attempt_at``
+        (when to retry; ``None`` gives up: the message is never claimed again
+        but stays stored for inspection). Returns True if the message was
+        undelivered; False if unknown or already delivered (nothing changes).
+        """
+        ...
+
+    def purge_delivered_messages(self, *, before: datetime) -> int:
+        """Delete messages delivered strictly before ``before``; return how many."""
+        ...
+
+    def count_pending_messages(self) -> int:
+        """Return how many messages are undelivered and not given up (claimed ones included)."""
+        ...
+
+
+@runtime_checkable
 class MfaStore(
     TotpRepository,
     BackupCodeRepository,
@@ -469,6 +652,7 @@ class MfaStore(
     MembershipRepository,
     InvitationRepository,
     AuditSink,
+    OutboxRepository,
     Protocol,
 ):
     """Every port at once: what the service needs from a store."""

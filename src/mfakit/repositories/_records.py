@@ -17,12 +17,15 @@ __all__ = [
     "AuditEvent",
     "BackupCode",
     "Challenge",
+    "CredentialSummary",
     "Invitation",
     "LockReason",
     "LoginCode",
+    "MemberSummary",
     "Membership",
     "MembershipStatus",
     "Organization",
+    "OutboxMessage",
     "Page",
     "PrincipalKind",
     "ThrottleState",
@@ -366,3 +369,101 @@ class AuditEvent:
     user_id: str | None = None
     org_id: str | None = None
     details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialSummary:
+    """What an organization-wide listing says about one WebAuthn credential.
+
+    The key material (public key, AAGUID, counters) is left out: a policy only
+    needs to know what the method is, its label and its dates.
+
+    Attributes:
+        credential_id: The credential id.
+        name: The user's label.
+        kind: ``"passkey"`` or ``"security_key"`` (see :attr:`WebAuthnCredential.kind`).
+        created_at: Registration time.
+        last_used_at: Last successful assertion, ``None`` before any.
+    """
+
+    credential_id: bytes
+    name: str
+    kind: WebAuthnKind
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberSummary:
+    """A membership with a summary of the member's second factors, read in one query.
+
+    It holds every stored fact the policy's ``Principal`` is built from, so an
+    organization-wide pass (report, reminders, sweep) needs no further store
+    call per member.
+
+    Attributes:
+        membership: The membership record itself.
+        totp_created_at: When the member's *active* TOTP credential was
+            enrolled, ``None`` if the member has no active TOTP (a pending
+            enrollment does not count).
+        totp_confirmed_at: When that credential was confirmed, ``None`` without one.
+        credentials: The member's WebAuthn credentials, oldest first (by
+            ``created_at``, then ``credential_id``), as in
+            :meth:`~mfakit.repositories.WebAuthnCredentialRepository.list_webauthn_credentials`.
+        backup_codes_unused: How many of the member's backup codes are unused.
+        backup_codes_created_at: When the member's current backup code set was
+            generated (the earliest ``created_at`` of its codes), ``None`` if
+            the member has no codes at all.
+        failed_attempts: The sum of ``failures`` of the throttle keys asked for
+            (``prefix + user_id`` for each ``throttle_prefixes`` given to the
+            listing); 0 when none were asked for.
+    """
+
+    membership: Membership
+    totp_created_at: datetime | None = None
+    totp_confirmed_at: datetime | None = None
+    credentials: tuple[CredentialSummary, ...] = ()
+    backup_codes_unused: int = 0
+    backup_codes_created_at: datetime | None = None
+    failed_attempts: int = 0
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether the member has an active TOTP credential."""
+        return self.totp_created_at is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxMessage:
+    """A notification waiting in the transactional outbox, delivered at least once.
+
+    Written in the same transaction as the change that causes it, claimed by one
+    deliverer at a time for a lease, then marked delivered or failed.
+
+    Attributes:
+        message_id: Stable unique id; deliverers and recipients use it to drop
+            duplicates (delivery is at least once).
+        kind: What the message is, e.g. ``"mfa.reminder"`` (free text for the store).
+        payload: The message as JSON text; the store keeps it as given.
+        created_at: When it was enqueued.
+        next_attempt_at: When it may next be claimed; ``None`` once a deliverer
+            gave up on it (it is then never claimed again).
+        attempts: How many times it was claimed (each claim is one delivery attempt).
+        claimed_until: End of the current claim's lease, ``None`` if never
+            claimed or released by a failure. After it passes, the message can
+            be claimed again.
+        delivered_at: When a deliverer reported it delivered, ``None`` until then.
+        failed_at: When the last failure was reported, ``None`` if none.
+        last_error: The last failure's log-safe description, ``None`` if none.
+    """
+
+    message_id: str
+    kind: str
+    payload: str = field(repr=False)
+    created_at: datetime
+    next_attempt_at: datetime | None
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str | None = None

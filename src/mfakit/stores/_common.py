@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -15,6 +15,10 @@ R = TypeVar("R")
 
 #: Largest page a listing returns, so one call never loads an unbounded set.
 MAX_PAGE = 1000
+#: Most keys one batched throttle call takes (one statement, one placeholder each).
+MAX_KEYS = 1000
+#: Most throttle prefixes a member summary listing sums.
+MAX_PREFIXES = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 # Record fields holding JSON-able mappings (see mfakit.repositories).
@@ -77,8 +81,9 @@ _ALLOWED: dict[str, frozenset[object]] = {
 }
 # Fields whose allowed values depend on the record (``kind`` of a credential is not
 # a principal kind).
-_ALLOWED_IN: dict[tuple[str, str], frozenset[object]] = {
+_ALLOWED_IN: dict[tuple[str, str], frozenset[object] | None] = {
     ("WebAuthnCredential", "kind"): frozenset({"passkey", "security_key"}),
+    ("OutboxMessage", "kind"): None,  # free text
 }
 _COUNTERS = frozenset({"attempts", "digits", "max_attempts", "period", "sign_count", "version"})
 _INT64 = 2**63
@@ -109,7 +114,9 @@ def check_record(record: object) -> None:
     kind = type(record).__name__
     for f in dataclasses.fields(record):  # type: ignore[arg-type]
         value = getattr(record, f.name)
-        allowed = _ALLOWED_IN.get((kind, f.name), _ALLOWED.get(f.name))
+        allowed = (
+            _ALLOWED_IN[kind, f.name] if (kind, f.name) in _ALLOWED_IN else _ALLOWED.get(f.name)
+        )
         if allowed is not None and value not in allowed:
             raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
         if isinstance(value, str) and "\x00" in value:
@@ -144,3 +151,66 @@ def parse_seq_cursor(after: str | None) -> int:
     if not after.isdecimal():
         raise ConfigurationError("not a cursor of this listing")
     return int(after)
+
+
+def list_of(values: Collection[str]) -> list[str]:
+    """A list of the strings of a collection, refusing a lone string (a common slip)."""
+    if isinstance(values, str | bytes):
+        raise ConfigurationError("expected a collection of strings, not one string")
+    return sorted(values) if isinstance(values, set | frozenset) else list(values)
+
+
+def check_keys(keys: Sequence[str]) -> list[str]:
+    """Validate the keys of a batched call; return them without duplicates, in order."""
+    if isinstance(keys, str | bytes):
+        raise ConfigurationError("keys must be a sequence of strings, not one string")
+    unique = list(dict.fromkeys(keys))
+    if len(unique) > MAX_KEYS:
+        raise ConfigurationError(f"at most {MAX_KEYS} keys per call")
+    if not all(isinstance(k, str) for k in unique):
+        raise ConfigurationError("every key must be a string")
+    return unique
+
+
+def check_prefixes(prefixes: Sequence[str]) -> list[str]:
+    """Validate the throttle prefixes of a member summary listing; drop duplicates."""
+    if isinstance(prefixes, str | bytes):
+        raise ConfigurationError("throttle_prefixes must be a sequence of strings")
+    unique = list(dict.fromkeys(prefixes))
+    if len(unique) > MAX_PREFIXES:
+        raise ConfigurationError(f"at most {MAX_PREFIXES} throttle prefixes")
+    if not all(isinstance(p, str) for p in unique):
+        raise ConfigurationError("every throttle prefix must be a string")
+    return unique
+
+
+def pair_cursor(org_id: str, user_id: str) -> str:
+    """The opaque cursor of a listing ordered by ``(org_id, user_id)``."""
+    return json.dumps([org_id, user_id], separators=(",", ":"))
+
+
+def parse_pair_cursor(after: str | None) -> tuple[str, str] | None:
+    """Read :func:`pair_cursor`."""
+    if after is None:
+        return None
+    try:
+        value = json.loads(after)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError("not a cursor of this listing") from exc
+    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
+        raise ConfigurationError("not a cursor of this listing")
+    return value[0], value[1]
+
+
+def check_cooldown(cooldown: timedelta) -> timedelta:
+    """Validate a resend cool-down."""
+    if not isinstance(cooldown, timedelta) or cooldown < timedelta(0):
+        raise ConfigurationError("cooldown must be a timedelta of zero or more")
+    return cooldown
+
+
+def check_lease(lease: timedelta) -> timedelta:
+    """Validate an outbox claim's lease."""
+    if not isinstance(lease, timedelta) or lease <= timedelta(0):
+        raise ConfigurationError("lease must be a positive timedelta")
+    return lease

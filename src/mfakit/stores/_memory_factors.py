@@ -176,9 +176,14 @@ class FactorPorts(MemoryBase):
                 raise DuplicateError("the credential id is already registered")
             self._check_name_free(record.user_id, record.name)
             self._webauthn[record.credential_id] = record
+            self._index_credential(record.user_id, record.credential_id, add=True)
+
+    def _user_creds(self, user_id: str) -> list[WebAuthnCredential]:
+        ids = self._user_credentials.get(user_id, ())
+        return [self._webauthn[i] for i in ids]
 
     def _check_name_free(self, user_id: str, name: str) -> None:
-        if any(c.user_id == user_id and c.name == name for c in self._webauthn.values()):
+        if any(c.name == name for c in self._user_creds(user_id)):
             raise DuplicateError("the user already has a credential with this name")
 
     def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
@@ -191,7 +196,7 @@ class FactorPorts(MemoryBase):
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
         with self._lock:
             self._check_open()
-            mine = [c for c in self._webauthn.values() if c.user_id == user_id]
+            mine = self._user_creds(user_id)
         return tuple(sorted(mine, key=lambda c: (c.created_at, c.credential_id)))
 
     def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
@@ -214,6 +219,7 @@ class FactorPorts(MemoryBase):
             if cred is None or cred.user_id != user_id:
                 return False
             del self._webauthn[cred.credential_id]
+            self._index_credential(user_id, cred.credential_id, add=False)
             return True
 
     def update_sign_count(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from mfakit.errors import DuplicateError
@@ -11,7 +12,7 @@ from mfakit.repositories import (
     LoginCode,
     ThrottleState,
 )
-from mfakit.stores._common import normalize, utc
+from mfakit.stores._common import check_cooldown, check_keys, normalize, utc
 from mfakit.stores._memory import MemoryBase
 
 __all__ = ["FlowPorts"]
@@ -59,6 +60,18 @@ class FlowPorts(MemoryBase):
         with self._lock:
             self._check_open()
             self._login_codes[record.subject] = record
+
+    def put_login_code_if_cooled_down(self, code: LoginCode, *, cooldown: timedelta) -> bool:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code_if_cooled_down`."""
+        check_cooldown(cooldown)
+        record = normalize(code)
+        with self._lock:
+            self._check_open()
+            previous = self._login_codes.get(record.subject)
+            if previous is not None and previous.created_at > record.created_at - cooldown:
+                return False
+            self._login_codes[record.subject] = record
+            return True
 
     def get_login_code(self, subject: str) -> LoginCode | None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.get_login_code`."""
@@ -131,6 +144,13 @@ class FlowPorts(MemoryBase):
             self._check_open()
             return self._throttle.get(key) or ThrottleState(key=key)
 
+    def get_throttles(self, keys: Sequence[str]) -> Mapping[str, ThrottleState]:
+        """See :meth:`mfakit.repositories.ThrottleRepository.get_throttles`."""
+        unique = check_keys(keys)
+        with self._lock:
+            self._check_open()
+            return {k: self._throttle.get(k) or ThrottleState(key=k) for k in unique}
+
     def record_failure(
         self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
@@ -164,3 +184,11 @@ class FlowPorts(MemoryBase):
         with self._lock:
             self._check_open()
             self._throttle.pop(key, None)
+
+    def reset_throttles(self, keys: Sequence[str]) -> None:
+        """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttles`."""
+        unique = check_keys(keys)
+        with self._lock:
+            self._check_open()
+            for k in unique:
+                self._throttle.pop(k, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_right
 from datetime import datetime
 
 from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
@@ -14,7 +15,7 @@ from mfakit.repositories import (
     Page,
 )
 from mfakit.stores._common import check_limit, normalize, parse_seq_cursor, utc
-from mfakit.stores._memory import MemoryBase, page
+from mfakit.stores._memory import MemoryBase, keyset_chunk, page
 
 __all__ = ["OrgPorts"]
 
@@ -70,13 +71,9 @@ class OrgPorts(MemoryBase):
     def _check_username_free(self, m: Membership) -> None:
         if m.username is None:
             return
-        for other in self._members.values():
-            if (
-                other.org_id == m.org_id
-                and other.username == m.username
-                and other.user_id != m.user_id
-            ):
-                raise DuplicateError("the username is taken in the organization")
+        holder = self._usernames.get((m.org_id, m.username))
+        if holder is not None and holder != m.user_id:
+            raise DuplicateError("the username is taken in the organization")
 
     def _insert_membership(self, membership: Membership) -> Membership:
         record = dataclasses.replace(normalize(membership), version=1)
@@ -85,7 +82,7 @@ class OrgPorts(MemoryBase):
         if (record.org_id, record.user_id) in self._members:
             raise DuplicateError("the user is already a member")
         self._check_username_free(record)
-        self._members[record.org_id, record.user_id] = record
+        self._put_membership(record)
         return record
 
     def add_membership(self, membership: Membership) -> Membership:
@@ -104,10 +101,8 @@ class OrgPorts(MemoryBase):
         """See :meth:`mfakit.repositories.MembershipRepository.get_membership_by_username`."""
         with self._lock:
             self._check_open()
-            for m in self._members.values():
-                if m.org_id == org_id and m.username == username:
-                    return m
-            return None
+            user_id = self._usernames.get((org_id, username))
+            return None if user_id is None else self._members[org_id, user_id]
 
     def update_membership(self, membership: Membership) -> Membership | None:
         """See :meth:`mfakit.repositories.MembershipRepository.update_membership`."""
@@ -121,36 +116,45 @@ class OrgPorts(MemoryBase):
                 return None
             self._check_username_free(record)
             record = dataclasses.replace(record, version=record.version + 1)
-            self._members[record.org_id, record.user_id] = record
+            self._put_membership(record)
             return record
 
     def delete_membership(self, org_id: str, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.MembershipRepository.delete_membership`."""
         with self._lock:
             self._check_open()
-            return self._members.pop((org_id, user_id), None) is not None
+            return self._remove_membership(org_id, user_id)
 
     def list_memberships(
         self, org_id: str, *, after: str | None = None, limit: int = 100
     ) -> Page[Membership]:
         """See :meth:`mfakit.repositories.MembershipRepository.list_memberships`."""
+        check_limit(limit)
         with self._lock:
             self._check_open()
-            mine = [m for m in self._members.values() if m.org_id == org_id]
-        return page(mine, lambda m: m.user_id, after, limit)
+            users = self._org_users.get(org_id, [])
+            start = 0 if after is None else bisect_right(users, after)
+            chunk = [self._members[org_id, u] for u in users[start : start + limit + 1]]
+        return keyset_chunk(chunk, lambda m: m.user_id, limit)
 
     def list_user_memberships(self, user_id: str) -> tuple[Membership, ...]:
         """See :meth:`mfakit.repositories.MembershipRepository.list_user_memberships`."""
         with self._lock:
             self._check_open()
-            mine = [m for m in self._members.values() if m.user_id == user_id]
-        return tuple(sorted(mine, key=lambda m: m.org_id))
+            orgs = sorted(self._user_orgs.get(user_id, ()))
+            return tuple(self._members[o, user_id] for o in orgs)
 
     def count_memberships(self, org_id: str) -> int:
         """See :meth:`mfakit.repositories.MembershipRepository.count_memberships`."""
         with self._lock:
             self._check_open()
-            return sum(m.org_id == org_id for m in self._members.values())
+            return len(self._org_users.get(org_id, ()))
+
+    def count_active_owners(self, org_id: str) -> int:
+        """See :meth:`mfakit.repositories.MembershipRepository.count_active_owners`."""
+        with self._lock:
+            self._check_open()
+            return len(self._active_owners.get(org_id, ()))
 
     # -- Invitations ----------------------------------------------------------------
 

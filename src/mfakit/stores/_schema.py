@@ -196,4 +196,31 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE mfa_organizations ADD COLUMN enforced_by TEXT",
         _move_enforced_by,
     ),
+    # Version 4 (issue 14, organizations at scale): the transactional outbox,
+    # with a partial index in claim order over undelivered messages and one
+    # for purging delivered ones; owners counted from an index; each user's
+    # credentials in listing order for the member summaries. (Members in
+    # (org_id, user_id) order and by user id already have their indexes: the
+    # primary key and mfa_memberships_user.)
+    (
+        """CREATE TABLE mfa_outbox (
+            message_id {key} PRIMARY KEY,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            next_attempt_at BIGINT,
+            attempts INTEGER NOT NULL CHECK (attempts >= 0),
+            claimed_until BIGINT,
+            delivered_at BIGINT,
+            failed_at BIGINT,
+            last_error TEXT
+        )""",
+        """CREATE INDEX mfa_outbox_due ON mfa_outbox (next_attempt_at, created_at, message_id)
+            WHERE delivered_at IS NULL""",
+        """CREATE INDEX mfa_outbox_delivered ON mfa_outbox (delivered_at)
+            WHERE delivered_at IS NOT NULL""",
+        "CREATE INDEX mfa_memberships_kind ON mfa_memberships (org_id, kind, status)",
+        """CREATE INDEX mfa_webauthn_user ON mfa_webauthn_credentials
+            (user_id, created_at, credential_id)""",
+    ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from mfakit.repositories import (
@@ -10,6 +11,8 @@ from mfakit.repositories import (
     ThrottleState,
 )
 from mfakit.stores._common import (
+    check_cooldown,
+    check_keys,
     check_record,
     dump_json,
     opt_micros,
@@ -22,6 +25,7 @@ from mfakit.stores._sql_rows import (
     LOGIN_COLS,
     THROTTLE_COLS,
     marks,
+    marks_for,
     required,
     row_chal,
     row_login,
@@ -29,6 +33,23 @@ from mfakit.stores._sql_rows import (
 )
 
 __all__ = ["FlowPorts"]
+
+_LOGIN_UPDATES = ", ".join(f"{col} = excluded.{col}" for col in LOGIN_COLS.split(", ")[1:])
+
+
+def _login_params(lc: LoginCode) -> list[object]:
+    """Validate a login code and return its column values."""
+    check_record(lc)
+    return [
+        lc.subject,
+        lc.code_id,
+        bytes(lc.code_hash),
+        to_micros(lc.created_at),
+        to_micros(lc.expires_at),
+        lc.max_attempts,
+        lc.attempts,
+        opt_micros(lc.consumed_at),
+    ]
 
 
 class FlowPorts(SqlBase):
@@ -78,26 +99,33 @@ class FlowPorts(SqlBase):
 
     def put_login_code(self, code: LoginCode) -> None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code`."""
-        lc = code
-        check_record(lc)
-        params = [
-            lc.subject,
-            lc.code_id,
-            bytes(lc.code_hash),
-            to_micros(lc.created_at),
-            to_micros(lc.expires_at),
-            lc.max_attempts,
-            lc.attempts,
-            opt_micros(lc.consumed_at),
-        ]
-        updates = ", ".join(f"{col} = excluded.{col}" for col in LOGIN_COLS.split(", ")[1:])
+        params = _login_params(code)
         self._call(
             lambda c: c.run(
                 f"INSERT INTO mfa_login_codes ({LOGIN_COLS}) VALUES ({marks(LOGIN_COLS)}) "
-                f"ON CONFLICT (subject) DO UPDATE SET {updates}",
+                f"ON CONFLICT (subject) DO UPDATE SET {_LOGIN_UPDATES}",
                 params,
             )
         )
+
+    def put_login_code_if_cooled_down(self, code: LoginCode, *, cooldown: timedelta) -> bool:
+        """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code_if_cooled_down`."""
+        check_cooldown(cooldown)
+        params = _login_params(code)
+        bound = to_micros(utc(code.created_at) - cooldown)
+        # One upsert whose update is guarded: the conflicting row is locked and
+        # the guard evaluated on its latest version, so of concurrent callers
+        # only the first sees a code old enough. RETURNING yields a row only
+        # when the code was inserted or the update ran.
+        row = self._call(
+            lambda c: c.one(
+                f"INSERT INTO mfa_login_codes AS l ({LOGIN_COLS}) VALUES ({marks(LOGIN_COLS)}) "
+                f"ON CONFLICT (subject) DO UPDATE SET {_LOGIN_UPDATES} "
+                "WHERE l.created_at <= ? RETURNING subject",
+                [*params, bound],
+            )
+        )
+        return row is not None
 
     def get_login_code(self, subject: str) -> LoginCode | None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.get_login_code`."""
@@ -157,6 +185,20 @@ class FlowPorts(SqlBase):
         )
         return ThrottleState(key=key) if row is None else row_throttle(row)
 
+    def get_throttles(self, keys: Sequence[str]) -> Mapping[str, ThrottleState]:
+        """See :meth:`mfakit.repositories.ThrottleRepository.get_throttles`."""
+        unique = check_keys(keys)
+        if not unique:
+            return {}
+        rows = self._call(
+            lambda c: c.all(
+                f"SELECT {THROTTLE_COLS} FROM mfa_throttle WHERE key IN ({marks_for(unique)})",
+                unique,
+            )
+        )
+        found = {r[0]: row_throttle(r) for r in rows}
+        return {k: found.get(k) or ThrottleState(key=k) for k in unique}
+
     def record_failure(
         self, key: str, now: datetime, *, window: timedelta | None = None
     ) -> ThrottleState:
@@ -195,3 +237,13 @@ class FlowPorts(SqlBase):
     def reset_throttle(self, key: str) -> None:
         """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttle`."""
         self._call(lambda c: c.run("DELETE FROM mfa_throttle WHERE key = ?", [key]))
+
+    def reset_throttles(self, keys: Sequence[str]) -> None:
+        """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttles`."""
+        unique = check_keys(keys)
+        if unique:
+            self._call(
+                lambda c: c.run(
+                    f"DELETE FROM mfa_throttle WHERE key IN ({marks_for(unique)})", unique
+                )
+            )

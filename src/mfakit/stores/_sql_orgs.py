@@ -226,6 +226,17 @@ class OrgPorts(SqlBase):
         )
         return int(row[0]) if row else 0
 
+    def count_active_owners(self, org_id: str) -> int:
+        """See :meth:`mfakit.repositories.MembershipRepository.count_active_owners`."""
+        row = self._call(
+            lambda c: c.one(
+                "SELECT COUNT(*) FROM mfa_memberships "
+                "WHERE org_id = ? AND kind = 'owner' AND status = 'active'",
+                [org_id],
+            )
+        )
+        return int(row[0]) if row else 0
+
     # -- Invitations ----------------------------------------------------------------
 
     def create_invitation(self, invitation: Invitation) -> None:

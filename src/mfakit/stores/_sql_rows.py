@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from mfakit.errors import StoreError
@@ -15,6 +15,7 @@ from mfakit.repositories import (
     LoginCode,
     Membership,
     Organization,
+    OutboxMessage,
     Page,
     ThrottleState,
     TotpCredential,
@@ -42,10 +43,12 @@ __all__ = [
     "LOGIN_COLS",
     "MEMBER_COLS",
     "ORG_COLS",
+    "OUTBOX_COLS",
     "THROTTLE_COLS",
     "TOTP_COLS",
     "keyset_page",
     "marks",
+    "marks_for",
     "member_params",
     "required",
     "row_audit",
@@ -56,6 +59,7 @@ __all__ = [
     "row_login",
     "row_member",
     "row_org",
+    "row_outbox",
     "row_throttle",
     "row_totp",
 ]
@@ -87,10 +91,19 @@ INV_COLS = (
     "accepted_by, revoked_at"
 )
 AUDIT_COLS = "seq, event_id, at, action, outcome, actor_id, user_id, org_id, details"
+OUTBOX_COLS = (
+    "message_id, kind, payload, created_at, next_attempt_at, attempts, claimed_until, "
+    "delivered_at, failed_at, last_error"
+)
 
 
 def marks(columns: str) -> str:
     return ", ".join("?" for _ in columns.split(","))
+
+
+def marks_for(values: Sequence[object]) -> str:
+    """One ``?`` per value, for an ``IN (...)`` list."""
+    return ", ".join("?" for _ in values)
 
 
 def row_totp(r: Row) -> TotpCredential:
@@ -230,6 +243,21 @@ def row_audit(r: Row) -> AuditEvent:
         user_id=r[6],
         org_id=r[7],
         details=load_json(r[8]),
+    )
+
+
+def row_outbox(r: Row) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=r[0],
+        kind=r[1],
+        payload=r[2],
+        created_at=from_micros(r[3]),
+        next_attempt_at=opt_from_micros(r[4]),
+        attempts=r[5],
+        claimed_until=opt_from_micros(r[6]),
+        delivered_at=opt_from_micros(r[7]),
+        failed_at=opt_from_micros(r[8]),
+        last_error=r[9],
     )
 
 

@@ -14,6 +14,8 @@ from mfakit.testing.contracts._behaviour_atomic import AtomicContract
 from mfakit.testing.contracts._behaviour_factors import FactorContract
 from mfakit.testing.contracts._behaviour_flows import FlowContract
 from mfakit.testing.contracts._behaviour_orgs import OrgContract
+from mfakit.testing.contracts._behaviour_outbox import OutboxContract
+from mfakit.testing.contracts._behaviour_scale import ScaleContract
 from mfakit.testing.contracts._records import (
     NOW,
     backup_codes,
@@ -27,7 +29,9 @@ from mfakit.testing.contracts._records import (
 __all__ = ["StoreContract"]
 
 
-class StoreContract(FactorContract, FlowContract, OrgContract, AtomicContract):
+class StoreContract(
+    FactorContract, FlowContract, OrgContract, ScaleContract, OutboxContract, AtomicContract
+):
     """Every port's behaviour. Subclass it and override the :meth:`store` fixture.
 
     Each test uses fresh random ids, so the fixture may hand out one shared

@@ -24,20 +24,27 @@ from mfakit.testing.contracts._records import (
     membership,
     new_id,
     organization,
+    outbox_message,
     pending_totp,
     webauthn_credential,
 )
-from mfakit.testing.contracts._workers import OPS, run_worker
+from mfakit.testing.contracts._workers import CLAIM_LIMIT, COOLDOWN, OPS, run_worker
 
 __all__ = ["ProcessRaceContract", "ThreadRaceContract"]
 
 THREADS = 16
 PROCESSES = 4
+#: Messages enqueued per round of the claim race (more than 4 racers can take).
+CLAIM_MESSAGES = 24
 
 
 def _setup(store: MfaStore, op: str, rounds: int) -> list[Any]:
     """Create one fresh target per round for ``op``; return the targets."""
     targets: list[Any] = []
+    if op == "put_login_code_if_cooled_down":
+        # One subject for every round; each round is one cool-down after the last.
+        subject = new_id("subject")
+        return [(subject, NOW + i * COOLDOWN) for i in range(rounds)]
     for _ in range(rounds):
         user = new_id("user")
         if op == "advance_totp_step":
@@ -59,6 +66,11 @@ def _setup(store: MfaStore, op: str, rounds: int) -> list[Any]:
             targets.append((cred.credential_id, 7))
         elif op == "record_failure":
             targets.append(new_id("key"))
+        elif op == "claim_messages":
+            kind = new_id("kind")  # the racers claim this kind only
+            for _ in range(CLAIM_MESSAGES):
+                store.enqueue_message(outbox_message(kind=kind))
+            targets.append(kind)
         elif op in ("record_login_code_attempt", "consume_login_code"):
             code = login_code(user, max_attempts=5)
             store.put_login_code(code)
@@ -85,6 +97,12 @@ _EXPECTED_WINS: dict[str, Callable[[int], int]] = {
 
 
 def _check_round(op: str, outcomes: list[object], racers: int) -> None:
+    if op == "claim_messages":
+        # No message claimed twice, and no racer left idle while messages were due.
+        claimed = [i for ids in outcomes for i in ids]  # type: ignore[attr-defined]
+        assert len(claimed) == len(set(claimed)), outcomes
+        assert len(claimed) == min(CLAIM_MESSAGES, racers * CLAIM_LIMIT), outcomes
+        return
     if op == "record_failure":
         # Every racer counted once: the counts seen are exactly 1..n.
         assert sorted(outcomes) == list(range(1, racers + 1)), outcomes  # type: ignore[type-var]

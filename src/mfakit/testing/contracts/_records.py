@@ -14,6 +14,7 @@ from mfakit.repositories import (
     LoginCode,
     Membership,
     Organization,
+    OutboxMessage,
     TotpCredential,
     WebAuthnCredential,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "membership",
     "new_id",
     "organization",
+    "outbox_message",
     "pending_totp",
     "webauthn_credential",
 ]
@@ -158,4 +160,15 @@ def audit_event(
         user_id=user_id,
         org_id=org_id,
         details={"method": "totp"},
+    )
+
+
+def outbox_message(*, kind: str | None = None, at: datetime = NOW) -> OutboxMessage:
+    """A message enqueued at ``at`` and due then, of a fresh kind unless given."""
+    return OutboxMessage(
+        message_id=new_id("msg"),
+        kind=kind or new_id("kind"),
+        payload='{"template":"mfa.reminder","to":"user-1"}',
+        created_at=at,
+        next_attempt_at=at,
     )

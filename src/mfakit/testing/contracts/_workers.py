@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from mfakit.errors import MfaError
 from mfakit.repositories import MfaStore
-from mfakit.testing.contracts._records import NOW, membership
+from mfakit.testing.contracts._records import NOW, login_code, membership
 
-__all__ = ["OPS", "run_worker"]
+__all__ = ["CLAIM_LIMIT", "COOLDOWN", "OPS", "run_worker"]
+
+#: The resend cool-down raced on; rounds are this far apart.
+COOLDOWN = timedelta(seconds=60)
+#: How many messages each racer claims at most per call.
+CLAIM_LIMIT = 3
 
 
 def _advance(store: MfaStore, target: Any, worker: int) -> object:
@@ -71,14 +77,30 @@ def _update_org(store: MfaStore, target: Any, worker: int) -> object:
     return store.update_organization(stale) is not None
 
 
+def _cooled_put(store: MfaStore, target: Any, worker: int) -> object:
+    subject, created_at = target
+    code = dataclasses.replace(login_code(subject), created_at=created_at)
+    return store.put_login_code_if_cooled_down(code, cooldown=COOLDOWN)
+
+
+def _claim(store: MfaStore, target: Any, worker: int) -> object:
+    kind = target
+    claimed = store.claim_messages(
+        now=NOW, limit=CLAIM_LIMIT, lease=timedelta(hours=1), kinds=[kind]
+    )
+    return [m.message_id for m in claimed]
+
+
 #: Each atomic operation: ``(store, target, worker index) -> picklable result``.
 OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
     "accept_invitation": _accept,
     "activate_totp": _activate,
     "advance_totp_step": _advance,
+    "claim_messages": _claim,
     "consume_backup_code": _consume_backup,
     "consume_login_code": _consume_login,
     "pop_challenge": _pop,
+    "put_login_code_if_cooled_down": _cooled_put,
     "record_failure": _failure,
     "record_login_code_attempt": _attempt,
     "update_organization": _update_org,

@@ -1,0 +1,160 @@
+"""The SQL member summaries: a page of members with their factors in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from mfakit.repositories import CredentialSummary, MemberSummary, Page
+from mfakit.stores._common import (
+    check_limit,
+    check_prefixes,
+    from_micros,
+    opt_from_micros,
+    pair_cursor,
+    parse_pair_cursor,
+)
+from mfakit.stores._sql import Row, SqlBase
+from mfakit.stores._sql_rows import MEMBER_COLS, row_member
+
+__all__ = ["SummaryPorts", "summary_statement"]
+
+_MEMBER_WIDTH = len(MEMBER_COLS.split(", "))
+
+
+def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
+    """The one statement that reads a page of members with their factor summaries.
+
+    ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order);
+    the other tables are joined on its user ids only, through their
+    ``user_id``-first indexes, so the cost follows the page, not the table.
+    Backup codes and throttle failures are aggregated per user before the join;
+    credentials are joined as rows (a member with ``n`` credentials gives
+    ``n`` rows, with none one row of NULLs), grouped back in Python.
+
+    Parameters, in order: those of ``where``, the page size, then one per
+    throttle prefix.
+    """
+    order_by = ", ".join(order)
+    fails_cte = ""
+    fails_join = ""
+    fails_col = "0"
+    if prefixes:
+        keys = ", ".join("? || u.user_id" for _ in range(prefixes))
+        fails_cte = (
+            ", fails AS (SELECT u.user_id, SUM(t.failures) AS failures "
+            "FROM (SELECT DISTINCT user_id FROM mp) u "
+            f"JOIN mfa_throttle t ON t.key IN ({keys}) GROUP BY u.user_id)"
+        )
+        fails_join = " LEFT JOIN fails f ON f.user_id = p.user_id"
+        fails_col = "COALESCE(f.failures, 0)"
+    member_cols = ", ".join(f"p.{col}" for col in MEMBER_COLS.split(", "))
+    return (
+        f"WITH mp AS (SELECT {MEMBER_COLS} FROM mfa_memberships WHERE {where} "
+        f"ORDER BY {order_by} LIMIT ?), "
+        "codes AS (SELECT b.user_id, "
+        "SUM(CASE WHEN b.consumed_at IS NULL THEN 1 ELSE 0 END) AS unused, "
+        "MIN(b.created_at) AS created_at FROM mfa_backup_codes b "
+        "WHERE b.user_id IN (SELECT user_id FROM mp) GROUP BY b.user_id)"
+        f"{fails_cte} "
+        f"SELECT {member_cols}, t.created_at, t.confirmed_at, COALESCE(c.unused, 0), "
+        f"c.created_at, {fails_col}, "
+        "w.credential_id, w.name, w.kind, w.created_at, w.last_used_at "
+        "FROM mp p "
+        "LEFT JOIN mfa_totp t ON t.user_id = p.user_id AND t.state = 'active' "
+        f"LEFT JOIN codes c ON c.user_id = p.user_id{fails_join} "
+        "LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
+        f"ORDER BY {', '.join(f'p.{col}' for col in order)}, w.created_at, w.credential_id"
+    )
+
+
+def _summaries(rows: list[Row]) -> list[MemberSummary]:
+    """Group the statement's rows (consecutive per member) into summaries."""
+    out: list[MemberSummary] = []
+    current: Row | None = None
+    creds: list[CredentialSummary] = []
+
+    def flush() -> None:
+        if current is None:
+            return
+        w = _MEMBER_WIDTH
+        out.append(
+            MemberSummary(
+                membership=row_member(current[:w]),
+                totp_created_at=opt_from_micros(current[w]),
+                totp_confirmed_at=opt_from_micros(current[w + 1]),
+                credentials=tuple(creds),
+                backup_codes_unused=int(current[w + 2]),
+                backup_codes_created_at=opt_from_micros(current[w + 3]),
+                failed_attempts=int(current[w + 4]),
+            )
+        )
+
+    for r in rows:
+        if current is None or (r[0], r[1]) != (current[0], current[1]):
+            flush()
+            current, creds = r, []
+        c = r[_MEMBER_WIDTH + 5 :]
+        if c[0] is not None:
+            creds.append(
+                CredentialSummary(
+                    credential_id=bytes(c[0]),
+                    name=c[1],
+                    kind=c[2],
+                    created_at=from_micros(c[3]),
+                    last_used_at=opt_from_micros(c[4]),
+                )
+            )
+    flush()
+    return out
+
+
+def _page(
+    summaries: list[MemberSummary], cursor: Callable[[MemberSummary], str], limit: int
+) -> Page[MemberSummary]:
+    items = tuple(summaries[:limit])
+    return Page(items=items, next_cursor=cursor(items[-1]) if len(summaries) > limit else None)
+
+
+class SummaryPorts(SqlBase):
+    """The SQL member summaries, one statement per page."""
+
+    def list_member_summaries(
+        self,
+        org_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        throttle_prefixes: Sequence[str] = (),
+    ) -> Page[MemberSummary]:
+        """See :meth:`mfakit.repositories.MembershipRepository.list_member_summaries`."""
+        check_limit(limit)
+        prefixes = check_prefixes(throttle_prefixes)
+        where, params = "org_id = ?", [org_id]
+        if after is not None:
+            where, params = "org_id = ? AND user_id > ?", [org_id, after]
+        statement = summary_statement(where, ["user_id"], len(prefixes))
+        rows = self._call(lambda c: c.all(statement, [*params, limit + 1, *prefixes]))
+        return _page(_summaries(rows), lambda s: s.membership.user_id, limit)
+
+    def list_all_member_summaries(
+        self,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        throttle_prefixes: Sequence[str] = (),
+    ) -> Page[MemberSummary]:
+        """See :meth:`mfakit.repositories.MembershipRepository.list_all_member_summaries`."""
+        check_limit(limit)
+        prefixes = check_prefixes(throttle_prefixes)
+        cursor = parse_pair_cursor(after)
+        where, params = "1 = 1", []
+        if cursor is not None:
+            # Row-value comparison: both databases walk the primary key from there.
+            where, params = "(org_id, user_id) > (?, ?)", [*cursor]
+        statement = summary_statement(where, ["org_id", "user_id"], len(prefixes))
+        rows = self._call(lambda c: c.all(statement, [*params, limit + 1, *prefixes]))
+        return _page(
+            _summaries(rows),
+            lambda s: pair_cursor(s.membership.org_id, s.membership.user_id),
+            limit,
+        )
