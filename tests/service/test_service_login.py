@@ -209,14 +209,14 @@ def test_throttle_holds_under_parallel_wrong_guesses(
     """However many wrong guesses race, at most the maximum are ever checked."""
     app, _ = enroll_totp(service, clock, USER)
     checked = []
-    real = service._totp_of
+    real = service._totp.totp_of
 
     def counting(credential: object) -> object:
         totp = real(credential)  # type: ignore[arg-type]
         checked.append(1)
         return totp
 
-    monkeypatch.setattr(service, "_totp_of", counting)
+    monkeypatch.setattr(service._totp, "totp_of", counting)
     wrong = _wrong(app.code())
     results = _race(16, lambda: service.verify_totp(USER, wrong))
     assert len(checked) <= service.settings.throttle_max_failures

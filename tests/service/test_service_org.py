@@ -103,12 +103,12 @@ def test_record_of_an_older_service_is_read_and_upgraded(
         policy={**org.policy, "_enforced_by": "owner"},
     )
     assert store.update_organization(legacy) is not None
-    assert service._org_context(ORG).state.enforced_by == "owner"
+    assert service._directory.org_context(ORG).state.enforced_by == "owner"
     service.set_policy(ORG, gradual_rollout(), actor_id="owner")
     upgraded = store.get_organization(ORG)
     assert upgraded is not None
     assert (upgraded.enforced_by, "_enforced_by" in upgraded.policy) == ("owner", False)
-    assert service._org_context(ORG).state.enforced_by == "owner"
+    assert service._directory.org_context(ORG).state.enforced_by == "owner"
 
 
 def test_reminders_reach_only_members_without_mfa(

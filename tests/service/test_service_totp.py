@@ -47,7 +47,9 @@ def test_secret_is_stored_encrypted(
     assert pending is not None
     assert secret not in pending.secret
     assert (
-        service._keys.decrypt(pending.secret, owner=ADA.user_id, purpose=TOTP_SECRET_PURPOSE)
+        service._context.keys.decrypt(
+            pending.secret, owner=ADA.user_id, purpose=TOTP_SECRET_PURPOSE
+        )
         == secret
     )
 

@@ -1,6 +1,6 @@
 """IAM member sign-in with an emailed code: organization id + username + code.
 
-No user enumeration: :meth:`LoginCodeFlows.send_login_code` does the same
+No user enumeration: :meth:`LoginCodeFlow.send_login_code` does the same
 store work, returns the same value and raises the same errors (the resend
 cool-down included) whether or not the username exists; only the existing
 member is actually sent the code. A code issued for an unknown username can
@@ -24,12 +24,16 @@ from mfakit.errors import (
 )
 from mfakit.policy import GraceKind, Outcome, member_compliance
 from mfakit.repositories import LoginCode, Membership
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory
+from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import principal_of
+from mfakit.service._gate import LoginGate
 from mfakit.service._notify import LoginCode as LoginCodeMessage
-from mfakit.service._org import OrgFlows
 from mfakit.service._results import IamLoginResult, LoginCodeRequested
+from mfakit.service._throttle import Throttle
 
-__all__ = ["LoginCodeFlows"]
+__all__ = ["LoginCodeFlow"]
 
 _MAX_NAME = 256
 
@@ -42,13 +46,33 @@ def _subject(org_id: object, username: object) -> str:
     return f"iam:{len(org_id)}:{org_id}:{username}"  # type: ignore[arg-type]
 
 
-class LoginCodeFlows(OrgFlows):
-    """Emailed one-time codes for organization members."""
+class LoginCodeFlow:
+    """Emailed one-time codes for organization members.
+
+    Depends on the context, the directory, the effect writer, the throttle
+    (failed second-factor attempts count in the login decision) and the login
+    gate (the organization's login decision after the code).
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ServiceContext,
+        directory: Directory,
+        effects: EffectWriter,
+        throttle: Throttle,
+        gate: LoginGate,
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._effects = effects
+        self._throttle = throttle
+        self._gate = gate
 
     def _core_record(self, stored: LoginCode) -> login_codes.LoginCodeRecord:
         return login_codes.LoginCodeRecord(
             digest=stored.code_hash,
-            digits=self._settings.login_codes.digits,
+            digits=self._context.settings.login_codes.digits,
             issued_at=stored.created_at,
             expires_at=stored.expires_at,
             max_attempts=stored.max_attempts,
@@ -57,24 +81,23 @@ class LoginCodeFlows(OrgFlows):
         )
 
     def send_login_code(self, org_id: str, username: str) -> LoginCodeRequested:
-        """Email a sign-in code to the member ``username`` of ``org_id``, if there is one.
-
-        The answer (and its errors) do not depend on whether the member exists.
-
-        Raises:
-            ThrottledError: a code was requested less than the cool-down ago.
-        """
+        """See :meth:`MfaService.send_login_code`."""
+        context = self._context
         subject = _subject(org_id, username)
-        now = self._now()
-        policy = self._settings.login_codes
-        member = self._store.get_membership_by_username(org_id, username)
-        stored = self._store.get_login_code(subject)
+        now = context.now()
+        policy = context.settings.login_codes
+        member = context.store.get_membership_by_username(org_id, username)
+        stored = context.store.get_login_code(subject)
         previous = None if stored is None else self._core_record(stored)
         issued = login_codes.generate_login_code(
-            key=self._login_code_key, context=subject, now=now, policy=policy, previous=previous
+            key=context.login_code_key,
+            context=subject,
+            now=now,
+            policy=policy,
+            previous=previous,
         )
         record = issued.record
-        self._store.put_login_code(
+        context.store.put_login_code(
             LoginCode(
                 subject=subject,
                 code_id=secrets.token_urlsafe(16),
@@ -86,7 +109,7 @@ class LoginCodeFlows(OrgFlows):
         )
         known = member is not None and member.status != "removed"
         if member is not None and known:
-            self._send(
+            context.send(
                 LoginCodeMessage(
                     user_id=member.user_id,
                     org_id=org_id,
@@ -95,7 +118,7 @@ class LoginCodeFlows(OrgFlows):
                 ),
                 at=now,
             )
-        self._audit(
+        context.audit(
             "login_code.requested",
             at=now,
             org_id=org_id,
@@ -106,26 +129,13 @@ class LoginCodeFlows(OrgFlows):
         )
 
     def verify_login_code(self, org_id: str, username: str, code: str) -> IamLoginResult:
-        """Sign a member in with the emailed code; then the organization's rules apply.
-
-        Each try is counted atomically before it is checked; the code works once,
-        until it expires. At the first sign-in under enforcement, a member without
-        MFA gets the new-member grace period, counted from now.
-
-        Raises:
-            InvalidCodeError: wrong code (``attempts_remaining`` tells the tries left),
-                or no code was sent.
-            AttemptsExhaustedError: too many wrong tries; request a new code.
-            ExpiredCodeError: the code expired.
-            ReplayedCodeError: the code was already used.
-            PolicyDeniedError: the organization refuses the sign-in (locked, overdue).
-        """
+        """See :meth:`MfaService.verify_login_code`."""
         subject = _subject(org_id, username)
-        now = self._now()
+        now = self._context.now()
         try:
             member = self._check_code(subject, org_id, username, code, now)
         except VerificationError as exc:
-            self._audit(
+            self._context.audit(
                 "login_code.verify",
                 at=now,
                 outcome="failure",
@@ -138,10 +148,11 @@ class LoginCodeFlows(OrgFlows):
     def _check_code(
         self, subject: str, org_id: str, username: str, code: str, now: datetime
     ) -> Membership:
-        stored = self._store.get_login_code(subject)
+        context = self._context
+        stored = context.store.get_login_code(subject)
         if stored is None:
             raise InvalidCodeError
-        counted = self._store.record_login_code_attempt(subject, stored.code_id, now=now)
+        counted = context.store.record_login_code_attempt(subject, stored.code_id, now=now)
         if counted is None:
             # Say why (used, expired, out of tries); a concurrent try may have taken the last one.
             login_codes.count_attempt(self._core_record(stored), now=now)
@@ -149,13 +160,13 @@ class LoginCodeFlows(OrgFlows):
         login_codes.verify_login_code(
             self._core_record(counted),
             code,
-            key=self._login_code_key,
+            key=context.login_code_key,
             context=subject,
             now=now,
         )
-        if not self._store.consume_login_code(subject, counted.code_id, now=now):
+        if not context.store.consume_login_code(subject, counted.code_id, now=now):
             raise ReplayedCodeError
-        member = self._store.get_membership_by_username(org_id, username)
+        member = context.store.get_membership_by_username(org_id, username)
         if member is None or member.status == "removed":
             raise InvalidCodeError  # a code issued for an unknown name was never sent
         return member
@@ -163,8 +174,8 @@ class LoginCodeFlows(OrgFlows):
     def _first_login(self, org_id: str, member: Membership, now: datetime) -> IamLoginResult:
         user_id = member.user_id
         first_login = "first_login_at" not in member.attributes
-        ctx = self._org_context(org_id)
-        methods = self._methods(user_id)
+        ctx = self._directory.org_context(org_id)
+        methods = self._directory.methods(user_id)
         if first_login:
             status = member_compliance(
                 ctx.policy, ctx.state, principal=principal_of(member, methods), now=now
@@ -182,14 +193,16 @@ class LoginCodeFlows(OrgFlows):
                     )
                 return changed
 
-            self._change_membership(org_id, user_id, stamp)
-        decision = self._evaluate_login(ctx, user_id, now, self._failed_attempts(user_id))
+            self._effects.change_membership(org_id, user_id, stamp)
+        decision = self._gate.evaluate(ctx, user_id, now, self._throttle.failed_attempts(user_id))
         if decision.outcome is Outcome.DENY:
-            self._audit("login.denied", at=now, outcome="denied", user_id=user_id, org_id=org_id)
+            self._context.audit(
+                "login.denied", at=now, outcome="denied", user_id=user_id, org_id=org_id
+            )
             raise PolicyDeniedError(
                 "the organization does not allow this sign-in", decision=decision
             )
-        self._audit(
+        self._context.audit(
             "login_code.verify",
             at=now,
             user_id=user_id,

@@ -17,18 +17,29 @@ from mfakit.policy import (
     reference_console,
 )
 from mfakit.repositories import Invitation, Membership, Organization
-from mfakit.service._core import OrgContext
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory
+from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import apply_effect, principal_of
-from mfakit.service._login import LoginFlows
 from mfakit.service._notify import AccountLocked
 from mfakit.service._policy_codec import encode_policy
 from mfakit.service._settings import check_user_id
 
-__all__ = ["MemberFlows"]
+__all__ = ["MemberFlow"]
 
 
-class MemberFlows(LoginFlows):
-    """Who belongs to an organization, and who may come in."""
+class MemberFlow:
+    """Who belongs to an organization, and who may come in.
+
+    Depends on the context, the directory and the effect writer.
+    """
+
+    def __init__(
+        self, *, context: ServiceContext, directory: Directory, effects: EffectWriter
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._effects = effects
 
     # -- organizations and members ------------------------------------------------------
 
@@ -41,21 +52,11 @@ class MemberFlows(LoginFlows):
         policy: OrgPolicy | None = None,
         owner_username: str | None = None,
     ) -> Organization:
-        """Create an organization (enforcement off) with its first owner.
-
-        Args:
-            org_id: The organization's identifier.
-            name: Its display name.
-            owner_id: The user who owns it.
-            policy: Its MFA policy; the reference console's rules by default.
-            owner_username: The owner's login name inside the organization, if any.
-
-        Raises:
-            DuplicateError: the id is taken.
-        """
+        """See :meth:`MfaService.create_organization`."""
+        context = self._context
         check_user_id(owner_id, "owner_id")
-        now = self._now()
-        org = self._store.create_organization(
+        now = context.now()
+        org = context.store.create_organization(
             Organization(
                 org_id=org_id,
                 name=name,
@@ -63,7 +64,7 @@ class MemberFlows(LoginFlows):
                 created_at=now,
             )
         )
-        self._store.add_membership(
+        context.store.add_membership(
             Membership(
                 org_id=org_id,
                 user_id=owner_id,
@@ -72,7 +73,7 @@ class MemberFlows(LoginFlows):
                 joined_at=now,
             )
         )
-        self._audit("organization.created", at=now, actor_id=owner_id, org_id=org_id)
+        context.audit("organization.created", at=now, actor_id=owner_id, org_id=org_id)
         return org
 
     def add_member(
@@ -84,18 +85,11 @@ class MemberFlows(LoginFlows):
         username: str | None = None,
         actor_id: str | None = None,
     ) -> Membership:
-        """Add a member directly (an IAM member created by an administrator).
-
-        Under enforcement the new member gets the policy's new-member grace period,
-        counted from their first sign-in for members who sign in with a login code.
-
-        Raises:
-            NotFoundError: no such organization.
-            DuplicateError: the user or the username is already in the organization.
-        """
+        """See :meth:`MfaService.add_member`."""
+        context = self._context
         check_user_id(user_id)
-        now = self._now()
-        member = self._store.add_membership(
+        now = context.now()
+        member = context.store.add_membership(
             Membership(
                 org_id=org_id,
                 user_id=user_id,
@@ -104,18 +98,8 @@ class MemberFlows(LoginFlows):
                 joined_at=now,
             )
         )
-        self._audit("member.added", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id)
+        context.audit("member.added", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id)
         return member
-
-    def _actor(self, org_id: str, actor_id: str) -> Principal:
-        return principal_of(self._membership(org_id, actor_id), self._methods(actor_id))
-
-    def _require_manager(self, ctx: OrgContext, actor: Principal) -> None:
-        manager = actor.kind is PrincipalKind.OWNER or (
-            ctx.policy.manage_permission in actor.permissions
-        )
-        if actor.lock is not None or actor.status is not PrincipalStatus.ACTIVE or not manager:
-            raise PolicyDeniedError("only an active owner or administrator may do this")
 
     # -- invitations ----------------------------------------------------------------------
 
@@ -127,16 +111,13 @@ class MemberFlows(LoginFlows):
         email: str,
         kind: PrincipalKind | str = PrincipalKind.MEMBER,
     ) -> Invitation:
-        """Invite someone to join the organization (an owner or administrator only).
-
-        Raises:
-            PolicyDeniedError: the actor may not manage the organization.
-        """
+        """See :meth:`MfaService.invite`."""
+        context = self._context
         if not isinstance(email, str) or "@" not in email:
             raise ConfigurationError("email must be an email address")
-        now = self._now()
-        ctx = self._org_context(org_id)
-        self._require_manager(ctx, self._actor(org_id, actor_id))
+        now = context.now()
+        ctx = self._directory.org_context(org_id)
+        ctx.require_manager(self._directory.principal(org_id, actor_id))
         invitation = Invitation(
             invitation_id=secrets.token_urlsafe(16),
             org_id=org_id,
@@ -144,42 +125,36 @@ class MemberFlows(LoginFlows):
             kind=PrincipalKind(kind).value,
             invited_by=actor_id,
             created_at=now,
-            expires_at=now + self._settings.invitation_ttl,
+            expires_at=now + context.settings.invitation_ttl,
         )
-        self._store.create_invitation(invitation)
-        self._audit("invitation.created", at=now, actor_id=actor_id, org_id=org_id)
+        context.store.create_invitation(invitation)
+        context.audit("invitation.created", at=now, actor_id=actor_id, org_id=org_id)
         return invitation
 
     def accept_invitation(
         self, invitation_id: str, user_id: str, *, username: str | None = None
     ) -> Membership:
-        """Join the organization; under enforcement the invitee must have MFA first.
-
-        Raises:
-            NotFoundError: no such invitation.
-            ExpiredCodeError: the invitation expired, was revoked or was already used.
-            PolicyDeniedError: the organization requires MFA before joining (the
-                decision carries an ``enroll_now`` obligation).
-        """
+        """See :meth:`MfaService.accept_invitation`."""
+        context = self._context
         check_user_id(user_id)
-        now = self._now()
-        invitation = self._store.get_invitation(invitation_id)
+        now = context.now()
+        invitation = context.store.get_invitation(invitation_id)
         if invitation is None:
             raise NotFoundError("no such invitation")
         dead = invitation.accepted_at is not None or invitation.revoked_at is not None
         if dead or invitation.expires_at <= now:
             # Checked again atomically by the store; this only answers early and plainly.
             raise ExpiredCodeError("the invitation expired, was revoked or was already used")
-        ctx = self._org_context(invitation.org_id)
+        ctx = self._directory.org_context(invitation.org_id)
         invitee = Principal(
             id=user_id,
             kind=PrincipalKind(invitation.kind),
             status=PrincipalStatus.INVITED,
-            methods=self._methods(user_id),
+            methods=self._directory.methods(user_id),
         )
         decision = can_accept_invitation(ctx.policy, ctx.state, invitee=invitee, now=now)
         if not decision.allowed:
-            self._audit_decision(decision, ctx.org.org_id)
+            context.audit_decision(decision, ctx.org.org_id)
             decision.require_allowed()
         membership = Membership(
             org_id=invitation.org_id,
@@ -190,35 +165,33 @@ class MemberFlows(LoginFlows):
         )
         for effect in decision.effects:
             membership = apply_effect(membership, effect)
-        if self._store.accept_invitation(invitation_id, membership, now=now) is None:
+        if context.store.accept_invitation(invitation_id, membership, now=now) is None:
             raise ExpiredCodeError("the invitation expired, was revoked or was already used")
-        self._audit_decision(decision, ctx.org.org_id)
-        self._deliver(decision, ctx.org.org_id, at=now)
-        return self._membership(invitation.org_id, user_id)
+        context.audit_decision(decision, ctx.org.org_id)
+        context.deliver(decision, ctx.org.org_id, at=now)
+        return self._directory.membership(invitation.org_id, user_id)
 
     def revoke_invitation(self, invitation_id: str, *, actor_id: str) -> bool:
-        """Revoke a pending invitation; True if it was pending."""
-        now = self._now()
-        invitation = self._store.get_invitation(invitation_id)
+        """See :meth:`MfaService.revoke_invitation`."""
+        context = self._context
+        now = context.now()
+        invitation = context.store.get_invitation(invitation_id)
         if invitation is None:
             return False
-        ctx = self._org_context(invitation.org_id)
-        self._require_manager(ctx, self._actor(invitation.org_id, actor_id))
-        revoked = self._store.revoke_invitation(invitation_id, now=now)
-        self._audit("invitation.revoked", at=now, actor_id=actor_id, org_id=invitation.org_id)
+        ctx = self._directory.org_context(invitation.org_id)
+        ctx.require_manager(self._directory.principal(invitation.org_id, actor_id))
+        revoked = context.store.revoke_invitation(invitation_id, now=now)
+        context.audit("invitation.revoked", at=now, actor_id=actor_id, org_id=invitation.org_id)
         return revoked
 
     # -- locks ------------------------------------------------------------------------------
 
     def lock_member(self, org_id: str, user_id: str, *, actor_id: str) -> Membership:
-        """Lock a member (an administrator's lock, lifted only by an administrator).
-
-        Raises:
-            PolicyDeniedError: the actor may not manage the organization, or is the member.
-        """
-        now = self._now()
-        ctx = self._org_context(org_id)
-        self._require_manager(ctx, self._actor(org_id, actor_id))
+        """See :meth:`MfaService.lock_member`."""
+        context = self._context
+        now = context.now()
+        ctx = self._directory.org_context(org_id)
+        ctx.require_manager(self._directory.principal(org_id, actor_id))
         if actor_id == user_id:
             raise PolicyDeniedError("administrators cannot lock themselves")
 
@@ -229,26 +202,22 @@ class MemberFlows(LoginFlows):
                 m, status="locked", locked_at=now, lock_reason="admin", attributes=attributes
             )
 
-        locked = self._change_membership(org_id, user_id, lock)
-        self._audit("member.locked", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id)
-        self._send(AccountLocked(user_id=user_id, org_id=org_id, reason="admin"), at=now)
+        locked = self._effects.change_membership(org_id, user_id, lock)
+        context.audit("member.locked", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id)
+        context.send(AccountLocked(user_id=user_id, org_id=org_id, reason="admin"), at=now)
         return locked
 
     def unlock_member(self, org_id: str, user_id: str, *, actor_id: str) -> Decision:
-        """Unlock a member; an overdue member may get a new grace period (policy).
-
-        Raises:
-            PolicyDeniedError: refused (not locked, self-unlock, not an administrator).
-        """
-        now = self._now()
-        ctx = self._org_context(org_id)
-        actor = self._actor(org_id, actor_id)
-        methods = self._methods(user_id)
+        """See :meth:`MfaService.unlock_member`."""
+        now = self._context.now()
+        ctx = self._directory.org_context(org_id)
+        actor = self._directory.principal(org_id, actor_id)
+        methods = self._directory.methods(user_id)
 
         def decide(m: Membership) -> Decision:
             return can_unlock(
                 ctx.policy, ctx.state, actor=actor, principal=principal_of(m, methods), now=now
             )
 
-        decision = self._decide_member(ctx, user_id, decide, at=now)
+        decision = self._effects.decide_member(ctx, user_id, decide, at=now)
         return decision.require_allowed()

@@ -21,7 +21,9 @@ from mfakit.policy import (
     can_remove_method,
 )
 from mfakit.repositories import Membership
-from mfakit.service._core import OrgContext, ServiceCore
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory, OrgContext
+from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import principal_of
 
 __all__ = ["MethodPolicy"]
@@ -29,18 +31,15 @@ __all__ = ["MethodPolicy"]
 _PERSONAL = OrgState(id="personal")
 
 
-class MethodPolicy(ServiceCore):
-    """Adds the add/remove policy checks to the service core."""
+class MethodPolicy:
+    """May a method be added or removed; depends on the context, directory and effect writer."""
 
-    def _member_contexts(self, user_id: str) -> list[tuple[OrgContext, Membership]]:
-        return [
-            (self._org_context(m.org_id), m)
-            for m in self._store.list_user_memberships(user_id)
-            if m.status != "removed"
-        ]
-
-    def _personal(self, user_id: str, methods: tuple[Method, ...]) -> Principal:
-        return Principal(id=user_id, methods=methods)
+    def __init__(
+        self, *, context: ServiceContext, directory: Directory, effects: EffectWriter
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._effects = effects
 
     def _check_methods(
         self,
@@ -49,9 +48,9 @@ class MethodPolicy(ServiceCore):
         methods: tuple[Method, ...],
     ) -> list[tuple[OrgContext, Decision]]:
         """Ask every organization (or the personal policy); raise on the first refusal."""
-        contexts = self._member_contexts(user_id)
+        contexts = self._directory.member_contexts(user_id)
         if not contexts:
-            decide(None, self._personal(user_id, methods)).require_allowed()
+            decide(None, Principal(id=user_id, methods=methods)).require_allowed()
             return []
         decisions = []
         for ctx, m in contexts:
@@ -60,13 +59,13 @@ class MethodPolicy(ServiceCore):
             decisions.append((ctx, decision))
         return decisions
 
-    def _check_add(
+    def check_add(
         self, user_id: str, kind: MethodKind, label: str, methods: tuple[Method, ...], now: datetime
     ) -> list[tuple[OrgContext, Decision]]:
         """Raise :class:`PolicyDeniedError` unless every organization lets the user add ``kind``."""
 
         def decide(ctx: OrgContext | None, principal: Principal) -> Decision:
-            policy = self._settings.personal_policy if ctx is None else ctx.policy
+            policy = self._context.settings.personal_policy if ctx is None else ctx.policy
             state = _PERSONAL if ctx is None else ctx.state
             return can_add_method(
                 policy, state, principal=principal, kind=kind, label=label, now=now
@@ -74,7 +73,7 @@ class MethodPolicy(ServiceCore):
 
         return self._check_methods(user_id, decide, methods)
 
-    def _commit_add(
+    def commit_add(
         self,
         user_id: str,
         kind: MethodKind,
@@ -83,7 +82,7 @@ class MethodPolicy(ServiceCore):
         now: datetime,
     ) -> None:
         """Persist each organization's effects of an added method (e.g. end a grace period)."""
-        for ctx, _ in self._member_contexts(user_id):
+        for ctx, _ in self._directory.member_contexts(user_id):
 
             def decide(m: Membership, ctx: OrgContext = ctx) -> Decision:
                 return can_add_method(
@@ -95,9 +94,9 @@ class MethodPolicy(ServiceCore):
                     now=now,
                 )
 
-            self._decide_member(ctx, user_id, decide, at=now)
+            self._effects.decide_member(ctx, user_id, decide, at=now)
 
-    def _check_remove(
+    def check_remove(
         self,
         user_id: str,
         method_id: str,
@@ -110,7 +109,7 @@ class MethodPolicy(ServiceCore):
         """Raise :class:`PolicyDeniedError` unless every organization lets the method go."""
 
         def decide(ctx: OrgContext | None, principal: Principal) -> Decision:
-            policy = self._settings.personal_policy if ctx is None else ctx.policy
+            policy = self._context.settings.personal_policy if ctx is None else ctx.policy
             state = _PERSONAL if ctx is None else ctx.state
             return can_remove_method(
                 policy,
@@ -124,7 +123,7 @@ class MethodPolicy(ServiceCore):
 
         return self._check_methods(user_id, decide, methods)
 
-    def _commit_remove(
+    def commit_remove(
         self,
         user_id: str,
         method_id: str,
@@ -135,7 +134,7 @@ class MethodPolicy(ServiceCore):
         """Persist each organization's effects of a removal; return the deadline and obligations."""
         deadline: datetime | None = None
         obligations: list[Obligation] = []
-        for ctx, _ in self._member_contexts(user_id):
+        for ctx, _ in self._directory.member_contexts(user_id):
 
             def decide(m: Membership, ctx: OrgContext = ctx) -> Decision:
                 # Step-up and confirmation were checked before the removal.
@@ -148,7 +147,7 @@ class MethodPolicy(ServiceCore):
                     now=now,
                 )
 
-            decision = self._decide_member(ctx, user_id, decide, at=now)
+            decision = self._effects.decide_member(ctx, user_id, decide, at=now)
             obligations.extend(decision.obligations)
             if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
                 deadline = decision.deadline

@@ -6,9 +6,7 @@ import dataclasses
 from collections.abc import Callable, Collection
 from datetime import datetime
 
-from mfakit.errors import (
-    StoreError,
-)
+from mfakit.errors import StoreError
 from mfakit.policy import (
     AuditAction,
     ComplianceReport,
@@ -24,33 +22,34 @@ from mfakit.policy import (
     sweep,
 )
 from mfakit.repositories import Membership, Organization
-from mfakit.service._core import OrgContext
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory, OrgContext
+from mfakit.service._effects import CAS_ATTEMPTS, EffectWriter
 from mfakit.service._facts import principal_of, upgrade_organization
-from mfakit.service._members import MemberFlows
 from mfakit.service._notify import MfaReminder
 from mfakit.service._policy_codec import encode_policy
 from mfakit.service._results import SweepReport
 
-__all__ = ["OrgFlows"]
-
-_CAS_ATTEMPTS = 8
+__all__ = ["OrgFlow"]
 
 
-class OrgFlows(MemberFlows):
-    """What owners and administrators do, and what the scheduler runs."""
+class OrgFlow:
+    """What owners and administrators do, and what the scheduler runs.
+
+    Depends on the context, the directory and the effect writer.
+    """
+
+    def __init__(
+        self, *, context: ServiceContext, directory: Directory, effects: EffectWriter
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._effects = effects
 
     # -- enforcement ------------------------------------------------------------------
 
     def enforce_mfa(self, org_id: str, *, actor_id: str, confirmation: str | None) -> Decision:
-        """Turn MFA enforcement on after the typed confirmation ``ENFORCE``.
-
-        Under the reference console's rules this is refused while anyone lacks
-        MFA; the decision's ``reminder_targets`` lists them (send reminders). With
-        ``start_grace`` activation, they get a grace period (and a notice).
-
-        Raises:
-            PolicyDeniedError: refused; ``decision`` has the reasons and reminder targets.
-        """
+        """See :meth:`MfaService.enforce_mfa`."""
         return self._switch_enforcement(
             org_id,
             actor_id,
@@ -62,12 +61,7 @@ class OrgFlows(MemberFlows):
         )
 
     def stop_enforcement(self, org_id: str, *, actor_id: str, confirmation: str | None) -> Decision:
-        """Turn MFA enforcement off after the typed confirmation ``STOP``; owners are told.
-
-        Raises:
-            PolicyDeniedError: refused (not enforced, not an owner, no confirmation,
-                step-up required).
-        """
+        """See :meth:`MfaService.stop_enforcement`."""
         return self._switch_enforcement(
             org_id,
             actor_id,
@@ -89,78 +83,78 @@ class OrgFlows(MemberFlows):
         The organization is updated with a compare-and-set; a lost race re-reads
         the facts and decides again.
         """
-        now = self._now()
-        for _ in range(_CAS_ATTEMPTS):
-            ctx = self._org_context(org_id)
+        context = self._context
+        now = context.now()
+        for _ in range(CAS_ATTEMPTS):
+            ctx = self._directory.org_context(org_id)
             decision = decide(
                 ctx.policy,
                 ctx.state,
-                actor=self._actor(org_id, actor_id),
-                principals=self._principals(org_id),
+                actor=self._directory.principal(org_id, actor_id),
+                principals=self._directory.principals(org_id),
                 confirmation=confirmation,
                 now=now,
             )
             if not decision.allowed:
-                self._audit_decision(decision, org_id)
+                context.audit_decision(decision, org_id)
                 decision.require_allowed()
             updated = change(upgrade_organization(ctx.org), now)
             # The enforcement switch and every member's effects: all or nothing.
-            with self._transaction():
-                if self._store.update_organization(updated) is None:
+            with context.transaction():
+                if context.store.update_organization(updated) is None:
                     continue
-                self._apply_member_effects(ctx, decision, at=now)
+                self._effects.apply_member_effects(ctx, decision, at=now)
             return decision
         raise StoreError("the organization kept changing; try again")
 
     def set_policy(self, org_id: str, policy: OrgPolicy, *, actor_id: str) -> Organization:
-        """Replace the organization's policy (an owner or administrator only).
-
-        Raises:
-            PolicyDeniedError: the actor may not manage the organization.
-        """
-        now = self._now()
+        """See :meth:`MfaService.set_policy`."""
+        context = self._context
+        now = context.now()
         encoded = encode_policy(policy)
-        for _ in range(_CAS_ATTEMPTS):
-            ctx = self._org_context(org_id)
-            self._require_manager(ctx, self._actor(org_id, actor_id))
-            stored = self._store.update_organization(
+        for _ in range(CAS_ATTEMPTS):
+            ctx = self._directory.org_context(org_id)
+            ctx.require_manager(self._directory.principal(org_id, actor_id))
+            stored = context.store.update_organization(
                 dataclasses.replace(upgrade_organization(ctx.org), policy=encoded)
             )
             if stored is not None:
-                self._audit("organization.policy_changed", at=now, actor_id=actor_id, org_id=org_id)
+                context.audit(
+                    "organization.policy_changed", at=now, actor_id=actor_id, org_id=org_id
+                )
                 return stored
         raise StoreError("the organization kept changing; try again")
 
     # -- compliance and reminders ---------------------------------------------------------
 
     def compliance_report(self, org_id: str) -> ComplianceReport:
-        """The organization's MFA compliance now (who lacks MFA, percentages)."""
-        ctx = self._org_context(org_id)
+        """See :meth:`MfaService.compliance_report`."""
+        ctx = self._directory.org_context(org_id)
         return org_compliance_report(
-            ctx.policy, ctx.state, principals=self._principals(org_id), now=self._now()
+            ctx.policy,
+            ctx.state,
+            principals=self._directory.principals(org_id),
+            now=self._context.now(),
         )
 
     def member_compliance(self, org_id: str, user_id: str) -> MemberCompliance:
-        """One member's MFA status, deadline and whether a reminder is due."""
-        ctx = self._org_context(org_id)
-        principal = principal_of(self._membership(org_id, user_id), self._methods(user_id))
-        return member_compliance(ctx.policy, ctx.state, principal=principal, now=self._now())
+        """See :meth:`MfaService.member_compliance`."""
+        ctx = self._directory.org_context(org_id)
+        principal = self._directory.principal(org_id, user_id)
+        return member_compliance(
+            ctx.policy, ctx.state, principal=principal, now=self._context.now()
+        )
 
     def send_reminders(
         self, org_id: str, *, actor_id: str, user_ids: Collection[str] | None = None
     ) -> tuple[str, ...]:
-        """Remind members without MFA to set it up: one member, some, or all of them.
-
-        Members who already comply are skipped. Returns who was reminded.
-
-        Raises:
-            PolicyDeniedError: the actor is not an active owner or administrator.
-        """
-        now = self._now()
-        ctx = self._org_context(org_id)
-        self._require_manager(ctx, self._actor(org_id, actor_id))
+        """See :meth:`MfaService.send_reminders`."""
+        context = self._context
+        now = context.now()
+        ctx = self._directory.org_context(org_id)
+        ctx.require_manager(self._directory.principal(org_id, actor_id))
         report = org_compliance_report(
-            ctx.policy, ctx.state, principals=self._principals(org_id), now=now
+            ctx.policy, ctx.state, principals=self._directory.principals(org_id), now=now
         )
         wanted = None if user_ids is None else frozenset(user_ids)
         reminded = []
@@ -172,15 +166,15 @@ class OrgFlows(MemberFlows):
             def stamp(m: Membership) -> Membership:
                 return dataclasses.replace(m, last_reminder_at=now)
 
-            self._change_membership(org_id, user_id, stamp)
-            self._send(
+            self._effects.change_membership(org_id, user_id, stamp)
+            context.send(
                 MfaReminder(
                     user_id=user_id, org_id=org_id, deadline=status.deadline, actor_id=actor_id
                 ),
                 at=now,
             )
             reminded.append(user_id)
-        self._audit(
+        context.audit(
             "reminders.sent",
             at=now,
             actor_id=actor_id,
@@ -192,15 +186,11 @@ class OrgFlows(MemberFlows):
     # -- the scheduler ------------------------------------------------------------------------
 
     def sweep(self) -> SweepReport:
-        """Apply what is due now in every organization: deadline locks, expired locks, reminders.
-
-        Run it from a scheduler (every few minutes). It also purges expired
-        challenges and dead login codes (expired or used), including the codes
-        stored for unknown usernames, which nothing else would ever delete.
-        """
-        now = self._now()
-        purged_challenges = self._store.purge_expired_challenges(now=now)
-        purged_login_codes = self._store.purge_expired_login_codes(now=now)
+        """See :meth:`MfaService.sweep`."""
+        context = self._context
+        now = context.now()
+        purged_challenges = context.store.purge_expired_challenges(now=now)
+        purged_login_codes = context.store.purge_expired_login_codes(now=now)
         locked: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
         unlocked: list[tuple[str, str]] = []
@@ -214,11 +204,11 @@ class OrgFlows(MemberFlows):
         count = 0
         after: str | None = None
         while True:
-            page = self._store.list_organizations(after=after, limit=100)
+            page = context.store.list_organizations(after=after, limit=100)
             for org in page.items:
                 count += 1
-                ctx = self._org_context(org.org_id)
-                for m in list(self._iter_memberships(org.org_id)):
+                ctx = self._directory.org_context(org.org_id)
+                for m in list(self._directory.iter_memberships(org.org_id)):
                     decision = self._sweep_member(ctx, m, now)
                     for effect in decision.effects if decision else ():
                         if effect.kind in lists:
@@ -226,7 +216,7 @@ class OrgFlows(MemberFlows):
             if page.next_cursor is None:
                 break
             after = page.next_cursor
-        self._audit(
+        context.audit(
             "sweep",
             at=now,
             details={
@@ -247,7 +237,7 @@ class OrgFlows(MemberFlows):
         )
 
     def _sweep_member(self, ctx: OrgContext, m: Membership, now: datetime) -> Decision | None:
-        methods = self._methods(m.user_id)
+        methods = self._directory.methods(m.user_id)
 
         def decide(current: Membership) -> Decision:
             principal = principal_of(current, methods)
@@ -258,5 +248,5 @@ class OrgFlows(MemberFlows):
 
         first = decide(m)
         if first.effects or first.notifications:
-            return self._decide_member(ctx, m.user_id, decide, at=now)
+            return self._effects.decide_member(ctx, m.user_id, decide, at=now)
         return None

@@ -29,9 +29,13 @@ from mfakit.errors import (
 )
 from mfakit.policy import MethodKind
 from mfakit.repositories import Challenge, WebAuthnCredential, WebAuthnKind
+from mfakit.service._backup import BackupCodeFlow
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory
 from mfakit.service._facts import credential_method_id, passkey_kind
+from mfakit.service._gate import LoginGate
 from mfakit.service._login import AUTHENTICATION_PURPOSE
-from mfakit.service._login_codes import LoginCodeFlows
+from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import (
     MethodAdded,
     MethodRemoved,
@@ -40,8 +44,9 @@ from mfakit.service._notify import (
 )
 from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration, SecondFactorResult
 from mfakit.service._settings import UserRef, check_user_id
+from mfakit.service._throttle import Throttle
 
-__all__ = ["PasskeyFlows"]
+__all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
 
 #: The purpose of registration challenges.
 REGISTRATION_PURPOSE = "webauthn.registration"
@@ -78,42 +83,55 @@ def _listed(c: WebAuthnCredential) -> Passkey:
     )
 
 
-class PasskeyFlows(LoginCodeFlows):
-    """WebAuthn credentials as second factors."""
+class PasskeyFlow:
+    """WebAuthn credentials as second factors: register, list, rename, delete, sign in.
+
+    Depends on the context, the directory, the throttle, the method policy,
+    the backup code flow (deleting the last factor drops the backup codes) and
+    the login gate (signing in with a passkey).
+    """
+
+    def __init__(
+        self,
+        *,
+        context: ServiceContext,
+        directory: Directory,
+        throttle: Throttle,
+        policy: MethodPolicy,
+        backup: BackupCodeFlow,
+        gate: LoginGate,
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._throttle = throttle
+        self._policy = policy
+        self._backup = backup
+        self._gate = gate
 
     def _uv(self) -> str:
-        return "required" if self._settings.require_user_verification else "preferred"
+        return "required" if self._context.settings.require_user_verification else "preferred"
 
     def begin_passkey_registration(
         self, user: UserRef, *, name: str, kind: MethodKind | str = MethodKind.PASSKEY
     ) -> PasskeyRegistration:
-        """Start adding a passkey (discoverable) or a security key, with a unique name.
-
-        The options exclude the user's existing credentials; the challenge is
-        stored for ``settings.challenge_ttl`` and can be used once. It carries
-        the name and the ``kind`` chosen here, which
-        :meth:`finish_passkey_registration` stores with the credential: the
-        kind is what the user chose, not guessed from the authenticator's flags.
-
-        Raises:
-            DuplicateError: the user already has a credential with this name.
-            PolicyDeniedError: an organization does not let this kind of principal
-                use this kind of method.
-        """
+        """See :meth:`MfaService.begin_passkey_registration`."""
+        context = self._context
         if not isinstance(user, UserRef):
             raise ConfigurationError("user must be a UserRef")
         label = _name(name)
         method = MethodKind(kind)
         if method not in _KINDS:
             raise ConfigurationError("kind must be passkey or security_key")
-        now = self._now()
-        existing = self._store.list_webauthn_credentials(user.user_id)
+        now = context.now()
+        existing = context.store.list_webauthn_credentials(user.user_id)
         if any(c.name.casefold() == label.casefold() for c in existing):
             raise DuplicateError("a passkey or security key with this name exists")
-        self._check_add(user.user_id, method, label, self._methods(user.user_id), now)
+        self._policy.check_add(
+            user.user_id, method, label, self._directory.methods(user.user_id), now
+        )
         options = webauthn.registration_options(
-            rp_id=self._rp.rp_id,
-            rp_name=self._rp.rp_name,
+            rp_id=context.rp.rp_id,
+            rp_name=context.rp.rp_name,
             user_id=user.user_id.encode("utf-8"),
             user_name=user.name,
             user_display_name=user.display_name,
@@ -121,7 +139,7 @@ class PasskeyFlows(LoginCodeFlows):
             resident_key="required" if method is MethodKind.PASSKEY else "discouraged",
             user_verification=self._uv(),
         )
-        expires_at = now + self._settings.challenge_ttl
+        expires_at = now + context.settings.challenge_ttl
         challenge = Challenge(
             challenge_id=secrets.token_urlsafe(16),
             purpose=REGISTRATION_PURPOSE,
@@ -131,13 +149,13 @@ class PasskeyFlows(LoginCodeFlows):
             expires_at=expires_at,
             context={"name": label, "kind": method.value},
         )
-        self._store.put_challenge(challenge)
+        context.store.put_challenge(challenge)
         return PasskeyRegistration(
             challenge_id=challenge.challenge_id, options=options.to_json(), expires_at=expires_at
         )
 
     def _pop(self, challenge_id: str, purpose: str, user_id: str) -> Challenge:
-        challenge = self._store.pop_challenge(str(challenge_id), now=self._now())
+        challenge = self._context.store.pop_challenge(str(challenge_id), now=self._context.now())
         if challenge is None or challenge.purpose != purpose or challenge.user_id != user_id:
             raise ReplayedCodeError("the challenge is unknown, already used or expired")
         return challenge
@@ -145,29 +163,22 @@ class PasskeyFlows(LoginCodeFlows):
     def finish_passkey_registration(
         self, user_id: str, challenge_id: str, response: Any
     ) -> Passkey:
-        """Verify the browser's registration response and store the new credential.
-
-        Raises:
-            ReplayedCodeError: the challenge is unknown, used or expired.
-            WebAuthnError: the response does not verify (origin, RP ID, signature...).
-            MalformedDataError: the response cannot be parsed.
-            DuplicateError: the credential or its name is already registered.
-            PolicyDeniedError: an organization refuses this kind of method.
-        """
+        """See :meth:`MfaService.finish_passkey_registration`."""
+        context = self._context
         check_user_id(user_id)
-        now = self._now()
+        now = context.now()
         challenge = self._pop(challenge_id, REGISTRATION_PURPOSE, user_id)
         try:
             verified = webauthn.verify_registration(
                 response,
                 expected_challenge=challenge.challenge,
-                expected_origins=self._rp.origins,
-                expected_rp_id=self._rp.rp_id,
-                require_user_verification=self._settings.require_user_verification,
+                expected_origins=context.rp.origins,
+                expected_rp_id=context.rp.rp_id,
+                require_user_verification=context.settings.require_user_verification,
                 now=now,
             )
         except VerificationError as exc:
-            self._audit(
+            context.audit(
                 "passkey.registration",
                 at=now,
                 outcome="failure",
@@ -189,72 +200,66 @@ class PasskeyFlows(LoginCodeFlows):
             kind=_requested_kind(challenge.context, verified.backup_eligible),
         )
         kind = passkey_kind(credential)
-        before = self._methods(user_id)
-        self._check_add(user_id, kind, credential.name, before, now)
-        with self._transaction():
-            self._store.add_webauthn_credential(credential)
-            self._commit_add(user_id, kind, credential.name, before, now)
-            self._audit("passkey.registered", at=now, user_id=user_id, details={"kind": kind.value})
-            self._send(
+        before = self._directory.methods(user_id)
+        self._policy.check_add(user_id, kind, credential.name, before, now)
+        with context.transaction():
+            context.store.add_webauthn_credential(credential)
+            self._policy.commit_add(user_id, kind, credential.name, before, now)
+            context.audit(
+                "passkey.registered", at=now, user_id=user_id, details={"kind": kind.value}
+            )
+            context.send(
                 MethodAdded(user_id=user_id, method=kind.value, label=credential.name), at=now
             )
         return _listed(credential)
 
     def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
-        """The user's passkeys and security keys, oldest first."""
+        """See :meth:`MfaService.list_passkeys`."""
         check_user_id(user_id)
-        return tuple(_listed(c) for c in self._store.list_webauthn_credentials(user_id))
+        return tuple(_listed(c) for c in self._context.store.list_webauthn_credentials(user_id))
 
     def rename_passkey(self, user_id: str, credential_id: bytes, name: str) -> Passkey:
-        """Rename one of the user's passkeys.
-
-        Raises:
-            NotFoundError: the user has no such credential.
-            DuplicateError: another of the user's credentials has this name.
-        """
+        """See :meth:`MfaService.rename_passkey`."""
+        context = self._context
         check_user_id(user_id)
         label = _name(name)
-        now = self._now()
+        now = context.now()
         others = [
             c
-            for c in self._store.list_webauthn_credentials(user_id)
+            for c in context.store.list_webauthn_credentials(user_id)
             if c.credential_id != credential_id
         ]
         if any(c.name.casefold() == label.casefold() for c in others):
             raise DuplicateError("a passkey or security key with this name exists")
-        self._store.rename_webauthn_credential(user_id, credential_id, label)
-        credential = self._store.get_webauthn_credential(credential_id)
+        context.store.rename_webauthn_credential(user_id, credential_id, label)
+        credential = context.store.get_webauthn_credential(credential_id)
         if credential is None or credential.user_id != user_id:
             raise NotFoundError("no such passkey")
-        self._audit("passkey.renamed", at=now, user_id=user_id)
+        context.audit("passkey.renamed", at=now, user_id=user_id)
         return _listed(credential)
 
     def delete_passkey(
         self, user_id: str, credential_id: bytes, *, confirmation: str | None
     ) -> MethodRemoval:
-        """Delete a passkey after the typed confirmation ``DELETE`` (policy permitting).
-
-        Raises:
-            NotFoundError: the user has no such credential.
-            PolicyDeniedError: confirmation missing, step-up required, or refused.
-        """
+        """See :meth:`MfaService.delete_passkey`."""
+        context = self._context
         check_user_id(user_id)
-        now = self._now()
-        credential = self._store.get_webauthn_credential(credential_id)
+        now = context.now()
+        credential = context.store.get_webauthn_credential(credential_id)
         if credential is None or credential.user_id != user_id:
             raise NotFoundError("no such passkey")
         method_id = credential_method_id(credential_id)
-        methods = self._methods(user_id)
-        self._check_remove(user_id, method_id, confirmation, methods, now)
-        with self._transaction():
-            self._store.delete_webauthn_credential(user_id, credential_id)
-            remaining = self._drop_backup_codes_if_alone(user_id)
-            deadline, obligations = self._commit_remove(
+        methods = self._directory.methods(user_id)
+        self._policy.check_remove(user_id, method_id, confirmation, methods, now)
+        with context.transaction():
+            context.store.delete_webauthn_credential(user_id, credential_id)
+            remaining = self._backup.drop_if_alone(user_id)
+            deadline, obligations = self._policy.commit_remove(
                 user_id, method_id, confirmation, methods, now
             )
             kind = passkey_kind(credential)
-            self._audit("passkey.deleted", at=now, user_id=user_id)
-            self._send(
+            context.audit("passkey.deleted", at=now, user_id=user_id)
+            context.send(
                 MethodRemoved(
                     user_id=user_id, method=kind.value, label=credential.name, deadline=deadline
                 ),
@@ -271,69 +276,48 @@ class PasskeyFlows(LoginCodeFlows):
     def verify_passkey(
         self, user_id: str, challenge_id: str, response: Any, *, org_id: str | None = None
     ) -> SecondFactorResult:
-        """Complete the second factor with a passkey assertion.
-
-        A credential registered without the backup-eligible (BE) flag that now
-        asserts it has been taken up by a syncing provider. With
-        ``settings.accept_backup_eligibility_upgrade`` (the default) the
-        sign-in succeeds and, in the same compare-and-set as the counter, the
-        credential is stored as backup-eligible and as a passkey; the user gets
-        a :class:`PasskeyNowSynced` notice and a
-        ``passkey.backup_eligibility_upgraded`` audit event is written. The
-        result's ``method`` is then ``passkey``. Organization policies judge
-        the credential as a passkey from then on.
-
-        Raises:
-            PolicyDeniedError: an organization refuses the sign-in.
-            ThrottledError: too many failed attempts.
-            ReplayedCodeError: the challenge is unknown, used or expired.
-            SignCountError: the signature counter did not increase (possible clone);
-                the user is notified.
-            WebAuthnError: the assertion does not verify, the credential is not
-                the user's, or its BE flag changed in a way not accepted (lost,
-                or gained with the upgrade setting off).
-            MalformedDataError: the response cannot be parsed.
-        """
+        """See :meth:`MfaService.verify_passkey`."""
+        context = self._context
         check_user_id(user_id)
-        now = self._now()
-        decisions = self._login_gate(user_id, org_id, now)
-        self._charge_attempt("passkey", user_id, now)
+        now = context.now()
+        decisions = self._gate.check(user_id, org_id, now)
+        self._throttle.charge("passkey", user_id, now)
         credential: WebAuthnCredential | None = None
         try:
             challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
             parsed = webauthn.low_level.parse_authentication_response(response)
-            credential = self._store.get_webauthn_credential(parsed.credential_id)
+            credential = context.store.get_webauthn_credential(parsed.credential_id)
             if credential is None or credential.user_id != user_id:
                 raise WebAuthnError("the credential is not registered to this user")
             verified = webauthn.verify_authentication(
                 response,
                 expected_challenge=challenge.challenge,
-                expected_origins=self._rp.origins,
-                expected_rp_id=self._rp.rp_id,
+                expected_origins=context.rp.origins,
+                expected_rp_id=context.rp.rp_id,
                 credential_public_key=credential.public_key,
                 current_sign_count=credential.sign_count,
-                require_user_verification=self._settings.require_user_verification,
+                require_user_verification=context.settings.require_user_verification,
                 now=now,
                 expected_backup_eligible=credential.backup_eligible,
                 expected_user_handle=user_id.encode("utf-8"),
-                accept_backup_eligibility_upgrade=self._settings.accept_backup_eligibility_upgrade,
+                accept_backup_eligibility_upgrade=context.settings.accept_backup_eligibility_upgrade,
             )
             if not self._record_assertion(credential, verified, now):
                 # A concurrent sign-in stored a counter first: this one is not newer.
                 raise SignCountError(stored=credential.sign_count, received=verified.new_sign_count)
         except SignCountError:
             label = credential.name if credential is not None else ""
-            self._send(SignCountAnomaly(user_id=user_id, label=label), at=now)
-            self._audit("passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id)
-            self._after_failure(user_id, "passkey", org_id, now)
+            context.send(SignCountAnomaly(user_id=user_id, label=label), at=now)
+            context.audit("passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id)
+            self._gate.after_failure(user_id, "passkey", org_id, now)
             raise
         except (VerificationError, MalformedDataError):
-            self._after_failure(user_id, "passkey", org_id, now)
+            self._gate.after_failure(user_id, "passkey", org_id, now)
             raise
         kind = (
             MethodKind.PASSKEY if verified.backup_eligibility_upgraded else passkey_kind(credential)
         )
-        return self._after_success(user_id, kind, decisions, now)
+        return self._gate.after_success(user_id, kind, decisions, now)
 
     def _record_assertion(
         self,
@@ -342,18 +326,19 @@ class PasskeyFlows(LoginCodeFlows):
         now: datetime,
     ) -> bool:
         """Compare-and-set the counter (and an accepted BE upgrade); False if the CAS lost."""
+        context = self._context
         if not verified.backup_eligibility_upgraded:
-            return self._store.update_sign_count(
+            return context.store.update_sign_count(
                 credential.credential_id,
                 credential.sign_count,
                 verified.new_sign_count,
                 now=now,
                 backup_state=verified.backup_state,
             )
-        with self._transaction():
+        with context.transaction():
             # BE and kind="passkey" are written by the same guarded statement as
             # the counter: a lost race records neither, and sends nothing.
-            if not self._store.update_sign_count(
+            if not context.store.update_sign_count(
                 credential.credential_id,
                 credential.sign_count,
                 verified.new_sign_count,
@@ -362,11 +347,13 @@ class PasskeyFlows(LoginCodeFlows):
                 backup_eligible=True,
             ):
                 return False
-            self._audit(
+            context.audit(
                 "passkey.backup_eligibility_upgraded",
                 at=now,
                 user_id=credential.user_id,
                 details={"previous_kind": credential.kind, "kind": MethodKind.PASSKEY.value},
             )
-            self._send(PasskeyNowSynced(user_id=credential.user_id, label=credential.name), at=now)
+            context.send(
+                PasskeyNowSynced(user_id=credential.user_id, label=credential.name), at=now
+            )
         return True

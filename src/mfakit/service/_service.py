@@ -1,13 +1,90 @@
-"""The :class:`MfaService` facade: every user and organization flow in one object."""
+"""The :class:`MfaService` facade over small flow objects that share one context.
+
+:class:`MfaService` builds one :class:`~mfakit.service._context.ServiceContext`
+("context" below: store, clock, key ring, settings, relying party, issuer,
+login-code key, audit, transactions, notifications) and the parts below. Each
+part receives the context and, by name, exactly the parts it uses; no part
+inherits from another, and every public method of the facade is a one-line
+delegation to a flow (marked ``*``).
+
+The parts in construction order; each depends only on parts above it, so the
+graph is acyclic::
+
+      part              module         depends on
+      Throttle          _throttle      context
+      Directory         _directory     context
+      EffectWriter      _effects       context, Directory, Throttle
+      MethodPolicy      _methods       context, Directory, EffectWriter
+    * BackupCodeFlow    _backup        context, Directory
+      LoginGate         _gate          context, Directory, EffectWriter, Throttle,
+                                       BackupCodeFlow.advice (one callable)
+    * TotpFlow          _totp          context, Directory, Throttle, MethodPolicy,
+                                       BackupCodeFlow
+    * SecondFactorFlow  _login         context, Directory, Throttle, LoginGate,
+                                       TotpFlow, BackupCodeFlow
+    * PasskeyFlow       _passkeys      context, Directory, Throttle, MethodPolicy,
+                                       BackupCodeFlow, LoginGate
+    * MemberFlow        _members       context, Directory, EffectWriter
+    * OrgFlow           _org           context, Directory, EffectWriter
+    * LoginCodeFlow     _login_codes   context, Directory, EffectWriter, Throttle,
+                                       LoginGate
+
+What is loaded from the store (a user's methods, an organization with its
+policy and state, members) is the Directory's alone; throttling is the
+Throttle's alone; writing policy effects on memberships is the EffectWriter's
+alone.
+"""
 
 from __future__ import annotations
 
-from mfakit.service._passkeys import PasskeyFlows
+from collections.abc import Collection
+from typing import Any
+
+from mfakit.clock import Clock
+from mfakit.policy import (
+    ComplianceReport,
+    Decision,
+    MemberCompliance,
+    MethodKind,
+    OrgPolicy,
+    PrincipalKind,
+)
+from mfakit.repositories import Invitation, Membership, MfaStore, Organization
+from mfakit.secretbox import KeyRing
+from mfakit.service._backup import BackupCodeFlow
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory
+from mfakit.service._effects import EffectWriter
+from mfakit.service._gate import LoginGate
+from mfakit.service._login import SecondFactorFlow
+from mfakit.service._login_codes import LoginCodeFlow
+from mfakit.service._members import MemberFlow
+from mfakit.service._methods import MethodPolicy
+from mfakit.service._notify import Notifier
+from mfakit.service._org import OrgFlow
+from mfakit.service._passkeys import PasskeyFlow
+from mfakit.service._results import (
+    BackupCodeSet,
+    BackupCodeStatus,
+    IamLoginResult,
+    LoginCodeRequested,
+    MethodRemoval,
+    Passkey,
+    PasskeyRegistration,
+    SecondFactorChallenge,
+    SecondFactorResult,
+    SweepReport,
+    TotpActivation,
+    TotpEnrollment,
+)
+from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
+from mfakit.service._throttle import Throttle
+from mfakit.service._totp import TotpFlow
 
 __all__ = ["MfaService"]
 
 
-class MfaService(PasskeyFlows):
+class MfaService:
     """Multi-factor authentication for an application: what the application calls.
 
     It wires the pure core (otp, backup_codes, login_codes, webauthn, policy,
@@ -45,3 +122,471 @@ class MfaService(PasskeyFlows):
         )
         enrollment = service.begin_totp_enrollment(UserRef(user_id="u-1", name="ada"))
     """
+
+    def __init__(
+        self,
+        *,
+        store: MfaStore,
+        keys: KeyRing,
+        notifier: Notifier,
+        clock: Clock | None = None,
+        relying_party: RelyingParty,
+        issuer: str,
+        login_code_key: bytes,
+        settings: ServiceSettings | None = None,
+    ) -> None:
+        context = ServiceContext(
+            store=store,
+            keys=keys,
+            notifier=notifier,
+            clock=clock,
+            relying_party=relying_party,
+            issuer=issuer,
+            login_code_key=login_code_key,
+            settings=settings,
+        )
+        self._context = context
+        # Shared pieces first, then the flows; each gets exactly the parts it uses,
+        # by name, so this block is the dependency graph of the module docstring.
+        throttle = Throttle(context)
+        directory = Directory(context)
+        effects = EffectWriter(context=context, directory=directory, throttle=throttle)
+        policy = MethodPolicy(context=context, directory=directory, effects=effects)
+        backup = BackupCodeFlow(context=context, directory=directory)
+        gate = LoginGate(
+            context=context,
+            directory=directory,
+            effects=effects,
+            throttle=throttle,
+            advice=backup.advice,
+        )
+        totp = TotpFlow(
+            context=context, directory=directory, throttle=throttle, policy=policy, backup=backup
+        )
+        self._directory = directory
+        self._backup = backup
+        self._totp = totp
+        self._second_factor = SecondFactorFlow(
+            context=context,
+            directory=directory,
+            throttle=throttle,
+            gate=gate,
+            totp=totp,
+            backup=backup,
+        )
+        self._passkeys = PasskeyFlow(
+            context=context,
+            directory=directory,
+            throttle=throttle,
+            policy=policy,
+            backup=backup,
+            gate=gate,
+        )
+        self._members = MemberFlow(context=context, directory=directory, effects=effects)
+        self._org = OrgFlow(context=context, directory=directory, effects=effects)
+        self._login_codes = LoginCodeFlow(
+            context=context, directory=directory, effects=effects, throttle=throttle, gate=gate
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(store={self._context.store!r}, "
+            f"rp_id={self._context.rp.rp_id!r})"
+        )
+
+    @property
+    def settings(self) -> ServiceSettings:
+        """The service's settings."""
+        return self._context.settings
+
+    # -- TOTP ------------------------------------------------------------------------------
+
+    def begin_totp_enrollment(self, user: UserRef) -> TotpEnrollment:
+        """Start setting up (or replacing) the user's authenticator app.
+
+        A new secret is stored encrypted as a *pending* enrollment that expires
+        after ``settings.pending_totp_ttl``. An active TOTP keeps working until the
+        new one is confirmed (that is how TOTP is updated).
+
+        Args:
+            user: The user, with the account name shown by the app.
+
+        Returns:
+            The key to type, the ``otpauth://`` URI and its QR code. Show them once.
+
+        Raises:
+            PolicyDeniedError: an organization does not let this user use TOTP.
+        """
+        return self._totp.begin_totp_enrollment(user)
+
+    def confirm_totp(self, user_id: str, totp_id: str, code: str) -> TotpActivation:
+        """Activate a pending enrollment with a code from the app; issue new backup codes.
+
+        The confirming code's time step is stored, so the same code cannot then
+        be used to sign in. A previously active TOTP is replaced, and the user's
+        backup codes are replaced by a new set (shown once).
+
+        Raises:
+            ExpiredCodeError: no pending enrollment ``totp_id`` (expired, replaced or
+                already confirmed).
+            InvalidCodeError: the code does not match.
+            ThrottledError: too many wrong codes.
+            PolicyDeniedError: an organization no longer lets the user use TOTP.
+        """
+        return self._totp.confirm_totp(user_id, totp_id, code)
+
+    def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
+        """Delete the user's TOTP after the typed confirmation ``DELETE``.
+
+        Each organization's policy decides: a step-up may be required, removing
+        the last method may be refused or start a grace period. When no second
+        factor remains, the backup codes are deleted too.
+
+        Raises:
+            NotFoundError: the user has no TOTP.
+            PolicyDeniedError: confirmation missing or wrong, step-up required, or
+                refused by an organization (``decision`` says why).
+        """
+        return self._totp.delete_totp(user_id, confirmation=confirmation)
+
+    # -- backup codes ----------------------------------------------------------------------
+
+    def regenerate_backup_codes(self, user_id: str) -> BackupCodeSet:
+        """Replace the user's backup codes with a new set; every old code stops working.
+
+        Raises:
+            NotFoundError: the user has no second factor (backup codes back one up).
+            PolicyDeniedError: an organization requires a recent second-factor
+                check first (step-up).
+        """
+        return self._backup.regenerate_backup_codes(user_id)
+
+    def backup_code_status(self, user_id: str) -> BackupCodeStatus:
+        """How many backup codes the user has, and whether they are running low."""
+        return self._backup.backup_code_status(user_id)
+
+    # -- second-factor sign-in --------------------------------------------------------------
+
+    def begin_second_factor(
+        self, user_id: str, *, org_id: str | None = None
+    ) -> SecondFactorChallenge:
+        """Start the second step of sign-in, once the password was checked.
+
+        Returns the methods the user can use and, when the user has passkeys,
+        WebAuthn request options with a stored single-use challenge.
+
+        Args:
+            user_id: The user who passed the first factor.
+            org_id: The organization signed in to; by default every organization
+                the user belongs to must allow the sign-in.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in (locked, overdue).
+        """
+        return self._second_factor.begin_second_factor(user_id, org_id=org_id)
+
+    def verify_totp(
+        self, user_id: str, code: str, *, org_id: str | None = None
+    ) -> SecondFactorResult:
+        """Complete the second factor with a code from the authenticator app.
+
+        Replay-proof: the matched time step is recorded with the store's atomic
+        ``advance_totp_step``, so a code (or an older one) is accepted once, even
+        when two requests race.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in.
+            ThrottledError: too many wrong codes; ``retry_after`` says when to retry.
+            NotFoundError: the user has no TOTP.
+            InvalidCodeError: wrong code.
+            ReplayedCodeError: the code was already used.
+        """
+        return self._second_factor.verify_totp(user_id, code, org_id=org_id)
+
+    def verify_backup_code(
+        self, user_id: str, code: str, *, org_id: str | None = None
+    ) -> SecondFactorResult:
+        """Complete the second factor with a backup code; it is consumed exactly once.
+
+        Costs one Argon2 computation. When few codes remain, the result advises
+        generating a new set and a :class:`BackupCodesLow` notice is sent.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in.
+            ThrottledError: too many wrong codes.
+            InvalidCodeError: wrong or already used code.
+            ReplayedCodeError: the code was used by a concurrent request.
+        """
+        return self._second_factor.verify_backup_code(user_id, code, org_id=org_id)
+
+    # -- passkeys and security keys ---------------------------------------------------------
+
+    def begin_passkey_registration(
+        self, user: UserRef, *, name: str, kind: MethodKind | str = MethodKind.PASSKEY
+    ) -> PasskeyRegistration:
+        """Start adding a passkey (discoverable) or a security key, with a unique name.
+
+        The options exclude the user's existing credentials; the challenge is
+        stored for ``settings.challenge_ttl`` and can be used once. It carries
+        the name and the ``kind`` chosen here, which
+        :meth:`finish_passkey_registration` stores with the credential: the
+        kind is what the user chose, not guessed from the authenticator's flags.
+
+        Raises:
+            DuplicateError: the user already has a credential with this name.
+            PolicyDeniedError: an organization does not let this kind of principal
+                use this kind of method.
+        """
+        return self._passkeys.begin_passkey_registration(user, name=name, kind=kind)
+
+    def finish_passkey_registration(
+        self, user_id: str, challenge_id: str, response: Any
+    ) -> Passkey:
+        """Verify the browser's registration response and store the new credential.
+
+        Raises:
+            ReplayedCodeError: the challenge is unknown, used or expired.
+            WebAuthnError: the response does not verify (origin, RP ID, signature...).
+            MalformedDataError: the response cannot be parsed.
+            DuplicateError: the credential or its name is already registered.
+            PolicyDeniedError: an organization refuses this kind of method.
+        """
+        return self._passkeys.finish_passkey_registration(user_id, challenge_id, response)
+
+    def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
+        """The user's passkeys and security keys, oldest first."""
+        return self._passkeys.list_passkeys(user_id)
+
+    def rename_passkey(self, user_id: str, credential_id: bytes, name: str) -> Passkey:
+        """Rename one of the user's passkeys.
+
+        Raises:
+            NotFoundError: the user has no such credential.
+            DuplicateError: another of the user's credentials has this name.
+        """
+        return self._passkeys.rename_passkey(user_id, credential_id, name)
+
+    def delete_passkey(
+        self, user_id: str, credential_id: bytes, *, confirmation: str | None
+    ) -> MethodRemoval:
+        """Delete a passkey after the typed confirmation ``DELETE`` (policy permitting).
+
+        Raises:
+            NotFoundError: the user has no such credential.
+            PolicyDeniedError: confirmation missing, step-up required, or refused.
+        """
+        return self._passkeys.delete_passkey(user_id, credential_id, confirmation=confirmation)
+
+    def verify_passkey(
+        self, user_id: str, challenge_id: str, response: Any, *, org_id: str | None = None
+    ) -> SecondFactorResult:
+        """Complete the second factor with a passkey assertion.
+
+        A credential registered without the backup-eligible (BE) flag that now
+        asserts it has been taken up by a syncing provider. With
+        ``settings.accept_backup_eligibility_upgrade`` (the default) the
+        sign-in succeeds and, in the same compare-and-set as the counter, the
+        credential is stored as backup-eligible and as a passkey; the user gets
+        a :class:`PasskeyNowSynced` notice and a
+        ``passkey.backup_eligibility_upgraded`` audit event is written. The
+        result's ``method`` is then ``passkey``. Organization policies judge
+        the credential as a passkey from then on.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in.
+            ThrottledError: too many failed attempts.
+            ReplayedCodeError: the challenge is unknown, used or expired.
+            SignCountError: the signature counter did not increase (possible clone);
+                the user is notified.
+            WebAuthnError: the assertion does not verify, the credential is not
+                the user's, or its BE flag changed in a way not accepted (lost,
+                or gained with the upgrade setting off).
+            MalformedDataError: the response cannot be parsed.
+        """
+        return self._passkeys.verify_passkey(user_id, challenge_id, response, org_id=org_id)
+
+    # -- organizations: members, invitations, locks ----------------------------------------
+
+    def create_organization(
+        self,
+        org_id: str,
+        *,
+        name: str,
+        owner_id: str,
+        policy: OrgPolicy | None = None,
+        owner_username: str | None = None,
+    ) -> Organization:
+        """Create an organization (enforcement off) with its first owner.
+
+        Args:
+            org_id: The organization's identifier.
+            name: Its display name.
+            owner_id: The user who owns it.
+            policy: Its MFA policy; the reference console's rules by default.
+            owner_username: The owner's login name inside the organization, if any.
+
+        Raises:
+            DuplicateError: the id is taken.
+        """
+        return self._members.create_organization(
+            org_id, name=name, owner_id=owner_id, policy=policy, owner_username=owner_username
+        )
+
+    def add_member(
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        kind: PrincipalKind | str = PrincipalKind.MEMBER,
+        username: str | None = None,
+        actor_id: str | None = None,
+    ) -> Membership:
+        """Add a member directly (an IAM member created by an administrator).
+
+        Under enforcement the new member gets the policy's new-member grace period,
+        counted from their first sign-in for members who sign in with a login code.
+
+        Raises:
+            NotFoundError: no such organization.
+            DuplicateError: the user or the username is already in the organization.
+        """
+        return self._members.add_member(
+            org_id, user_id, kind=kind, username=username, actor_id=actor_id
+        )
+
+    def invite(
+        self,
+        org_id: str,
+        *,
+        actor_id: str,
+        email: str,
+        kind: PrincipalKind | str = PrincipalKind.MEMBER,
+    ) -> Invitation:
+        """Invite someone to join the organization (an owner or administrator only).
+
+        Raises:
+            PolicyDeniedError: the actor may not manage the organization.
+        """
+        return self._members.invite(org_id, actor_id=actor_id, email=email, kind=kind)
+
+    def accept_invitation(
+        self, invitation_id: str, user_id: str, *, username: str | None = None
+    ) -> Membership:
+        """Join the organization; under enforcement the invitee must have MFA first.
+
+        Raises:
+            NotFoundError: no such invitation.
+            ExpiredCodeError: the invitation expired, was revoked or was already used.
+            PolicyDeniedError: the organization requires MFA before joining (the
+                decision carries an ``enroll_now`` obligation).
+        """
+        return self._members.accept_invitation(invitation_id, user_id, username=username)
+
+    def revoke_invitation(self, invitation_id: str, *, actor_id: str) -> bool:
+        """Revoke a pending invitation; True if it was pending."""
+        return self._members.revoke_invitation(invitation_id, actor_id=actor_id)
+
+    def lock_member(self, org_id: str, user_id: str, *, actor_id: str) -> Membership:
+        """Lock a member (an administrator's lock, lifted only by an administrator).
+
+        Raises:
+            PolicyDeniedError: the actor may not manage the organization, or is the member.
+        """
+        return self._members.lock_member(org_id, user_id, actor_id=actor_id)
+
+    def unlock_member(self, org_id: str, user_id: str, *, actor_id: str) -> Decision:
+        """Unlock a member; an overdue member may get a new grace period (policy).
+
+        Raises:
+            PolicyDeniedError: refused (not locked, self-unlock, not an administrator).
+        """
+        return self._members.unlock_member(org_id, user_id, actor_id=actor_id)
+
+    # -- organizations: enforcement, compliance, reminders, the sweep ----------------------
+
+    def enforce_mfa(self, org_id: str, *, actor_id: str, confirmation: str | None) -> Decision:
+        """Turn MFA enforcement on after the typed confirmation ``ENFORCE``.
+
+        Under the reference console's rules this is refused while anyone lacks
+        MFA; the decision's ``reminder_targets`` lists them (send reminders). With
+        ``start_grace`` activation, they get a grace period (and a notice).
+
+        Raises:
+            PolicyDeniedError: refused; ``decision`` has the reasons and reminder targets.
+        """
+        return self._org.enforce_mfa(org_id, actor_id=actor_id, confirmation=confirmation)
+
+    def stop_enforcement(self, org_id: str, *, actor_id: str, confirmation: str | None) -> Decision:
+        """Turn MFA enforcement off after the typed confirmation ``STOP``; owners are told.
+
+        Raises:
+            PolicyDeniedError: refused (not enforced, not an owner, no confirmation,
+                step-up required).
+        """
+        return self._org.stop_enforcement(org_id, actor_id=actor_id, confirmation=confirmation)
+
+    def set_policy(self, org_id: str, policy: OrgPolicy, *, actor_id: str) -> Organization:
+        """Replace the organization's policy (an owner or administrator only).
+
+        Raises:
+            PolicyDeniedError: the actor may not manage the organization.
+        """
+        return self._org.set_policy(org_id, policy, actor_id=actor_id)
+
+    def compliance_report(self, org_id: str) -> ComplianceReport:
+        """The organization's MFA compliance now (who lacks MFA, percentages)."""
+        return self._org.compliance_report(org_id)
+
+    def member_compliance(self, org_id: str, user_id: str) -> MemberCompliance:
+        """One member's MFA status, deadline and whether a reminder is due."""
+        return self._org.member_compliance(org_id, user_id)
+
+    def send_reminders(
+        self, org_id: str, *, actor_id: str, user_ids: Collection[str] | None = None
+    ) -> tuple[str, ...]:
+        """Remind members without MFA to set it up: one member, some, or all of them.
+
+        Members who already comply are skipped. Returns who was reminded.
+
+        Raises:
+            PolicyDeniedError: the actor is not an active owner or administrator.
+        """
+        return self._org.send_reminders(org_id, actor_id=actor_id, user_ids=user_ids)
+
+    def sweep(self) -> SweepReport:
+        """Apply what is due now in every organization: deadline locks, expired locks, reminders.
+
+        Run it from a scheduler (every few minutes). It also purges expired
+        challenges and dead login codes (expired or used), including the codes
+        stored for unknown usernames, which nothing else would ever delete.
+        """
+        return self._org.sweep()
+
+    # -- emailed login codes ---------------------------------------------------------------
+
+    def send_login_code(self, org_id: str, username: str) -> LoginCodeRequested:
+        """Email a sign-in code to the member ``username`` of ``org_id``, if there is one.
+
+        The answer (and its errors) do not depend on whether the member exists.
+
+        Raises:
+            ThrottledError: a code was requested less than the cool-down ago.
+        """
+        return self._login_codes.send_login_code(org_id, username)
+
+    def verify_login_code(self, org_id: str, username: str, code: str) -> IamLoginResult:
+        """Sign a member in with the emailed code; then the organization's rules apply.
+
+        Each try is counted atomically before it is checked; the code works once,
+        until it expires. At the first sign-in under enforcement, a member without
+        MFA gets the new-member grace period, counted from now.
+
+        Raises:
+            InvalidCodeError: wrong code (``attempts_remaining`` tells the tries left),
+                or no code was sent.
+            AttemptsExhaustedError: too many wrong tries; request a new code.
+            ExpiredCodeError: the code expired.
+            ReplayedCodeError: the code was already used.
+            PolicyDeniedError: the organization refuses the sign-in (locked, overdue).
+        """
+        return self._login_codes.verify_login_code(org_id, username, code)

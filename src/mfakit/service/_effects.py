@@ -1,0 +1,123 @@
+"""Persisting policy decisions: membership effects, their audit events and notices.
+
+Policy effects on a membership are written with the store's versioned
+compare-and-set; when a concurrent writer wins, the decision is evaluated
+again on the fresh record, so effects are never applied to facts they were
+not decided on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from mfakit.errors import NotFoundError, StoreError
+from mfakit.policy import Decision, Effect, EffectKind
+from mfakit.repositories import Membership
+from mfakit.service._context import ServiceContext
+from mfakit.service._directory import Directory, OrgContext
+from mfakit.service._facts import apply_effect
+from mfakit.service._throttle import Throttle
+
+__all__ = ["CAS_ATTEMPTS", "EffectWriter"]
+
+#: How many times a compare-and-set write is retried after losing a race.
+CAS_ATTEMPTS = 8
+_MEMBERSHIP_EFFECTS = frozenset(
+    {
+        EffectKind.START_GRACE,
+        EffectKind.CLEAR_GRACE,
+        EffectKind.LOCK,
+        EffectKind.UNLOCK,
+        EffectKind.REMOVE_MEMBER,
+        EffectKind.RECORD_REMINDER,
+    }
+)
+
+
+class EffectWriter:
+    """Writes memberships with compare-and-set; depends on the context, directory, throttle."""
+
+    def __init__(
+        self, *, context: ServiceContext, directory: Directory, throttle: Throttle
+    ) -> None:
+        self._context = context
+        self._directory = directory
+        self._throttle = throttle
+
+    def change_membership(
+        self, org_id: str, user_id: str, change: Callable[[Membership], Membership]
+    ) -> Membership:
+        """Compare-and-set ``change(membership)``, re-reading on a lost race.
+
+        Raises:
+            NotFoundError: the user is not a member.
+            StoreError: the record kept changing under every attempt.
+        """
+        for _ in range(CAS_ATTEMPTS):
+            current = self._directory.membership(org_id, user_id)
+            wanted = change(current)
+            if wanted == current:
+                return current
+            stored = self._context.store.update_membership(wanted)
+            if stored is not None:
+                return stored
+        raise StoreError("the membership kept changing; try again")
+
+    def decide_member(
+        self,
+        ctx: OrgContext,
+        user_id: str,
+        decide: Callable[[Membership], Decision],
+        *,
+        at: datetime,
+    ) -> Decision:
+        """Evaluate a per-member decision and persist its effects in one versioned write.
+
+        On a lost race the decision is evaluated again on the fresh record, so
+        effects are never applied to facts they were not decided on.
+
+        Raises:
+            NotFoundError: the user is not a member.
+            StoreError: the record kept changing under every attempt.
+        """
+        context = self._context
+        org_id = ctx.org.org_id
+        for _ in range(CAS_ATTEMPTS):
+            current = self._directory.membership(org_id, user_id)
+            decision = decide(current)
+            wanted = current
+            for effect in decision.effects:
+                if effect.subject == user_id and effect.kind in _MEMBERSHIP_EFFECTS:
+                    wanted = apply_effect(wanted, effect)
+            with context.transaction():
+                if wanted != current and context.store.update_membership(wanted) is None:
+                    continue
+                if any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects):
+                    self._throttle.reset_sign_in(user_id)
+                context.audit_decision(decision, org_id)
+                context.deliver(decision, org_id, at=at)
+            return decision
+        raise StoreError("the membership kept changing; try again")
+
+    def apply_member_effects(self, ctx: OrgContext, decision: Decision, *, at: datetime) -> None:
+        """Persist an organization-wide decision's per-member effects, one CAS write each."""
+        org_id = ctx.org.org_id
+        by_subject: dict[str, list[Effect]] = {}
+        for effect in decision.effects:
+            # Organization-wide decisions (enforce, stop) carry no throttle resets.
+            if effect.kind in _MEMBERSHIP_EFFECTS:
+                by_subject.setdefault(effect.subject, []).append(effect)
+        for subject, effects in by_subject.items():
+
+            def change(m: Membership, effects: list[Effect] = effects) -> Membership:
+                for effect in effects:
+                    m = apply_effect(m, effect)
+                return m
+
+            try:
+                self.change_membership(org_id, subject, change)
+            except NotFoundError:
+                continue  # the member left meanwhile: nothing to apply
+        self._context.audit_decision(decision, org_id)
+        self._context.deliver(decision, org_id, at=at)

@@ -1,0 +1,75 @@
+"""Throttling of second-factor attempts: the one place that counts, locks and resets.
+
+Each factor of each user has its own counter in the store, keyed by
+:func:`throttle_key`. An attempt is charged before it is checked, with the
+store's atomic ``record_failure``; a success resets the sign-in counters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mfakit.errors import ThrottledError
+from mfakit.service._context import ServiceContext
+
+__all__ = ["FACTORS", "Throttle", "throttle_key"]
+
+#: The throttled sign-in factors; each has its own counter per user.
+FACTORS = ("totp", "backup_code", "passkey")
+
+
+def throttle_key(factor: str, user_id: str) -> str:
+    """The throttle key of one user's factor."""
+    return f"mfa:{factor}:{user_id}"
+
+
+class Throttle:
+    """Charges, counts and resets attempts; depends on the context only."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self._context = context
+
+    def charge(self, factor: str, user_id: str, now: datetime) -> None:
+        """Count an attempt BEFORE checking it; refuse it when the budget is spent.
+
+        The count is one atomic ``record_failure``: concurrent callers each get a
+        distinct number, so however many guesses race, at most
+        ``throttle_max_failures`` per window are ever checked. A success resets it.
+
+        Raises:
+            ThrottledError: the factor is locked or backing off; ``retry_after`` says
+                for how long.
+        """
+        context = self._context
+        s = context.settings
+        store = context.store
+        key = throttle_key(factor, user_id)
+        state = store.get_throttle(key)
+        if state.locked_until is not None and now < state.locked_until:
+            context.audit(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
+            raise ThrottledError(retry_after=(state.locked_until - now).total_seconds())
+        state = store.record_failure(key, now=now, window=s.throttle_window)
+        first = state.first_failure_at or now
+        if state.failures > s.throttle_max_failures:
+            until = max(first + s.throttle_window, now + timedelta(seconds=1))
+            store.lock_throttle(key, until=until)
+            context.audit(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
+            raise ThrottledError(retry_after=(until - now).total_seconds())
+        if state.failures == s.throttle_max_failures:
+            store.lock_throttle(key, until=first + s.throttle_window)
+        elif (delay := s.backoff(state.failures)) > timedelta(0):
+            store.lock_throttle(key, until=now + delay)
+
+    def reset(self, factor: str, user_id: str) -> None:
+        """Forget one factor's failures (e.g. a confirmed TOTP enrollment)."""
+        self._context.store.reset_throttle(throttle_key(factor, user_id))
+
+    def reset_sign_in(self, user_id: str) -> None:
+        """Forget the failures of every sign-in factor (a success, an unlock)."""
+        for factor in FACTORS:
+            self.reset(factor, user_id)
+
+    def failed_attempts(self, user_id: str) -> int:
+        """The user's current failures over every sign-in factor."""
+        store = self._context.store
+        return sum(store.get_throttle(throttle_key(f, user_id)).failures for f in FACTORS)
