@@ -46,9 +46,8 @@ def _memory_parts(state: MemoryState) -> StoreParts:
 class MemoryStore(StoreFacade):
     """Implements every port of :class:`mfakit.repositories.MfaStore` in process memory.
 
-    A facade: one :class:`~mfakit.stores._memory.MemoryState` (the records,
-    their indexes and the lock) shared by one part per port; every method
-    delegates to its part.
+    A facade: one ``MemoryState`` (the records, their indexes and the lock)
+    shared by one part per port; every method delegates to its part.
     """
 
     def __init__(self) -> None:

@@ -185,10 +185,10 @@ def _open_pool(
 class PostgresStore(StoreFacade):
     """Implements every port of :class:`mfakit.repositories.MfaStore` on PostgreSQL.
 
-    A facade: a :class:`~mfakit.stores._sql.SqlContext` over a
-    ``psycopg_pool.ConnectionPool`` and the PostgreSQL dialect, shared by
-    the SQL parts (the same as :class:`~mfakit.stores.sqlite.SQLiteStore`'s);
-    every method delegates to its part.
+    A facade: a ``SqlContext`` over a ``psycopg_pool.ConnectionPool`` and the
+    PostgreSQL dialect, shared by the SQL parts (the same as
+    :class:`~mfakit.stores.sqlite.SQLiteStore`'s); every method delegates to
+    its part.
 
     Give either a ``dsn``, and the store opens (and, in :meth:`close`, closes)
     its own :class:`psycopg_pool.ConnectionPool`, or the ``pool`` your

@@ -50,10 +50,10 @@ _DIALECT = Dialect(
 class SQLiteStore(StoreFacade):
     """Implements every port of :class:`mfakit.repositories.MfaStore` on an SQLite file.
 
-    A facade: a :class:`~mfakit.stores._sql.SqlContext` over a small
-    connection pool and the SQLite dialect, shared by the SQL parts (the
-    same as :class:`~mfakit.stores.postgres.PostgresStore`'s); every method
-    delegates to its part.
+    A facade: a ``SqlContext`` over a small connection pool and the SQLite
+    dialect, shared by the SQL parts (the same as
+    :class:`~mfakit.stores.postgres.PostgresStore`'s); every method delegates
+    to its part.
 
     Args:
         path: The database file (created if missing). ``":memory:"`` is refused:
