@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from mfakit.repositories import MfaStore
 from mfakit.stores._common import to_micros
-from mfakit.stores._sql import SqlBase
 from mfakit.testing.contracts._records import (
     NOW,
     backup_codes,
@@ -23,6 +23,10 @@ from mfakit.testing.contracts._records import (
     pending_totp,
     webauthn_credential,
 )
+
+if TYPE_CHECKING:
+    from mfakit.stores.postgres import PostgresStore
+    from mfakit.stores.sqlite import SQLiteStore
 
 __all__ = [
     "V4_INDEXES",
@@ -42,7 +46,7 @@ V3_ORG = "org-v3"
 USER = "u-migrated"
 
 
-def write_old_rows(store: SqlBase) -> None:
+def write_old_rows(store: SQLiteStore | PostgresStore) -> None:
     """Write rows in the columns of schema version 1 (unchanged by version 2)."""
     write_old_orgs(store)
     at = to_micros(NOW)
@@ -64,7 +68,7 @@ def write_old_rows(store: SqlBase) -> None:
 POLICY_WITH_MARKER = '{"_enforced_by":"owner-1","activation":"start_grace"}'
 
 
-def write_old_orgs(store: SqlBase) -> None:
+def write_old_orgs(store: SQLiteStore | PostgresStore) -> None:
     """Organizations as the old service wrote them: who enforced, inside the policy."""
     at = to_micros(NOW)
     rows = [

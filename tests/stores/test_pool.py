@@ -1,4 +1,4 @@
-"""SQLite's connection pool (the SqlBase connection source), with fake connections."""
+"""SQLite's connection pool (the SqlContext connection source), with fake connections."""
 
 from __future__ import annotations
 

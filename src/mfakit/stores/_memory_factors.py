@@ -1,4 +1,4 @@
-"""The in-memory ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+"""The in-memory parts of the factors: TOTP, backup codes, WebAuthn credentials."""
 
 from __future__ import annotations
 
@@ -14,30 +14,31 @@ from mfakit.repositories import (
     WebAuthnCredential,
 )
 from mfakit.stores._common import check_int, check_opt_bool, normalize, utc
-from mfakit.stores._memory import MemoryBase, page
+from mfakit.stores._memory import MemoryState, page
 
-__all__ = ["FactorPorts"]
+__all__ = ["MemoryBackupCodes", "MemoryTotp", "MemoryWebAuthn"]
 
 
-class FactorPorts(MemoryBase):
-    """The in-memory ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+class MemoryTotp:
+    """:class:`~mfakit.repositories.TotpRepository` in memory."""
 
-    # -- TOTP -----------------------------------------------------------------------
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
 
     def put_pending_totp(self, credential: TotpCredential) -> None:
         """See :meth:`mfakit.repositories.TotpRepository.put_pending_totp`."""
         if credential.state != "pending":
             raise ConfigurationError("put_pending_totp takes a pending credential")
         record = normalize(credential)
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             owner = self._totp_by_id(record.totp_id)
             if owner is not None and (owner.user_id, owner.state) != (record.user_id, "pending"):
                 raise DuplicateError("the TOTP enrollment id is taken")
-            self._pending_totp[record.user_id] = record
+            self._state.pending_totp[record.user_id] = record
 
     def _totp_by_id(self, totp_id: str) -> TotpCredential | None:
-        for table in (self._pending_totp, self._active_totp):
+        for table in (self._state.pending_totp, self._state.active_totp):
             for record in table.values():
                 if record.totp_id == totp_id:
                     return record
@@ -46,18 +47,18 @@ class FactorPorts(MemoryBase):
     def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
         now = utc(now)
-        with self._lock:
-            self._check_open()
-            record = self._pending_totp.get(user_id)
+        with self._state.lock:
+            self._state.check_open()
+            record = self._state.pending_totp.get(user_id)
         if record is None or (record.expires_at is not None and record.expires_at <= now):
             return None
         return record
 
     def get_active_totp(self, user_id: str) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
-        with self._lock:
-            self._check_open()
-            return self._active_totp.get(user_id)
+        with self._state.lock:
+            self._state.check_open()
+            return self._state.active_totp.get(user_id)
 
     def activate_totp(
         self, user_id: str, totp_id: str, *, step: int, now: datetime
@@ -65,9 +66,9 @@ class FactorPorts(MemoryBase):
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         now = utc(now)
         check_int(step, "step")
-        with self._lock:
-            self._check_open()
-            pending = self._pending_totp.get(user_id)
+        with self._state.lock:
+            self._state.check_open()
+            pending = self._state.pending_totp.get(user_id)
             if (
                 pending is None
                 or pending.totp_id != totp_id
@@ -77,49 +78,58 @@ class FactorPorts(MemoryBase):
             active = dataclasses.replace(
                 pending, state="active", expires_at=None, confirmed_at=now, last_step=step
             )
-            del self._pending_totp[user_id]
-            self._active_totp[user_id] = active
+            del self._state.pending_totp[user_id]
+            self._state.active_totp[user_id] = active
             return active
 
     def advance_totp_step(self, user_id: str, step: int) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
         check_int(step, "step")
-        with self._lock:
-            self._check_open()
-            active = self._active_totp.get(user_id)
+        with self._state.lock:
+            self._state.check_open()
+            active = self._state.active_totp.get(user_id)
             if active is None or (active.last_step is not None and step <= active.last_step):
                 return False
-            self._active_totp[user_id] = dataclasses.replace(active, last_step=step)
+            self._state.active_totp[user_id] = dataclasses.replace(active, last_step=step)
             return True
 
     def delete_totp(self, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
-        with self._lock:
-            self._check_open()
-            found = [d.pop(user_id, None) for d in (self._active_totp, self._pending_totp)]
+        with self._state.lock:
+            self._state.check_open()
+            found = [
+                d.pop(user_id, None) for d in (self._state.active_totp, self._state.pending_totp)
+            ]
             return any(r is not None for r in found)
 
     def list_totp_credentials(
         self, *, after: str | None = None, limit: int = 100
     ) -> Page[TotpCredential]:
         """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
-        with self._lock:
-            self._check_open()
-            records = [*self._pending_totp.values(), *self._active_totp.values()]
+        with self._state.lock:
+            self._state.check_open()
+            records = [*self._state.pending_totp.values(), *self._state.active_totp.values()]
         return page(records, lambda r: r.totp_id, after, limit)
 
     def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             record = self._totp_by_id(totp_id)
             if record is None or record.secret != expected:
                 return False
-            table = self._pending_totp if record.state == "pending" else self._active_totp
+            table = (
+                self._state.pending_totp if record.state == "pending" else self._state.active_totp
+            )
             table[record.user_id] = dataclasses.replace(record, secret=bytes(new))
             return True
 
-    # -- Backup codes ---------------------------------------------------------------
+
+class MemoryBackupCodes:
+    """:class:`~mfakit.repositories.BackupCodeRepository` in memory."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
 
     def replace_backup_codes(self, user_id: str, codes: Sequence[BackupCode]) -> None:
         """See :meth:`mfakit.repositories.BackupCodeRepository.replace_backup_codes`."""
@@ -130,29 +140,29 @@ class FactorPorts(MemoryBase):
             if code.code_id in new:
                 raise DuplicateError("two backup codes share an id")
             new[code.code_id] = normalize(code)
-        with self._lock:
-            self._check_open()
-            self._backup[user_id] = new
+        with self._state.lock:
+            self._state.check_open()
+            self._state.backup[user_id] = new
 
     def list_backup_codes(self, user_id: str) -> tuple[BackupCode, ...]:
         """See :meth:`mfakit.repositories.BackupCodeRepository.list_backup_codes`."""
-        with self._lock:
-            self._check_open()
-            codes = self._backup.get(user_id, {})
+        with self._state.lock:
+            self._state.check_open()
+            codes = self._state.backup.get(user_id, {})
             return tuple(codes[k] for k in sorted(codes))
 
     def count_unused_backup_codes(self, user_id: str) -> int:
         """See :meth:`mfakit.repositories.BackupCodeRepository.count_unused_backup_codes`."""
-        with self._lock:
-            self._check_open()
-            return sum(c.consumed_at is None for c in self._backup.get(user_id, {}).values())
+        with self._state.lock:
+            self._state.check_open()
+            return sum(c.consumed_at is None for c in self._state.backup.get(user_id, {}).values())
 
     def consume_backup_code(self, user_id: str, code_id: str, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.BackupCodeRepository.consume_backup_code`."""
         now = utc(now)
-        with self._lock:
-            self._check_open()
-            codes = self._backup.get(user_id, {})
+        with self._state.lock:
+            self._state.check_open()
+            codes = self._state.backup.get(user_id, {})
             code = codes.get(code_id)
             if code is None or code.consumed_at is not None:
                 return False
@@ -161,65 +171,66 @@ class FactorPorts(MemoryBase):
 
     def delete_backup_codes(self, user_id: str) -> int:
         """See :meth:`mfakit.repositories.BackupCodeRepository.delete_backup_codes`."""
-        with self._lock:
-            self._check_open()
-            return len(self._backup.pop(user_id, {}))
+        with self._state.lock:
+            self._state.check_open()
+            return len(self._state.backup.pop(user_id, {}))
 
-    # -- WebAuthn -------------------------------------------------------------------
+
+class MemoryWebAuthn:
+    """:class:`~mfakit.repositories.WebAuthnCredentialRepository` in memory."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
 
     def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.add_webauthn_credential`."""
         record = normalize(credential)
-        with self._lock:
-            self._check_open()
-            if record.credential_id in self._webauthn:
+        with self._state.lock:
+            self._state.check_open()
+            if record.credential_id in self._state.webauthn:
                 raise DuplicateError("the credential id is already registered")
             self._check_name_free(record.user_id, record.name)
-            self._webauthn[record.credential_id] = record
-            self._index_credential(record.user_id, record.credential_id, add=True)
-
-    def _user_creds(self, user_id: str) -> list[WebAuthnCredential]:
-        ids = self._user_credentials.get(user_id, ())
-        return [self._webauthn[i] for i in ids]
+            self._state.webauthn[record.credential_id] = record
+            self._state.index_credential(record.user_id, record.credential_id, add=True)
 
     def _check_name_free(self, user_id: str, name: str) -> None:
-        if any(c.name == name for c in self._user_creds(user_id)):
+        if any(c.name == name for c in self._state.user_webauthn(user_id)):
             raise DuplicateError("the user already has a credential with this name")
 
     def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.get_webauthn_credential`."""
-        with self._lock:
-            self._check_open()
-            return self._webauthn.get(bytes(credential_id))
+        with self._state.lock:
+            self._state.check_open()
+            return self._state.webauthn.get(bytes(credential_id))
 
     def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        with self._lock:
-            self._check_open()
-            mine = self._user_creds(user_id)
+        with self._state.lock:
+            self._state.check_open()
+            mine = self._state.user_webauthn(user_id)
         return tuple(sorted(mine, key=lambda c: (c.created_at, c.credential_id)))
 
     def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        with self._lock:
-            self._check_open()
-            cred = self._webauthn.get(bytes(credential_id))
+        with self._state.lock:
+            self._state.check_open()
+            cred = self._state.webauthn.get(bytes(credential_id))
             if cred is None or cred.user_id != user_id:
                 raise NotFoundError("the user has no such credential")
             if cred.name == name:
                 return
             self._check_name_free(user_id, name)
-            self._webauthn[cred.credential_id] = dataclasses.replace(cred, name=name)
+            self._state.webauthn[cred.credential_id] = dataclasses.replace(cred, name=name)
 
     def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        with self._lock:
-            self._check_open()
-            cred = self._webauthn.get(bytes(credential_id))
+        with self._state.lock:
+            self._state.check_open()
+            cred = self._state.webauthn.get(bytes(credential_id))
             if cred is None or cred.user_id != user_id:
                 return False
-            del self._webauthn[cred.credential_id]
-            self._index_credential(user_id, cred.credential_id, add=False)
+            del self._state.webauthn[cred.credential_id]
+            self._state.index_credential(user_id, cred.credential_id, add=False)
             return True
 
     def update_sign_count(
@@ -238,15 +249,15 @@ class FactorPorts(MemoryBase):
         check_int(new, "new")
         check_opt_bool(backup_state, "backup_state")
         check_opt_bool(backup_eligible, "backup_eligible")
-        with self._lock:
-            self._check_open()
-            cred = self._webauthn.get(bytes(credential_id))
+        with self._state.lock:
+            self._state.check_open()
+            cred = self._state.webauthn.get(bytes(credential_id))
             if cred is None or cred.sign_count != expected_old:
                 return False
             bs = cred.backup_state if backup_state is None else backup_state
             be = cred.backup_eligible if backup_eligible is None else backup_eligible
             kind = "passkey" if backup_eligible else cred.kind
-            self._webauthn[cred.credential_id] = dataclasses.replace(
+            self._state.webauthn[cred.credential_id] = dataclasses.replace(
                 cred,
                 sign_count=new,
                 last_used_at=now,

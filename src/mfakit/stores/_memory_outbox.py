@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from mfakit.errors import ConfigurationError, DuplicateError
 from mfakit.repositories import OutboxMessage
 from mfakit.stores._common import check_keys, check_lease, check_limit, list_of, normalize, utc
-from mfakit.stores._memory import MemoryBase
+from mfakit.stores._memory import MemoryState
 
-__all__ = ["OutboxPorts"]
+__all__ = ["MemoryOutbox"]
 
 
 def _claim_order(m: OutboxMessage) -> tuple[datetime, datetime, str]:
@@ -19,8 +19,14 @@ def _claim_order(m: OutboxMessage) -> tuple[datetime, datetime, str]:
     return (m.next_attempt_at, m.created_at, m.message_id)
 
 
-class OutboxPorts(MemoryBase):
-    """The in-memory transactional outbox (its writes join an open ``atomic()`` block)."""
+class MemoryOutbox:
+    """:class:`~mfakit.repositories.OutboxRepository` in memory.
+
+    Its writes join an open ``atomic()`` block like every other part's.
+    """
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
 
     def enqueue_message(self, message: OutboxMessage) -> None:
         """See :meth:`mfakit.repositories.OutboxRepository.enqueue_message`."""
@@ -29,19 +35,19 @@ class OutboxPorts(MemoryBase):
         if not isinstance(message.payload, str):
             raise ConfigurationError("the payload must be JSON text")
         record = normalize(message)
-        with self._lock:
-            self._check_open()
-            if record.message_id in self._outbox:
+        with self._state.lock:
+            self._state.check_open()
+            if record.message_id in self._state.outbox:
                 raise DuplicateError("the message id is taken")
-            self._outbox[record.message_id] = record
+            self._state.outbox[record.message_id] = record
             if record.delivered_at is None:
-                self._outbox_undelivered.add(record.message_id)
+                self._state.outbox_undelivered.add(record.message_id)
 
     def get_message(self, message_id: str) -> OutboxMessage | None:
         """See :meth:`mfakit.repositories.OutboxRepository.get_message`."""
-        with self._lock:
-            self._check_open()
-            return self._outbox.get(message_id)
+        with self._state.lock:
+            self._state.check_open()
+            return self._state.outbox.get(message_id)
 
     def claim_messages(
         self,
@@ -56,12 +62,12 @@ class OutboxPorts(MemoryBase):
         check_limit(limit)
         until = now + check_lease(lease)
         wanted = None if kinds is None else frozenset(check_keys(list_of(kinds)))
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             due = sorted(
                 (
                     m
-                    for m in (self._outbox[i] for i in self._outbox_undelivered)
+                    for m in (self._state.outbox[i] for i in self._state.outbox_undelivered)
                     if m.next_attempt_at is not None
                     and m.next_attempt_at <= now
                     and (wanted is None or m.kind in wanted)
@@ -73,23 +79,25 @@ class OutboxPorts(MemoryBase):
                 dataclasses.replace(m, claimed_until=until, attempts=m.attempts + 1) for m in due
             )
             for m in claimed:
-                self._outbox[m.message_id] = m
+                self._state.outbox[m.message_id] = m
             return claimed
 
     def _undelivered(self, message_id: str) -> OutboxMessage | None:
-        m = self._outbox.get(message_id)
+        m = self._state.outbox.get(message_id)
         return None if m is None or m.delivered_at is not None else m
 
     def mark_message_delivered(self, message_id: str, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.OutboxRepository.mark_message_delivered`."""
         now = utc(now)
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             m = self._undelivered(message_id)
             if m is None:
                 return False
-            self._outbox[message_id] = dataclasses.replace(m, delivered_at=now, claimed_until=None)
-            self._outbox_undelivered.discard(message_id)
+            self._state.outbox[message_id] = dataclasses.replace(
+                m, delivered_at=now, claimed_until=None
+            )
+            self._state.outbox_undelivered.discard(message_id)
             return True
 
     def mark_message_failed(
@@ -103,8 +111,8 @@ class OutboxPorts(MemoryBase):
         """See :meth:`mfakit.repositories.OutboxRepository.mark_message_failed`."""
         if not isinstance(error, str):
             raise ConfigurationError("error must be a string without NUL characters")
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             m = self._undelivered(message_id)
             if m is None:
                 return False
@@ -117,27 +125,28 @@ class OutboxPorts(MemoryBase):
                     claimed_until=None,
                 )
             )
-            self._outbox[message_id] = failed
+            self._state.outbox[message_id] = failed
             return True
 
     def purge_delivered_messages(self, *, before: datetime) -> int:
         """See :meth:`mfakit.repositories.OutboxRepository.purge_delivered_messages`."""
         before = utc(before)
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             dead = [
                 i
-                for i, m in self._outbox.items()
+                for i, m in self._state.outbox.items()
                 if m.delivered_at is not None and m.delivered_at < before
             ]
             for i in dead:
-                del self._outbox[i]
+                del self._state.outbox[i]
             return len(dead)
 
     def count_pending_messages(self) -> int:
         """See :meth:`mfakit.repositories.OutboxRepository.count_pending_messages`."""
-        with self._lock:
-            self._check_open()
+        with self._state.lock:
+            self._state.check_open()
             return sum(
-                self._outbox[i].next_attempt_at is not None for i in self._outbox_undelivered
+                self._state.outbox[i].next_attempt_at is not None
+                for i in self._state.outbox_undelivered
             )

@@ -1,6 +1,9 @@
-"""The SQL store behind :class:`SQLiteStore` and :class:`PostgresStore`.
+"""The context of the SQL stores: connections, dialect, transactions, migrations.
 
-Both databases run the same statements; a small :class:`Dialect` says how they
+:class:`SqlContext` is what every SQL part shares (see
+:mod:`mfakit.stores._facade`): where connections come from, the
+:class:`Dialect`, and how a call or an ``atomic()`` block runs as a
+transaction. Both databases run the same statements; a small :class:`Dialect` says how they
 differ (placeholders, column types, how a write transaction starts, which driver
 exceptions mean what). Every atomic port method is either one conditional
 statement (``UPDATE ... WHERE <expected state>``, ``DELETE ... RETURNING``,
@@ -21,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 from mfakit.errors import DuplicateError, MfaError, StoreError
 from mfakit.stores._schema import MIGRATIONS
 
-__all__ = ["Conn", "ConnectionSource", "Dialect", "Pool", "Row", "SqlBase"]
+__all__ = ["Conn", "ConnectionSource", "Dialect", "Pool", "Row", "SqlContext"]
 
 T = TypeVar("T")
 Row = tuple[Any, ...]
@@ -77,7 +80,7 @@ class Conn:
 
 
 class ConnectionSource(Protocol):
-    """Where :class:`SqlBase` borrows connections: one call or one atomic block each.
+    """Where :class:`SqlContext` borrows connections: one call or one atomic block each.
 
     SQLite uses :class:`Pool`; PostgreSQL adapts a ``psycopg_pool.ConnectionPool``.
     """
@@ -144,22 +147,33 @@ def _close_quietly(conn: Any) -> None:
         conn.close()
 
 
-class SqlBase:
-    """Connection handling, transactions, error wrapping and migrations."""
+class SqlContext:
+    """Connection handling, transactions, error wrapping and migrations.
 
-    _dialect: Dialect
+    Every SQL part receives the store's one context and runs its statements
+    through :meth:`call`, so each port call is one transaction (or one
+    savepoint inside :meth:`atomic`) and driver errors are wrapped the same
+    way everywhere.
 
-    def __init__(self, pool: ConnectionSource) -> None:
-        self._pool = pool
+    Args:
+        source: Where connections are borrowed.
+        dialect: How the database differs.
+    """
+
+    __slots__ = ("_local", "_source", "dialect")
+
+    def __init__(self, source: ConnectionSource, dialect: Dialect) -> None:
+        self._source = source
+        self.dialect = dialect
         # The connection of the thread's open atomic() block, if any.
         self._local = threading.local()
 
-    # -- plumbing -------------------------------------------------------------------
+    # -- calls and transactions -------------------------------------------------------
 
     def _wrap(self, exc: BaseException) -> StoreError:
-        if self._dialect.is_duplicate(exc):
+        if self.dialect.is_duplicate(exc):
             return DuplicateError("the record already exists; nothing was written")
-        return StoreError(f"the {self._dialect.name} database failed")
+        return StoreError(f"the {self.dialect.name} database failed")
 
     def _run_in(self, conn: Conn, fn: Callable[[Conn], T], begin: str, end: str, undo: str) -> T:
         conn.run(begin)
@@ -167,13 +181,13 @@ class SqlBase:
             result = fn(conn)
         except BaseException:
             # If even the rollback fails the connection is discarded on release.
-            with contextlib.suppress(self._dialect.driver_error):
+            with contextlib.suppress(self.dialect.driver_error):
                 conn.run(undo)
             raise
         conn.run(end)
         return result
 
-    def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
+    def call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
         """Run ``fn`` on a borrowed connection, in a write transaction if asked.
 
         Inside :meth:`atomic` it runs on the block's connection, under a
@@ -191,18 +205,18 @@ class SqlBase:
                     "RELEASE SAVEPOINT mfa_call",
                     "ROLLBACK TO SAVEPOINT mfa_call",
                 )
-            raw = self._pool.acquire()
+            raw = self._source.acquire()
             try:
-                conn = Conn(raw, self._dialect)
+                conn = Conn(raw, self.dialect)
                 if not write:
                     return fn(conn)
-                return self._run_in(conn, fn, self._dialect.begin_write, "COMMIT", "ROLLBACK")
+                return self._run_in(conn, fn, self.dialect.begin_write, "COMMIT", "ROLLBACK")
             finally:
                 # A connection that died, or was left inside a transaction, is dropped.
-                self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
+                self._source.release(raw, discard=not self.dialect.is_reusable(raw))
         except MfaError:
             raise
-        except self._dialect.driver_error as exc:
+        except self.dialect.driver_error as exc:
             raise self._wrap(exc) from exc
 
     @contextmanager
@@ -215,35 +229,44 @@ class SqlBase:
             yield  # nested: part of the enclosing block
             return
         try:
-            raw = self._pool.acquire()
-        except self._dialect.driver_error as exc:
+            raw = self._source.acquire()
+        except self.dialect.driver_error as exc:
             raise self._wrap(exc) from exc
-        conn = Conn(raw, self._dialect)
+        conn = Conn(raw, self.dialect)
         try:
             try:
-                conn.run(self._dialect.begin_write)
-            except self._dialect.driver_error as exc:
+                conn.run(self.dialect.begin_write)
+            except self.dialect.driver_error as exc:
                 raise self._wrap(exc) from exc
             self._local.conn = conn
             try:
                 yield
             except BaseException:
-                with contextlib.suppress(self._dialect.driver_error):
+                with contextlib.suppress(self.dialect.driver_error):
                     conn.run("ROLLBACK")
                 raise
             finally:
                 self._local.conn = None
             try:
                 conn.run("COMMIT")
-            except self._dialect.driver_error as exc:
+            except self.dialect.driver_error as exc:
                 raise self._wrap(exc) from exc
         finally:
-            self._pool.release(raw, discard=not self._dialect.is_reusable(raw))
+            self._source.release(raw, discard=not self.dialect.is_reusable(raw))
 
-    def _migrate(self) -> None:
+    # -- schema -----------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Apply the missing forward migrations in one transaction.
+
+        Raises:
+            StoreError: the database cannot be migrated, or its schema is newer
+                than this mfakit.
+        """
+
         def migrate(c: Conn) -> None:
-            if self._dialect.migration_lock:
-                c.one(self._dialect.migration_lock)
+            if self.dialect.migration_lock:
+                c.one(self.dialect.migration_lock)
             c.run("CREATE TABLE IF NOT EXISTS mfa_schema_version (version INTEGER NOT NULL)")
             row = c.one("SELECT version FROM mfa_schema_version")
             current = 0 if row is None else int(row[0])
@@ -255,7 +278,7 @@ class SqlBase:
             for steps in MIGRATIONS[current:]:
                 for step in steps:
                     if isinstance(step, str):
-                        c.run(step.format(**self._dialect.types))
+                        c.run(step.format(**self.dialect.types))
                     else:
                         step(c)
             if row is None:
@@ -263,13 +286,13 @@ class SqlBase:
             else:
                 c.run("UPDATE mfa_schema_version SET version = ?", [len(MIGRATIONS)])
 
-        self._call(migrate, write=True)
+        self.call(migrate, write=True)
 
     def schema_version(self) -> int:
         """Return the schema version of the database."""
-        row = self._call(lambda c: c.one("SELECT version FROM mfa_schema_version"))
+        row = self.call(lambda c: c.one("SELECT version FROM mfa_schema_version"))
         return int(row[0]) if row else 0
 
     def close(self) -> None:
         """Close the store's connections; further calls raise :class:`StoreError`."""
-        self._pool.close()
+        self._source.close()

@@ -1,4 +1,4 @@
-"""The SQL ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+"""The SQL parts of the factors: TOTP, backup codes, WebAuthn credentials."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mfakit.stores._common import (
     opt_micros,
     to_micros,
 )
-from mfakit.stores._sql import Conn, SqlBase
+from mfakit.stores._sql import Conn, SqlContext
 from mfakit.stores._sql_rows import (
     CODE_COLS,
     CRED_COLS,
@@ -34,13 +34,14 @@ from mfakit.stores._sql_rows import (
     row_totp,
 )
 
-__all__ = ["FactorPorts"]
+__all__ = ["SqlBackupCodes", "SqlTotp", "SqlWebAuthn"]
 
 
-class FactorPorts(SqlBase):
-    """The SQL ports of the factors: TOTP, backup codes, WebAuthn credentials."""
+class SqlTotp:
+    """:class:`~mfakit.repositories.TotpRepository` in SQL."""
 
-    # -- TOTP -----------------------------------------------------------------------
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def put_pending_totp(self, credential: TotpCredential) -> None:
         """See :meth:`mfakit.repositories.TotpRepository.put_pending_totp`."""
@@ -64,7 +65,7 @@ class FactorPorts(SqlBase):
 
         # One upsert: concurrent re-enrollments replace each other, last one wins.
         updates = ", ".join(f"{col} = excluded.{col}" for col in TOTP_COLS.split(", "))
-        self._call(
+        self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_totp ({TOTP_COLS}) VALUES ({marks(TOTP_COLS)}) "
                 f"ON CONFLICT (user_id, state) DO UPDATE SET {updates}",
@@ -74,7 +75,7 @@ class FactorPorts(SqlBase):
 
     def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'pending' "
                 "AND (expires_at IS NULL OR expires_at > ?)",
@@ -85,7 +86,7 @@ class FactorPorts(SqlBase):
 
     def get_active_totp(self, user_id: str) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active'",
                 [user_id],
@@ -103,7 +104,8 @@ class FactorPorts(SqlBase):
         def activate(c: Conn) -> TotpCredential:
             # Lock the user's rows first so concurrent activations queue up here.
             c.all(
-                f"SELECT state FROM mfa_totp WHERE user_id = ?{self._dialect.for_update}", [user_id]
+                f"SELECT state FROM mfa_totp WHERE user_id = ?{self._sql.dialect.for_update}",
+                [user_id],
             )
             pending = c.one(
                 "SELECT totp_id FROM mfa_totp WHERE user_id = ? AND state = 'pending' "
@@ -120,12 +122,12 @@ class FactorPorts(SqlBase):
             )
             return row_totp(required(row))
 
-        return self._call(activate, write=True)
+        return self._sql.call(activate, write=True)
 
     def advance_totp_step(self, user_id: str, step: int) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
         check_int(step, "step")
-        changed = self._call(
+        changed = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND state = 'active' "
                 "AND (last_step IS NULL OR last_step < ?)",
@@ -136,7 +138,7 @@ class FactorPorts(SqlBase):
 
     def delete_totp(self, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
-        n = self._call(lambda c: c.run("DELETE FROM mfa_totp WHERE user_id = ?", [user_id]))
+        n = self._sql.call(lambda c: c.run("DELETE FROM mfa_totp WHERE user_id = ?", [user_id]))
         return n > 0
 
     def list_totp_credentials(
@@ -145,7 +147,7 @@ class FactorPorts(SqlBase):
         """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
         check_limit(limit)
         where, params = ("WHERE totp_id > ? ", [after]) if after is not None else ("", [])
-        rows = self._call(
+        rows = self._sql.call(
             lambda c: c.all(
                 f"SELECT {TOTP_COLS} FROM mfa_totp {where}ORDER BY totp_id LIMIT ?",
                 [*params, limit + 1],
@@ -155,7 +157,7 @@ class FactorPorts(SqlBase):
 
     def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_totp SET secret = ? WHERE totp_id = ? AND secret = ?",
                 [bytes(new), totp_id, bytes(expected)],
@@ -163,7 +165,12 @@ class FactorPorts(SqlBase):
         )
         return n == 1
 
-    # -- Backup codes ---------------------------------------------------------------
+
+class SqlBackupCodes:
+    """:class:`~mfakit.repositories.BackupCodeRepository` in SQL."""
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def replace_backup_codes(self, user_id: str, codes: Sequence[BackupCode]) -> None:
         """See :meth:`mfakit.repositories.BackupCodeRepository.replace_backup_codes`."""
@@ -198,11 +205,11 @@ class FactorPorts(SqlBase):
             for params in rows:
                 c.run(f"INSERT INTO mfa_backup_codes ({CODE_COLS}) VALUES (?, ?, ?, ?, ?)", params)
 
-        self._call(replace, write=True)
+        self._sql.call(replace, write=True)
 
     def list_backup_codes(self, user_id: str) -> tuple[BackupCode, ...]:
         """See :meth:`mfakit.repositories.BackupCodeRepository.list_backup_codes`."""
-        rows = self._call(
+        rows = self._sql.call(
             lambda c: c.all(
                 f"SELECT {CODE_COLS} FROM mfa_backup_codes WHERE user_id = ? ORDER BY code_id",
                 [user_id],
@@ -212,7 +219,7 @@ class FactorPorts(SqlBase):
 
     def count_unused_backup_codes(self, user_id: str) -> int:
         """See :meth:`mfakit.repositories.BackupCodeRepository.count_unused_backup_codes`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 "SELECT COUNT(*) FROM mfa_backup_codes WHERE user_id = ? AND consumed_at IS NULL",
                 [user_id],
@@ -222,7 +229,7 @@ class FactorPorts(SqlBase):
 
     def consume_backup_code(self, user_id: str, code_id: str, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.BackupCodeRepository.consume_backup_code`."""
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_backup_codes SET consumed_at = ? "
                 "WHERE user_id = ? AND code_id = ? AND consumed_at IS NULL",
@@ -239,9 +246,14 @@ class FactorPorts(SqlBase):
             c.run("DELETE FROM mfa_backup_code_sets WHERE user_id = ?", [user_id])
             return n
 
-        return self._call(delete, write=True)
+        return self._sql.call(delete, write=True)
 
-    # -- WebAuthn -------------------------------------------------------------------
+
+class SqlWebAuthn:
+    """:class:`~mfakit.repositories.WebAuthnCredentialRepository` in SQL."""
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def add_webauthn_credential(self, credential: WebAuthnCredential) -> None:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.add_webauthn_credential`."""
@@ -261,7 +273,7 @@ class FactorPorts(SqlBase):
             opt_micros(w.last_used_at),
             w.kind,
         ]
-        self._call(
+        self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_webauthn_credentials ({CRED_COLS}) VALUES ({marks(CRED_COLS)})",
                 params,
@@ -270,7 +282,7 @@ class FactorPorts(SqlBase):
 
     def get_webauthn_credential(self, credential_id: bytes) -> WebAuthnCredential | None:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.get_webauthn_credential`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE credential_id = ?",
                 [bytes(credential_id)],
@@ -280,7 +292,7 @@ class FactorPorts(SqlBase):
 
     def list_webauthn_credentials(self, user_id: str) -> tuple[WebAuthnCredential, ...]:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        rows = self._call(
+        rows = self._sql.call(
             lambda c: c.all(
                 f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE user_id = ? "
                 "ORDER BY created_at, credential_id",
@@ -291,7 +303,7 @@ class FactorPorts(SqlBase):
 
     def rename_webauthn_credential(self, user_id: str, credential_id: bytes, name: str) -> None:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_webauthn_credentials SET name = ? WHERE credential_id = ? "
                 "AND user_id = ?",
@@ -303,7 +315,7 @@ class FactorPorts(SqlBase):
 
     def delete_webauthn_credential(self, user_id: str, credential_id: bytes) -> bool:
         """See :class:`~mfakit.repositories.WebAuthnCredentialRepository`."""
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "DELETE FROM mfa_webauthn_credentials WHERE credential_id = ? AND user_id = ?",
                 [bytes(credential_id), user_id],
@@ -330,7 +342,7 @@ class FactorPorts(SqlBase):
         be = None if backup_eligible is None else int(backup_eligible)
         # One guarded statement: the flags and the kind change only with the counter.
         kind = "passkey" if backup_eligible else None
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_webauthn_credentials SET sign_count = ?, last_used_at = ?, "
                 "backup_state = COALESCE(?, backup_state), "

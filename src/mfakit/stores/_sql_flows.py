@@ -1,4 +1,4 @@
-"""The SQL ports of short-lived state: challenges, login codes, throttling."""
+"""The SQL parts of short-lived state: challenges, login codes, throttling."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from mfakit.stores._common import (
     to_micros,
     utc,
 )
-from mfakit.stores._sql import SqlBase
+from mfakit.stores._sql import SqlContext
 from mfakit.stores._sql_rows import (
     CHAL_COLS,
     LOGIN_COLS,
@@ -32,7 +32,7 @@ from mfakit.stores._sql_rows import (
     row_throttle,
 )
 
-__all__ = ["FlowPorts"]
+__all__ = ["SqlChallenges", "SqlLoginCodes", "SqlThrottles"]
 
 _LOGIN_UPDATES = ", ".join(f"{col} = excluded.{col}" for col in LOGIN_COLS.split(", ")[1:])
 
@@ -52,10 +52,11 @@ def _login_params(lc: LoginCode) -> list[object]:
     ]
 
 
-class FlowPorts(SqlBase):
-    """The SQL ports of short-lived state: challenges, login codes, throttling."""
+class SqlChallenges:
+    """:class:`~mfakit.repositories.ChallengeRepository` in SQL."""
 
-    # -- Challenges -----------------------------------------------------------------
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def put_challenge(self, challenge: Challenge) -> None:
         """See :meth:`mfakit.repositories.ChallengeRepository.put_challenge`."""
@@ -70,7 +71,7 @@ class FlowPorts(SqlBase):
             to_micros(ch.expires_at),
             dump_json(ch.context),
         ]
-        self._call(
+        self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_challenges ({CHAL_COLS}) VALUES ({marks(CHAL_COLS)})", params
             )
@@ -79,7 +80,7 @@ class FlowPorts(SqlBase):
     def pop_challenge(self, challenge_id: str, now: datetime) -> Challenge | None:
         """See :meth:`mfakit.repositories.ChallengeRepository.pop_challenge`."""
         at = to_micros(now)
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"DELETE FROM mfa_challenges WHERE challenge_id = ? RETURNING {CHAL_COLS}",
                 [challenge_id],
@@ -91,16 +92,21 @@ class FlowPorts(SqlBase):
 
     def purge_expired_challenges(self, *, now: datetime) -> int:
         """See :meth:`mfakit.repositories.ChallengeRepository.purge_expired_challenges`."""
-        return self._call(
+        return self._sql.call(
             lambda c: c.run("DELETE FROM mfa_challenges WHERE expires_at <= ?", [to_micros(now)])
         )
 
-    # -- Login codes ----------------------------------------------------------------
+
+class SqlLoginCodes:
+    """:class:`~mfakit.repositories.LoginCodeRepository` in SQL."""
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def put_login_code(self, code: LoginCode) -> None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.put_login_code`."""
         params = _login_params(code)
-        self._call(
+        self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_login_codes ({LOGIN_COLS}) VALUES ({marks(LOGIN_COLS)}) "
                 f"ON CONFLICT (subject) DO UPDATE SET {_LOGIN_UPDATES}",
@@ -117,7 +123,7 @@ class FlowPorts(SqlBase):
         # the guard evaluated on its latest version, so of concurrent callers
         # only the first sees a code old enough. RETURNING yields a row only
         # when the code was inserted or the update ran.
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"INSERT INTO mfa_login_codes AS l ({LOGIN_COLS}) VALUES ({marks(LOGIN_COLS)}) "
                 f"ON CONFLICT (subject) DO UPDATE SET {_LOGIN_UPDATES} "
@@ -129,7 +135,7 @@ class FlowPorts(SqlBase):
 
     def get_login_code(self, subject: str) -> LoginCode | None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.get_login_code`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"SELECT {LOGIN_COLS} FROM mfa_login_codes WHERE subject = ?", [subject]
             )
@@ -140,7 +146,7 @@ class FlowPorts(SqlBase):
         self, subject: str, code_id: str, *, now: datetime
     ) -> LoginCode | None:
         """See :meth:`mfakit.repositories.LoginCodeRepository.record_login_code_attempt`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 "UPDATE mfa_login_codes SET attempts = attempts + 1 WHERE subject = ? "
                 "AND code_id = ? AND consumed_at IS NULL AND expires_at > ? "
@@ -153,7 +159,7 @@ class FlowPorts(SqlBase):
     def consume_login_code(self, subject: str, code_id: str, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.LoginCodeRepository.consume_login_code`."""
         at = to_micros(now)
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_login_codes SET consumed_at = ? WHERE subject = ? AND code_id = ? "
                 "AND consumed_at IS NULL AND expires_at > ?",
@@ -164,23 +170,30 @@ class FlowPorts(SqlBase):
 
     def delete_login_code(self, subject: str) -> bool:
         """See :meth:`mfakit.repositories.LoginCodeRepository.delete_login_code`."""
-        n = self._call(lambda c: c.run("DELETE FROM mfa_login_codes WHERE subject = ?", [subject]))
+        n = self._sql.call(
+            lambda c: c.run("DELETE FROM mfa_login_codes WHERE subject = ?", [subject])
+        )
         return n == 1
 
     def purge_expired_login_codes(self, *, now: datetime) -> int:
         """See :meth:`mfakit.repositories.LoginCodeRepository.purge_expired_login_codes`."""
         at = to_micros(now)
-        return self._call(
+        return self._sql.call(
             lambda c: c.run(
                 "DELETE FROM mfa_login_codes WHERE expires_at <= ? OR consumed_at <= ?", [at, at]
             )
         )
 
-    # -- Throttle -------------------------------------------------------------------
+
+class SqlThrottles:
+    """:class:`~mfakit.repositories.ThrottleRepository` in SQL."""
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def get_throttle(self, key: str) -> ThrottleState:
         """See :meth:`mfakit.repositories.ThrottleRepository.get_throttle`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(f"SELECT {THROTTLE_COLS} FROM mfa_throttle WHERE key = ?", [key])
         )
         return ThrottleState(key=key) if row is None else row_throttle(row)
@@ -190,7 +203,7 @@ class FlowPorts(SqlBase):
         unique = check_keys(keys)
         if not unique:
             return {}
-        rows = self._call(
+        rows = self._sql.call(
             lambda c: c.all(
                 f"SELECT {THROTTLE_COLS} FROM mfa_throttle WHERE key IN ({marks_for(unique)})",
                 unique,
@@ -208,7 +221,7 @@ class FlowPorts(SqlBase):
         # without one, a NULL bound makes the comparison false.
         bound = None if window is None else to_micros(utc(now) - window)
         restart = "(t.first_failure_at IS NULL OR t.first_failure_at < ?)"
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"INSERT INTO mfa_throttle AS t ({THROTTLE_COLS}) VALUES (?, 1, ?, ?, NULL) "
                 "ON CONFLICT (key) DO UPDATE SET "
@@ -223,7 +236,7 @@ class FlowPorts(SqlBase):
 
     def lock_throttle(self, key: str, *, until: datetime) -> ThrottleState:
         """See :meth:`mfakit.repositories.ThrottleRepository.lock_throttle`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"INSERT INTO mfa_throttle AS t ({THROTTLE_COLS}) VALUES (?, 0, NULL, NULL, ?) "
                 "ON CONFLICT (key) DO UPDATE SET locked_until = CASE "
@@ -236,13 +249,13 @@ class FlowPorts(SqlBase):
 
     def reset_throttle(self, key: str) -> None:
         """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttle`."""
-        self._call(lambda c: c.run("DELETE FROM mfa_throttle WHERE key = ?", [key]))
+        self._sql.call(lambda c: c.run("DELETE FROM mfa_throttle WHERE key = ?", [key]))
 
     def reset_throttles(self, keys: Sequence[str]) -> None:
         """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttles`."""
         unique = check_keys(keys)
         if unique:
-            self._call(
+            self._sql.call(
                 lambda c: c.run(
                     f"DELETE FROM mfa_throttle WHERE key IN ({marks_for(unique)})", unique
                 )

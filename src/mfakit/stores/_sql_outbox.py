@@ -17,10 +17,10 @@ from mfakit.stores._common import (
     to_micros,
     utc,
 )
-from mfakit.stores._sql import SqlBase
+from mfakit.stores._sql import SqlContext
 from mfakit.stores._sql_rows import OUTBOX_COLS, marks, marks_for, row_outbox
 
-__all__ = ["OutboxPorts"]
+__all__ = ["SqlOutbox"]
 
 _DUE = (
     "delivered_at IS NULL AND next_attempt_at <= ? "
@@ -33,8 +33,14 @@ def _claim_key(m: OutboxMessage) -> tuple[datetime | None, datetime, str]:
     return (m.next_attempt_at, m.created_at, m.message_id)
 
 
-class OutboxPorts(SqlBase):
-    """The SQL transactional outbox (inside ``atomic()``, part of the block's transaction)."""
+class SqlOutbox:
+    """:class:`~mfakit.repositories.OutboxRepository` in SQL.
+
+    Inside ``atomic()`` its writes are part of the block's transaction.
+    """
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
 
     def enqueue_message(self, message: OutboxMessage) -> None:
         """See :meth:`mfakit.repositories.OutboxRepository.enqueue_message`."""
@@ -56,7 +62,7 @@ class OutboxPorts(SqlBase):
             opt_micros(m.failed_at),
             m.last_error,
         ]
-        self._call(
+        self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_outbox ({OUTBOX_COLS}) VALUES ({marks(OUTBOX_COLS)})", params
             )
@@ -64,7 +70,7 @@ class OutboxPorts(SqlBase):
 
     def get_message(self, message_id: str) -> OutboxMessage | None:
         """See :meth:`mfakit.repositories.OutboxRepository.get_message`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 f"SELECT {OUTBOX_COLS} FROM mfa_outbox WHERE message_id = ?", [message_id]
             )
@@ -92,8 +98,10 @@ class OutboxPorts(SqlBase):
         # meanwhile is re-checked against the WHERE on its new version (READ
         # COMMITTED), so it is no longer due. SQLite: the UPDATE takes the
         # write lock before reading, so claimers run one after the other.
-        skip_locked = f"{self._dialect.for_update} SKIP LOCKED" if self._dialect.for_update else ""
-        rows = self._call(
+        skip_locked = (
+            f"{self._sql.dialect.for_update} SKIP LOCKED" if self._sql.dialect.for_update else ""
+        )
+        rows = self._sql.call(
             lambda c: c.all(
                 "UPDATE mfa_outbox SET claimed_until = ?, attempts = attempts + 1 "
                 "WHERE message_id IN (SELECT message_id FROM mfa_outbox "
@@ -108,7 +116,7 @@ class OutboxPorts(SqlBase):
     def mark_message_delivered(self, message_id: str, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.OutboxRepository.mark_message_delivered`."""
         at = to_micros(now)
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_outbox SET delivered_at = ?, claimed_until = NULL "
                 "WHERE message_id = ? AND delivered_at IS NULL",
@@ -130,7 +138,7 @@ class OutboxPorts(SqlBase):
         retry = opt_micros(next_attempt_at)
         if not isinstance(error, str) or "\x00" in error:
             raise ConfigurationError("error must be a string without NUL characters")
-        n = self._call(
+        n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_outbox SET failed_at = ?, last_error = ?, next_attempt_at = ?, "
                 "claimed_until = NULL WHERE message_id = ? AND delivered_at IS NULL",
@@ -142,7 +150,7 @@ class OutboxPorts(SqlBase):
     def purge_delivered_messages(self, *, before: datetime) -> int:
         """See :meth:`mfakit.repositories.OutboxRepository.purge_delivered_messages`."""
         at = to_micros(before)
-        return self._call(
+        return self._sql.call(
             lambda c: c.run(
                 "DELETE FROM mfa_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", [at]
             )
@@ -150,7 +158,7 @@ class OutboxPorts(SqlBase):
 
     def count_pending_messages(self) -> int:
         """See :meth:`mfakit.repositories.OutboxRepository.count_pending_messages`."""
-        row = self._call(
+        row = self._sql.call(
             lambda c: c.one(
                 "SELECT COUNT(*) FROM mfa_outbox "
                 "WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL"

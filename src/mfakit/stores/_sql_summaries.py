@@ -1,22 +1,18 @@
-"""The SQL member summaries: a page of members with their factors in one query."""
+"""The SQL member summaries: the one statement that reads a page, and its rows grouped.
+
+Used by the memberships part (:mod:`mfakit.stores._sql_members`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from mfakit.repositories import CredentialSummary, MemberSummary, Page
-from mfakit.stores._common import (
-    check_limit,
-    check_prefixes,
-    from_micros,
-    opt_from_micros,
-    pair_cursor,
-    parse_pair_cursor,
-)
-from mfakit.stores._sql import Row, SqlBase
+from mfakit.stores._common import from_micros, opt_from_micros
+from mfakit.stores._sql import Row
 from mfakit.stores._sql_rows import MEMBER_COLS, row_member
 
-__all__ = ["SummaryPorts", "summary_statement"]
+__all__ = ["summary_page", "summary_statement"]
 
 _MEMBER_WIDTH = len(MEMBER_COLS.split(", "))
 
@@ -108,53 +104,13 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     return out
 
 
-def _page(
-    summaries: list[MemberSummary], cursor: Callable[[MemberSummary], str], limit: int
+def summary_page(
+    rows: list[Row], cursor: Callable[[MemberSummary], str], limit: int
 ) -> Page[MemberSummary]:
+    """One page of summaries from the rows of :func:`summary_statement` (``limit + 1`` members).
+
+    ``cursor`` gives the listing's cursor of the page's last member.
+    """
+    summaries = _summaries(rows)
     items = tuple(summaries[:limit])
     return Page(items=items, next_cursor=cursor(items[-1]) if len(summaries) > limit else None)
-
-
-class SummaryPorts(SqlBase):
-    """The SQL member summaries, one statement per page."""
-
-    def list_member_summaries(
-        self,
-        org_id: str,
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        throttle_prefixes: Sequence[str] = (),
-    ) -> Page[MemberSummary]:
-        """See :meth:`mfakit.repositories.MembershipRepository.list_member_summaries`."""
-        check_limit(limit)
-        prefixes = check_prefixes(throttle_prefixes)
-        where, params = "org_id = ?", [org_id]
-        if after is not None:
-            where, params = "org_id = ? AND user_id > ?", [org_id, after]
-        statement = summary_statement(where, ["user_id"], len(prefixes))
-        rows = self._call(lambda c: c.all(statement, [*params, limit + 1, *prefixes]))
-        return _page(_summaries(rows), lambda s: s.membership.user_id, limit)
-
-    def list_all_member_summaries(
-        self,
-        *,
-        after: str | None = None,
-        limit: int = 100,
-        throttle_prefixes: Sequence[str] = (),
-    ) -> Page[MemberSummary]:
-        """See :meth:`mfakit.repositories.MembershipRepository.list_all_member_summaries`."""
-        check_limit(limit)
-        prefixes = check_prefixes(throttle_prefixes)
-        cursor = parse_pair_cursor(after)
-        where, params = "1 = 1", []
-        if cursor is not None:
-            # Row-value comparison: both databases walk the primary key from there.
-            where, params = "(org_id, user_id) > (?, ?)", [*cursor]
-        statement = summary_statement(where, ["org_id", "user_id"], len(prefixes))
-        rows = self._call(lambda c: c.all(statement, [*params, limit + 1, *prefixes]))
-        return _page(
-            _summaries(rows),
-            lambda s: pair_cursor(s.membership.org_id, s.membership.user_id),
-            limit,
-        )

@@ -12,17 +12,46 @@ Example::
 
 from __future__ import annotations
 
-from mfakit.stores._memory_factors import FactorPorts
-from mfakit.stores._memory_flows import FlowPorts
-from mfakit.stores._memory_orgs import OrgPorts
-from mfakit.stores._memory_outbox import OutboxPorts
-from mfakit.stores._memory_summaries import SummaryPorts
+from mfakit.stores._facade import StoreFacade, StoreParts
+from mfakit.stores._memory import MemoryState
+from mfakit.stores._memory_audit import MemoryAudit
+from mfakit.stores._memory_factors import MemoryBackupCodes, MemoryTotp, MemoryWebAuthn
+from mfakit.stores._memory_flows import MemoryChallenges, MemoryLoginCodes, MemoryThrottles
+from mfakit.stores._memory_members import MemoryMemberships
+from mfakit.stores._memory_orgs import MemoryInvitations, MemoryOrganizations
+from mfakit.stores._memory_outbox import MemoryOutbox
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore(FactorPorts, FlowPorts, OrgPorts, SummaryPorts, OutboxPorts):
-    """Implements every port of :class:`mfakit.repositories.MfaStore` in process memory."""
+def _memory_parts(state: MemoryState) -> StoreParts:
+    """One part per port, each on the shared state."""
+    memberships = MemoryMemberships(state)
+    return StoreParts(
+        context=state,
+        totp=MemoryTotp(state),
+        backup_codes=MemoryBackupCodes(state),
+        webauthn=MemoryWebAuthn(state),
+        challenges=MemoryChallenges(state),
+        login_codes=MemoryLoginCodes(state),
+        throttles=MemoryThrottles(state),
+        organizations=MemoryOrganizations(state),
+        memberships=memberships,
+        invitations=MemoryInvitations(state, insert_membership=memberships.insert),
+        audit=MemoryAudit(state),
+        outbox=MemoryOutbox(state),
+    )
+
+
+class MemoryStore(StoreFacade):
+    """Implements every port of :class:`mfakit.repositories.MfaStore` in process memory.
+
+    A facade: one ``MemoryState`` (the records, their indexes and the lock)
+    shared by one part per port; every method delegates to its part.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(_memory_parts(MemoryState()))
 
     def __repr__(self) -> str:
         return "MemoryStore()"

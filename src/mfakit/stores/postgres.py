@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from mfakit.errors import ConfigurationError, StoreError
 
@@ -36,10 +36,13 @@ except ImportError as _exc:  # pragma: no cover - the extra is installed in the 
         "PostgresStore needs psycopg 3 and psycopg_pool: pip install 'mfakit[postgres]'"
     ) from _exc
 
-from mfakit.stores._sql import Dialect
-from mfakit.stores._sql_store import SqlStore
+from mfakit.stores._facade import StoreFacade
+from mfakit.stores._sql import Conn, Dialect, SqlContext
+from mfakit.stores._sql_store import sql_store_parts
 
 __all__ = ["PostgresStore"]
+
+T = TypeVar("T")
 
 # An arbitrary constant naming the advisory lock that serializes migrations.
 _MIGRATION_LOCK_ID = 0x6D66616B6974
@@ -179,8 +182,13 @@ def _open_pool(
     return pool
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(StoreFacade):
     """Implements every port of :class:`mfakit.repositories.MfaStore` on PostgreSQL.
+
+    A facade: a ``SqlContext`` over a ``psycopg_pool.ConnectionPool`` and the
+    PostgreSQL dialect, shared by the SQL parts (the same as
+    :class:`~mfakit.stores.sqlite.SQLiteStore`'s); every method delegates to
+    its part.
 
     Give either a ``dsn``, and the store opens (and, in :meth:`close`, closes)
     its own :class:`psycopg_pool.ConnectionPool`, or the ``pool`` your
@@ -223,8 +231,6 @@ class PostgresStore(SqlStore):
         store.close()  # app_pool stays open
         app_pool.close()
     """
-
-    _dialect = _DIALECT
 
     def __init__(
         self,
@@ -272,12 +278,22 @@ class PostgresStore(SqlStore):
                 check_connections=check_connections,
             )
             source = _PooledConnections(owned, owned=True)
-        super().__init__(source)
+        self._pool = source
+        self._sql = SqlContext(source, _DIALECT)
+        super().__init__(sql_store_parts(self._sql))
         try:
-            self._migrate()
+            self._sql.migrate()
         except StoreError:
-            self.close()
+            self._sql.close()
             raise
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database."""
+        return self._sql.schema_version()
+
+    def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
+        # Back door for tests: run fn on a connection, as a port call would.
+        return self._sql.call(fn, write=write)
 
     def __repr__(self) -> str:
         return "PostgresStore()"

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from mfakit.errors import ConfigurationError, StoreError
-from mfakit.stores._sql import Dialect, Pool
-from mfakit.stores._sql_store import SqlStore
+from mfakit.stores._facade import StoreFacade
+from mfakit.stores._sql import Conn, Dialect, Pool, SqlContext
+from mfakit.stores._sql_store import sql_store_parts
 
 __all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
 
 _UNIQUE_CODES = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
 
@@ -43,8 +47,13 @@ _DIALECT = Dialect(
 )
 
 
-class SQLiteStore(SqlStore):
+class SQLiteStore(StoreFacade):
     """Implements every port of :class:`mfakit.repositories.MfaStore` on an SQLite file.
+
+    A facade: a ``SqlContext`` over a small connection pool and the SQLite
+    dialect, shared by the SQL parts (the same as
+    :class:`~mfakit.stores.postgres.PostgresStore`'s); every method delegates
+    to its part.
 
     Args:
         path: The database file (created if missing). ``":memory:"`` is refused:
@@ -58,8 +67,6 @@ class SQLiteStore(SqlStore):
         ConfigurationError: a bad argument.
         StoreError: the file cannot be opened, or its schema is newer than this mfakit.
     """
-
-    _dialect = _DIALECT
 
     def __init__(
         self,
@@ -92,13 +99,23 @@ class SQLiteStore(SqlStore):
                 raise
             return conn
 
-        super().__init__(Pool(connect))
+        self._pool = Pool(connect)
+        self._sql = SqlContext(self._pool, _DIALECT)
+        super().__init__(sql_store_parts(self._sql))
         try:
-            self._call(lambda c: c.all("PRAGMA journal_mode = WAL"))
-            self._migrate()
+            self._sql.call(lambda c: c.all("PRAGMA journal_mode = WAL"))
+            self._sql.migrate()
         except StoreError:
-            self.close()
+            self._sql.close()
             raise
+
+    def schema_version(self) -> int:
+        """Return the schema version of the database."""
+        return self._sql.schema_version()
+
+    def _call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
+        # Back door for tests: run fn on a connection, as a port call would.
+        return self._sql.call(fn, write=write)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self._path!r})"

@@ -1,0 +1,63 @@
+"""The SQL audit log."""
+
+from __future__ import annotations
+
+from mfakit.repositories import AuditEvent, Page
+from mfakit.stores._common import check_limit, check_record, dump_json, parse_seq_cursor, to_micros
+from mfakit.stores._sql import SqlContext
+from mfakit.stores._sql_rows import AUDIT_COLS, keyset_page, marks, row_audit
+
+__all__ = ["SqlAudit"]
+
+
+class SqlAudit:
+    """:class:`~mfakit.repositories.AuditSink` in SQL: events in append (``seq``) order."""
+
+    def __init__(self, sql: SqlContext) -> None:
+        self._sql = sql
+
+    def append_audit_event(self, event: AuditEvent) -> None:
+        """See :meth:`mfakit.repositories.AuditSink.append_audit_event`."""
+        e = event
+        check_record(e)
+        params = [
+            e.event_id,
+            to_micros(e.at),
+            e.action,
+            e.outcome,
+            e.actor_id,
+            e.user_id,
+            e.org_id,
+            dump_json(e.details),
+        ]
+        cols = AUDIT_COLS.removeprefix("seq, ")
+        self._sql.call(
+            lambda c: c.run(f"INSERT INTO mfa_audit_events ({cols}) VALUES ({marks(cols)})", params)
+        )
+
+    def list_audit_events(
+        self,
+        *,
+        org_id: str | None = None,
+        user_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Page[AuditEvent]:
+        """See :meth:`mfakit.repositories.AuditSink.list_audit_events`."""
+        check_limit(limit)
+        clauses: list[str] = ["seq > ?"]
+        params: list[object] = [parse_seq_cursor(after)]
+        if org_id is not None:
+            clauses.append("org_id = ?")
+            params.append(org_id)
+        if user_id is not None:
+            clauses.append("user_id = ?")
+            params.append(user_id)
+        rows = self._sql.call(
+            lambda c: c.all(
+                f"SELECT {AUDIT_COLS} FROM mfa_audit_events WHERE {' AND '.join(clauses)} "
+                "ORDER BY seq LIMIT ?",
+                [*params, limit + 1],
+            )
+        )
+        return keyset_page(rows, row_audit, lambda r: r[0], limit)
