@@ -309,12 +309,12 @@ def test_invitation_edges(svc: MfaService, edge: EdgeStore, clock: FrozenClock) 
     with pytest.raises(ConfigurationError):
         svc.invite("acme", actor_id="owner", email="not-an-email")
     first = svc.invite("acme", actor_id="owner", email="a@example.com")
-    member = svc.accept_invitation(first.invitation_id, "neo")
+    member = svc.accept_invitation(first.invitation_id, "neo", email="a@example.com")
     assert member.grace_reason == "new_member"
     second = svc.invite("acme", actor_id="owner", email="b@example.com")
     edge.lose["accept"] = 1
     with pytest.raises(ExpiredCodeError):
-        svc.accept_invitation(second.invitation_id, "trinity")
+        svc.accept_invitation(second.invitation_id, "trinity", email="b@example.com")
     assert svc.revoke_invitation("nope", actor_id="owner") is False
     with pytest.raises(PolicyDeniedError):
         svc.lock_member("acme", "owner", actor_id="owner")

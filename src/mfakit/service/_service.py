@@ -470,17 +470,34 @@ class MfaService:
         return self._members.invite(org_id, actor_id=actor_id, email=email, kind=kind)
 
     def accept_invitation(
-        self, invitation_id: str, user_id: str, *, username: str | None = None
+        self, invitation_id: str, user_id: str, *, email: str, username: str | None = None
     ) -> Membership:
         """Join the organization; under enforcement the invitee must have MFA first.
 
+        An invitation is bound to the address it was sent to: a link forwarded
+        to (or intercepted by) someone else must not let them join.
+
+        Args:
+            invitation_id: The invitation, from the link.
+            user_id: The signed-in user accepting it.
+            email: That user's **verified** e-mail address (one your application
+                has proved they control, never one typed in the form). It must
+                equal the invitation's ``email``, ignoring surrounding white
+                space and case (Unicode case folding); nothing else is normalized.
+            username: The member's username in the organization, if any.
+
         Raises:
+            ConfigurationError: ``email`` is not an e-mail address.
             NotFoundError: no such invitation.
+            InvitationAddressError: ``email`` is not the invited address;
+                nothing is stored and the invitation stays usable.
             ExpiredCodeError: the invitation expired, was revoked or was already used.
             PolicyDeniedError: the organization requires MFA before joining (the
                 decision carries an ``enroll_now`` obligation).
         """
-        return self._members.accept_invitation(invitation_id, user_id, username=username)
+        return self._members.accept_invitation(
+            invitation_id, user_id, email=email, username=username
+        )
 
     def revoke_invitation(self, invitation_id: str, *, actor_id: str) -> bool:
         """Revoke a pending invitation; True if it was pending."""
