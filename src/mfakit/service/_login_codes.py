@@ -20,6 +20,7 @@ from mfakit.errors import (
     InvalidCodeError,
     PolicyDeniedError,
     ReplayedCodeError,
+    ThrottledError,
     VerificationError,
 )
 from mfakit.policy import GraceKind, Outcome, member_compliance
@@ -87,45 +88,55 @@ class LoginCodeFlow:
         now = context.now()
         policy = context.settings.login_codes
         member = context.store.get_membership_by_username(org_id, username)
-        stored = context.store.get_login_code(subject)
-        previous = None if stored is None else self._core_record(stored)
         issued = login_codes.generate_login_code(
-            key=context.login_code_key,
-            context=subject,
-            now=now,
-            policy=policy,
-            previous=previous,
+            key=context.login_code_key, context=subject, now=now, policy=policy
         )
         record = issued.record
-        context.store.put_login_code(
-            LoginCode(
-                subject=subject,
-                code_id=secrets.token_urlsafe(16),
-                code_hash=record.digest,
-                created_at=now,
-                expires_at=record.expires_at,
-                max_attempts=record.max_attempts,
-            )
+        code = LoginCode(
+            subject=subject,
+            code_id=secrets.token_urlsafe(16),
+            code_hash=record.digest,
+            created_at=now,
+            expires_at=record.expires_at,
+            max_attempts=record.max_attempts,
         )
         known = member is not None and member.status != "removed"
-        if member is not None and known:
-            context.send(
-                LoginCodeMessage(
-                    user_id=member.user_id,
-                    org_id=org_id,
-                    code=issued.code,
-                    expires_at=record.expires_at,
-                ),
-                at=now,
+        with context.transaction():
+            # The cool-down is one guarded write: of parallel requests, one stores its code.
+            stored = context.store.put_login_code_if_cooled_down(
+                code, cooldown=policy.resend_cooldown
             )
-        context.audit(
-            "login_code.requested",
-            at=now,
-            org_id=org_id,
-            user_id=member.user_id if member is not None else None,
-        )
+            if stored:
+                if member is not None and known:
+                    context.send(
+                        LoginCodeMessage(
+                            user_id=member.user_id,
+                            org_id=org_id,
+                            code=issued.code,
+                            expires_at=record.expires_at,
+                        ),
+                        at=now,
+                    )
+                context.audit(
+                    "login_code.requested",
+                    at=now,
+                    org_id=org_id,
+                    user_id=member.user_id if member is not None else None,
+                )
+        if not stored:
+            raise self._cooling_down(subject, now)
         return LoginCodeRequested(
             resend_after=now + policy.resend_cooldown, expires_at=record.expires_at
+        )
+
+    def _cooling_down(self, subject: str, now: datetime) -> ThrottledError:
+        cooldown = self._context.settings.login_codes.resend_cooldown
+        last = self._context.store.get_login_code(subject)
+        # The last code may be gone meanwhile (purged): then one more cool-down is a safe answer.
+        ready_at = now + cooldown if last is None else last.created_at + cooldown
+        return ThrottledError(
+            "a code was sent moments ago; wait before asking again",
+            retry_after=max((ready_at - now).total_seconds(), 0.0),
         )
 
     def verify_login_code(self, org_id: str, username: str, code: str) -> IamLoginResult:
