@@ -279,6 +279,7 @@ def test_login_code_races(
     _org(svc, clock)
     svc.add_member("acme", "iam", username="jane")
     svc.send_login_code("acme", "jane")
+    svc.deliver_notifications()
     code = outbox.of_type(LoginCodeMessage, user_id="iam")[-1].code
     edge.lose["attempt"] = 1
     with pytest.raises(AttemptsExhaustedError):
@@ -295,6 +296,7 @@ def test_login_code_of_removed_member(
     _org(svc, clock)
     svc.add_member("acme", "iam", username="jane")
     svc.send_login_code("acme", "jane")
+    svc.deliver_notifications()
     code = outbox.of_type(LoginCodeMessage, user_id="iam")[-1].code
     member = edge.get_membership("acme", "iam")
     assert member is not None

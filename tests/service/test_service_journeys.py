@@ -146,6 +146,7 @@ def test_reference_console_journeys(
     # 10. An IAM member's first login: organization + username + emailed code.
     service.add_member("acme", "u-iam", username="robot")
     service.send_login_code("acme", "robot")
+    service.deliver_notifications()  # login codes go out through the outbox worker
     code = outbox.of_type(LoginCode, user_id="u-iam")[0].code
     login = service.verify_login_code("acme", "robot", code)
     assert login.first_login

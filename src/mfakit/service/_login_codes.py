@@ -1,10 +1,15 @@
 """IAM member sign-in with an emailed code: organization id + username + code.
 
-No user enumeration: :meth:`LoginCodeFlow.send_login_code` does the same
-store work, returns the same value and raises the same errors (the resend
-cool-down included) whether or not the username exists; only the existing
-member is actually sent the code. A code issued for an unknown username can
-never sign anyone in.
+No user enumeration: :meth:`LoginCodeFlow.send_login_code` makes the same
+store calls in the same order, returns the same value and raises the same
+errors (the resend cool-down included) whether or not the username exists:
+look up the member, store the code with the guarded cool-down write, write
+one outbox row, append one audit event. For a member the row is the sealed
+code addressed to them; for an unknown (or removed) username it is a sealed
+placeholder addressed to no one, which the deliverer marks delivered without
+calling the notifier. Login codes are never delivered inside the request
+(whatever ``deliver_after_commit`` says), so its timing does not depend on the
+notifier either. A code issued for an unknown username can never sign anyone in.
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ class LoginCodeFlow:
                 code, cooldown=policy.resend_cooldown
             )
             if stored:
+                # Known or not, one outbox row: only its recipient differs.
                 if member is not None and known:
                     context.send(
                         LoginCodeMessage(
@@ -116,6 +122,10 @@ class LoginCodeFlow:
                             expires_at=record.expires_at,
                         ),
                         at=now,
+                    )
+                else:
+                    context.send_nothing(
+                        org_id=org_id, code=issued.code, expires_at=record.expires_at, at=now
                     )
                 context.audit(
                     "login_code.requested",
