@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from databases import StoreFactory, opener
+from service_databases import StoreFactory, opener
 from service_helpers import ORIGIN, RP_ID, SETTINGS, START
 
 from mfakit.clock import FrozenClock
