@@ -294,7 +294,8 @@ class InMemoryOutbox:
 
         outbox = InMemoryOutbox()
         service = MfaService(..., notifier=outbox)
-        ...
+        service.send_login_code("acme", "jane")
+        service.deliver_notifications()  # login codes always wait for a deliverer
         (code,) = outbox.of_type(LoginCode, user_id="u-1")
     """
 

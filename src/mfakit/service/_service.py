@@ -103,7 +103,8 @@ class MfaService:
     Args:
         store: Implements every port (:class:`~mfakit.repositories.MfaStore`).
         keys: Encrypts TOTP secrets at rest.
-        notifier: Delivers messages (use :class:`InMemoryOutbox` in tests).
+        notifier: Delivers messages taken from the store's outbox (use
+            :class:`InMemoryOutbox` in tests); see :meth:`deliver_notifications`.
         clock: The time source (a :class:`~mfakit.clock.FrozenClock` in tests).
         relying_party: The WebAuthn relying party (RP ID, name, origins).
         issuer: The name authenticator apps show next to the account.
