@@ -41,6 +41,7 @@ EXPECTED_PARENTS = {
     "ExpiredCodeError": "VerificationError",
     "DecryptionError": "VerificationError",
     "UnknownKeyError": "DecryptionError",
+    "InvitationAddressError": "VerificationError",
     "WebAuthnError": "VerificationError",
     "CeremonyMismatchError": "WebAuthnError",
     "UserPresenceError": "WebAuthnError",

@@ -8,6 +8,7 @@ import os
 from werkzeug.serving import run_simple
 
 from . import DEFAULT_INSTANCE_DIR, create_app
+from .delivery import BackgroundDelivery
 
 
 def main() -> None:
@@ -23,8 +24,14 @@ def main() -> None:
     origin = f"http://localhost:{args.port}"
     app = create_app(instance_dir=args.instance_dir, origin=origin)
     print(f"mfakit console: open {origin} (data in {args.instance_dir}; Ctrl+C to stop)")
-    # Loopback only: this is a demo with a public outbox page.
-    run_simple("127.0.0.1", args.port, app, threaded=True)
+    # The e-mails wait in mfakit's outbox until a deliverer sends them (sign-in codes always).
+    delivery = BackgroundDelivery(app.extensions["mfa_service"])
+    delivery.start()
+    try:
+        # Loopback only: this is a demo with a public outbox page.
+        run_simple("127.0.0.1", args.port, app, threaded=True)
+    finally:
+        delivery.stop()
 
 
 if __name__ == "__main__":

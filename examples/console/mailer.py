@@ -7,6 +7,8 @@ mail queue; the console keeps it in its outbox table, shown on the outbox page.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
 from mfakit.service import (
@@ -144,13 +146,37 @@ def render(message: Message) -> tuple[str, str, str]:
 
 
 class OutboxMailer:
-    """Delivers mfakit's messages to the console's outbox table."""
+    """Delivers mfakit's messages to the console's outbox table.
+
+    mfakit delivers at least once: a message whose deliverer died before
+    marking it is delivered again, with the same ``message_id``. The mailer
+    drops such a duplicate. It remembers recent ids in memory, which is enough
+    for a demo; a real mailer stores the id with the mail (a unique column) or
+    passes it to its mail service as an idempotency key.
+    """
+
+    _REMEMBERED = 10_000
 
     def __init__(self, accounts: Accounts) -> None:
         self._accounts = accounts
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def _first_time(self, message_id: str) -> bool:
+        if not message_id:
+            return True  # built by hand, not from the outbox
+        with self._lock:
+            if message_id in self._seen:
+                return False
+            self._seen[message_id] = None
+            if len(self._seen) > self._REMEMBERED:
+                self._seen.popitem(last=False)
+            return True
 
     def send(self, message: Message) -> None:
         """Render ``message`` as an e-mail to its recipient and keep it in the outbox."""
+        if not self._first_time(message.message_id):
+            return
         user = self._accounts.user(message.user_id)
         recipient = user.email if user is not None else f"<unknown user {message.user_id}>"
         kind, subject, body = render(message)

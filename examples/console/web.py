@@ -15,6 +15,7 @@ from mfakit.errors import (
     DuplicateError,
     ExpiredCodeError,
     InvalidCodeError,
+    InvitationAddressError,
     MalformedDataError,
     MfaError,
     NotFoundError,
@@ -167,6 +168,13 @@ def explain(exc: MfaError) -> str:
         (ReplayedCodeError, "That code or request was already used. Use a new one."),
         (ExpiredCodeError, "That expired. Start again."),
         (InvalidCodeError, "That code is not valid."),
+        (
+            InvitationAddressError,
+            (
+                "This invitation was sent to another e-mail address. "
+                "Sign in with the invited account to accept it."
+            ),
+        ),
         (SignCountError, "This passkey may have been copied: its counter went backwards."),
         (WebAuthnError, "The passkey could not be verified."),
         (MalformedDataError, "The browser's answer could not be read."),

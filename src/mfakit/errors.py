@@ -19,6 +19,7 @@ or other credential material. Structured details live in attributes.
     │   ├── ExpiredCodeError                     a code or challenge past its expiry
     │   ├── DecryptionError                      a secret-box ciphertext was refused
     │   │   └── UnknownKeyError                  ... because its key id is not in the ring
+    │   ├── InvitationAddressError               an invitation accepted from another address
     │   └── WebAuthnError
     │       ├── CeremonyMismatchError (.field)   type|challenge|origin|rp_id|cross_origin|top_origin
     │       ├── UserPresenceError
@@ -65,6 +66,7 @@ __all__ = [
     "InvalidAttestationError",
     "InvalidCodeError",
     "InvalidSignatureError",
+    "InvitationAddressError",
     "MalformedDataError",
     "MfaError",
     "NotFoundError",
@@ -222,6 +224,17 @@ class UnknownKeyError(DecryptionError):
 
     code = "unknown_key"
     default_message = "the ciphertext was made with a key that is not in the key ring"
+
+
+class InvitationAddressError(VerificationError):
+    """An invitation was accepted by a user whose verified address is not the invited one.
+
+    An invitation link can be forwarded; only the person it was sent to may
+    use it. Neither address is kept in the message or the attributes.
+    """
+
+    code = "invitation_address_mismatch"
+    default_message = "the invitation was sent to another e-mail address"
 
 
 class WebAuthnError(VerificationError):

@@ -240,3 +240,29 @@ def test_page_asked_for_before_sign_in_is_reached_after_the_second_factor(client
         },
     )
     assert second.headers["Location"] == "/org"
+
+
+def test_forwarded_invitation_link_is_refused(client: Any) -> None:
+    """Another signed-in account cannot join with an invitation sent to someone else."""
+    _sign_up(client)
+    org_page = client.get(BASE + "/org", follow_redirects=True).text
+    org_id = re.search(r'id="org-id">([^<]+)<', org_page)
+    assert org_id is not None
+    token = _token(client, "/account/security")
+    client.post(
+        BASE + f"/org/{org_id.group(1)}/invitations",
+        data={"csrf_token": token, "email": "bob@example.com"},
+    )
+    store = client.application.extensions["mfa_store"]
+    (invitation,) = store.list_invitations(org_id.group(1)).items
+    client.post(BASE + "/logout", data={"csrf_token": token})
+    _sign_up(client, email="mallory@example.com")
+    response = client.post(
+        BASE + f"/invitations/{invitation.invitation_id}",
+        data={"csrf_token": _token(client, "/account/security")},
+    )
+    assert response.status_code == 403
+    assert "sent to another e-mail address" in response.text
+    pending = store.get_invitation(invitation.invitation_id)
+    assert pending is not None
+    assert pending.accepted_at is None

@@ -61,3 +61,15 @@ def test_mailer_addresses_the_users_email(tmp_path: Path) -> None:
     (mail,) = accounts.mails()
     assert mail.recipient == "ada@example.com"
     assert mail.kind == "reminder"
+
+
+def test_mailer_drops_a_redelivered_message(tmp_path: Path) -> None:
+    """A message delivered twice (at-least-once) becomes one e-mail; hand-built ones always go."""
+    accounts = Accounts(tmp_path / "db.sqlite3")
+    user = accounts.create_user(email="ada@example.com", name="Ada", password_hash=None)
+    assert user is not None
+    mailer = OutboxMailer(accounts)
+    again = MfaReminder(user_id=user.user_id, org_id="org-1", message_id="m-1")
+    for message in (again, again, MfaReminder(user_id=user.user_id, org_id="org-1")):
+        mailer.send(message)
+    assert len(accounts.mails(recipient="ada@example.com")) == 2

@@ -42,6 +42,7 @@ def test_all_is_pinned() -> None:
         "BackupCodeSet",
         "BackupCodeStatus",
         "BackupCodesLow",
+        "DeliveryReport",
         "EnforcementStopped",
         "GracePeriodStarted",
         "IamLoginResult",

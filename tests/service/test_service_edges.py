@@ -279,6 +279,7 @@ def test_login_code_races(
     _org(svc, clock)
     svc.add_member("acme", "iam", username="jane")
     svc.send_login_code("acme", "jane")
+    svc.deliver_notifications()
     code = outbox.of_type(LoginCodeMessage, user_id="iam")[-1].code
     edge.lose["attempt"] = 1
     with pytest.raises(AttemptsExhaustedError):
@@ -295,6 +296,7 @@ def test_login_code_of_removed_member(
     _org(svc, clock)
     svc.add_member("acme", "iam", username="jane")
     svc.send_login_code("acme", "jane")
+    svc.deliver_notifications()
     code = outbox.of_type(LoginCodeMessage, user_id="iam")[-1].code
     member = edge.get_membership("acme", "iam")
     assert member is not None
@@ -309,12 +311,12 @@ def test_invitation_edges(svc: MfaService, edge: EdgeStore, clock: FrozenClock) 
     with pytest.raises(ConfigurationError):
         svc.invite("acme", actor_id="owner", email="not-an-email")
     first = svc.invite("acme", actor_id="owner", email="a@example.com")
-    member = svc.accept_invitation(first.invitation_id, "neo")
+    member = svc.accept_invitation(first.invitation_id, "neo", email="a@example.com")
     assert member.grace_reason == "new_member"
     second = svc.invite("acme", actor_id="owner", email="b@example.com")
     edge.lose["accept"] = 1
     with pytest.raises(ExpiredCodeError):
-        svc.accept_invitation(second.invitation_id, "trinity")
+        svc.accept_invitation(second.invitation_id, "trinity", email="b@example.com")
     assert svc.revoke_invitation("nope", actor_id="owner") is False
     with pytest.raises(PolicyDeniedError):
         svc.lock_member("acme", "owner", actor_id="owner")

@@ -112,12 +112,14 @@ def test_reference_console_journeys(
     # 7. An invitee must set up MFA before joining.
     invitation = service.invite("acme", actor_id=OWNER.user_id, email="neo@example.com")
     with pytest.raises(PolicyDeniedError):
-        service.accept_invitation(invitation.invitation_id, INVITEE.user_id)
+        service.accept_invitation(
+            invitation.invitation_id, INVITEE.user_id, email="neo@example.com"
+        )
     neo_enrollment = service.begin_totp_enrollment(INVITEE)
     service.confirm_totp(
         INVITEE.user_id, neo_enrollment.totp_id, app_for(neo_enrollment, clock).code()
     )
-    service.accept_invitation(invitation.invitation_id, INVITEE.user_id)
+    service.accept_invitation(invitation.invitation_id, INVITEE.user_id, email="neo@example.com")
 
     # 8. The member deletes their only method: grace period, reminder, then locked.
     service.verify_totp(MEMBER.user_id, member_app.code())
@@ -144,6 +146,7 @@ def test_reference_console_journeys(
     # 10. An IAM member's first login: organization + username + emailed code.
     service.add_member("acme", "u-iam", username="robot")
     service.send_login_code("acme", "robot")
+    service.deliver_notifications()  # login codes go out through the outbox worker
     code = outbox.of_type(LoginCode, user_id="u-iam")[0].code
     login = service.verify_login_code("acme", "robot", code)
     assert login.first_login

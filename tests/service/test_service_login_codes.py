@@ -35,13 +35,16 @@ def org(service: MfaService, clock: FrozenClock) -> str:
     return ORG
 
 
-def _code(outbox: InMemoryOutbox, user_id: str) -> str:
+def _code(service: MfaService, outbox: InMemoryOutbox, user_id: str) -> str:
+    """The last code mailed to ``user_id`` (login codes go out through the outbox worker)."""
+    service.deliver_notifications()
     return outbox.of_type(LoginCode, user_id=user_id)[-1].code
 
 
 def test_code_signs_member_in(service: MfaService, org: str, outbox: InMemoryOutbox) -> None:
     """The emailed code signs the member in once; the first login is flagged."""
     service.send_login_code(org, "jane")
+    service.deliver_notifications()
     message = outbox.of_type(LoginCode, user_id="iam-1")[0]
     assert message.code not in repr(message)
     result = service.verify_login_code(org, "jane", message.code)
@@ -58,6 +61,7 @@ def test_unknown_username_same_answer(
     unknown = service.send_login_code(org, "nobody")
     unknown_org = service.send_login_code("no-such-org", "jane")
     assert known == unknown == unknown_org
+    assert service.deliver_notifications().dropped == 2
     assert len(outbox.of_type(LoginCode)) == 1
     errors = []
     for name in ("jane", "nobody"):
@@ -72,10 +76,10 @@ def test_resend_after_cooldown(
 ) -> None:
     """After the cool-down a new code replaces the old one."""
     service.send_login_code(org, "jane")
-    old = _code(outbox, "iam-1")
+    old = _code(service, outbox, "iam-1")
     clock.advance(service.settings.login_codes.resend_cooldown)
     service.send_login_code(org, "jane")
-    new = _code(outbox, "iam-1")
+    new = _code(service, outbox, "iam-1")
     if old != new:
         with pytest.raises(InvalidCodeError):
             service.verify_login_code(org, "jane", old)
@@ -89,13 +93,13 @@ def test_code_expires(
     service.send_login_code(org, "jane")
     clock.advance(service.settings.login_codes.ttl)
     with pytest.raises(ExpiredCodeError):
-        service.verify_login_code(org, "jane", _code(outbox, "iam-1"))
+        service.verify_login_code(org, "jane", _code(service, outbox, "iam-1"))
 
 
 def test_attempt_limit(service: MfaService, org: str, outbox: InMemoryOutbox) -> None:
     """After the allowed wrong tries even the right code is refused."""
     service.send_login_code(org, "jane")
-    good = _code(outbox, "iam-1")
+    good = _code(service, outbox, "iam-1")
     wrong = "000000" if good != "000000" else "111111"
     limit = service.settings.login_codes.max_attempts
     for left in range(limit - 1, 0, -1):
@@ -114,8 +118,8 @@ def test_code_of_one_user_cannot_sign_in_another(
     """Jane's code does not sign John in."""
     service.send_login_code(org, "jane")
     service.send_login_code(org, "john")
-    jane = _code(outbox, "iam-1")
-    if jane != _code(outbox, "iam-2"):
+    jane = _code(service, outbox, "iam-1")
+    if jane != _code(service, outbox, "iam-2"):
         with pytest.raises(InvalidCodeError):
             service.verify_login_code(org, "john", jane)
     with pytest.raises(InvalidCodeError):
@@ -147,14 +151,14 @@ def test_first_login_starts_grace_under_enforcement(
     service.add_member(ORG, "iam-3", username="kim")
     clock.advance(timedelta(days=10))  # created long ago, first sign-in only now
     service.send_login_code(ORG, "kim")
-    result = service.verify_login_code(ORG, "kim", _code(outbox, "iam-3"))
+    result = service.verify_login_code(ORG, "kim", _code(service, outbox, "iam-3"))
     assert result.first_login
     assert result.deadline == clock.now() + timedelta(days=7)
     assert result.obligations[0].kind is ObligationKind.ENROLL_BY
     assert service.member_compliance(ORG, "iam-3").status is ComplianceStatus.IN_GRACE
     clock.advance(service.settings.login_codes.resend_cooldown)
     service.send_login_code(ORG, "kim")
-    again = service.verify_login_code(ORG, "kim", _code(outbox, "iam-3"))
+    again = service.verify_login_code(ORG, "kim", _code(service, outbox, "iam-3"))
     assert not again.first_login
     assert again.deadline == result.deadline
 
@@ -166,7 +170,7 @@ def test_locked_member_cannot_use_login_code(
     service.lock_member(org, "iam-1", actor_id="owner")
     service.send_login_code(org, "jane")
     with pytest.raises(PolicyDeniedError):
-        service.verify_login_code(org, "jane", _code(outbox, "iam-1"))
+        service.verify_login_code(org, "jane", _code(service, outbox, "iam-1"))
 
 
 def test_reference_policy_is_default(service: MfaService, store: MfaStore, org: str) -> None:
@@ -199,7 +203,9 @@ def test_sweep_keeps_a_live_code_working(
     """A sweep leaves an unexpired, unused code alone: the member still signs in with it."""
     service.send_login_code(org, "jane")
     assert service.sweep().purged_login_codes == 0
-    assert service.verify_login_code(org, "jane", _code(outbox, "iam-1")).user_id == "iam-1"
+    assert (
+        service.verify_login_code(org, "jane", _code(service, outbox, "iam-1")).user_id == "iam-1"
+    )
 
 
 def test_sweep_purges_a_used_code(
@@ -207,7 +213,7 @@ def test_sweep_purges_a_used_code(
 ) -> None:
     """A used code is deleted by the next sweep; replaying it still fails."""
     service.send_login_code(org, "jane")
-    code = _code(outbox, "iam-1")
+    code = _code(service, outbox, "iam-1")
     service.verify_login_code(org, "jane", code)
     assert service.sweep().purged_login_codes == 1
     assert store.get_login_code(_subject(org, "jane")) is None

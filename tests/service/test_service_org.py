@@ -181,13 +181,13 @@ def test_invitee_without_mfa_refused_under_enforcement(
     service.enforce_mfa(ORG, actor_id="owner", confirmation="ENFORCE")
     invitation = service.invite(ORG, actor_id="owner", email="neo@example.com")
     with pytest.raises(PolicyDeniedError) as caught:
-        service.accept_invitation(invitation.invitation_id, "neo")
+        service.accept_invitation(invitation.invitation_id, "neo", email="neo@example.com")
     assert caught.value.decision.obligations[0].kind is ObligationKind.ENROLL_NOW
     enroll_totp(service, clock, "neo")
-    member = service.accept_invitation(invitation.invitation_id, "neo")
+    member = service.accept_invitation(invitation.invitation_id, "neo", email="neo@example.com")
     assert (member.kind, member.status) == ("member", "active")
     with pytest.raises(ExpiredCodeError):
-        service.accept_invitation(invitation.invitation_id, "trinity")
+        service.accept_invitation(invitation.invitation_id, "trinity", email="neo@example.com")
     assert store.get_membership(ORG, "trinity") is None
 
 
@@ -198,12 +198,12 @@ def test_invitation_expires_and_can_be_revoked(service: MfaService, clock: Froze
     second = service.invite(ORG, actor_id="owner", email="b@example.com")
     assert service.revoke_invitation(second.invitation_id, actor_id="owner")
     with pytest.raises(ExpiredCodeError):
-        service.accept_invitation(second.invitation_id, "b")
+        service.accept_invitation(second.invitation_id, "b", email="b@example.com")
     clock.advance(service.settings.invitation_ttl)
     with pytest.raises(ExpiredCodeError):
-        service.accept_invitation(first.invitation_id, "a")
+        service.accept_invitation(first.invitation_id, "a", email="a@example.com")
     with pytest.raises(NotFoundError):
-        service.accept_invitation("nope", "a")
+        service.accept_invitation("nope", "a", email="a@example.com")
 
 
 def test_member_cannot_invite(service: MfaService, clock: FrozenClock) -> None:

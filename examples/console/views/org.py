@@ -236,7 +236,11 @@ def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("invitation.html", invitation=found, org=org)
     try:
-        service().accept_invitation(invitation_id, _me().user_id)
+        # The invitation is bound to its address: a forwarded link does not let
+        # another account join. A real application passes an address it has
+        # verified; the demo console takes the sign-up address as verified.
+        me = _me()
+        service().accept_invitation(invitation_id, me.user_id, email=me.email)
     except MfaError as exc:
         return render_template(
             "invitation.html", invitation=found, org=org, error=explain(exc)

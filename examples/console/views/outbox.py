@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from console.web import accounts
+from console.delivery import deliver_pending
+from console.web import accounts, service
 
 bp = Blueprint("outbox", __name__)
 
@@ -18,6 +19,9 @@ def page() -> str:
     sends e-mails instead and has no such page.
     """
     recipient = request.args.get("to", "").strip() or None
+    # Fetch the mail: deliver what waits in mfakit's outbox (the background
+    # worker does it too; this keeps the page current the moment it opens).
+    deliver_pending(service())
     return render_template(
         "outbox.html", mails=accounts().mails(recipient=recipient), recipient=recipient
     )

@@ -37,6 +37,7 @@ from mfakit.service._notify import (
     PasskeyNowSynced,
     SignCountAnomaly,
 )
+from mfakit.service._outbox import DeliveryReport
 from mfakit.service._policy_codec import decode_policy, encode_policy
 from mfakit.service._results import (
     Advice,
@@ -63,6 +64,7 @@ __all__ = [
     "BackupCodeSet",
     "BackupCodeStatus",
     "BackupCodesLow",
+    "DeliveryReport",
     "EnforcementStopped",
     "GracePeriodStarted",
     "IamLoginResult",

@@ -5,7 +5,16 @@ and handed to each flow object. It holds what the host application passed in
 (store, key ring, notifier, clock, relying party, issuer, login-code key,
 settings) and the few helpers that every flow uses the same way: reading the
 clock, writing an audit event, opening a store transaction, and sending a
-message once that transaction has committed.
+message.
+
+Sending writes the message to the store's transactional outbox inside the
+current transaction (opening one if there is none), so the message commits
+or rolls back with the change that causes it. When the outermost transaction
+has committed and ``ServiceSettings.deliver_after_commit`` is on, the context
+delivers that many due messages of the kinds it wrote through the same outbox
+path (claim, send, mark); login codes are always left to
+:meth:`~mfakit.service.MfaService.deliver_notifications`. A crash after the
+commit loses nothing: the message waits in the outbox.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from mfakit.service._notify import (
     MfaReminder,
     Notifier,
 )
+from mfakit.service._outbox import Outbox
 from mfakit.service._settings import RelyingParty, ServiceSettings
 
 __all__ = ["ServiceContext"]
@@ -55,6 +65,7 @@ class ServiceContext:
         "local",
         "login_code_key",
         "notifier",
+        "outbox",
         "rp",
         "settings",
         "store",
@@ -98,8 +109,16 @@ class ServiceContext:
         self.issuer = issuer
         self.login_code_key = login_code_key
         self.settings = settings
-        # Messages raised inside a transaction wait for its commit (per thread).
+        # The kinds written to the outbox by the open transaction (per thread).
         self.local = threading.local()
+        self.outbox = Outbox(
+            store=store,
+            keys=keys,
+            notifier=notifier,
+            now=self.now,
+            settings=settings,
+            audit=self.audit,
+        )
 
     def now(self) -> datetime:
         """The current time, always timezone-aware."""
@@ -153,40 +172,54 @@ class ServiceContext:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One store transaction; messages sent inside go out only after it commits."""
+        """One store transaction; its messages are written to the outbox inside it.
+
+        After the outermost one commits, its messages are delivered at once if
+        ``deliver_after_commit`` is set (login codes never are).
+        """
         if getattr(self.local, "pending", None) is not None:
             with self.store.atomic():
                 yield
             return
-        pending: list[tuple[Message, datetime]] = []
+        pending: list[str] = []
         self.local.pending = pending
         try:
             with self.store.atomic():
                 yield
         finally:
             self.local.pending = None
-        for message, at in pending:
-            self._send_now(message, at=at)
+        if pending and self.settings.deliver_after_commit:
+            self.outbox.deliver_committed(pending)
+
+    def _pending(self) -> list[str] | None:
+        pending: list[str] | None = getattr(self.local, "pending", None)
+        return pending
 
     def send(self, message: Message, *, at: datetime) -> None:
-        """Send a message now, or when the enclosing transaction commits."""
-        pending: list[tuple[Message, datetime]] | None = getattr(self.local, "pending", None)
-        if pending is not None:
-            pending.append((message, at))
-        else:
-            self._send_now(message, at=at)
+        """Write ``message`` to the outbox in the current transaction (or in its own)."""
+        pending = self._pending()
+        if pending is None:
+            with self.transaction():
+                self.send(message, at=at)
+            return
+        pending.append(self.outbox.enqueue(message, at=at))
 
-    def _send_now(self, message: Message, *, at: datetime) -> None:
-        try:
-            self.notifier.send(message)
-        except Exception as exc:  # noqa: BLE001 - the host's notifier must not undo a stored action
-            self.audit(
-                "notification.failed",
-                at=at,
-                outcome="failure",
-                user_id=message.user_id,
-                details={"message": type(message).__name__, "error": type(exc).__name__},
+    def send_nothing(self, *, org_id: str, code: str, expires_at: datetime, at: datetime) -> None:
+        """Write the placeholder of a login code asked for an unknown username.
+
+        The same store work as :meth:`send` of a :class:`LoginCode`; the
+        deliverer drops it without calling the notifier.
+        """
+        pending = self._pending()
+        if pending is None:
+            with self.transaction():
+                self.send_nothing(org_id=org_id, code=code, expires_at=expires_at, at=at)
+            return
+        pending.append(
+            self.outbox.enqueue_unknown_login_code(
+                org_id=org_id, code=code, expires_at=expires_at, at=at
             )
+        )
 
     def deliver(self, decision: Decision, org_id: str, *, at: datetime) -> None:
         """Send the decision's notifications as typed messages."""

@@ -1,10 +1,15 @@
 """IAM member sign-in with an emailed code: organization id + username + code.
 
-No user enumeration: :meth:`LoginCodeFlow.send_login_code` does the same
-store work, returns the same value and raises the same errors (the resend
-cool-down included) whether or not the username exists; only the existing
-member is actually sent the code. A code issued for an unknown username can
-never sign anyone in.
+No user enumeration: :meth:`LoginCodeFlow.send_login_code` makes the same
+store calls in the same order, returns the same value and raises the same
+errors (the resend cool-down included) whether or not the username exists:
+look up the member, store the code with the guarded cool-down write, write
+one outbox row, append one audit event. For a member the row is the sealed
+code addressed to them; for an unknown (or removed) username it is a sealed
+placeholder addressed to no one, which the deliverer marks delivered without
+calling the notifier. Login codes are never delivered inside the request
+(whatever ``deliver_after_commit`` says), so its timing does not depend on the
+notifier either. A code issued for an unknown username can never sign anyone in.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from mfakit.errors import (
     InvalidCodeError,
     PolicyDeniedError,
     ReplayedCodeError,
+    ThrottledError,
     VerificationError,
 )
 from mfakit.policy import GraceKind, Outcome, member_compliance
@@ -87,45 +93,60 @@ class LoginCodeFlow:
         now = context.now()
         policy = context.settings.login_codes
         member = context.store.get_membership_by_username(org_id, username)
-        stored = context.store.get_login_code(subject)
-        previous = None if stored is None else self._core_record(stored)
         issued = login_codes.generate_login_code(
-            key=context.login_code_key,
-            context=subject,
-            now=now,
-            policy=policy,
-            previous=previous,
+            key=context.login_code_key, context=subject, now=now, policy=policy
         )
         record = issued.record
-        context.store.put_login_code(
-            LoginCode(
-                subject=subject,
-                code_id=secrets.token_urlsafe(16),
-                code_hash=record.digest,
-                created_at=now,
-                expires_at=record.expires_at,
-                max_attempts=record.max_attempts,
-            )
+        code = LoginCode(
+            subject=subject,
+            code_id=secrets.token_urlsafe(16),
+            code_hash=record.digest,
+            created_at=now,
+            expires_at=record.expires_at,
+            max_attempts=record.max_attempts,
         )
         known = member is not None and member.status != "removed"
-        if member is not None and known:
-            context.send(
-                LoginCodeMessage(
-                    user_id=member.user_id,
-                    org_id=org_id,
-                    code=issued.code,
-                    expires_at=record.expires_at,
-                ),
-                at=now,
+        with context.transaction():
+            # The cool-down is one guarded write: of parallel requests, one stores its code.
+            stored = context.store.put_login_code_if_cooled_down(
+                code, cooldown=policy.resend_cooldown
             )
-        context.audit(
-            "login_code.requested",
-            at=now,
-            org_id=org_id,
-            user_id=member.user_id if member is not None else None,
-        )
+            if stored:
+                # Known or not, one outbox row: only its recipient differs.
+                if member is not None and known:
+                    context.send(
+                        LoginCodeMessage(
+                            user_id=member.user_id,
+                            org_id=org_id,
+                            code=issued.code,
+                            expires_at=record.expires_at,
+                        ),
+                        at=now,
+                    )
+                else:
+                    context.send_nothing(
+                        org_id=org_id, code=issued.code, expires_at=record.expires_at, at=now
+                    )
+                context.audit(
+                    "login_code.requested",
+                    at=now,
+                    org_id=org_id,
+                    user_id=member.user_id if member is not None else None,
+                )
+        if not stored:
+            raise self._cooling_down(subject, now)
         return LoginCodeRequested(
             resend_after=now + policy.resend_cooldown, expires_at=record.expires_at
+        )
+
+    def _cooling_down(self, subject: str, now: datetime) -> ThrottledError:
+        cooldown = self._context.settings.login_codes.resend_cooldown
+        last = self._context.store.get_login_code(subject)
+        # The last code may be gone meanwhile (purged): then one more cool-down is a safe answer.
+        ready_at = now + cooldown if last is None else last.created_at + cooldown
+        return ThrottledError(
+            "a code was sent moments ago; wait before asking again",
+            retry_after=max((ready_at - now).total_seconds(), 0.0),
         )
 
     def verify_login_code(self, org_id: str, username: str, code: str) -> IamLoginResult:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from mfakit.errors import ConfigurationError, ExpiredCodeError, NotFoundError, PolicyDeniedError
+from mfakit.errors import (
+    ConfigurationError,
+    ExpiredCodeError,
+    InvitationAddressError,
+    NotFoundError,
+    PolicyDeniedError,
+)
 from mfakit.policy import (
     Decision,
     OrgPolicy,
@@ -25,7 +31,24 @@ from mfakit.service._notify import AccountLocked
 from mfakit.service._policy_codec import encode_policy
 from mfakit.service._settings import check_user_id
 
-__all__ = ["MemberFlow"]
+__all__ = ["MemberFlow", "same_address"]
+
+
+def _check_email(email: object) -> str:
+    if not isinstance(email, str) or "@" not in email:
+        raise ConfigurationError("email must be an email address")
+    return email
+
+
+def same_address(invited: str, verified: str) -> bool:
+    """Whether two e-mail addresses name the same mailbox for an invitation.
+
+    The rule: surrounding white space is ignored and the comparison is
+    caseless (Unicode case folding, :meth:`str.casefold`). Nothing else is
+    normalized: dots, ``+tags`` and look-alike characters make a different
+    address, as they may well be one.
+    """
+    return invited.strip().casefold() == verified.strip().casefold()
 
 
 class MemberFlow:
@@ -113,8 +136,7 @@ class MemberFlow:
     ) -> Invitation:
         """See :meth:`MfaService.invite`."""
         context = self._context
-        if not isinstance(email, str) or "@" not in email:
-            raise ConfigurationError("email must be an email address")
+        _check_email(email)
         now = context.now()
         ctx = self._directory.org_context(org_id)
         ctx.require_manager(self._directory.principal(org_id, actor_id))
@@ -132,15 +154,19 @@ class MemberFlow:
         return invitation
 
     def accept_invitation(
-        self, invitation_id: str, user_id: str, *, username: str | None = None
+        self, invitation_id: str, user_id: str, *, email: str, username: str | None = None
     ) -> Membership:
         """See :meth:`MfaService.accept_invitation`."""
         context = self._context
         check_user_id(user_id)
+        _check_email(email)
         now = context.now()
         invitation = context.store.get_invitation(invitation_id)
         if invitation is None:
             raise NotFoundError("no such invitation")
+        if not same_address(invitation.email, email):
+            # A forwarded link: refused before anything is read further or written.
+            raise InvitationAddressError
         dead = invitation.accepted_at is not None or invitation.revoked_at is not None
         if dead or invitation.expires_at <= now:
             # Checked again atomically by the store; this only answers early and plainly.
@@ -165,10 +191,11 @@ class MemberFlow:
         )
         for effect in decision.effects:
             membership = apply_effect(membership, effect)
-        if context.store.accept_invitation(invitation_id, membership, now=now) is None:
-            raise ExpiredCodeError("the invitation expired, was revoked or was already used")
-        context.audit_decision(decision, ctx.org.org_id)
-        context.deliver(decision, ctx.org.org_id, at=now)
+        with context.transaction():
+            if context.store.accept_invitation(invitation_id, membership, now=now) is None:
+                raise ExpiredCodeError("the invitation expired, was revoked or was already used")
+            context.audit_decision(decision, ctx.org.org_id)
+            context.deliver(decision, ctx.org.org_id, at=now)
         return self._directory.membership(invitation.org_id, user_id)
 
     def revoke_invitation(self, invitation_id: str, *, actor_id: str) -> bool:
@@ -202,9 +229,12 @@ class MemberFlow:
                 m, status="locked", locked_at=now, lock_reason="admin", attributes=attributes
             )
 
-        locked = self._effects.change_membership(org_id, user_id, lock)
-        context.audit("member.locked", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id)
-        context.send(AccountLocked(user_id=user_id, org_id=org_id, reason="admin"), at=now)
+        with context.transaction():
+            locked = self._effects.change_membership(org_id, user_id, lock)
+            context.audit(
+                "member.locked", at=now, actor_id=actor_id, user_id=user_id, org_id=org_id
+            )
+            context.send(AccountLocked(user_id=user_id, org_id=org_id, reason="admin"), at=now)
         return locked
 
     def unlock_member(self, org_id: str, user_id: str, *, actor_id: str) -> Decision:

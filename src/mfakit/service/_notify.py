@@ -4,10 +4,15 @@ Every message is addressed to a user id; the host application resolves the
 address (email, SMS, in-app) itself, so mfakit stores no contact details. Only
 :class:`LoginCode` carries a secret (the code), hidden from ``repr``.
 
-The service calls :meth:`Notifier.send` after the action is stored. A notifier
-should enqueue and return quickly: emailed login codes must take the same time
-whether or not the user exists. Exceptions it raises are recorded in the audit
-trail and do not undo the action.
+The service never calls the notifier inside an action. It writes each message
+to the store's transactional outbox in the same transaction as the change
+that causes it, and delivers it afterwards (:meth:`MfaService.deliver_notifications
+<mfakit.service.MfaService.deliver_notifications>`, and right after the commit
+when ``ServiceSettings.deliver_after_commit`` is on; login codes never inline).
+Delivery is **at least once**: every delivered message carries a stable
+``message_id``, the same on every attempt, so a notifier drops one it has
+already sent. An exception raised by :meth:`Notifier.send` is a failed attempt,
+retried with back-off; it never undoes the action.
 """
 
 from __future__ import annotations
@@ -46,12 +51,14 @@ class MfaReminder:
         org_id: The organization asking.
         deadline: The exclusive enrollment deadline, ``None`` while nothing is enforced.
         actor_id: Who sent the reminder, ``None`` for the scheduler.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     deadline: datetime | None = None
     actor_id: str | None = None
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,11 +69,13 @@ class GracePeriodStarted:
         user_id: The recipient.
         org_id: The organization.
         deadline: The exclusive deadline.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     deadline: datetime | None = None
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,11 +86,13 @@ class EnforcementStopped:
         user_id: The recipient (an owner).
         org_id: The organization.
         actor_id: Who stopped it.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     actor_id: str | None = None
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,12 +104,14 @@ class LoginCode:
         org_id: The organization the code signs in to.
         code: The code to deliver. Never in ``repr``; never log it.
         expires_at: When the code stops working.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     code: str = field(repr=False)
     expires_at: datetime
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,11 +122,13 @@ class MethodAdded:
         user_id: The recipient.
         method: ``totp``, ``passkey``, ``security_key`` or ``backup_codes``.
         label: The method's name, if it has one.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     method: str
     label: str = ""
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,12 +140,14 @@ class MethodRemoved:
         method: ``totp``, ``passkey`` or ``security_key``.
         label: The method's name, if it has one.
         deadline: When a grace period started by the removal ends, if one did.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     method: str
     label: str = ""
     deadline: datetime | None = None
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,11 +158,13 @@ class AccountLocked:
         user_id: The recipient.
         org_id: The organization.
         reason: ``mfa_deadline``, ``failed_attempts`` or ``admin``.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     reason: str
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,11 +175,13 @@ class AccountUnlocked:
         user_id: The recipient.
         org_id: The organization.
         deadline: A new enrollment deadline, when the unlock started a grace period.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
     deadline: datetime | None = None
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,10 +191,12 @@ class MemberRemoved:
     Attributes:
         user_id: The recipient.
         org_id: The organization.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,10 +206,12 @@ class BackupCodesLow:
     Attributes:
         user_id: The recipient.
         remaining: Unused codes left.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     remaining: int
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,10 +221,12 @@ class SignCountAnomaly:
     Attributes:
         user_id: The recipient.
         label: The passkey's name.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     label: str
+    message_id: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -218,13 +245,17 @@ class PasskeyNowSynced:
     Attributes:
         user_id: The recipient.
         label: The credential's name.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     label: str
+    message_id: str = field(default="", compare=False)
 
 
-#: Every message the service sends.
+#: Every message the service sends. Each has a ``message_id``: empty on a
+#: message built by hand, and, on one the service delivers, the random id the
+#: outbox gave it when it was enqueued, the same on every delivery attempt.
 Message: TypeAlias = (
     MfaReminder
     | GracePeriodStarted
@@ -248,7 +279,11 @@ class Notifier(Protocol):
     """Delivers the service's messages. Implement it with your mail or message queue."""
 
     def send(self, message: Message) -> None:
-        """Deliver (or better, enqueue) one message to ``message.user_id``."""
+        """Deliver (or enqueue) one message to ``message.user_id``; raise if it failed.
+
+        The same message can arrive twice (at-least-once delivery, see
+        :data:`Message`): skip one whose ``message_id`` was already sent.
+        """
         ...
 
 
@@ -259,7 +294,8 @@ class InMemoryOutbox:
 
         outbox = InMemoryOutbox()
         service = MfaService(..., notifier=outbox)
-        ...
+        service.send_login_code("acme", "jane")
+        service.deliver_notifications()  # login codes always wait for a deliverer
         (code,) = outbox.of_type(LoginCode, user_id="u-1")
     """
 

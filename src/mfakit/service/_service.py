@@ -2,7 +2,7 @@
 
 :class:`MfaService` builds one :class:`~mfakit.service._context.ServiceContext`
 ("context" below: store, clock, key ring, settings, relying party, issuer,
-login-code key, audit, transactions, notifications) and the parts below. Each
+login-code key, audit, transactions, the outbox) and the parts below. Each
 part receives the context and, by name, exactly the parts it uses; no part
 inherits from another, and every public method of the facade is a one-line
 delegation to a flow (marked ``*``).
@@ -29,6 +29,10 @@ graph is acyclic::
     * LoginCodeFlow     _login_codes   context, Directory, EffectWriter, Throttle,
                                        LoginGate
 
+The context owns the ``Outbox`` (``_outbox``): it writes each message to the
+store's outbox in the transaction of the change that causes it and delivers
+it afterwards; ``deliver_notifications`` (``*``) delegates to it.
+
 What is loaded from the store (a user's methods, an organization with its
 policy and state, members) is the Directory's alone; throttling is the
 Throttle's alone; writing policy effects on memberships is the EffectWriter's
@@ -38,6 +42,7 @@ alone.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 
 from mfakit.clock import Clock
@@ -62,6 +67,7 @@ from mfakit.service._members import MemberFlow
 from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import Notifier
 from mfakit.service._org import OrgFlow
+from mfakit.service._outbox import DeliveryReport
 from mfakit.service._passkeys import PasskeyFlow
 from mfakit.service._results import (
     BackupCodeSet,
@@ -97,7 +103,8 @@ class MfaService:
     Args:
         store: Implements every port (:class:`~mfakit.repositories.MfaStore`).
         keys: Encrypts TOTP secrets at rest.
-        notifier: Delivers messages (use :class:`InMemoryOutbox` in tests).
+        notifier: Delivers messages taken from the store's outbox (use
+            :class:`InMemoryOutbox` in tests); see :meth:`deliver_notifications`.
         clock: The time source (a :class:`~mfakit.clock.FrozenClock` in tests).
         relying_party: The WebAuthn relying party (RP ID, name, origins).
         issuer: The name authenticator apps show next to the account.
@@ -470,17 +477,34 @@ class MfaService:
         return self._members.invite(org_id, actor_id=actor_id, email=email, kind=kind)
 
     def accept_invitation(
-        self, invitation_id: str, user_id: str, *, username: str | None = None
+        self, invitation_id: str, user_id: str, *, email: str, username: str | None = None
     ) -> Membership:
         """Join the organization; under enforcement the invitee must have MFA first.
 
+        An invitation is bound to the address it was sent to: a link forwarded
+        to (or intercepted by) someone else must not let them join.
+
+        Args:
+            invitation_id: The invitation, from the link.
+            user_id: The signed-in user accepting it.
+            email: That user's **verified** e-mail address (one your application
+                has proved they control, never one typed in the form). It must
+                equal the invitation's ``email``, ignoring surrounding white
+                space and case (Unicode case folding); nothing else is normalized.
+            username: The member's username in the organization, if any.
+
         Raises:
+            ConfigurationError: ``email`` is not an e-mail address.
             NotFoundError: no such invitation.
+            InvitationAddressError: ``email`` is not the invited address;
+                nothing is stored and the invitation stays usable.
             ExpiredCodeError: the invitation expired, was revoked or was already used.
             PolicyDeniedError: the organization requires MFA before joining (the
                 decision carries an ``enroll_now`` obligation).
         """
-        return self._members.accept_invitation(invitation_id, user_id, username=username)
+        return self._members.accept_invitation(
+            invitation_id, user_id, email=email, username=username
+        )
 
     def revoke_invitation(self, invitation_id: str, *, actor_id: str) -> bool:
         """Revoke a pending invitation; True if it was pending."""
@@ -567,7 +591,9 @@ class MfaService:
     def send_login_code(self, org_id: str, username: str) -> LoginCodeRequested:
         """Email a sign-in code to the member ``username`` of ``org_id``, if there is one.
 
-        The answer (and its errors) do not depend on whether the member exists.
+        The answer, its errors and the store calls made do not depend on whether
+        the member exists. The code is written to the outbox (sealed), never
+        sent inside this call: :meth:`deliver_notifications` sends it.
 
         Raises:
             ThrottledError: a code was requested less than the cool-down ago.
@@ -590,3 +616,31 @@ class MfaService:
             PolicyDeniedError: the organization refuses the sign-in (locked, overdue).
         """
         return self._login_codes.verify_login_code(org_id, username, code)
+
+    # -- notifications ---------------------------------------------------------------------
+
+    def deliver_notifications(
+        self, *, limit: int = 100, lease: timedelta | None = None
+    ) -> DeliveryReport:
+        """Deliver due messages from the store's outbox to the notifier; run it from a worker.
+
+        Claims up to ``limit`` due messages for ``lease`` (default
+        ``ServiceSettings.delivery_lease``), hands each to the notifier with its
+        stable ``message_id``, and marks it delivered. When the notifier raises
+        (or a row cannot be decoded) the message is retried after an exponential
+        back-off (``delivery_backoff_*``); after ``delivery_max_attempts`` it is
+        given up: kept, never retried, audited as ``notification.failed``.
+        Placeholders written for unknown usernames are dropped unsent.
+
+        Run it on as many servers as you like, e.g. every few seconds and until
+        it claims fewer than ``limit``: the store's claims never give one message
+        to two deliverers at once. Delivery is at least once: if a deliverer
+        dies, or its lease runs out, after sending a message but before marking
+        it, the message is sent again once the lease has expired, with the same
+        ``message_id``, so the notifier can drop the duplicate.
+
+        Raises:
+            ConfigurationError: ``limit`` is not 1 to 1000, or ``lease`` is not positive.
+            StoreError: the store failed (claimed messages return after their lease).
+        """
+        return self._context.outbox.deliver(limit=limit, lease=lease)

@@ -137,6 +137,20 @@ class ServiceSettings:
         personal_policy: The rules for users who belong to no organization
             (typed confirmations; by default no step-up).
         invitation_ttl: How long an invitation can be accepted.
+        deliver_after_commit: Whether the service delivers a transaction's
+            messages right after it commits (through the outbox: claim, send,
+            mark), for applications that run no delivery worker. Login codes
+            are never delivered this way: run
+            :meth:`~mfakit.service.MfaService.deliver_notifications` for them
+            (and for retries). ``False`` leaves every message to the worker.
+        delivery_lease: How long a deliverer holds the messages it claims; a
+            message whose deliverer died is claimed again after it.
+        delivery_backoff_base: The wait after a message's first failed attempt.
+        delivery_backoff_factor: Each later failed attempt multiplies the wait by this.
+        delivery_backoff_cap: The longest wait between two attempts.
+        delivery_max_attempts: Attempts per message; after the last failed one
+            the message is given up (kept in the outbox, never retried) and a
+            ``notification.failed`` audit event with ``gave_up`` is written.
     """
 
     pending_totp_ttl: timedelta = timedelta(minutes=10)
@@ -156,9 +170,21 @@ class ServiceSettings:
     login_codes: LoginCodePolicy = field(default_factory=LoginCodePolicy)
     personal_policy: OrgPolicy = field(default_factory=_personal_policy)
     invitation_ttl: timedelta = timedelta(days=7)
+    deliver_after_commit: bool = True
+    delivery_lease: timedelta = timedelta(minutes=5)
+    delivery_backoff_base: timedelta = timedelta(seconds=30)
+    delivery_backoff_factor: float = 2.0
+    delivery_backoff_cap: timedelta = timedelta(hours=1)
+    delivery_max_attempts: int = 8
 
     def __post_init__(self) -> None:
-        for name in ("pending_totp_ttl", "challenge_ttl", "throttle_window", "invitation_ttl"):
+        for name in (
+            "pending_totp_ttl",
+            "challenge_ttl",
+            "throttle_window",
+            "invitation_ttl",
+            "delivery_lease",
+        ):
             _positive(name, getattr(self, name))
         _positive("throttle_backoff_base", self.throttle_backoff_base, zero=True)
         _positive("throttle_backoff_cap", self.throttle_backoff_cap, zero=True)
@@ -166,13 +192,27 @@ class ServiceSettings:
             raise ConfigurationError(
                 "ServiceSettings.throttle_backoff_cap must not be below throttle_backoff_base"
             )
+        _positive("delivery_backoff_base", self.delivery_backoff_base, zero=True)
+        _positive("delivery_backoff_cap", self.delivery_backoff_cap, zero=True)
+        if self.delivery_backoff_cap < self.delivery_backoff_base:
+            raise ConfigurationError(
+                "ServiceSettings.delivery_backoff_cap must not be below delivery_backoff_base"
+            )
+        factor = self.delivery_backoff_factor
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor <= 10:
+            raise ConfigurationError("ServiceSettings.delivery_backoff_factor must be from 1 to 10")
+        _int("delivery_max_attempts", self.delivery_max_attempts, 1, 100)
         _int("totp_window", self.totp_window, 0, MAX_WINDOW)
         _int("totp_digits", self.totp_digits, 6, 8)
         _int("backup_code_count", self.backup_code_count, 1, 100)
         _int("backup_codes_low", self.backup_codes_low, 0, 100)
         _int("throttle_max_failures", self.throttle_max_failures, 1, 1000)
         _int("throttle_free_failures", self.throttle_free_failures, 0, self.throttle_max_failures)
-        for flag in ("require_user_verification", "accept_backup_eligibility_upgrade"):
+        for flag in (
+            "require_user_verification",
+            "accept_backup_eligibility_upgrade",
+            "deliver_after_commit",
+        ):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"ServiceSettings.{flag} must be a bool")
         if not isinstance(self.backup_code_hasher, Hasher):
@@ -190,3 +230,15 @@ class ServiceSettings:
         # Computed in float seconds and capped first: doubling a timedelta can overflow.
         seconds = self.throttle_backoff_base.total_seconds() * 2.0 ** min(extra - 1, 64)
         return timedelta(seconds=min(seconds, self.throttle_backoff_cap.total_seconds()))
+
+    def delivery_backoff(self, attempts: int) -> timedelta:
+        """The wait before retrying a message whose ``attempts``-th attempt failed.
+
+        ``delivery_backoff_base * delivery_backoff_factor ** (attempts - 1)``,
+        at most ``delivery_backoff_cap``.
+        """
+        exponent = min(max(attempts - 1, 0), 64)
+        seconds = (
+            self.delivery_backoff_base.total_seconds() * self.delivery_backoff_factor**exponent
+        )
+        return timedelta(seconds=min(seconds, self.delivery_backoff_cap.total_seconds()))
