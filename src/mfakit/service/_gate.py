@@ -218,14 +218,16 @@ class LoginGate:
         ``backup_codes_unused`` is the count after a backup code was consumed.
         """
         user_id, now = attempt.user_id, attempt.now
-        self._throttle.reset_sign_in(user_id)
-        for ctx, m in attempt.members:
 
-            def stamp(m: Membership) -> Membership:
-                return dataclasses.replace(m, last_mfa_at=now)
+        def stamp(m: Membership) -> Membership:
+            return dataclasses.replace(m, last_mfa_at=now)
 
-            self._effects.change_membership(ctx.org.org_id, user_id, stamp, current=m)
-        self._context.audit(f"{method.value}.verify", at=now, user_id=user_id)
+        # The success's bookkeeping: one transaction, so one commit.
+        with self._context.transaction():
+            self._throttle.reset_sign_in(user_id)
+            for ctx, m in attempt.members:
+                self._effects.change_membership(ctx.org.org_id, user_id, stamp, current=m)
+            self._context.audit(f"{method.value}.verify", at=now, user_id=user_id)
         obligations: list[Obligation] = []
         deadline: datetime | None = None
         decisions = attempt.decisions
