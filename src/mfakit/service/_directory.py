@@ -38,7 +38,6 @@ from mfakit.service._policy_codec import decode_policy
 
 __all__ = ["SUMMARY_PAGE", "UNREAD", "Directory", "OrgContext", "Unread", "UserFactors"]
 
-_PAGE = 200
 #: Members read per ``list_member_summaries`` query by organization-wide work.
 SUMMARY_PAGE = 500
 
@@ -162,16 +161,6 @@ class Directory:
         after: str | None = None
         while True:
             page = self._context.store.list_all_member_summaries(after=after, limit=SUMMARY_PAGE)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            after = page.next_cursor
-
-    def iter_memberships(self, org_id: str) -> Iterator[Membership]:
-        """Every membership of the organization, one page per store call."""
-        after: str | None = None
-        while True:
-            page = self._context.store.list_memberships(org_id, after=after, limit=_PAGE)
             yield from page.items
             if page.next_cursor is None:
                 return
