@@ -9,7 +9,7 @@ from mfakit.errors import NotFoundError
 from mfakit.policy import MethodKind, SensitiveAction, evaluate_sensitive_action
 from mfakit.repositories import BackupCode
 from mfakit.service._context import ServiceContext
-from mfakit.service._directory import Directory
+from mfakit.service._directory import Directory, UserFactors
 from mfakit.service._facts import BACKUP_METHOD_ID, principal_of
 from mfakit.service._notify import BackupCodesLow, MethodAdded
 from mfakit.service._results import Advice, BackupCodeSet, BackupCodeStatus
@@ -51,8 +51,10 @@ class BackupCodeFlow:
         )
         return BackupCodeSet(codes=fresh.codes, created_at=now)
 
-    def _primary_count(self, user_id: str) -> int:
-        return sum(1 for m in self._directory.methods(user_id) if m.id != BACKUP_METHOD_ID)
+    def _primary_count(self, user_id: str, factors: UserFactors | None = None) -> int:
+        if factors is None:
+            factors = self._directory.factors(user_id)
+        return sum(1 for m in factors.methods if m.id != BACKUP_METHOD_ID)
 
     def drop_if_alone(self, user_id: str) -> int:
         """Delete the backup codes when no other factor is left; return the factors left."""
@@ -61,13 +63,23 @@ class BackupCodeFlow:
             self._context.store.delete_backup_codes(user_id)
         return left
 
-    def advice(self, user_id: str) -> tuple[Advice, ...]:
-        """What the user should do next: add a second method, renew their codes."""
+    def advice(
+        self, user_id: str, factors: UserFactors | None = None, *, unused: int | None = None
+    ) -> tuple[Advice, ...]:
+        """What the user should do next: add a second method, renew their codes.
+
+        Args:
+            user_id: The user.
+            factors: The user's factors if the caller read them (else read here, once).
+            unused: The unused backup codes if they changed since ``factors`` was read.
+        """
+        if factors is None:
+            factors = self._directory.factors(user_id)
         advice: list[Advice] = []
-        if self._primary_count(user_id) == 1:
+        if self._primary_count(user_id, factors) == 1:
             advice.append(Advice.ADD_SECOND_METHOD)
-        codes = self._context.store.list_backup_codes(user_id)
-        if codes and self._low(sum(1 for c in codes if c.consumed_at is None)):
+        remaining = factors.unused_backup_codes if unused is None else unused
+        if factors.backup_codes and self._low(remaining):
             advice.append(Advice.BACKUP_CODES_LOW)
         return tuple(advice)
 
@@ -84,13 +96,14 @@ class BackupCodeFlow:
         check_user_id(user_id)
         context = self._context
         now = context.now()
-        if self._primary_count(user_id) == 0:
+        methods = self._directory.methods(user_id)
+        if not any(m.id != BACKUP_METHOD_ID for m in methods):
             raise NotFoundError("set up a second factor before generating backup codes")
         for ctx, m in self._directory.member_contexts(user_id):
             evaluate_sensitive_action(
                 ctx.policy,
                 ctx.state,
-                principal=principal_of(m, self._directory.methods(user_id)),
+                principal=principal_of(m, methods),
                 action=SensitiveAction.REGENERATE_BACKUP_CODES,
                 now=now,
             ).require_allowed()

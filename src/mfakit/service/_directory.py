@@ -4,22 +4,74 @@ Every flow loads a user's methods, an organization with its decoded policy
 and state, memberships and principals through one :class:`Directory`, so
 that how these facts are read (which port calls, how many) is decided in one
 place.
+
+What each read costs, whatever the organization's size:
+
+* a user's factors (:meth:`Directory.factors`): three reads (active TOTP,
+  WebAuthn credentials, backup codes), two when the TOTP was read already;
+* an organization with its policy and state (:meth:`Directory.org_context`):
+  the record and one ``count_active_owners`` aggregate;
+* members with what the policy needs of their methods
+  (:meth:`Directory.summaries`, :meth:`Directory.principals`): one
+  ``list_member_summaries`` query per page of :data:`SUMMARY_PAGE` members.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from collections.abc import Iterator
 
 from mfakit.errors import NotFoundError, PolicyDeniedError
 from mfakit.policy import Method, OrgPolicy, OrgState, Principal, PrincipalKind, PrincipalStatus
-from mfakit.repositories import Membership, Organization
+from mfakit.repositories import (
+    BackupCode,
+    Membership,
+    MemberSummary,
+    Organization,
+    TotpCredential,
+    WebAuthnCredential,
+)
 from mfakit.service._context import ServiceContext
-from mfakit.service._facts import org_state_of, principal_of, user_methods
+from mfakit.service._facts import org_state_of, principal_of, principal_of_summary, user_methods
 from mfakit.service._policy_codec import decode_policy
 
-__all__ = ["Directory", "OrgContext"]
+__all__ = ["SUMMARY_PAGE", "UNREAD", "Directory", "OrgContext", "Unread", "UserFactors"]
 
-_PAGE = 200
+#: Members read per ``list_member_summaries`` query by organization-wide work.
+SUMMARY_PAGE = 500
+
+
+class Unread(enum.Enum):
+    """The type of :data:`UNREAD`."""
+
+    UNREAD = "unread"
+
+
+#: Passed for a fact the caller has not read (as opposed to ``None``: read, absent).
+UNREAD = Unread.UNREAD
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class UserFactors:
+    """A user's second factors as stored, and as the policy sees them.
+
+    Attributes:
+        totp: The active TOTP credential, ``None`` without one.
+        credentials: The WebAuthn credentials, oldest first.
+        backup_codes: The backup code set, used codes included.
+        methods: The confirmed factors as policy methods.
+    """
+
+    totp: TotpCredential | None
+    credentials: tuple[WebAuthnCredential, ...]
+    backup_codes: tuple[BackupCode, ...]
+    methods: tuple[Method, ...]
+
+    @property
+    def unused_backup_codes(self) -> int:
+        """How many backup codes are unused."""
+        return sum(1 for c in self.backup_codes if c.consumed_at is None)
 
 
 class OrgContext:
@@ -51,20 +103,30 @@ class Directory:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
-    def methods(self, user_id: str) -> tuple[Method, ...]:
-        """The user's second factors, as the policy sees them."""
+    def factors(
+        self, user_id: str, *, totp: TotpCredential | Unread | None = UNREAD
+    ) -> UserFactors:
+        """The user's second factors, each read once (``totp``: pass it if already read)."""
         store = self._context.store
+        active = store.get_active_totp(user_id) if totp is UNREAD else totp
+        credentials = store.list_webauthn_credentials(user_id)
         codes = store.list_backup_codes(user_id)
         unused = sum(1 for c in codes if c.consumed_at is None)
-        return user_methods(
-            store.get_active_totp(user_id),
-            store.list_webauthn_credentials(user_id),
-            unused,
-            codes[0].created_at if codes else None,
+        return UserFactors(
+            totp=active,
+            credentials=credentials,
+            backup_codes=codes,
+            methods=user_methods(
+                active, credentials, unused, codes[0].created_at if codes else None
+            ),
         )
 
+    def methods(self, user_id: str) -> tuple[Method, ...]:
+        """The user's second factors, as the policy sees them."""
+        return self.factors(user_id).methods
+
     def org_context(self, org_id: str) -> OrgContext:
-        """The organization with its policy and state.
+        """The organization with its policy and state: the record and one owner count.
 
         Raises:
             NotFoundError: no such organization.
@@ -72,16 +134,33 @@ class Directory:
         org = self._context.store.get_organization(org_id)
         if org is None:
             raise NotFoundError("no such organization")
-        owners = sum(
-            1 for m in self.iter_memberships(org_id) if m.kind == "owner" and m.status == "active"
-        )
+        return self.context_of(org)
+
+    def context_of(self, org: Organization) -> OrgContext:
+        """An organization already read, with its policy and state (one owner count)."""
+        owners = self._context.store.count_active_owners(org.org_id)
         return OrgContext(org, decode_policy(org.policy), org_state_of(org, owners))
 
-    def iter_memberships(self, org_id: str) -> Iterator[Membership]:
-        """Every membership of the organization, one page per store call."""
+    def summaries(self, org_id: str) -> Iterator[MemberSummary]:
+        """Every member of the organization with their factor summary, one query per page."""
         after: str | None = None
         while True:
-            page = self._context.store.list_memberships(org_id, after=after, limit=_PAGE)
+            page = self._context.store.list_member_summaries(
+                org_id, after=after, limit=SUMMARY_PAGE
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            after = page.next_cursor
+
+    def all_summaries(self) -> Iterator[MemberSummary]:
+        """Every membership of every organization with its summary, one query per page.
+
+        Ordered by organization, so each organization's members come together.
+        """
+        after: str | None = None
+        while True:
+            page = self._context.store.list_all_member_summaries(after=after, limit=SUMMARY_PAGE)
             yield from page.items
             if page.next_cursor is None:
                 return
@@ -103,9 +182,9 @@ class Directory:
         return principal_of(self.membership(org_id, user_id), self.methods(user_id))
 
     def principals(self, org_id: str) -> Iterator[Principal]:
-        """Every member of the organization as the policy sees them."""
-        for m in self.iter_memberships(org_id):
-            yield principal_of(m, self.methods(m.user_id))
+        """Every member of the organization as the policy sees them, one query per page."""
+        for summary in self.summaries(org_id):
+            yield principal_of_summary(summary)
 
     def member_contexts(self, user_id: str) -> list[tuple[OrgContext, Membership]]:
         """Each organization the user belongs to (not removed), with the membership."""

@@ -46,22 +46,33 @@ class EffectWriter:
         self._throttle = throttle
 
     def change_membership(
-        self, org_id: str, user_id: str, change: Callable[[Membership], Membership]
+        self,
+        org_id: str,
+        user_id: str,
+        change: Callable[[Membership], Membership],
+        *,
+        current: Membership | None = None,
     ) -> Membership:
         """Compare-and-set ``change(membership)``, re-reading on a lost race.
+
+        ``current`` is the membership as the caller just read it: the first
+        attempt writes from it without reading it again (the version check
+        catches a stale one).
 
         Raises:
             NotFoundError: the user is not a member.
             StoreError: the record kept changing under every attempt.
         """
         for _ in range(CAS_ATTEMPTS):
-            current = self._directory.membership(org_id, user_id)
+            if current is None:
+                current = self._directory.membership(org_id, user_id)
             wanted = change(current)
             if wanted == current:
                 return current
             stored = self._context.store.update_membership(wanted)
             if stored is not None:
                 return stored
+            current = None
         raise StoreError("the membership kept changing; try again")
 
     def decide_member(
@@ -71,11 +82,34 @@ class EffectWriter:
         decide: Callable[[Membership], Decision],
         *,
         at: datetime,
+        current: Membership | None = None,
     ) -> Decision:
         """Evaluate a per-member decision and persist its effects in one versioned write.
 
         On a lost race the decision is evaluated again on the fresh record, so
         effects are never applied to facts they were not decided on.
+        ``current``, when given, is the membership as just read (see
+        :meth:`change_membership`).
+
+        Raises:
+            NotFoundError: the user is not a member.
+            StoreError: the record kept changing under every attempt.
+        """
+        return self.decide_and_store(ctx, user_id, decide, at=at, current=current)[0]
+
+    def decide_and_store(
+        self,
+        ctx: OrgContext,
+        user_id: str,
+        decide: Callable[[Membership], Decision],
+        *,
+        at: datetime,
+        current: Membership | None = None,
+    ) -> tuple[Decision, Membership]:
+        """:meth:`decide_member`, also returning the membership as now stored.
+
+        A decision that changes nothing but its own audit event is written
+        without opening a transaction (the event is one write).
 
         Raises:
             NotFoundError: the user is not a member.
@@ -84,20 +118,31 @@ class EffectWriter:
         context = self._context
         org_id = ctx.org.org_id
         for _ in range(CAS_ATTEMPTS):
-            current = self._directory.membership(org_id, user_id)
+            if current is None:
+                current = self._directory.membership(org_id, user_id)
             decision = decide(current)
             wanted = current
             for effect in decision.effects:
                 if effect.subject == user_id and effect.kind in _MEMBERSHIP_EFFECTS:
                     wanted = apply_effect(wanted, effect)
+            reset = any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects)
+            alone = len(decision.audit) <= 1 and not decision.notifications
+            if wanted == current and not reset and alone:
+                context.audit_decision(decision, org_id)
+                return decision, current
             with context.transaction():
-                if wanted != current and context.store.update_membership(wanted) is None:
-                    continue
-                if any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects):
+                stored = current
+                if wanted != current:
+                    written = context.store.update_membership(wanted)
+                    if written is None:
+                        current = None
+                        continue
+                    stored = written
+                if reset:
                     self._throttle.reset_sign_in(user_id)
                 context.audit_decision(decision, org_id)
                 context.deliver(decision, org_id, at=at)
-            return decision
+            return decision, stored
         raise StoreError("the membership kept changing; try again")
 
     def apply_member_effects(self, ctx: OrgContext, decision: Decision, *, at: datetime) -> None:

@@ -9,7 +9,7 @@ import base64
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from mfakit.errors import MalformedDataError
 from mfakit.policy import (
@@ -30,9 +30,11 @@ from mfakit.policy import (
 from mfakit.repositories import (
     Membership,
     MembershipStatus,
+    MemberSummary,
     Organization,
     TotpCredential,
     WebAuthnCredential,
+    WebAuthnKind,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "credential_method_id",
     "passkey_kind",
     "principal_of",
+    "principal_of_summary",
     "org_state_of",
     "upgrade_organization",
     "user_methods",
@@ -61,7 +64,22 @@ def credential_method_id(credential_id: bytes) -> str:
     return "webauthn:" + base64.urlsafe_b64encode(credential_id).rstrip(b"=").decode("ascii")
 
 
-def passkey_kind(credential: WebAuthnCredential) -> MethodKind:
+class _CredentialFacts(Protocol):
+    """What a method fact needs of a credential: a full record or a listing's summary."""
+
+    @property
+    def credential_id(self) -> bytes: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> WebAuthnKind: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_used_at(self) -> datetime | None: ...
+
+
+def passkey_kind(credential: _CredentialFacts) -> MethodKind:
     """The method kind the user registered the credential as (stored on the record)."""
     return MethodKind(credential.kind)
 
@@ -73,13 +91,44 @@ def user_methods(
     backup_created_at: datetime | None,
 ) -> tuple[Method, ...]:
     """The user's confirmed second factors as policy :class:`~mfakit.policy.Method` facts."""
+    return _methods(
+        None if totp is None else totp.confirmed_at or totp.created_at,
+        credentials,
+        unused_backup_codes,
+        backup_created_at,
+    )
+
+
+def principal_of_summary(summary: MemberSummary) -> Principal:
+    """The policy's :class:`~mfakit.policy.Principal` for a member read by a summary listing.
+
+    The same facts as :func:`principal_of` over the membership and
+    :func:`user_methods`, with no further store call.
+    """
+    methods = _methods(
+        None
+        if summary.totp_created_at is None
+        else summary.totp_confirmed_at or summary.totp_created_at,
+        summary.credentials,
+        summary.backup_codes_unused,
+        summary.backup_codes_created_at,
+    )
+    return principal_of(summary.membership, methods, failed_attempts=summary.failed_attempts)
+
+
+def _methods(
+    totp_since: datetime | None,
+    credentials: Iterable[_CredentialFacts],
+    unused_backup_codes: int,
+    backup_created_at: datetime | None,
+) -> tuple[Method, ...]:
     methods: list[Method] = []
-    if totp is not None:
+    if totp_since is not None:
         methods.append(
             Method(
                 id=TOTP_METHOD_ID,
                 kind=MethodKind.TOTP,
-                created_at=totp.confirmed_at or totp.created_at,
+                created_at=totp_since,
                 label="Authenticator app",
             )
         )

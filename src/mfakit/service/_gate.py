@@ -15,28 +15,71 @@ through one :class:`LoginGate`:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from mfakit.errors import PolicyDeniedError
-from mfakit.policy import Decision, MethodKind, Obligation, Outcome, evaluate_login
-from mfakit.repositories import Membership
+from mfakit.policy import Decision, Method, MethodKind, Obligation, Outcome, evaluate_login
+from mfakit.repositories import Membership, ThrottleState, TotpCredential
 from mfakit.service._context import ServiceContext
-from mfakit.service._directory import Directory, OrgContext
+from mfakit.service._directory import UNREAD, Directory, OrgContext, Unread, UserFactors
 from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import principal_of
 from mfakit.service._results import Advice, SecondFactorResult
 from mfakit.service._throttle import Throttle
 
-__all__ = ["LoginGate"]
+__all__ = ["AdviceFor", "LoginGate", "SignIn"]
+
+
+class AdviceFor(Protocol):
+    """What the success result advises (the backup code flow's ``advice``)."""
+
+    def __call__(
+        self, user_id: str, factors: UserFactors | None = None, *, unused: int | None = None
+    ) -> tuple[Advice, ...]:
+        """The advice for ``user_id``, from ``factors`` when given."""
+        ...
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class SignIn:
+    """One sign-in attempt: what the gate read once, and what happened so far.
+
+    Attributes:
+        user_id: Who signs in.
+        org_id: The one organization judging it, or ``None`` for all the user's.
+        now: The attempt's time.
+        members: Each judging organization with the membership as last stored.
+        decisions: Each organization's login decision, by organization id.
+        throttles: The sign-in counters as read (``None`` until needed).
+        charged: The charged counter after this attempt was counted.
+        factors: The user's factors, once read (``None`` until needed).
+        totp: The active TOTP if the flow read it already, else ``UNREAD``.
+    """
+
+    user_id: str
+    org_id: str | None
+    now: datetime
+    members: list[tuple[OrgContext, Membership]]
+    decisions: dict[str, Decision] = dataclasses.field(default_factory=dict)
+    throttles: dict[str, ThrottleState] | None = None
+    charged: tuple[str, ThrottleState] | None = None
+    factors: UserFactors | None = None
+    totp: TotpCredential | Unread | None = UNREAD
 
 
 class LoginGate:
     """Login decisions before a factor is checked, bookkeeping after.
 
     Depends on the context, the directory, the effect writer, the throttle and
-    a narrow ``advice(user_id)`` callable (the backup code flow's), which the
-    success result carries.
+    a narrow ``advice`` callable (the backup code flow's), which the success
+    result carries.
+
+    A sign-in reads each thing once: the sign-in counters (one
+    ``get_throttles``), the user's memberships, each judging organization
+    (record and owner count) and, for a member, the user's factors; the
+    failure and success bookkeeping reuse them. Its cost does not depend on
+    how many members the organizations have.
     """
 
     def __init__(
@@ -46,7 +89,7 @@ class LoginGate:
         directory: Directory,
         effects: EffectWriter,
         throttle: Throttle,
-        advice: Callable[[str], tuple[Advice, ...]],
+        advice: AdviceFor,
     ) -> None:
         self._context = context
         self._directory = directory
@@ -56,33 +99,78 @@ class LoginGate:
 
     def contexts(self, user_id: str, org_id: str | None) -> list[OrgContext]:
         """The organizations that judge this sign-in: ``org_id``, or all of the user's."""
+        return [ctx for ctx, _ in self._members(user_id, org_id)]
+
+    def _members(self, user_id: str, org_id: str | None) -> list[tuple[OrgContext, Membership]]:
         if org_id is not None:
-            self._directory.membership(org_id, user_id)
-            return [self._directory.org_context(org_id)]
-        return [ctx for ctx, _ in self._directory.member_contexts(user_id)]
+            m = self._directory.membership(org_id, user_id)
+            return [(self._directory.org_context(org_id), m)]
+        return self._directory.member_contexts(user_id)
 
     def evaluate(
         self, ctx: OrgContext, user_id: str, now: datetime, failed_attempts: int
     ) -> Decision:
         """One organization's login decision, its effects persisted (not raised on)."""
         methods = self._directory.methods(user_id)
+        return self._evaluate(ctx, user_id, methods=methods, now=now, failed=failed_attempts)[0]
 
+    def _evaluate(
+        self,
+        ctx: OrgContext,
+        user_id: str,
+        *,
+        methods: tuple[Method, ...],
+        now: datetime,
+        failed: int,
+        current: Membership | None = None,
+    ) -> tuple[Decision, Membership]:
         def decide(m: Membership) -> Decision:
-            principal = principal_of(m, methods, failed_attempts=failed_attempts)
+            principal = principal_of(m, methods, failed_attempts=failed)
             return evaluate_login(ctx.policy, ctx.state, principal=principal, now=now)
 
-        return self._effects.decide_member(ctx, user_id, decide, at=now)
+        return self._effects.decide_and_store(ctx, user_id, decide, at=now, current=current)
 
-    def check(self, user_id: str, org_id: str | None, now: datetime) -> dict[str, Decision]:
+    def factors(self, attempt: SignIn) -> UserFactors:
+        """The user's factors, read once per attempt."""
+        if attempt.factors is None:
+            attempt.factors = self._directory.factors(attempt.user_id, totp=attempt.totp)
+        return attempt.factors
+
+    def _throttles(self, attempt: SignIn) -> dict[str, ThrottleState]:
+        if attempt.throttles is None:
+            attempt.throttles = self._throttle.read(attempt.user_id)
+        return attempt.throttles
+
+    def check(
+        self,
+        user_id: str,
+        org_id: str | None,
+        now: datetime,
+        *,
+        totp: TotpCredential | Unread | None = UNREAD,
+    ) -> SignIn:
         """Each organization's login decision, persisted; raise if any refuses.
+
+        ``totp`` is the user's active TOTP when the flow read it already.
 
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.
         """
-        failed = self._throttle.failed_attempts(user_id)
-        decisions: dict[str, Decision] = {}
-        for ctx in self.contexts(user_id, org_id):
-            decision = self.evaluate(ctx, user_id, now, failed)
+        attempt = SignIn(
+            user_id=user_id,
+            org_id=org_id,
+            now=now,
+            members=self._members(user_id, org_id),
+            totp=totp,
+        )
+        if not attempt.members:
+            return attempt
+        failed = self._throttle.failed_attempts(user_id, self._throttles(attempt))
+        methods = self.factors(attempt).methods
+        for i, (ctx, m) in enumerate(attempt.members):
+            decision, stored = self._evaluate(
+                ctx, user_id, methods=methods, now=now, failed=failed, current=m
+            )
             if decision.outcome is Outcome.DENY:
                 self._context.audit(
                     "login.denied", at=now, outcome="denied", user_id=user_id, org_id=ctx.org.org_id
@@ -90,33 +178,59 @@ class LoginGate:
                 raise PolicyDeniedError(
                     "the organization does not allow this sign-in", decision=decision
                 )
-            decisions[ctx.org.org_id] = decision
-        return decisions
+            attempt.members[i] = (ctx, stored)
+            attempt.decisions[ctx.org.org_id] = decision
+        return attempt
 
-    def after_failure(self, user_id: str, factor: str, org_id: str | None, now: datetime) -> None:
+    def charge(self, attempt: SignIn, factor: str) -> None:
+        """Count this attempt on ``factor``'s counter before the factor is checked.
+
+        Raises:
+            ThrottledError: the factor is locked or backing off.
+        """
+        state = self._throttles(attempt)[factor]
+        charged = self._throttle.charge(factor, attempt.user_id, attempt.now, state=state)
+        attempt.charged = (factor, charged)
+
+    def after_failure(self, attempt: SignIn, factor: str) -> None:
         """Audit a failed factor; lock memberships whose failed-attempts limit is reached."""
+        user_id, now = attempt.user_id, attempt.now
         self._context.audit(
-            f"{factor}.verify", at=now, outcome="failure", user_id=user_id, org_id=org_id
+            f"{factor}.verify", at=now, outcome="failure", user_id=user_id, org_id=attempt.org_id
         )
-        failed = self._throttle.failed_attempts(user_id)
-        for ctx in self.contexts(user_id, org_id):
+        if not attempt.members:
+            return
+        # The counters as read, with this attempt's count on the charged one.
+        states = dict(self._throttles(attempt))
+        if attempt.charged is not None:
+            states[attempt.charged[0]] = attempt.charged[1]
+        failed = self._throttle.failed_attempts(user_id, states)
+        methods = self.factors(attempt).methods
+        for ctx, m in attempt.members:
             if failed >= ctx.policy.max_failed_attempts:
-                self.evaluate(ctx, user_id, now, failed)
+                self._evaluate(ctx, user_id, methods=methods, now=now, failed=failed, current=m)
 
     def after_success(
-        self, user_id: str, method: MethodKind, decisions: dict[str, Decision], now: datetime
+        self, attempt: SignIn, method: MethodKind, *, backup_codes_unused: int | None = None
     ) -> SecondFactorResult:
-        """Reset the throttles, stamp each membership's last check; build the result."""
-        self._throttle.reset_sign_in(user_id)
-        for org_id in decisions:
+        """Reset the throttles, stamp each membership's last check; build the result.
 
-            def stamp(m: Membership) -> Membership:
-                return dataclasses.replace(m, last_mfa_at=now)
+        ``backup_codes_unused`` is the count after a backup code was consumed.
+        """
+        user_id, now = attempt.user_id, attempt.now
 
-            self._effects.change_membership(org_id, user_id, stamp)
-        self._context.audit(f"{method.value}.verify", at=now, user_id=user_id)
+        def stamp(m: Membership) -> Membership:
+            return dataclasses.replace(m, last_mfa_at=now)
+
+        # The success's bookkeeping: one transaction, so one commit.
+        with self._context.transaction():
+            self._throttle.reset_sign_in(user_id)
+            for ctx, m in attempt.members:
+                self._effects.change_membership(ctx.org.org_id, user_id, stamp, current=m)
+            self._context.audit(f"{method.value}.verify", at=now, user_id=user_id)
         obligations: list[Obligation] = []
         deadline: datetime | None = None
+        decisions = attempt.decisions
         for decision in decisions.values():
             obligations.extend(decision.obligations)
             if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
@@ -126,9 +240,9 @@ class LoginGate:
             method=method,
             obligations=tuple(obligations),
             deadline=deadline,
-            advice=self._advice(user_id),
+            advice=self._advice(user_id, self.factors(attempt), unused=backup_codes_unused),
             enrollment_only=any(
                 d.outcome is Outcome.REQUIRE_ENROLLMENT for d in decisions.values()
             ),
-            decisions=decisions,
+            decisions=dict(decisions),
         )

@@ -1,9 +1,18 @@
-"""Organization flows: enforcement, reminders, compliance, invitations, locks, the sweep."""
+"""Organization flows: enforcement, reminders, compliance, invitations, locks, the sweep.
+
+Cost: organization-wide work reads the members with their factor summaries,
+one ``list_member_summaries`` query per page (``list_all_member_summaries``
+for the sweep), and feeds the policy a stream of principals built from them:
+no store call per member. Writes are per changed membership (one versioned
+compare-and-set each, with its audit events and notices): work proportional
+to what changes, not to the organization's size.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection
+import itertools
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 
 from mfakit.errors import StoreError
@@ -15,17 +24,18 @@ from mfakit.policy import (
     MemberCompliance,
     OrgPolicy,
     Outcome,
+    Principal,
     can_enable_enforcement,
     can_stop_enforcement,
     member_compliance,
     org_compliance_report,
     sweep,
 )
-from mfakit.repositories import Membership, Organization
+from mfakit.repositories import Membership, MemberSummary, Organization
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, OrgContext
 from mfakit.service._effects import CAS_ATTEMPTS, EffectWriter
-from mfakit.service._facts import principal_of, upgrade_organization
+from mfakit.service._facts import principal_of, principal_of_summary, upgrade_organization
 from mfakit.service._notify import MfaReminder
 from mfakit.service._policy_codec import encode_policy
 from mfakit.service._results import SweepReport
@@ -148,7 +158,12 @@ class OrgFlow:
     def send_reminders(
         self, org_id: str, *, actor_id: str, user_ids: Collection[str] | None = None
     ) -> tuple[str, ...]:
-        """See :meth:`MfaService.send_reminders`."""
+        """See :meth:`MfaService.send_reminders`.
+
+        Two passes over the member summaries, one query per page each: the
+        report finds the targets, then each target (read in the second pass)
+        gets its deadline, a versioned stamp and the message.
+        """
         context = self._context
         now = context.now()
         ctx = self._directory.org_context(org_id)
@@ -157,20 +172,29 @@ class OrgFlow:
             ctx.policy, ctx.state, principals=self._directory.principals(org_id), now=now
         )
         wanted = None if user_ids is None else frozenset(user_ids)
+        targets = [u for u in report.reminder_targets if wanted is None or u in wanted]
+        found: dict[str, tuple[Membership, datetime | None]] = {}
+        if targets:
+            pending = frozenset(targets)
+            for summary in self._directory.summaries(org_id):
+                m = summary.membership
+                if m.user_id in pending:
+                    status = member_compliance(
+                        ctx.policy, ctx.state, principal=principal_of_summary(summary), now=now
+                    )
+                    found[m.user_id] = (m, status.deadline)
         reminded = []
-        for user_id in report.reminder_targets:
-            if wanted is not None and user_id not in wanted:
-                continue
-            status = self.member_compliance(org_id, user_id)
 
-            def stamp(m: Membership) -> Membership:
-                return dataclasses.replace(m, last_reminder_at=now)
+        def stamp(m: Membership) -> Membership:
+            return dataclasses.replace(m, last_reminder_at=now)
 
-            self._effects.change_membership(org_id, user_id, stamp)
+        for user_id in targets:
+            if user_id not in found:
+                continue  # left the organization between the two passes
+            membership, deadline = found[user_id]
+            self._effects.change_membership(org_id, user_id, stamp, current=membership)
             context.send(
-                MfaReminder(
-                    user_id=user_id, org_id=org_id, deadline=status.deadline, actor_id=actor_id
-                ),
+                MfaReminder(user_id=user_id, org_id=org_id, deadline=deadline, actor_id=actor_id),
                 at=now,
             )
             reminded.append(user_id)
@@ -205,17 +229,15 @@ class OrgFlow:
         after: str | None = None
         while True:
             page = context.store.list_organizations(after=after, limit=100)
-            for org in page.items:
-                count += 1
-                ctx = self._directory.org_context(org.org_id)
-                for m in list(self._directory.iter_memberships(org.org_id)):
-                    decision = self._sweep_member(ctx, m, now)
-                    for effect in decision.effects if decision else ():
-                        if effect.kind in lists:
-                            lists[effect.kind].append((org.org_id, effect.subject))
+            count += len(page.items)
             if page.next_cursor is None:
                 break
             after = page.next_cursor
+        for ctx, summaries in self._by_organization(self._directory.all_summaries()):
+            for decision in self._sweep_organization(ctx, summaries, now):
+                for effect in decision.effects:
+                    if effect.kind in lists:
+                        lists[effect.kind].append((ctx.org.org_id, effect.subject))
         context.audit(
             "sweep",
             at=now,
@@ -236,17 +258,61 @@ class OrgFlow:
             purged_login_codes=purged_login_codes,
         )
 
-    def _sweep_member(self, ctx: OrgContext, m: Membership, now: datetime) -> Decision | None:
-        methods = self._directory.methods(m.user_id)
+    def _by_organization(
+        self, summaries: Iterator[MemberSummary]
+    ) -> Iterator[tuple[OrgContext, Iterator[MemberSummary]]]:
+        """Split an all-organizations listing into each organization's run of members.
 
-        def decide(current: Membership) -> Decision:
-            principal = principal_of(current, methods)
-            found = next(iter(sweep(ctx.policy, ctx.state, principals=[principal], now=now)), None)
-            return found or Decision(
-                action=AuditAction.SWEEP, outcome=Outcome.ALLOW, subject=current.user_id
+        The listing is ordered by organization, so each organization is loaded
+        once (its record and owner count), when its first member comes by.
+        """
+        for org_id, members in itertools.groupby(summaries, key=lambda s: s.membership.org_id):
+            org = self._context.store.get_organization(org_id)
+            if org is not None:  # else deleted meanwhile: nothing to sweep
+                yield self._directory.context_of(org), members
+
+    def _sweep_organization(
+        self, ctx: OrgContext, summaries: Iterator[MemberSummary], now: datetime
+    ) -> Iterator[Decision]:
+        """Stream the organization's members through the policy; persist what it decides.
+
+        Each decision is persisted with a versioned write from the membership
+        as listed; on a lost race the member is decided again on the fresh record.
+        """
+        listed: dict[str, Membership] = {}
+
+        def principals() -> Iterator[Principal]:
+            for summary in summaries:
+                # Only the member the policy is deciding on now is kept.
+                listed.clear()
+                listed[summary.membership.user_id] = summary.membership
+                yield principal_of_summary(summary)
+
+        for found in sweep(ctx.policy, ctx.state, principals=principals(), now=now):
+            if not (found.effects or found.notifications):
+                continue
+            user_id = found.subject
+            yield self._persist_sweep(ctx, user_id, found, listed.get(user_id), now)
+
+    def _persist_sweep(
+        self,
+        ctx: OrgContext,
+        user_id: str,
+        found: Decision,
+        current: Membership | None,
+        now: datetime,
+    ) -> Decision:
+        # The stream's decision stands for the record it was decided on; any
+        # other record (a fresh read after a lost race) is decided again.
+        first = [found] if current is not None else []
+
+        def decide(m: Membership) -> Decision:
+            if first:
+                return first.pop()
+            principal = principal_of(m, self._directory.methods(user_id))
+            again = next(iter(sweep(ctx.policy, ctx.state, principals=[principal], now=now)), None)
+            return again or Decision(
+                action=AuditAction.SWEEP, outcome=Outcome.ALLOW, subject=m.user_id
             )
 
-        first = decide(m)
-        if first.effects or first.notifications:
-            return self._effects.decide_member(ctx, m.user_id, decide, at=now)
-        return None
+        return self._effects.decide_member(ctx, user_id, decide, at=now, current=current)

@@ -280,8 +280,8 @@ class PasskeyFlow:
         context = self._context
         check_user_id(user_id)
         now = context.now()
-        decisions = self._gate.check(user_id, org_id, now)
-        self._throttle.charge("passkey", user_id, now)
+        attempt = self._gate.check(user_id, org_id, now)
+        self._gate.charge(attempt, "passkey")
         credential: WebAuthnCredential | None = None
         try:
             challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
@@ -309,15 +309,15 @@ class PasskeyFlow:
             label = credential.name if credential is not None else ""
             context.send(SignCountAnomaly(user_id=user_id, label=label), at=now)
             context.audit("passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id)
-            self._gate.after_failure(user_id, "passkey", org_id, now)
+            self._gate.after_failure(attempt, "passkey")
             raise
         except (VerificationError, MalformedDataError):
-            self._gate.after_failure(user_id, "passkey", org_id, now)
+            self._gate.after_failure(attempt, "passkey")
             raise
         kind = (
             MethodKind.PASSKEY if verified.backup_eligibility_upgraded else passkey_kind(credential)
         )
-        return self._gate.after_success(user_id, kind, decisions, now)
+        return self._gate.after_success(attempt, kind)
 
     def _record_assertion(
         self,

@@ -3,13 +3,19 @@
 Each factor of each user has its own counter in the store, keyed by
 :func:`throttle_key`. An attempt is charged before it is checked, with the
 store's atomic ``record_failure``; a success resets the sign-in counters.
+
+Cost: a sign-in reads every sign-in counter of the user in one
+``get_throttles`` (:meth:`Throttle.read`), charges one, and a success resets
+them all in one ``reset_throttles``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from mfakit.errors import ThrottledError
+from mfakit.repositories import ThrottleState
 from mfakit.service._context import ServiceContext
 
 __all__ = ["FACTORS", "Throttle", "throttle_key"]
@@ -29,12 +35,33 @@ class Throttle:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
-    def charge(self, factor: str, user_id: str, now: datetime) -> None:
+    def read(self, user_id: str) -> dict[str, ThrottleState]:
+        """The state of each sign-in factor's counter (keyed by factor), in one store read."""
+        keys = {factor: throttle_key(factor, user_id) for factor in FACTORS}
+        states = self._context.store.get_throttles(list(keys.values()))
+        return {factor: states[key] for factor, key in keys.items()}
+
+    def charge(
+        self, factor: str, user_id: str, now: datetime, *, state: ThrottleState | None = None
+    ) -> ThrottleState:
         """Count an attempt BEFORE checking it; refuse it when the budget is spent.
 
         The count is one atomic ``record_failure``: concurrent callers each get a
         distinct number, so however many guesses race, at most
         ``throttle_max_failures`` per window are ever checked. A success resets it.
+        This is the one write a sign-in makes before its check, and it must be:
+        counting only failures, after the check, would let every guess that
+        races before the first failure is stored be checked for free.
+
+        Args:
+            factor: The counter's factor.
+            user_id: The user.
+            now: The attempt's time.
+            state: The counter's state as just read (:meth:`read`), which saves
+                reading it again; read here when ``None``.
+
+        Returns:
+            The counter's state with this attempt counted.
 
         Raises:
             ThrottledError: the factor is locked or backing off; ``retry_after`` says
@@ -44,7 +71,8 @@ class Throttle:
         s = context.settings
         store = context.store
         key = throttle_key(factor, user_id)
-        state = store.get_throttle(key)
+        if state is None:
+            state = store.get_throttle(key)
         if state.locked_until is not None and now < state.locked_until:
             context.audit(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
             raise ThrottledError(retry_after=(state.locked_until - now).total_seconds())
@@ -59,17 +87,24 @@ class Throttle:
             store.lock_throttle(key, until=first + s.throttle_window)
         elif (delay := s.backoff(state.failures)) > timedelta(0):
             store.lock_throttle(key, until=now + delay)
+        return state
 
     def reset(self, factor: str, user_id: str) -> None:
         """Forget one factor's failures (e.g. a confirmed TOTP enrollment)."""
         self._context.store.reset_throttle(throttle_key(factor, user_id))
 
     def reset_sign_in(self, user_id: str) -> None:
-        """Forget the failures of every sign-in factor (a success, an unlock)."""
-        for factor in FACTORS:
-            self.reset(factor, user_id)
+        """Forget the failures of every sign-in factor (a success, an unlock), in one write."""
+        self._context.store.reset_throttles([throttle_key(f, user_id) for f in FACTORS])
 
-    def failed_attempts(self, user_id: str) -> int:
-        """The user's current failures over every sign-in factor."""
-        store = self._context.store
-        return sum(store.get_throttle(throttle_key(f, user_id)).failures for f in FACTORS)
+    def failed_attempts(
+        self, user_id: str, states: Mapping[str, ThrottleState] | None = None
+    ) -> int:
+        """The user's current failures over every sign-in factor.
+
+        ``states`` is what :meth:`read` returned, if the caller has it; otherwise
+        the counters are read (one store call).
+        """
+        if states is None:
+            states = self.read(user_id)
+        return sum(state.failures for state in states.values())

@@ -1,0 +1,246 @@
+"""What the service's calls cost in store calls: constant sign-in, one query per page org-wide."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import timedelta
+
+import pytest
+from counting import PAGE_CALLS, CountingStore
+from service_helpers import ORIGIN, RP_ID, SETTINGS, App, enroll_totp
+
+from mfakit.clock import FrozenClock
+from mfakit.errors import InvalidCodeError, PolicyDeniedError
+from mfakit.repositories import Membership, MfaStore
+from mfakit.secretbox import KeyRing, generate_key
+from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, UserRef, _directory
+from mfakit.testing import SoftAuthenticator
+
+#: Members per summary page in these tests, so that small organizations span pages.
+PAGE = 10
+#: Port calls of a successful TOTP sign-in by a user in no organization.
+NO_ORG_TOTP_SIGN_IN = 9
+#: ... and by a member of one organization, whatever its size.
+MEMBER_TOTP_SIGN_IN = 13
+
+
+@pytest.fixture
+def counted(store: MfaStore) -> CountingStore:
+    """The test's store behind a counting proxy."""
+    return CountingStore(store)
+
+
+@pytest.fixture
+def service(
+    counted: CountingStore,
+    clock: FrozenClock,
+    outbox: InMemoryOutbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> MfaService:
+    """A service over the counting proxy, with small summary pages."""
+    monkeypatch.setattr(_directory, "SUMMARY_PAGE", PAGE)
+    return MfaService(
+        store=counted,  # type: ignore[arg-type]
+        keys=KeyRing({"k1": generate_key()}, current="k1"),
+        notifier=outbox,
+        clock=clock,
+        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
+        issuer="Console",
+        login_code_key=b"k" * 32,
+        settings=SETTINGS,
+    )
+
+
+def _org(
+    service: MfaService, store: CountingStore, clock: FrozenClock, org_id: str, members: int
+) -> None:
+    """An organization of an owner with TOTP and ``members`` members added straight to the store."""
+    enroll_totp(service, clock, f"{org_id}-owner")
+    service.create_organization(org_id, name=org_id, owner_id=f"{org_id}-owner")
+    for i in range(members):
+        store.inner.add_membership(
+            Membership(org_id=org_id, user_id=f"{org_id}-m{i:04d}", joined_at=clock.now())
+        )
+
+
+def _member(service: MfaService, clock: FrozenClock, org_id: str, user_id: str) -> App:
+    app, _ = enroll_totp(service, clock, user_id)
+    service.add_member(org_id, user_id)
+    return app
+
+
+def _sign_in(
+    service: MfaService, store: CountingStore, clock: FrozenClock, user: str, app: App
+) -> int:
+    clock.advance(30)
+    store.reset()
+    service.verify_totp(user, app.code())
+    return store.total
+
+
+def test_totp_sign_in_costs_the_same_in_a_small_and_a_big_organization(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A member's TOTP sign-in makes as many store calls in a 60-member org as in a 1-member one."""
+    _org(service, counted, clock, "small", 0)
+    _org(service, counted, clock, "big", 60)
+    small = _sign_in(service, counted, clock, "s", _member(service, clock, "small", "s"))
+    big = _sign_in(service, counted, clock, "b", _member(service, clock, "big", "b"))
+    assert small == big == MEMBER_TOTP_SIGN_IN
+
+
+def test_totp_sign_in_outside_any_organization_is_bounded(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A user in no organization signs in with TOTP in a fixed, small number of store calls."""
+    app, _ = enroll_totp(service, clock, "solo")
+    assert _sign_in(service, counted, clock, "solo", app) == NO_ORG_TOTP_SIGN_IN
+
+
+def test_sign_in_reads_the_counters_once_and_resets_them_once(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A member's sign-in reads its throttle counters in one call and resets them in one."""
+    _org(service, counted, clock, "acme", 3)
+    _sign_in(service, counted, clock, "u", _member(service, clock, "acme", "u"))
+    calls = counted.calls
+    assert (calls["get_throttles"], calls["reset_throttles"]) == (1, 1)
+    assert calls["get_throttle"] == calls["reset_throttle"] == 0
+
+
+def test_sign_in_reads_no_member_list(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """Owners are counted by one aggregate: a sign-in lists no members."""
+    _org(service, counted, clock, "acme", 30)
+    _sign_in(service, counted, clock, "u", _member(service, clock, "acme", "u"))
+    assert counted.calls["count_active_owners"] == 1
+    assert counted.calls["list_memberships"] == 0
+    assert not PAGE_CALLS & set(counted.calls)
+
+
+def test_failed_sign_in_cost_does_not_depend_on_organization_size(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A refused TOTP code costs the same store calls in a small and a big organization."""
+    _org(service, counted, clock, "small", 0)
+    _org(service, counted, clock, "big", 60)
+    totals = []
+    for org_id, user in (("small", "s"), ("big", "b")):
+        _member(service, clock, org_id, user)
+        clock.advance(30)
+        counted.reset()
+        with pytest.raises(InvalidCodeError):
+            service.verify_totp(user, "000000")
+        totals.append(counted.total)
+    assert totals[0] == totals[1]
+
+
+def test_backup_code_sign_in_cost_does_not_depend_on_organization_size(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A backup code sign-in costs the same store calls in a small and a big organization."""
+    _org(service, counted, clock, "small", 0)
+    _org(service, counted, clock, "big", 60)
+    totals = []
+    for org_id, user in (("small", "s"), ("big", "b")):
+        _, activation = enroll_totp(service, clock, user)
+        service.add_member(org_id, user)
+        counted.reset()
+        service.verify_backup_code(user, activation.backup_codes.codes[0])
+        totals.append(counted.total)
+    assert totals[0] == totals[1]
+    assert counted.calls["list_backup_codes"] == 1
+
+
+def test_passkey_sign_in_cost_does_not_depend_on_organization_size(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A passkey sign-in costs the same store calls in a small and a big organization."""
+    _org(service, counted, clock, "small", 0)
+    _org(service, counted, clock, "big", 60)
+    totals = []
+    for org_id, owner in (("small", "small-owner"), ("big", "big-owner")):
+        device = SoftAuthenticator(origin=ORIGIN)
+        ref = service.begin_passkey_registration(UserRef(user_id=owner, name=owner), name="Key")
+        service.finish_passkey_registration(owner, ref.challenge_id, device.create(ref.options))
+        start = service.begin_second_factor(owner, org_id=org_id)
+        assertion = device.get(start.webauthn_options)
+        counted.reset()
+        service.verify_passkey(owner, start.challenge_id, assertion, org_id=org_id)
+        totals.append(counted.total)
+    assert totals[0] == totals[1]
+
+
+def _pages(members: int) -> int:
+    return math.ceil(members / PAGE)
+
+
+@pytest.mark.parametrize("members", [5, 45])
+def test_compliance_report_reads_one_query_per_page(
+    service: MfaService, counted: CountingStore, clock: FrozenClock, members: int
+) -> None:
+    """The report reads the organization, its owner count, and one summary page per query."""
+    _org(service, counted, clock, "acme", members)
+    counted.reset()
+    report = service.compliance_report("acme")
+    assert report.total == members + 1
+    assert counted.calls == {
+        "get_organization": 1,
+        "count_active_owners": 1,
+        "list_member_summaries": _pages(members + 1),
+    }
+
+
+def test_send_reminders_reads_pages_and_writes_once_per_reminded_member(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """Reminders read summary pages (two passes) and write one stamp per reminded member."""
+    _org(service, counted, clock, "acme", 45)
+    counted.reset()
+    reminded = service.send_reminders("acme", actor_id="acme-owner")
+    assert len(reminded) == 45
+    assert counted.calls["list_member_summaries"] == 2 * _pages(46)
+    assert counted.calls["update_membership"] == 45
+    per_member = {"get_membership", "list_backup_codes", "get_active_totp", "get_organization"}
+    assert all(counted.calls[name] <= 2 for name in per_member)
+
+
+def test_enforcement_check_reads_summaries_not_members(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """Whether enforcement may start is decided from summary pages, nothing read per member."""
+    _org(service, counted, clock, "acme", 45)
+    counted.reset()
+    with pytest.raises(PolicyDeniedError):  # refused: the members lack MFA
+        service.enforce_mfa("acme", actor_id="acme-owner", confirmation="ENFORCE")
+    assert counted.calls["list_member_summaries"] == _pages(46)
+    assert counted.calls["list_backup_codes"] <= 1  # the actor's own principal
+
+
+def test_sweep_reads_pages_and_writes_only_what_changes(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """The sweep reads every member by pages and writes only the members it locks."""
+    _org(service, counted, clock, "acme", 45)
+    org = counted.inner.get_organization("acme")
+    assert org is not None
+    counted.inner.update_organization(
+        dataclasses.replace(org, enforced=True, enforced_at=clock.now())
+    )
+    for i in range(3):
+        m = counted.inner.get_membership("acme", f"acme-m{i:04d}")
+        assert m is not None
+        counted.inner.update_membership(
+            dataclasses.replace(m, grace_started_at=clock.now(), grace_reason="lost_method")
+        )
+    clock.advance(timedelta(days=400).total_seconds())
+    counted.reset()
+    report = service.sweep()
+    assert len(report.locked) + len(report.removed) > 0
+    changed = len(report.locked) + len(report.removed) + len(report.reminded)
+    assert counted.calls["list_all_member_summaries"] == _pages(46)
+    assert counted.calls["update_membership"] == changed
+    assert counted.calls["get_membership"] == 0
+    assert counted.calls["list_backup_codes"] == 0
