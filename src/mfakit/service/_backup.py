@@ -107,8 +107,10 @@ class BackupCodeFlow:
                 action=SensitiveAction.REGENERATE_BACKUP_CODES,
                 now=now,
             ).require_allowed()
-        codes = self.store(user_id, self.generate(), now)
-        context.send(MethodAdded(user_id=user_id, method=MethodKind.BACKUP_CODES.value), at=now)
+        # The new codes and their notice commit together (outbox).
+        with context.transaction():
+            codes = self.store(user_id, self.generate(), now)
+            context.send(MethodAdded(user_id=user_id, method=MethodKind.BACKUP_CODES.value), at=now)
         return codes
 
     def backup_code_status(self, user_id: str) -> BackupCodeStatus:

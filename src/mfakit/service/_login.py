@@ -146,12 +146,16 @@ class SecondFactorFlow:
         if code_id is None:
             self._gate.after_failure(attempt, "backup_code")
             raise InvalidCodeError
-        if not context.store.consume_backup_code(user_id, code_id, now=now):
+        # The consume and the "few codes left" notice commit together (outbox).
+        with context.transaction():
+            consumed = context.store.consume_backup_code(user_id, code_id, now=now)
+            if consumed:
+                # Counted again after the atomic consume: codes used concurrently count too.
+                remaining = context.store.count_unused_backup_codes(user_id)
+                self._backup.warn_if_low(user_id, remaining, now)
+        if not consumed:
             self._gate.after_failure(attempt, "backup_code")
             raise ReplayedCodeError
-        # Counted again after the atomic consume: codes used concurrently count too.
-        remaining = context.store.count_unused_backup_codes(user_id)
-        self._backup.warn_if_low(user_id, remaining, now)
         result = self._gate.after_success(
             attempt, MethodKind.BACKUP_CODES, backup_codes_unused=remaining
         )

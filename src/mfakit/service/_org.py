@@ -192,11 +192,15 @@ class OrgFlow:
             if user_id not in found:
                 continue  # left the organization between the two passes
             membership, deadline = found[user_id]
-            self._effects.change_membership(org_id, user_id, stamp, current=membership)
-            context.send(
-                MfaReminder(user_id=user_id, org_id=org_id, deadline=deadline, actor_id=actor_id),
-                at=now,
-            )
+            # The reminder stamp and the reminder commit together (outbox).
+            with context.transaction():
+                self._effects.change_membership(org_id, user_id, stamp, current=membership)
+                context.send(
+                    MfaReminder(
+                        user_id=user_id, org_id=org_id, deadline=deadline, actor_id=actor_id
+                    ),
+                    at=now,
+                )
             reminded.append(user_id)
         context.audit(
             "reminders.sent",
