@@ -30,12 +30,14 @@ from mfakit.repositories._records import (
     Invitation,
     LoginCode,
     Membership,
+    MembershipContext,
     MemberSummary,
     Organization,
     OutboxMessage,
     Page,
     ThrottleState,
     TotpCredential,
+    UserFactors,
     WebAuthnCredential,
 )
 
@@ -87,6 +89,25 @@ class TotpRepository(Protocol):
         Raises:
             NotFoundError: no unexpired pending enrollment ``totp_id`` for the user
                 (including when a concurrent call activated it first).
+        """
+        ...
+
+    def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
+        """Return the user's second factors and the states of ``throttle_keys`` in one call.
+
+        The active TOTP credential (as :meth:`get_active_totp`, ciphertext
+        included), the WebAuthn credentials (as
+        :meth:`WebAuthnCredentialRepository.list_webauthn_credentials`), the
+        backup codes (as :meth:`BackupCodeRepository.list_backup_codes`) and
+        the state of each of ``throttle_keys`` (as
+        :meth:`ThrottleRepository.get_throttles`), read as one consistent
+        snapshot: one read transaction (SQL stores) or under the store's lock
+        (memory store). A user with nothing stored gets an empty
+        :class:`~mfakit.repositories.UserFactors`.
+
+        Raises:
+            ConfigurationError: ``throttle_keys`` is a single string, or holds
+                more than 1000 keys.
         """
         ...
 
@@ -430,6 +451,17 @@ class MembershipRepository(Protocol):
         """Return the user's memberships in every organization, ordered by org id."""
         ...
 
+    def list_user_memberships_with_orgs(self, user_id: str) -> tuple[MembershipContext, ...]:
+        """Return the user's memberships, each with its organization and active-owner count.
+
+        The same memberships in the same order (by org id) as
+        :meth:`list_user_memberships`, removed ones included, each with its
+        :class:`~mfakit.repositories.Organization` record and the
+        organization's :meth:`count_active_owners`, read in one query (a join
+        and an aggregate in SQL stores) whatever the organizations' size.
+        """
+        ...
+
     def count_memberships(self, org_id: str) -> int:
         """Return how many memberships the organization has."""
         ...
@@ -540,6 +572,20 @@ class AuditSink(Protocol):
 
         Raises:
             DuplicateError: the event id exists.
+        """
+        ...
+
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """Append several events in one call, in order: all of them or none.
+
+        An empty ``events`` writes nothing. Inside :meth:`MfaStore.atomic` the
+        events are part of that transaction.
+
+        Raises:
+            ConfigurationError: ``events`` holds more than 1000 events or an
+                invalid record (nothing is written).
+            DuplicateError: an event id exists, or two events share one
+                (nothing is written).
         """
         ...
 

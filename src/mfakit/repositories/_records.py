@@ -23,6 +23,7 @@ __all__ = [
     "LoginCode",
     "MemberSummary",
     "Membership",
+    "MembershipContext",
     "MembershipStatus",
     "Organization",
     "OutboxMessage",
@@ -31,6 +32,7 @@ __all__ = [
     "ThrottleState",
     "TotpCredential",
     "TotpState",
+    "UserFactors",
     "WebAuthnCredential",
     "WebAuthnKind",
 ]
@@ -369,6 +371,49 @@ class AuditEvent:
     user_id: str | None = None
     org_id: str | None = None
     details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFactors:
+    """One user's second factors and sign-in counters, read together in one store call.
+
+    Attributes:
+        user_id: The user.
+        totp: The *active* TOTP credential as stored (secret still encrypted),
+            ``None`` without one (a pending enrollment is not returned).
+        credentials: The WebAuthn credentials, oldest first (by ``created_at``,
+            then ``credential_id``), as in
+            :meth:`~mfakit.repositories.WebAuthnCredentialRepository.list_webauthn_credentials`.
+        backup_codes: The backup code set, used codes included, ordered by
+            ``code_id``, as in
+            :meth:`~mfakit.repositories.BackupCodeRepository.list_backup_codes`.
+        throttles: The state of each throttle key asked for, keyed by key
+            (zero failures for a key with nothing recorded), as in
+            :meth:`~mfakit.repositories.ThrottleRepository.get_throttles`.
+    """
+
+    user_id: str
+    totp: TotpCredential | None = None
+    credentials: tuple[WebAuthnCredential, ...] = ()
+    backup_codes: tuple[BackupCode, ...] = ()
+    throttles: Mapping[str, ThrottleState] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MembershipContext:
+    """One of a user's memberships with its organization, read in one query.
+
+    Attributes:
+        membership: The membership record.
+        organization: Its organization's record.
+        active_owners: How many memberships of that organization are owners
+            with status ``active`` (as
+            :meth:`~mfakit.repositories.MembershipRepository.count_active_owners`).
+    """
+
+    membership: Membership
+    organization: Organization
+    active_owners: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

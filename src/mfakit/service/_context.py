@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -126,6 +126,29 @@ class ServiceContext:
 
     # -- audit ------------------------------------------------------------------------
 
+    @staticmethod
+    def event(
+        action: str,
+        *,
+        at: datetime,
+        outcome: str = "success",
+        actor_id: str | None = None,
+        user_id: str | None = None,
+        org_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditEvent:
+        """One audit event, not written yet (see :meth:`audit_all`)."""
+        return AuditEvent(
+            event_id=secrets.token_hex(16),
+            at=at,
+            action=action,
+            outcome=outcome,
+            actor_id=actor_id,
+            user_id=user_id,
+            org_id=org_id,
+            details=dict(details or {}),
+        )
+
     def audit(
         self,
         action: str,
@@ -139,34 +162,49 @@ class ServiceContext:
     ) -> None:
         """Append one audit event to the store."""
         self.store.append_audit_event(
-            AuditEvent(
-                event_id=secrets.token_hex(16),
+            self.event(
+                action,
                 at=at,
-                action=action,
                 outcome=outcome,
                 actor_id=actor_id,
                 user_id=user_id,
                 org_id=org_id,
-                details=dict(details or {}),
+                details=details,
             )
         )
 
-    def audit_decision(self, decision: Decision, org_id: str) -> None:
-        """Append a policy decision's audit events as ``policy.<action>``."""
+    def audit_all(self, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` in order, in one store call (none when there are none)."""
+        if len(events) == 1:
+            self.store.append_audit_event(events[0])
+        elif events:
+            self.store.append_audit_events(events)
+
+    @staticmethod
+    def decision_events(decision: Decision, org_id: str) -> list[AuditEvent]:
+        """A policy decision's audit events as ``policy.<action>``, not written yet."""
+        events = []
         for event in decision.audit:
             subject = None if event.subject == org_id else event.subject
-            self.audit(
-                "policy." + event.action.value,
-                at=event.at,
-                outcome=event.outcome.value,
-                actor_id=event.actor,
-                user_id=subject,
-                org_id=org_id,
-                details={
-                    "reasons": [r.value for r in event.reasons],
-                    "effects": [e.value for e in event.effects],
-                },
+            events.append(
+                ServiceContext.event(
+                    "policy." + event.action.value,
+                    at=event.at,
+                    outcome=event.outcome.value,
+                    actor_id=event.actor,
+                    user_id=subject,
+                    org_id=org_id,
+                    details={
+                        "reasons": [r.value for r in event.reasons],
+                        "effects": [e.value for e in event.effects],
+                    },
+                )
             )
+        return events
+
+    def audit_decision(self, decision: Decision, org_id: str) -> None:
+        """Append a policy decision's audit events as ``policy.<action>``, in one store call."""
+        self.audit_all(self.decision_events(decision, org_id))
 
     # -- transactions and notifications ------------------------------------------------
 

@@ -7,10 +7,15 @@ place.
 
 What each read costs, whatever the organization's size:
 
-* a user's factors (:meth:`Directory.factors`): three reads (active TOTP,
-  WebAuthn credentials, backup codes), two when the TOTP was read already;
+* a user's factors (:meth:`Directory.factors`): one ``get_user_factors``
+  (active TOTP, WebAuthn credentials, backup codes and, when asked, the
+  sign-in counters);
 * an organization with its policy and state (:meth:`Directory.org_context`):
   the record and one ``count_active_owners`` aggregate;
+* each organization a user belongs to, with the membership
+  (:meth:`Directory.member_contexts`, :meth:`Directory.member_context`): one
+  ``list_user_memberships_with_orgs`` query (memberships, organizations and
+  owner counts together);
 * members with what the policy needs of their methods
   (:meth:`Directory.summaries`, :meth:`Directory.principals`): one
   ``list_member_summaries`` query per page of :data:`SUMMARY_PAGE` members.
@@ -19,8 +24,7 @@ What each read costs, whatever the organization's size:
 from __future__ import annotations
 
 import dataclasses
-import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from mfakit.errors import NotFoundError, PolicyDeniedError
 from mfakit.policy import Method, OrgPolicy, OrgState, Principal, PrincipalKind, PrincipalStatus
@@ -29,6 +33,7 @@ from mfakit.repositories import (
     Membership,
     MemberSummary,
     Organization,
+    ThrottleState,
     TotpCredential,
     WebAuthnCredential,
 )
@@ -36,20 +41,10 @@ from mfakit.service._context import ServiceContext
 from mfakit.service._facts import org_state_of, principal_of, principal_of_summary, user_methods
 from mfakit.service._policy_codec import decode_policy
 
-__all__ = ["SUMMARY_PAGE", "UNREAD", "Directory", "OrgContext", "Unread", "UserFactors"]
+__all__ = ["SUMMARY_PAGE", "Directory", "OrgContext", "UserFactors"]
 
 #: Members read per ``list_member_summaries`` query by organization-wide work.
 SUMMARY_PAGE = 500
-
-
-class Unread(enum.Enum):
-    """The type of :data:`UNREAD`."""
-
-    UNREAD = "unread"
-
-
-#: Passed for a fact the caller has not read (as opposed to ``None``: read, absent).
-UNREAD = Unread.UNREAD
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,12 +56,14 @@ class UserFactors:
         credentials: The WebAuthn credentials, oldest first.
         backup_codes: The backup code set, used codes included.
         methods: The confirmed factors as policy methods.
+        throttles: The state of each throttle key asked for, keyed by key.
     """
 
     totp: TotpCredential | None
     credentials: tuple[WebAuthnCredential, ...]
     backup_codes: tuple[BackupCode, ...]
     methods: tuple[Method, ...]
+    throttles: Mapping[str, ThrottleState] = dataclasses.field(default_factory=dict)
 
     @property
     def unused_backup_codes(self) -> int:
@@ -103,22 +100,19 @@ class Directory:
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
 
-    def factors(
-        self, user_id: str, *, totp: TotpCredential | Unread | None = UNREAD
-    ) -> UserFactors:
-        """The user's second factors, each read once (``totp``: pass it if already read)."""
-        store = self._context.store
-        active = store.get_active_totp(user_id) if totp is UNREAD else totp
-        credentials = store.list_webauthn_credentials(user_id)
-        codes = store.list_backup_codes(user_id)
+    def factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
+        """The user's second factors and the counters of ``throttle_keys``: one store call."""
+        stored = self._context.store.get_user_factors(user_id, throttle_keys=throttle_keys)
+        codes = stored.backup_codes
         unused = sum(1 for c in codes if c.consumed_at is None)
         return UserFactors(
-            totp=active,
-            credentials=credentials,
+            totp=stored.totp,
+            credentials=stored.credentials,
             backup_codes=codes,
             methods=user_methods(
-                active, credentials, unused, codes[0].created_at if codes else None
+                stored.totp, stored.credentials, unused, codes[0].created_at if codes else None
             ),
+            throttles=stored.throttles,
         )
 
     def methods(self, user_id: str) -> tuple[Method, ...]:
@@ -136,9 +130,14 @@ class Directory:
             raise NotFoundError("no such organization")
         return self.context_of(org)
 
-    def context_of(self, org: Organization) -> OrgContext:
-        """An organization already read, with its policy and state (one owner count)."""
-        owners = self._context.store.count_active_owners(org.org_id)
+    def context_of(self, org: Organization, *, owners: int | None = None) -> OrgContext:
+        """An organization already read, with its policy and state.
+
+        ``owners`` is its active-owner count if read already; else one
+        ``count_active_owners``.
+        """
+        if owners is None:
+            owners = self._context.store.count_active_owners(org.org_id)
         return OrgContext(org, decode_policy(org.policy), org_state_of(org, owners))
 
     def summaries(self, org_id: str) -> Iterator[MemberSummary]:
@@ -187,9 +186,20 @@ class Directory:
             yield principal_of_summary(summary)
 
     def member_contexts(self, user_id: str) -> list[tuple[OrgContext, Membership]]:
-        """Each organization the user belongs to (not removed), with the membership."""
+        """Each organization the user belongs to (not removed), with the membership: one query."""
         return [
-            (self.org_context(m.org_id), m)
-            for m in self._context.store.list_user_memberships(user_id)
-            if m.status != "removed"
+            (self.context_of(mc.organization, owners=mc.active_owners), mc.membership)
+            for mc in self._context.store.list_user_memberships_with_orgs(user_id)
+            if mc.membership.status != "removed"
         ]
+
+    def member_context(self, org_id: str, user_id: str) -> tuple[OrgContext, Membership]:
+        """One organization of the user's (removed or not), with the membership: one query.
+
+        Raises:
+            NotFoundError: the user is not a member.
+        """
+        for mc in self._context.store.list_user_memberships_with_orgs(user_id):
+            if mc.membership.org_id == org_id:
+                return self.context_of(mc.organization, owners=mc.active_owners), mc.membership
+        raise NotFoundError("no such member")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from mfakit.errors import NotFoundError, StoreError
 from mfakit.policy import Decision, Effect, EffectKind
-from mfakit.repositories import Membership
+from mfakit.repositories import AuditEvent, Membership
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, OrgContext
 from mfakit.service._facts import apply_effect
@@ -105,11 +105,14 @@ class EffectWriter:
         *,
         at: datetime,
         current: Membership | None = None,
+        defer: list[AuditEvent] | None = None,
     ) -> tuple[Decision, Membership]:
         """:meth:`decide_member`, also returning the membership as now stored.
 
         A decision that changes nothing but its own audit event is written
-        without opening a transaction (the event is one write).
+        without opening a transaction (the event is one write); with
+        ``defer`` its event is appended there instead, for the caller to
+        write with its own (a sign-in writes it with the attempt's outcome).
 
         Raises:
             NotFoundError: the user is not a member.
@@ -128,7 +131,10 @@ class EffectWriter:
             reset = any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects)
             alone = len(decision.audit) <= 1 and not decision.notifications
             if wanted == current and not reset and alone:
-                context.audit_decision(decision, org_id)
+                if defer is None:
+                    context.audit_decision(decision, org_id)
+                else:
+                    defer.extend(context.decision_events(decision, org_id))
                 return decision, current
             with context.transaction():
                 stored = current

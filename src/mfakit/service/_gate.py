@@ -10,19 +10,26 @@ through one :class:`LoginGate`:
   are locked;
 * after a success, the throttles are reset and the verification time is
   recorded on each membership (the step-up anchor).
+
+A flow opens an attempt with :meth:`LoginGate.attempt` (a ``with`` block):
+the login decisions' audit events that change nothing else are held and
+written with the attempt's outcome (the success's or failure's event), in
+one ``append_audit_events``; whatever ends the block writes those still held.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol
 
 from mfakit.errors import PolicyDeniedError
 from mfakit.policy import Decision, Method, MethodKind, Obligation, Outcome, evaluate_login
-from mfakit.repositories import Membership, ThrottleState, TotpCredential
+from mfakit.repositories import AuditEvent, Membership, ThrottleState
 from mfakit.service._context import ServiceContext
-from mfakit.service._directory import UNREAD, Directory, OrgContext, Unread, UserFactors
+from mfakit.service._directory import Directory, OrgContext, UserFactors
 from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import principal_of
 from mfakit.service._results import Advice, SecondFactorResult
@@ -51,10 +58,10 @@ class SignIn:
         now: The attempt's time.
         members: Each judging organization with the membership as last stored.
         decisions: Each organization's login decision, by organization id.
-        throttles: The sign-in counters as read (``None`` until needed).
         charged: The charged counter after this attempt was counted.
-        factors: The user's factors, once read (``None`` until needed).
-        totp: The active TOTP if the flow read it already, else ``UNREAD``.
+        factors: The user's factors with the sign-in counters, once read
+            (``None`` until needed).
+        audit: Audit events held to be written with the attempt's outcome.
     """
 
     user_id: str
@@ -62,10 +69,9 @@ class SignIn:
     now: datetime
     members: list[tuple[OrgContext, Membership]]
     decisions: dict[str, Decision] = dataclasses.field(default_factory=dict)
-    throttles: dict[str, ThrottleState] | None = None
     charged: tuple[str, ThrottleState] | None = None
     factors: UserFactors | None = None
-    totp: TotpCredential | Unread | None = UNREAD
+    audit: list[AuditEvent] = dataclasses.field(default_factory=list)
 
 
 class LoginGate:
@@ -75,11 +81,12 @@ class LoginGate:
     a narrow ``advice`` callable (the backup code flow's), which the success
     result carries.
 
-    A sign-in reads each thing once: the sign-in counters (one
-    ``get_throttles``), the user's memberships, each judging organization
-    (record and owner count) and, for a member, the user's factors; the
-    failure and success bookkeeping reuse them. Its cost does not depend on
-    how many members the organizations have.
+    A sign-in reads each thing once: the user's memberships with each
+    judging organization and its owner count (one
+    ``list_user_memberships_with_orgs``), and the user's factors with the
+    sign-in counters (one ``get_user_factors``); the failure and success
+    bookkeeping reuse them. Its cost does not depend on how many members the
+    organizations have.
     """
 
     def __init__(
@@ -103,8 +110,7 @@ class LoginGate:
 
     def _members(self, user_id: str, org_id: str | None) -> list[tuple[OrgContext, Membership]]:
         if org_id is not None:
-            m = self._directory.membership(org_id, user_id)
-            return [(self._directory.org_context(org_id), m)]
+            return [self._directory.member_context(org_id, user_id)]
         return self._directory.member_contexts(user_id)
 
     def evaluate(
@@ -123,64 +129,93 @@ class LoginGate:
         now: datetime,
         failed: int,
         current: Membership | None = None,
+        defer: list[AuditEvent] | None = None,
     ) -> tuple[Decision, Membership]:
         def decide(m: Membership) -> Decision:
             principal = principal_of(m, methods, failed_attempts=failed)
             return evaluate_login(ctx.policy, ctx.state, principal=principal, now=now)
 
-        return self._effects.decide_and_store(ctx, user_id, decide, at=now, current=current)
+        return self._effects.decide_and_store(
+            ctx, user_id, decide, at=now, current=current, defer=defer
+        )
 
     def factors(self, attempt: SignIn) -> UserFactors:
-        """The user's factors, read once per attempt."""
+        """The user's factors with the sign-in counters, read once per attempt (one call)."""
         if attempt.factors is None:
-            attempt.factors = self._directory.factors(attempt.user_id, totp=attempt.totp)
+            attempt.factors = self._directory.factors(
+                attempt.user_id, throttle_keys=self._throttle.keys(attempt.user_id)
+            )
         return attempt.factors
 
     def _throttles(self, attempt: SignIn) -> dict[str, ThrottleState]:
-        if attempt.throttles is None:
-            attempt.throttles = self._throttle.read(attempt.user_id)
-        return attempt.throttles
+        return self._throttle.by_factor(attempt.user_id, self.factors(attempt).throttles)
 
-    def check(
-        self,
-        user_id: str,
-        org_id: str | None,
-        now: datetime,
-        *,
-        totp: TotpCredential | Unread | None = UNREAD,
-    ) -> SignIn:
-        """Each organization's login decision, persisted; raise if any refuses.
+    @contextmanager
+    def attempt(self, user_id: str, org_id: str | None, now: datetime) -> Iterator[SignIn]:
+        """One sign-in attempt: each organization's login decision, then the flow's block.
 
-        ``totp`` is the user's active TOTP when the flow read it already.
+        The audit events the attempt still holds when the block ends (however
+        it ends) are written then.
 
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.
         """
         attempt = SignIn(
-            user_id=user_id,
-            org_id=org_id,
-            now=now,
-            members=self._members(user_id, org_id),
-            totp=totp,
+            user_id=user_id, org_id=org_id, now=now, members=self._members(user_id, org_id)
         )
+        try:
+            self._check(attempt)
+            yield attempt
+        finally:
+            self._flush(attempt)
+
+    def hold(self, attempt: SignIn, event: AuditEvent) -> None:
+        """Hold ``event`` to be written with the attempt's outcome (in order)."""
+        attempt.audit.append(event)
+
+    def _flush(self, attempt: SignIn, *events: AuditEvent) -> None:
+        """Write the held events and ``events`` in one call; hold nothing after."""
+        held = [*attempt.audit, *events]
+        attempt.audit.clear()
+        self._context.audit_all(held)
+
+    def _check(self, attempt: SignIn) -> None:
+        """Each organization's login decision, persisted; raise if any refuses.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in.
+        """
         if not attempt.members:
-            return attempt
+            return
+        user_id, now = attempt.user_id, attempt.now
         failed = self._throttle.failed_attempts(user_id, self._throttles(attempt))
         methods = self.factors(attempt).methods
         for i, (ctx, m) in enumerate(attempt.members):
             decision, stored = self._evaluate(
-                ctx, user_id, methods=methods, now=now, failed=failed, current=m
+                ctx,
+                user_id,
+                methods=methods,
+                now=now,
+                failed=failed,
+                current=m,
+                defer=attempt.audit,
             )
             if decision.outcome is Outcome.DENY:
-                self._context.audit(
-                    "login.denied", at=now, outcome="denied", user_id=user_id, org_id=ctx.org.org_id
+                self._flush(
+                    attempt,
+                    self._context.event(
+                        "login.denied",
+                        at=now,
+                        outcome="denied",
+                        user_id=user_id,
+                        org_id=ctx.org.org_id,
+                    ),
                 )
                 raise PolicyDeniedError(
                     "the organization does not allow this sign-in", decision=decision
                 )
             attempt.members[i] = (ctx, stored)
             attempt.decisions[ctx.org.org_id] = decision
-        return attempt
 
     def charge(self, attempt: SignIn, factor: str) -> None:
         """Count this attempt on ``factor``'s counter before the factor is checked.
@@ -189,14 +224,23 @@ class LoginGate:
             ThrottledError: the factor is locked or backing off.
         """
         state = self._throttles(attempt)[factor]
-        charged = self._throttle.charge(factor, attempt.user_id, attempt.now, state=state)
+        charged = self._throttle.charge(
+            factor, attempt.user_id, attempt.now, state=state, pending=attempt.audit
+        )
         attempt.charged = (factor, charged)
 
     def after_failure(self, attempt: SignIn, factor: str) -> None:
         """Audit a failed factor; lock memberships whose failed-attempts limit is reached."""
         user_id, now = attempt.user_id, attempt.now
-        self._context.audit(
-            f"{factor}.verify", at=now, outcome="failure", user_id=user_id, org_id=attempt.org_id
+        self._flush(
+            attempt,
+            self._context.event(
+                f"{factor}.verify",
+                at=now,
+                outcome="failure",
+                user_id=user_id,
+                org_id=attempt.org_id,
+            ),
         )
         if not attempt.members:
             return
@@ -222,12 +266,19 @@ class LoginGate:
         def stamp(m: Membership) -> Membership:
             return dataclasses.replace(m, last_mfa_at=now)
 
-        # The success's bookkeeping: one transaction, so one commit.
+        # The success's bookkeeping: one transaction, so one commit. Its events
+        # (the held login decisions' and the verification's) are one write; they
+        # stay held, for the attempt's end to write, if the transaction fails.
+        events = [
+            *attempt.audit,
+            self._context.event(f"{method.value}.verify", at=now, user_id=user_id),
+        ]
         with self._context.transaction():
             self._throttle.reset_sign_in(user_id)
             for ctx, m in attempt.members:
                 self._effects.change_membership(ctx.org.org_id, user_id, stamp, current=m)
-            self._context.audit(f"{method.value}.verify", at=now, user_id=user_id)
+            self._context.audit_all(events)
+        attempt.audit.clear()
         obligations: list[Obligation] = []
         deadline: datetime | None = None
         decisions = attempt.decisions

@@ -11,11 +11,11 @@ The host application checks the password first. Every completion:
 Steps 1 and 4 (and the lock after too many failures) are the
 :class:`~mfakit.service._gate.LoginGate`'s; step 2 is the throttle's.
 
-Cost: each completion reads each thing once (the user's TOTP or factors,
-sign-in counters, memberships, each judging organization) and writes the
-charge, the single-use mark, one counter reset, one stamp per membership and
-its audit events: a bounded number of store calls whatever the size of the
-user's organizations.
+Cost: each completion reads each thing once (the user's memberships with
+their organizations in one query, the user's factors with the sign-in
+counters in another) and writes the charge, the single-use mark, one counter
+reset, one stamp per membership and its audit events in one append: a
+bounded number of store calls whatever the size of the user's organizations.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class SecondFactorFlow:
         check_user_id(user_id)
         context = self._context
         now = context.now()
-        factors = self._gate.factors(self._gate.check(user_id, org_id, now))
+        with self._gate.attempt(user_id, org_id, now) as attempt:
+            factors = self._gate.factors(attempt)
         kinds = tuple(dict.fromkeys(m.kind for m in factors.methods))
         credentials = factors.credentials
         if not credentials:
@@ -112,22 +113,22 @@ class SecondFactorFlow:
         check_user_id(user_id)
         context = self._context
         now = context.now()
-        active = context.store.get_active_totp(user_id)
-        attempt = self._gate.check(user_id, org_id, now, totp=active)
-        if active is None:
-            raise NotFoundError("the user has no TOTP")
-        self._gate.charge(attempt, "totp")
-        totp = self._totp.totp_of(active)
-        window = context.settings.totp_window
-        step = totp.verify(code, for_time=now, window=window, after_step=active.last_step)
-        if step is None:
-            replay = totp.verify(code, for_time=now, window=window) is not None
-            self._gate.after_failure(attempt, "totp")
-            raise ReplayedCodeError if replay else InvalidCodeError
-        if not context.store.advance_totp_step(user_id, step):
-            self._gate.after_failure(attempt, "totp")
-            raise ReplayedCodeError
-        return self._gate.after_success(attempt, MethodKind.TOTP)
+        with self._gate.attempt(user_id, org_id, now) as attempt:
+            active = self._gate.factors(attempt).totp
+            if active is None:
+                raise NotFoundError("the user has no TOTP")
+            self._gate.charge(attempt, "totp")
+            totp = self._totp.totp_of(active)
+            window = context.settings.totp_window
+            step = totp.verify(code, for_time=now, window=window, after_step=active.last_step)
+            if step is None:
+                replay = totp.verify(code, for_time=now, window=window) is not None
+                self._gate.after_failure(attempt, "totp")
+                raise ReplayedCodeError if replay else InvalidCodeError
+            if not context.store.advance_totp_step(user_id, step):
+                self._gate.after_failure(attempt, "totp")
+                raise ReplayedCodeError
+            return self._gate.after_success(attempt, MethodKind.TOTP)
 
     def verify_backup_code(
         self, user_id: str, code: str, *, org_id: str | None = None
@@ -136,27 +137,29 @@ class SecondFactorFlow:
         check_user_id(user_id)
         context = self._context
         now = context.now()
-        attempt = self._gate.check(user_id, org_id, now)
-        self._gate.charge(attempt, "backup_code")
-        records = [
-            backup_codes.BackupCodeRecord(code_id=c.code_id, hash=c.hash, consumed_at=c.consumed_at)
-            for c in self._gate.factors(attempt).backup_codes
-        ]
-        code_id = backup_codes.verify(code, records, hasher=context.settings.backup_code_hasher)
-        if code_id is None:
-            self._gate.after_failure(attempt, "backup_code")
-            raise InvalidCodeError
-        # The consume and the "few codes left" notice commit together (outbox).
-        with context.transaction():
-            consumed = context.store.consume_backup_code(user_id, code_id, now=now)
-            if consumed:
-                # Counted again after the atomic consume: codes used concurrently count too.
-                remaining = context.store.count_unused_backup_codes(user_id)
-                self._backup.warn_if_low(user_id, remaining, now)
-        if not consumed:
-            self._gate.after_failure(attempt, "backup_code")
-            raise ReplayedCodeError
-        result = self._gate.after_success(
-            attempt, MethodKind.BACKUP_CODES, backup_codes_unused=remaining
-        )
+        with self._gate.attempt(user_id, org_id, now) as attempt:
+            self._gate.charge(attempt, "backup_code")
+            records = [
+                backup_codes.BackupCodeRecord(
+                    code_id=c.code_id, hash=c.hash, consumed_at=c.consumed_at
+                )
+                for c in self._gate.factors(attempt).backup_codes
+            ]
+            code_id = backup_codes.verify(code, records, hasher=context.settings.backup_code_hasher)
+            if code_id is None:
+                self._gate.after_failure(attempt, "backup_code")
+                raise InvalidCodeError
+            # The consume and the "few codes left" notice commit together (outbox).
+            with context.transaction():
+                consumed = context.store.consume_backup_code(user_id, code_id, now=now)
+                if consumed:
+                    # Counted again after the atomic consume: codes used concurrently count too.
+                    remaining = context.store.count_unused_backup_codes(user_id)
+                    self._backup.warn_if_low(user_id, remaining, now)
+            if not consumed:
+                self._gate.after_failure(attempt, "backup_code")
+                raise ReplayedCodeError
+            result = self._gate.after_success(
+                attempt, MethodKind.BACKUP_CODES, backup_codes_unused=remaining
+            )
         return dataclasses.replace(result, backup_codes_remaining=remaining)

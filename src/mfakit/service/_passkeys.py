@@ -280,44 +280,53 @@ class PasskeyFlow:
         context = self._context
         check_user_id(user_id)
         now = context.now()
-        attempt = self._gate.check(user_id, org_id, now)
-        self._gate.charge(attempt, "passkey")
-        credential: WebAuthnCredential | None = None
-        try:
-            challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
-            parsed = webauthn.low_level.parse_authentication_response(response)
-            credential = context.store.get_webauthn_credential(parsed.credential_id)
-            if credential is None or credential.user_id != user_id:
-                raise WebAuthnError("the credential is not registered to this user")
-            verified = webauthn.verify_authentication(
-                response,
-                expected_challenge=challenge.challenge,
-                expected_origins=context.rp.origins,
-                expected_rp_id=context.rp.rp_id,
-                credential_public_key=credential.public_key,
-                current_sign_count=credential.sign_count,
-                require_user_verification=context.settings.require_user_verification,
-                now=now,
-                expected_backup_eligible=credential.backup_eligible,
-                expected_user_handle=user_id.encode("utf-8"),
-                accept_backup_eligibility_upgrade=context.settings.accept_backup_eligibility_upgrade,
+        with self._gate.attempt(user_id, org_id, now) as attempt:
+            self._gate.charge(attempt, "passkey")
+            credential: WebAuthnCredential | None = None
+            try:
+                challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
+                parsed = webauthn.low_level.parse_authentication_response(response)
+                credential = context.store.get_webauthn_credential(parsed.credential_id)
+                if credential is None or credential.user_id != user_id:
+                    raise WebAuthnError("the credential is not registered to this user")
+                verified = webauthn.verify_authentication(
+                    response,
+                    expected_challenge=challenge.challenge,
+                    expected_origins=context.rp.origins,
+                    expected_rp_id=context.rp.rp_id,
+                    credential_public_key=credential.public_key,
+                    current_sign_count=credential.sign_count,
+                    require_user_verification=context.settings.require_user_verification,
+                    now=now,
+                    expected_backup_eligible=credential.backup_eligible,
+                    expected_user_handle=user_id.encode("utf-8"),
+                    accept_backup_eligibility_upgrade=context.settings.accept_backup_eligibility_upgrade,
+                )
+                if not self._record_assertion(credential, verified, now):
+                    # A concurrent sign-in stored a counter first: this one is not newer.
+                    raise SignCountError(
+                        stored=credential.sign_count, received=verified.new_sign_count
+                    )
+            except SignCountError:
+                label = credential.name if credential is not None else ""
+                context.send(SignCountAnomaly(user_id=user_id, label=label), at=now)
+                self._gate.hold(
+                    attempt,
+                    context.event(
+                        "passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id
+                    ),
+                )
+                self._gate.after_failure(attempt, "passkey")
+                raise
+            except (VerificationError, MalformedDataError):
+                self._gate.after_failure(attempt, "passkey")
+                raise
+            kind = (
+                MethodKind.PASSKEY
+                if verified.backup_eligibility_upgraded
+                else passkey_kind(credential)
             )
-            if not self._record_assertion(credential, verified, now):
-                # A concurrent sign-in stored a counter first: this one is not newer.
-                raise SignCountError(stored=credential.sign_count, received=verified.new_sign_count)
-        except SignCountError:
-            label = credential.name if credential is not None else ""
-            context.send(SignCountAnomaly(user_id=user_id, label=label), at=now)
-            context.audit("passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id)
-            self._gate.after_failure(attempt, "passkey")
-            raise
-        except (VerificationError, MalformedDataError):
-            self._gate.after_failure(attempt, "passkey")
-            raise
-        kind = (
-            MethodKind.PASSKEY if verified.backup_eligibility_upgraded else passkey_kind(credential)
-        )
-        return self._gate.after_success(attempt, kind)
+            return self._gate.after_success(attempt, kind)
 
     def _record_assertion(
         self,

@@ -4,9 +4,9 @@ Each factor of each user has its own counter in the store, keyed by
 :func:`throttle_key`. An attempt is charged before it is checked, with the
 store's atomic ``record_failure``; a success resets the sign-in counters.
 
-Cost: a sign-in reads every sign-in counter of the user in one
-``get_throttles`` (:meth:`Throttle.read`), charges one, and a success resets
-them all in one ``reset_throttles``.
+Cost: a sign-in reads every sign-in counter of the user with the user's
+factors (one ``get_user_factors``, keys from :meth:`Throttle.keys`), charges
+one, and a success resets them all in one ``reset_throttles``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from mfakit.errors import ThrottledError
-from mfakit.repositories import ThrottleState
+from mfakit.repositories import AuditEvent, ThrottleState
 from mfakit.service._context import ServiceContext
 
 __all__ = ["FACTORS", "Throttle", "throttle_key"]
@@ -37,12 +37,26 @@ class Throttle:
 
     def read(self, user_id: str) -> dict[str, ThrottleState]:
         """The state of each sign-in factor's counter (keyed by factor), in one store read."""
-        keys = {factor: throttle_key(factor, user_id) for factor in FACTORS}
-        states = self._context.store.get_throttles(list(keys.values()))
-        return {factor: states[key] for factor, key in keys.items()}
+        return self.by_factor(user_id, self._context.store.get_throttles(self.keys(user_id)))
+
+    @staticmethod
+    def keys(user_id: str) -> list[str]:
+        """The keys of the user's sign-in counters (to read them with other facts)."""
+        return [throttle_key(factor, user_id) for factor in FACTORS]
+
+    @staticmethod
+    def by_factor(user_id: str, states: Mapping[str, ThrottleState]) -> dict[str, ThrottleState]:
+        """The sign-in counters read by key (:meth:`keys`), keyed by factor instead."""
+        return {factor: states[throttle_key(factor, user_id)] for factor in FACTORS}
 
     def charge(
-        self, factor: str, user_id: str, now: datetime, *, state: ThrottleState | None = None
+        self,
+        factor: str,
+        user_id: str,
+        now: datetime,
+        *,
+        state: ThrottleState | None = None,
+        pending: list[AuditEvent] | None = None,
     ) -> ThrottleState:
         """Count an attempt BEFORE checking it; refuse it when the budget is spent.
 
@@ -59,6 +73,8 @@ class Throttle:
             now: The attempt's time.
             state: The counter's state as just read (:meth:`read`), which saves
                 reading it again; read here when ``None``.
+            pending: Audit events the caller has not written yet; a refusal
+                writes them (and empties the list) with its ``throttled`` event.
 
         Returns:
             The counter's state with this attempt counted.
@@ -74,20 +90,29 @@ class Throttle:
         if state is None:
             state = store.get_throttle(key)
         if state.locked_until is not None and now < state.locked_until:
-            context.audit(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
+            self._throttled(factor, user_id, now, pending)
             raise ThrottledError(retry_after=(state.locked_until - now).total_seconds())
         state = store.record_failure(key, now=now, window=s.throttle_window)
         first = state.first_failure_at or now
         if state.failures > s.throttle_max_failures:
             until = max(first + s.throttle_window, now + timedelta(seconds=1))
             store.lock_throttle(key, until=until)
-            context.audit(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
+            self._throttled(factor, user_id, now, pending)
             raise ThrottledError(retry_after=(until - now).total_seconds())
         if state.failures == s.throttle_max_failures:
             store.lock_throttle(key, until=first + s.throttle_window)
         elif (delay := s.backoff(state.failures)) > timedelta(0):
             store.lock_throttle(key, until=now + delay)
         return state
+
+    def _throttled(
+        self, factor: str, user_id: str, now: datetime, pending: list[AuditEvent] | None
+    ) -> None:
+        context = self._context
+        event = context.event(f"{factor}.throttled", at=now, outcome="throttled", user_id=user_id)
+        context.audit_all([*(pending or ()), event])
+        if pending is not None:
+            pending.clear()
 
     def reset(self, factor: str, user_id: str) -> None:
         """Forget one factor's failures (e.g. a confirmed TOTP enrollment)."""

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from mfakit.clock import ensure_aware
-from mfakit.errors import ConfigurationError
+from mfakit.errors import ConfigurationError, DuplicateError
+from mfakit.repositories import AuditEvent
 
 R = TypeVar("R")
 
@@ -214,3 +215,23 @@ def check_lease(lease: timedelta) -> timedelta:
     if not isinstance(lease, timedelta) or lease <= timedelta(0):
         raise ConfigurationError("lease must be a positive timedelta")
     return lease
+
+
+def check_events(events: Sequence[AuditEvent]) -> list[AuditEvent]:
+    """Validate a batch of events (normalized); refuse one sharing an id with another.
+
+    Raises:
+        ConfigurationError: more than 1000 events, or an invalid one.
+        DuplicateError: two events share an id.
+    """
+    if isinstance(events, AuditEvent):
+        raise ConfigurationError("events must be a sequence of AuditEvent")
+    records = list(events)
+    if not all(isinstance(e, AuditEvent) for e in records):
+        raise ConfigurationError("events must be AuditEvent records")
+    records = [normalize(e) for e in records]
+    if len(records) > MAX_KEYS:
+        raise ConfigurationError(f"at most {MAX_KEYS} events per call")
+    if len({r.event_id for r in records}) != len(records):
+        raise DuplicateError("two events share an id")
+    return records

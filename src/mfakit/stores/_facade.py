@@ -39,6 +39,7 @@ from mfakit.repositories import (
     LoginCode,
     LoginCodeRepository,
     Membership,
+    MembershipContext,
     MembershipRepository,
     MemberSummary,
     Organization,
@@ -50,6 +51,7 @@ from mfakit.repositories import (
     ThrottleState,
     TotpCredential,
     TotpRepository,
+    UserFactors,
     WebAuthnCredential,
     WebAuthnCredentialRepository,
 )
@@ -140,6 +142,10 @@ class StoreFacade:
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         return self._totp.activate_totp(user_id, totp_id, step=step, now=now)
+
+    def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
+        """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`."""
+        return self._totp.get_user_factors(user_id, throttle_keys=throttle_keys)
 
     def advance_totp_step(self, user_id: str, step: int) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
@@ -355,6 +361,12 @@ class StoreFacade:
         """See :meth:`mfakit.repositories.MembershipRepository.list_user_memberships`."""
         return self._memberships.list_user_memberships(user_id)
 
+    def list_user_memberships_with_orgs(self, user_id: str) -> tuple[MembershipContext, ...]:
+        """See
+        :meth:`mfakit.repositories.MembershipRepository.list_user_memberships_with_orgs`.
+        """
+        return self._memberships.list_user_memberships_with_orgs(user_id)
+
     def count_memberships(self, org_id: str) -> int:
         """See :meth:`mfakit.repositories.MembershipRepository.count_memberships`."""
         return self._memberships.count_memberships(org_id)
@@ -419,6 +431,10 @@ class StoreFacade:
     def append_audit_event(self, event: AuditEvent) -> None:
         """See :meth:`mfakit.repositories.AuditSink.append_audit_event`."""
         self._audit.append_audit_event(event)
+
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """See :meth:`mfakit.repositories.AuditSink.append_audit_events`."""
+        self._audit.append_audit_events(events)
 
     def list_audit_events(
         self,

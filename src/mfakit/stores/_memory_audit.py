@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mfakit.errors import DuplicateError
 from mfakit.repositories import AuditEvent, Page
-from mfakit.stores._common import check_limit, normalize, parse_seq_cursor
+from mfakit.stores._common import check_events, check_limit, normalize, parse_seq_cursor
 from mfakit.stores._memory import MemoryState
 
 __all__ = ["MemoryAudit"]
@@ -25,6 +27,18 @@ class MemoryAudit:
                 raise DuplicateError("the event id exists")
             self._state.audit_ids.add(record.event_id)
             self._state.audit.append((next(self._state.seq), record))
+
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """See :meth:`mfakit.repositories.AuditSink.append_audit_events`."""
+        records = check_events(events)
+        with self._state.lock:
+            self._state.check_open()
+            ids = self._state.audit_ids
+            if any(r.event_id in ids for r in records):
+                raise DuplicateError("an event id exists")
+            for record in records:
+                ids.add(record.event_id)
+                self._state.audit.append((next(self._state.seq), record))
 
     def list_audit_events(
         self,

@@ -10,10 +10,12 @@ from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
     Page,
+    ThrottleState,
     TotpCredential,
+    UserFactors,
     WebAuthnCredential,
 )
-from mfakit.stores._common import check_int, check_opt_bool, normalize, utc
+from mfakit.stores._common import check_int, check_keys, check_opt_bool, normalize, utc
 from mfakit.stores._memory import MemoryState, page
 
 __all__ = ["MemoryBackupCodes", "MemoryTotp", "MemoryWebAuthn"]
@@ -59,6 +61,25 @@ class MemoryTotp:
         with self._state.lock:
             self._state.check_open()
             return self._state.active_totp.get(user_id)
+
+    def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
+        """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`."""
+        keys = check_keys(throttle_keys)
+        state = self._state
+        with state.lock:
+            state.check_open()
+            codes = state.backup.get(user_id, {})
+            return UserFactors(
+                user_id=user_id,
+                totp=state.active_totp.get(user_id),
+                credentials=tuple(
+                    sorted(
+                        state.user_webauthn(user_id), key=lambda c: (c.created_at, c.credential_id)
+                    )
+                ),
+                backup_codes=tuple(codes[k] for k in sorted(codes)),
+                throttles={k: state.throttle.get(k) or ThrottleState(key=k) for k in keys},
+            )
 
     def activate_totp(
         self, user_id: str, totp_id: str, *, step: int, now: datetime

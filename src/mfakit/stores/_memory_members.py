@@ -7,7 +7,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from mfakit.errors import DuplicateError, NotFoundError
-from mfakit.repositories import CredentialSummary, Membership, MemberSummary, Page
+from mfakit.repositories import (
+    CredentialSummary,
+    Membership,
+    MembershipContext,
+    MemberSummary,
+    Page,
+)
 from mfakit.stores._common import (
     check_limit,
     check_prefixes,
@@ -111,6 +117,20 @@ class MemoryMemberships:
             self._state.check_open()
             orgs = sorted(self._state.user_orgs.get(user_id, ()))
             return tuple(self._state.members[o, user_id] for o in orgs)
+
+    def list_user_memberships_with_orgs(self, user_id: str) -> tuple[MembershipContext, ...]:
+        """See :meth:`mfakit.repositories.MembershipRepository.list_user_memberships_with_orgs`."""
+        state = self._state
+        with state.lock:
+            state.check_open()
+            return tuple(
+                MembershipContext(
+                    membership=state.members[o, user_id],
+                    organization=state.orgs[o],
+                    active_owners=len(state.active_owners.get(o, ())),
+                )
+                for o in sorted(state.user_orgs.get(user_id, ()))
+            )
 
     def count_memberships(self, org_id: str) -> int:
         """See :meth:`mfakit.repositories.MembershipRepository.count_memberships`."""

@@ -43,6 +43,8 @@ class Dialect:
     is_duplicate: Callable[[BaseException], bool]
     is_reusable: Callable[[Any], bool]
     migration_lock: str | None = None
+    #: Opens a read-only snapshot of several statements (see ``SqlContext.call``).
+    begin_read: str = "BEGIN"
 
     def sql(self, statement: str) -> str:
         """Translate ``?`` placeholders to the driver's style."""
@@ -187,8 +189,11 @@ class SqlContext:
         conn.run(end)
         return result
 
-    def call(self, fn: Callable[[Conn], T], *, write: bool = False) -> T:
+    def call(self, fn: Callable[[Conn], T], *, write: bool = False, snapshot: bool = False) -> T:
         """Run ``fn`` on a borrowed connection, in a write transaction if asked.
+
+        ``snapshot`` runs a read of several statements in one read transaction
+        (``Dialect.begin_read``), so they see one consistent state.
 
         Inside :meth:`atomic` it runs on the block's connection, under a
         savepoint, so a failed call leaves the block usable. Driver errors
@@ -208,9 +213,11 @@ class SqlContext:
             raw = self._source.acquire()
             try:
                 conn = Conn(raw, self.dialect)
-                if not write:
-                    return fn(conn)
-                return self._run_in(conn, fn, self.dialect.begin_write, "COMMIT", "ROLLBACK")
+                if write:
+                    return self._run_in(conn, fn, self.dialect.begin_write, "COMMIT", "ROLLBACK")
+                if snapshot:
+                    return self._run_in(conn, fn, self.dialect.begin_read, "COMMIT", "ROLLBACK")
+                return fn(conn)
             finally:
                 # A connection that died, or was left inside a transaction, is dropped.
                 self._source.release(raw, discard=not self.dialect.is_reusable(raw))

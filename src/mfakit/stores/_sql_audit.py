@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mfakit.repositories import AuditEvent, Page
-from mfakit.stores._common import check_limit, check_record, dump_json, parse_seq_cursor, to_micros
-from mfakit.stores._sql import SqlContext
+from mfakit.stores._common import (
+    check_events,
+    check_limit,
+    check_record,
+    dump_json,
+    parse_seq_cursor,
+    to_micros,
+)
+from mfakit.stores._sql import Conn, SqlContext
 from mfakit.stores._sql_rows import AUDIT_COLS, keyset_page, marks, row_audit
 
 __all__ = ["SqlAudit"]
@@ -18,22 +27,29 @@ class SqlAudit:
 
     def append_audit_event(self, event: AuditEvent) -> None:
         """See :meth:`mfakit.repositories.AuditSink.append_audit_event`."""
-        e = event
-        check_record(e)
-        params = [
-            e.event_id,
-            to_micros(e.at),
-            e.action,
-            e.outcome,
-            e.actor_id,
-            e.user_id,
-            e.org_id,
-            dump_json(e.details),
-        ]
-        cols = AUDIT_COLS.removeprefix("seq, ")
-        self._sql.call(
-            lambda c: c.run(f"INSERT INTO mfa_audit_events ({cols}) VALUES ({marks(cols)})", params)
+        check_record(event)
+        params = _params(event)
+        self._sql.call(lambda c: c.run(_INSERT, params))
+
+    def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
+        """See :meth:`mfakit.repositories.AuditSink.append_audit_events`.
+
+        One short write transaction: one multi-row ``INSERT`` (in order, so
+        ``seq`` follows the sequence).
+        """
+        records = check_events(events)
+        if not records:
+            return
+        rows = [_params(e) for e in records]
+        row_marks = f"({marks(_COLS)})"
+        statement = f"INSERT INTO mfa_audit_events ({_COLS}) VALUES " + ", ".join(
+            row_marks for _ in rows
         )
+
+        def insert(c: Conn) -> None:
+            c.run(statement, [p for row in rows for p in row])
+
+        self._sql.call(insert, write=True)
 
     def list_audit_events(
         self,
@@ -61,3 +77,20 @@ class SqlAudit:
             )
         )
         return keyset_page(rows, row_audit, lambda r: r[0], limit)
+
+
+_COLS = AUDIT_COLS.removeprefix("seq, ")
+_INSERT = f"INSERT INTO mfa_audit_events ({_COLS}) VALUES ({marks(_COLS)})"
+
+
+def _params(e: AuditEvent) -> list[object]:
+    return [
+        e.event_id,
+        to_micros(e.at),
+        e.action,
+        e.outcome,
+        e.actor_id,
+        e.user_id,
+        e.org_id,
+        dump_json(e.details),
+    ]

@@ -10,11 +10,14 @@ from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
     Page,
+    ThrottleState,
     TotpCredential,
+    UserFactors,
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
     check_int,
+    check_keys,
     check_limit,
     check_opt_bool,
     check_record,
@@ -25,12 +28,15 @@ from mfakit.stores._sql import Conn, SqlContext
 from mfakit.stores._sql_rows import (
     CODE_COLS,
     CRED_COLS,
+    THROTTLE_COLS,
     TOTP_COLS,
     keyset_page,
     marks,
+    marks_for,
     required,
     row_code,
     row_cred,
+    row_throttle,
     row_totp,
 )
 
@@ -93,6 +99,45 @@ class SqlTotp:
             )
         )
         return None if row is None else row_totp(row)
+
+    def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
+        """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`.
+
+        One read transaction: a SELECT per table, each on its ``user_id`` (or
+        key) index.
+        """
+        keys = check_keys(throttle_keys)
+
+        def read(c: Conn) -> UserFactors:
+            totp = c.one(
+                f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active'",
+                [user_id],
+            )
+            creds = c.all(
+                f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE user_id = ? "
+                "ORDER BY created_at, credential_id",
+                [user_id],
+            )
+            codes = c.all(
+                f"SELECT {CODE_COLS} FROM mfa_backup_codes WHERE user_id = ? ORDER BY code_id",
+                [user_id],
+            )
+            found: dict[str, ThrottleState] = {}
+            if keys:
+                rows = c.all(
+                    f"SELECT {THROTTLE_COLS} FROM mfa_throttle WHERE key IN ({marks_for(keys)})",
+                    keys,
+                )
+                found = {r[0]: row_throttle(r) for r in rows}
+            return UserFactors(
+                user_id=user_id,
+                totp=None if totp is None else row_totp(totp),
+                credentials=tuple(row_cred(r) for r in creds),
+                backup_codes=tuple(row_code(r) for r in codes),
+                throttles={k: found.get(k) or ThrottleState(key=k) for k in keys},
+            )
+
+        return self._sql.call(read, snapshot=True)
 
     def activate_totp(
         self, user_id: str, totp_id: str, *, step: int, now: datetime

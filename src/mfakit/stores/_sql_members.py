@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mfakit.errors import NotFoundError
-from mfakit.repositories import Membership, MemberSummary, Page
+from mfakit.repositories import Membership, MembershipContext, MemberSummary, Page
 from mfakit.stores._common import check_limit, check_prefixes, pair_cursor, parse_pair_cursor
 from mfakit.stores._sql import Conn, Row, SqlContext
 from mfakit.stores._sql_rows import (
     MEMBER_COLS,
+    ORG_COLS,
     keyset_page,
     marks,
     member_params,
     required,
     row_member,
+    row_org,
 )
 from mfakit.stores._sql_summaries import summary_page, summary_statement
 
@@ -126,6 +128,36 @@ class SqlMemberships:
             )
         )
         return tuple(row_member(r) for r in rows)
+
+    def list_user_memberships_with_orgs(self, user_id: str) -> tuple[MembershipContext, ...]:
+        """See :meth:`mfakit.repositories.MembershipRepository.list_user_memberships_with_orgs`.
+
+        One statement: the user's memberships joined to their organizations,
+        and each organization's active owners counted by a correlated
+        aggregate on the ``(org_id, ...)`` index.
+        """
+        member_cols = ", ".join(f"m.{col}" for col in MEMBER_COLS.split(", "))
+        org_cols = ", ".join(f"o.{col}" for col in ORG_COLS.split(", "))
+        rows = self._sql.call(
+            lambda c: c.all(
+                f"SELECT {member_cols}, {org_cols}, "
+                "(SELECT COUNT(*) FROM mfa_memberships w WHERE w.org_id = m.org_id "
+                "AND w.kind = 'owner' AND w.status = 'active') "
+                "FROM mfa_memberships m JOIN mfa_organizations o ON o.org_id = m.org_id "
+                "WHERE m.user_id = ? ORDER BY m.org_id",
+                [user_id],
+            )
+        )
+        width = len(MEMBER_COLS.split(", "))
+        org_width = len(ORG_COLS.split(", "))
+        return tuple(
+            MembershipContext(
+                membership=row_member(r[:width]),
+                organization=row_org(r[width : width + org_width]),
+                active_owners=int(r[width + org_width]),
+            )
+            for r in rows
+        )
 
     def count_memberships(self, org_id: str) -> int:
         """See :meth:`mfakit.repositories.MembershipRepository.count_memberships`."""

@@ -59,6 +59,7 @@ _DIALECT = Dialect(
         not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     ),
     migration_lock=f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})",
+    begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 )
 
 _MIN_SIZE = 2

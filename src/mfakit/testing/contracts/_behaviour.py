@@ -16,6 +16,7 @@ from mfakit.testing.contracts._behaviour_flows import FlowContract
 from mfakit.testing.contracts._behaviour_orgs import OrgContract
 from mfakit.testing.contracts._behaviour_outbox import OutboxContract
 from mfakit.testing.contracts._behaviour_scale import ScaleContract
+from mfakit.testing.contracts._behaviour_signin import SignInContract
 from mfakit.testing.contracts._records import (
     NOW,
     backup_codes,
@@ -30,7 +31,13 @@ __all__ = ["StoreContract"]
 
 
 class StoreContract(
-    FactorContract, FlowContract, OrgContract, ScaleContract, OutboxContract, AtomicContract
+    FactorContract,
+    FlowContract,
+    OrgContract,
+    ScaleContract,
+    SignInContract,
+    OutboxContract,
+    AtomicContract,
 ):
     """Every port's behaviour. Subclass it and override the :meth:`store` fixture.
 
