@@ -120,6 +120,8 @@ def ensure_aware(when: datetime) -> datetime:
     """
     if not isinstance(when, datetime):
         raise ConfigurationError("expected a datetime")
+    if when.tzinfo is UTC:
+        return when  # what astimezone(UTC) returns for it, without the offset call
     if when.tzinfo is None or when.tzinfo.utcoffset(when) is None:
         raise ConfigurationError("naive datetimes are ambiguous; pass a timezone-aware datetime")
     return when.astimezone(UTC)

@@ -101,9 +101,8 @@ def _text(owner: str, name: str, value: Any, *, empty: bool = False) -> None:
         raise ConfigurationError(f"{owner}.{name} must be a non-empty string")
 
 
-def _set(obj: object, name: str, value: object) -> None:
-    # Frozen dataclasses normalise their own fields once, in __post_init__.
-    object.__setattr__(obj, name, value)
+# Frozen dataclasses normalise their own fields once, in __post_init__.
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,10 +240,10 @@ class Principal:
         _set(self, "kind", _coerce("Principal", "kind", PrincipalKind, self.kind))
         _set(self, "status", _coerce("Principal", "status", PrincipalStatus, self.status))
         given: Any = self.methods
-        methods = tuple(given) if isinstance(given, tuple | list) else None
-        if methods is None or not all(isinstance(m, Method) for m in methods):
+        if not isinstance(given, tuple | list) or not all(isinstance(m, Method) for m in given):
             raise ConfigurationError("Principal.methods must be a tuple of Method objects")
-        if len({m.id for m in methods}) != len(methods):
+        methods = tuple(given)
+        if len(methods) > 1 and len({m.id for m in methods}) != len(methods):
             raise ConfigurationError("Principal.methods has two methods with the same id")
         _set(self, "methods", methods)
         _set(self, "joined_at", _maybe_when("Principal", "joined_at", self.joined_at))

@@ -55,6 +55,7 @@ __all__ = [
 TOTP_METHOD_ID = "totp"
 #: The policy method id of a user's backup code set.
 BACKUP_METHOD_ID = "backup_codes"
+_NO_PERMISSIONS: frozenset[str] = frozenset()
 #: Where services before :attr:`Organization.enforced_by` existed kept it: in the policy.
 LEGACY_ENFORCED_BY = "_enforced_by"
 
@@ -182,7 +183,7 @@ def principal_of(
     grace = None
     if m.grace_started_at is not None and m.grace_reason is not None:
         grace = GraceAnchor(kind=GraceKind(m.grace_reason), started_at=m.grace_started_at)
-    perms: Any = m.attributes.get("permissions", ())
+    perms: Any = m.attributes.get("permissions")
     return Principal(
         id=m.user_id,
         kind=PrincipalKind(m.kind),
@@ -196,8 +197,8 @@ def principal_of(
         failed_attempts=failed_attempts,
         last_mfa_at=m.last_mfa_at,
         permissions=frozenset(p for p in perms if isinstance(p, str))
-        if isinstance(perms, list | tuple)
-        else frozenset(),
+        if perms and isinstance(perms, list | tuple)
+        else _NO_PERMISSIONS,
     )
 
 

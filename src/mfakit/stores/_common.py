@@ -45,7 +45,8 @@ def to_micros(when: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     """Decode :func:`to_micros`."""
-    return _EPOCH + timedelta(microseconds=value)
+    # Multiplying the constant is exact and cheaper than timedelta(microseconds=value).
+    return _EPOCH + _US * value
 
 
 def opt_micros(when: datetime | None) -> int | None:
@@ -55,7 +56,7 @@ def opt_micros(when: datetime | None) -> int | None:
 
 def opt_from_micros(value: int | None) -> datetime | None:
     """:func:`from_micros` that passes ``None`` through."""
-    return None if value is None else from_micros(value)
+    return None if value is None else _EPOCH + _US * value
 
 
 def dump_json(value: Mapping[str, Any]) -> str:
@@ -70,6 +71,8 @@ def dump_json(value: Mapping[str, Any]) -> str:
 
 def load_json(text: str) -> dict[str, Any]:
     """Parse what :func:`dump_json` wrote."""
+    if text == "{}":
+        return {}  # by far the most common value, and json.loads costs a microsecond
     value: dict[str, Any] = json.loads(text)
     return value
 

@@ -68,14 +68,16 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     out: list[MemberSummary] = []
     current: Row | None = None
     creds: list[CredentialSummary] = []
+    w = _MEMBER_WIDTH
+    cred = w + 5  # the first credential column
 
     def flush() -> None:
         if current is None:
             return
-        w = _MEMBER_WIDTH
         out.append(
             MemberSummary(
-                membership=row_member(current[:w]),
+                # row_member reads the membership columns, which come first.
+                membership=row_member(current),
                 totp_created_at=opt_from_micros(current[w]),
                 totp_confirmed_at=opt_from_micros(current[w + 1]),
                 credentials=tuple(creds),
@@ -86,18 +88,17 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
         )
 
     for r in rows:
-        if current is None or (r[0], r[1]) != (current[0], current[1]):
+        if current is None or r[1] != current[1] or r[0] != current[0]:
             flush()
             current, creds = r, []
-        c = r[_MEMBER_WIDTH + 5 :]
-        if c[0] is not None:
+        if r[cred] is not None:
             creds.append(
                 CredentialSummary(
-                    credential_id=bytes(c[0]),
-                    name=c[1],
-                    kind=c[2],
-                    created_at=from_micros(c[3]),
-                    last_used_at=opt_from_micros(c[4]),
+                    credential_id=bytes(r[cred]),
+                    name=r[cred + 1],
+                    kind=r[cred + 2],
+                    created_at=from_micros(r[cred + 3]),
+                    last_used_at=opt_from_micros(r[cred + 4]),
                 )
             )
     flush()
