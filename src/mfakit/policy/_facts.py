@@ -104,6 +104,10 @@ def _text(owner: str, name: str, value: Any, *, empty: bool = False) -> None:
 # Frozen dataclasses normalise their own fields once, in __post_init__.
 _set = object.__setattr__
 
+# Built once: ``isinstance(value, tuple | list)`` builds the union on every call.
+_SEQUENCES = (tuple, list)
+_COLLECTIONS = (set, frozenset, tuple, list)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Method:
@@ -240,7 +244,7 @@ class Principal:
         _set(self, "kind", _coerce("Principal", "kind", PrincipalKind, self.kind))
         _set(self, "status", _coerce("Principal", "status", PrincipalStatus, self.status))
         given: Any = self.methods
-        if not isinstance(given, tuple | list) or not all(isinstance(m, Method) for m in given):
+        if not isinstance(given, _SEQUENCES) or not all(isinstance(m, Method) for m in given):
             raise ConfigurationError("Principal.methods must be a tuple of Method objects")
         methods = tuple(given)
         if len(methods) > 1 and len({m.id for m in methods}) != len(methods):
@@ -266,9 +270,7 @@ class Principal:
             raise ConfigurationError("Principal.failed_attempts must be a non-negative int")
         _set(self, "last_mfa_at", _maybe_when("Principal", "last_mfa_at", self.last_mfa_at))
         held: Any = self.permissions
-        if not isinstance(held, set | frozenset | tuple | list) or not all(
-            isinstance(p, str) for p in held
-        ):
+        if not isinstance(held, _COLLECTIONS) or not all(isinstance(p, str) for p in held):
             raise ConfigurationError("Principal.permissions must be a set of strings")
         _set(self, "permissions", frozenset(held))
 
