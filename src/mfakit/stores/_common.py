@@ -56,7 +56,7 @@ def opt_micros(when: datetime | None) -> int | None:
 
 def opt_from_micros(value: int | None) -> datetime | None:
     """:func:`from_micros` that passes ``None`` through."""
-    return None if value is None else _EPOCH + _US * value
+    return None if value is None else from_micros(value)
 
 
 def dump_json(value: Mapping[str, Any]) -> str:
