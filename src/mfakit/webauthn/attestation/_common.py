@@ -18,6 +18,7 @@ __all__ = [
     "AttestationType",
     "StatementResult",
     "check_certificate_aaguid",
+    "check_end_entity",
     "extension_value",
     "load_x5c",
     "only_keys",
@@ -154,3 +155,19 @@ def check_certificate_aaguid(
     # The extension value is an OCTET STRING holding the 16-byte AAGUID.
     if der != b"\x04\x10" + aaguid:
         raise InvalidAttestationError(f"{fmt} certificate AAGUID does not match authenticator data")
+
+
+def check_end_entity(cert: x509.Certificate, *, what: str) -> None:
+    """§8.2.1 / §8.3.1: basic constraints are present and say the certificate is not a CA.
+
+    ``what`` names the certificate in the messages ("AIK certificate", ...).
+
+    Raises:
+        InvalidAttestationError: No basic constraints, or CA true.
+    """
+    try:
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound as exc:
+        raise InvalidAttestationError(f"{what} lacks basic constraints") from exc
+    if basic.value.ca:
+        raise InvalidAttestationError(f"{what} must not be a CA")

@@ -18,6 +18,7 @@ from mfakit.webauthn._structures import AuthenticatorData
 from ._common import (
     StatementResult,
     check_certificate_aaguid,
+    check_end_entity,
     load_x5c,
     only_keys,
     verify_with_certificate,
@@ -70,15 +71,7 @@ def _check_requirements(cert: x509.Certificate, aaguid: bytes) -> None:
         or not common[0].value
     ):
         raise InvalidAttestationError("packed attestation certificate subject breaks §8.2.1")
-    extensions = cert.extensions
-    try:
-        basic = extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound as exc:
-        raise InvalidAttestationError(
-            "packed attestation certificate lacks basic constraints"
-        ) from exc
-    if basic.value.ca:
-        raise InvalidAttestationError("packed attestation certificate must not be a CA")
+    check_end_entity(cert, what="packed attestation certificate")
     check_certificate_aaguid(cert, aaguid, fmt="packed", may_be_critical=False)
 
 

@@ -28,6 +28,7 @@ from mfakit.webauthn._structures import AuthenticatorData
 from ._common import (
     StatementResult,
     check_certificate_aaguid,
+    check_end_entity,
     load_x5c,
     only_keys,
     verify_with_certificate,
@@ -191,12 +192,7 @@ def _check_aik(cert: x509.Certificate, aaguid: bytes, check_manufacturer: bool) 
         raise InvalidAttestationError("AIK certificate lacks extended key usage") from exc
     if OID_TCG_KP_AIK_CERTIFICATE not in list(eku):
         raise InvalidAttestationError("AIK certificate EKU lacks tcg-kp-AIKCertificate")
-    try:
-        basic = extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound as exc:
-        raise InvalidAttestationError("AIK certificate lacks basic constraints") from exc
-    if basic.value.ca:
-        raise InvalidAttestationError("AIK certificate must not be a CA")
+    check_end_entity(cert, what="AIK certificate")
     check_certificate_aaguid(cert, aaguid, fmt="tpm", may_be_critical=True)
 
 
