@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -19,14 +20,23 @@ from mfakit.testing import SoftAuthenticator
 
 #: Members per summary page in these tests, so that small organizations span pages.
 PAGE = 10
-#: Port calls of a successful TOTP sign-in by a user in no organization.
-NO_ORG_TOTP_SIGN_IN = 6
-#: ... and by a member of one organization, whatever its size.
-MEMBER_TOTP_SIGN_IN = 7
+#: Port calls of a successful TOTP sign-in, by a user in no organization or a
+#: member of any number of organizations of any size: memberships, factors,
+#: the charge, the step, the reset with the step-up stamp, the audit.
+TOTP_SIGN_IN = 6
 #: ... of a member with a backup code (the consume, and a recount of the codes left).
-MEMBER_BACKUP_CODE_SIGN_IN = 8
+MEMBER_BACKUP_CODE_SIGN_IN = 7
 #: ... of an owner with a passkey for one organization (challenge, credential, counter).
-OWNER_PASSKEY_SIGN_IN = 9
+OWNER_PASSKEY_SIGN_IN = 8
+#: What a successful TOTP sign-in calls, whoever signs in (``append_audit_event``
+#: when one event is written, ``append_audit_events`` for several).
+TOTP_SIGN_IN_CALLS = {
+    "list_user_memberships_with_orgs",
+    "get_user_factors",
+    "record_failure",
+    "advance_totp_step",
+    "record_second_factor",
+}
 
 
 @pytest.fixture
@@ -91,7 +101,7 @@ def test_totp_sign_in_costs_the_same_in_a_small_and_a_big_organization(
     _org(service, counted, clock, "big", 60)
     small = _sign_in(service, counted, clock, "s", _member(service, clock, "small", "s"))
     big = _sign_in(service, counted, clock, "b", _member(service, clock, "big", "b"))
-    assert small == big == MEMBER_TOTP_SIGN_IN
+    assert small == big == TOTP_SIGN_IN
 
 
 def test_totp_sign_in_outside_any_organization_is_bounded(
@@ -99,7 +109,47 @@ def test_totp_sign_in_outside_any_organization_is_bounded(
 ) -> None:
     """A user in no organization signs in with TOTP in a fixed, small number of store calls."""
     app, _ = enroll_totp(service, clock, "solo")
-    assert _sign_in(service, counted, clock, "solo", app) == NO_ORG_TOTP_SIGN_IN
+    assert _sign_in(service, counted, clock, "solo", app) == TOTP_SIGN_IN
+
+
+def _audit_free(calls: Counter[str]) -> dict[str, int]:
+    """The calls without the audit write (one or several events, one call either way)."""
+    audit = calls["append_audit_event"] + calls["append_audit_events"]
+    assert audit == 1
+    return {name: n for name, n in calls.items() if not name.startswith("append_audit_event")}
+
+
+def test_member_of_two_orgs_signs_in_like_a_user_in_none(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """A member of two organizations makes the very calls of a no-org user: no membership write."""
+    _org(service, counted, clock, "one", 5)
+    _org(service, counted, clock, "two", 5)
+    app, _ = enroll_totp(service, clock, "solo")
+    _sign_in(service, counted, clock, "solo", app)
+    solo = _audit_free(counted.calls)
+    app = _member(service, clock, "one", "both")
+    service.add_member("two", "both")
+    _sign_in(service, counted, clock, "both", app)
+    both = _audit_free(counted.calls)
+    assert solo == both == dict.fromkeys(TOTP_SIGN_IN_CALLS, 1)
+    assert counted.calls["update_membership"] == 0
+
+
+def test_sign_in_stamps_the_user_once_whatever_the_orgs(
+    service: MfaService, counted: CountingStore, clock: FrozenClock
+) -> None:
+    """The step-up stamp is the user's: one record, read back for each organization."""
+    _org(service, counted, clock, "one", 0)
+    _org(service, counted, clock, "two", 0)
+    app = _member(service, clock, "one", "both")
+    service.add_member("two", "both")
+    _sign_in(service, counted, clock, "both", app)
+    assert counted.inner.get_user_factors("both").last_mfa_at == clock.now()
+    summaries = [
+        s for org in ("one", "two") for s in counted.inner.list_member_summaries(org).items
+    ]
+    assert [s.last_mfa_at for s in summaries if s.membership.user_id == "both"] == [clock.now()] * 2
 
 
 def test_sign_in_reads_the_counters_once_and_resets_them_once(
@@ -109,8 +159,9 @@ def test_sign_in_reads_the_counters_once_and_resets_them_once(
     _org(service, counted, clock, "acme", 3)
     _sign_in(service, counted, clock, "u", _member(service, clock, "acme", "u"))
     calls = counted.calls
-    assert (calls["get_user_factors"], calls["reset_throttles"]) == (1, 1)
+    assert (calls["get_user_factors"], calls["record_second_factor"]) == (1, 1)
     assert calls["get_throttle"] == calls["get_throttles"] == calls["reset_throttle"] == 0
+    assert calls["reset_throttles"] == 0
     assert calls["get_active_totp"] == calls["list_backup_codes"] == 0
     assert calls["list_webauthn_credentials"] == 0
 

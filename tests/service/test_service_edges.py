@@ -368,14 +368,15 @@ def test_principal_facts(clock: FrozenClock) -> None:
         exempt_until=now + timedelta(days=1),
         attributes={"exemption": {"granted_by": "boss", "granted_at": now.isoformat()}},
     )
-    principal = principal_of(exempt, ())
+    principal = principal_of(exempt, (), last_mfa_at=now)
+    assert principal.last_mfa_at == now
     assert principal.exemption is not None
     assert principal.exemption.granted_by == "boss"
     with pytest.raises(MalformedDataError):
-        principal_of(dataclasses.replace(exempt, attributes={}), ())
+        principal_of(dataclasses.replace(exempt, attributes={}), (), last_mfa_at=None)
     locked = apply_effect(base, Effect(kind=EffectKind.LOCK, subject="u", at=now, actor="boss"))
     assert locked.attributes["locked_by"] == "boss"
-    assert principal_of(locked, ()).lock is not None
+    assert principal_of(locked, (), last_mfa_at=None).lock is not None
     same = apply_effect(base, Effect(kind=EffectKind.SET_ENFORCEMENT, subject="o", enabled=True))
     assert same == base
 

@@ -8,9 +8,12 @@ reopens it with the current code and reads the rows back through the ports.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
+from mfakit.errors import StoreError
 from mfakit.repositories import MfaStore
 from mfakit.stores._common import to_micros
 from mfakit.testing.contracts._records import (
@@ -32,9 +35,11 @@ __all__ = [
     "V4_INDEXES",
     "check_migrated",
     "check_v3_rows_in_v4",
+    "check_v4_rows_in_v5",
     "write_old_orgs",
     "write_old_rows",
     "write_v3_rows",
+    "write_v4_rows",
 ]
 
 #: The indexes schema version 4 adds.
@@ -142,3 +147,48 @@ def check_v3_rows_in_v4(store: MfaStore) -> None:
     store.enqueue_message(msg)
     claimed = store.claim_messages(now=NOW, limit=5, lease=timedelta(minutes=1), kinds=[msg.kind])
     assert [m.message_id for m in claimed] == [msg.message_id]
+
+
+#: Each version-4 membership's step-up stamp (``None``: never verified), by user then org.
+V4_STAMPS: dict[str, dict[str, datetime | None]] = {
+    "v4-a": {"v4-o1": NOW - timedelta(hours=2), "v4-o2": NOW, "v4-o3": None},
+    "v4-b": {"v4-o1": None},
+    "v4-c": {"v4-o2": NOW - timedelta(hours=1)},
+}
+
+
+def write_v4_rows(store: SQLiteStore | PostgresStore) -> None:
+    """Memberships of a version-4 database, each with its own ``last_mfa_at`` column."""
+    for org_id in ("v4-o1", "v4-o2", "v4-o3"):
+        store.create_organization(organization(org_id))
+    for user, stamps in V4_STAMPS.items():
+        for org_id, at in stamps.items():
+            row = [org_id, user, None if at is None else to_micros(at)]
+            store._call(
+                lambda c, row=row: c.run(
+                    "INSERT INTO mfa_memberships (org_id, user_id, kind, status, username, "
+                    "joined_at, grace_started_at, grace_reason, locked_at, lock_reason, "
+                    "last_mfa_at, last_reminder_at, exempt_until, attributes, version) "
+                    "VALUES (?, ?, 'member', 'active', NULL, 0, NULL, NULL, NULL, NULL, ?, "
+                    "NULL, NULL, '{}', 3)",
+                    row,
+                )
+            )
+
+
+def check_v4_rows_in_v5(store: SQLiteStore | PostgresStore) -> None:
+    """Each user's latest membership stamp became the user's; the column is gone."""
+    expected = {"v4-a": NOW, "v4-b": None, "v4-c": NOW - timedelta(hours=1)}
+    assert {u: store.get_user_factors(u).last_mfa_at for u in expected} == expected
+    summaries = store.list_member_summaries("v4-o2").items
+    assert {s.membership.user_id: s.last_mfa_at for s in summaries} == {
+        "v4-a": NOW,
+        "v4-c": NOW - timedelta(hours=1),
+    }
+    member = store.get_membership("v4-o1", "v4-a")
+    assert member is not None
+    assert member.version == 3  # the memberships themselves are unchanged
+    # The migrated stamp is the floor: an older check does not move it back.
+    assert store.record_second_factor("v4-a", at=NOW - timedelta(days=1)) == NOW
+    with pytest.raises(StoreError):
+        store._call(lambda c: c.all("SELECT last_mfa_at FROM mfa_memberships"))

@@ -22,6 +22,7 @@ PORTS = {
     "challenges": repositories.ChallengeRepository,
     "login_codes": repositories.LoginCodeRepository,
     "throttles": repositories.ThrottleRepository,
+    "user_state": repositories.UserStateRepository,
     "organizations": repositories.OrganizationRepository,
     "memberships": repositories.MembershipRepository,
     "invitations": repositories.InvitationRepository,

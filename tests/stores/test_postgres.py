@@ -29,8 +29,10 @@ from ._migrations import (
     V4_INDEXES,
     check_migrated,
     check_v3_rows_in_v4,
+    check_v4_rows_in_v5,
     write_old_rows,
     write_v3_rows,
+    write_v4_rows,
 )
 
 
@@ -195,7 +197,7 @@ def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
 def test_upgrade_from_version_3_with_data(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A version-3 database with members and factors opens at version 4, rows intact."""
+    """A version-3 database with members and factors opens migrated, rows intact."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
@@ -203,7 +205,7 @@ def test_upgrade_from_version_3_with_data(
         write_v3_rows(old)
         old.close()
     store = PostgresStore(dsn)
-    assert store.schema_version() == 4
+    assert store.schema_version() == len(MIGRATIONS)
     indexes = {
         row[0]
         for row in store._call(
@@ -212,4 +214,20 @@ def test_upgrade_from_version_3_with_data(
     }
     assert indexes >= V4_INDEXES
     check_v3_rows_in_v4(store)
+    store.close()
+
+
+def test_upgrade_from_version_4_with_data(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-4 database opens at version 5: each user keeps their latest step-up stamp."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
+        old = PostgresStore(dsn)
+        write_v4_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == 5
+    check_v4_rows_in_v5(store)
     store.close()

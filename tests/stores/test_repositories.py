@@ -57,6 +57,7 @@ def test_repositories_all_is_pinned() -> None:
         "TotpRepository",
         "TotpState",
         "UserFactors",
+        "UserStateRepository",
         "WebAuthnCredential",
         "WebAuthnCredentialRepository",
         "WebAuthnKind",

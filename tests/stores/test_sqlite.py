@@ -33,8 +33,10 @@ from ._migrations import (
     V4_INDEXES,
     check_migrated,
     check_v3_rows_in_v4,
+    check_v4_rows_in_v5,
     write_old_rows,
     write_v3_rows,
+    write_v4_rows,
 )
 
 
@@ -185,7 +187,7 @@ def test_upgrade_keeps_and_completes_old_rows(
 
 
 def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A version-3 database with members and factors opens at version 4, rows intact."""
+    """A version-3 database with members and factors opens migrated, rows intact."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
@@ -193,7 +195,7 @@ def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.Mo
         write_v3_rows(old)
         old.close()
     store = SQLiteStore(path)
-    assert store.schema_version() == 4
+    assert store.schema_version() == len(MIGRATIONS)
     indexes = {
         row[0]
         for row in store._call(
@@ -202,6 +204,20 @@ def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.Mo
     }
     assert indexes >= V4_INDEXES
     check_v3_rows_in_v4(store)
+    store.close()
+
+
+def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version-4 database opens at version 5: each user keeps their latest step-up stamp."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
+        old = SQLiteStore(path)
+        write_v4_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == 5
+    check_v4_rows_in_v5(store)
     store.close()
 
 

@@ -27,6 +27,7 @@ from mfakit.repositories._ports import (
     OutboxRepository,
     ThrottleRepository,
     TotpRepository,
+    UserStateRepository,
     WebAuthnCredentialRepository,
 )
 from mfakit.repositories._records import (
@@ -84,6 +85,7 @@ __all__ = [
     "TotpRepository",
     "TotpState",
     "UserFactors",
+    "UserStateRepository",
     "WebAuthnCredential",
     "WebAuthnCredentialRepository",
     "WebAuthnKind",

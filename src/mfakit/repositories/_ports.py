@@ -53,6 +53,7 @@ __all__ = [
     "OutboxRepository",
     "ThrottleRepository",
     "TotpRepository",
+    "UserStateRepository",
     "WebAuthnCredentialRepository",
 ]
 
@@ -100,7 +101,9 @@ class TotpRepository(Protocol):
         :meth:`WebAuthnCredentialRepository.list_webauthn_credentials`), the
         backup codes (as :meth:`BackupCodeRepository.list_backup_codes`) and
         the state of each of ``throttle_keys`` (as
-        :meth:`ThrottleRepository.get_throttles`), read as one consistent
+        :meth:`ThrottleRepository.get_throttles`) and the user's last
+        second-factor check (as stored by
+        :meth:`UserStateRepository.record_second_factor`), read as one consistent
         snapshot: one read transaction (SQL stores) or under the store's lock
         (memory store). A user with nothing stored gets an empty
         :class:`~mfakit.repositories.UserFactors`.
@@ -374,6 +377,37 @@ class ThrottleRepository(Protocol):
 
 
 @runtime_checkable
+class UserStateRepository(Protocol):
+    """What the service keeps per user, whatever organizations the user belongs to.
+
+    One record per user (created by the first write): today the time of the
+    user's last successful second-factor check, the anchor of step-up
+    decisions (``Principal.last_mfa_at``). It is read with the user's factors
+    (:meth:`TotpRepository.get_user_factors`) and with member summaries
+    (:meth:`MembershipRepository.list_member_summaries`).
+    """
+
+    def record_second_factor(
+        self, user_id: str, *, at: datetime, reset_keys: Sequence[str] = ()
+    ) -> datetime:
+        """Record a successful second-factor check: one atomic write, all or nothing.
+
+        Forgets the failures and locks of ``reset_keys`` (as
+        :meth:`ThrottleRepository.reset_throttles`) and sets the user's last
+        check to ``at``, never moving it backwards: a stored time later than
+        ``at`` is kept (two sign-ins racing, or a clock that stepped back).
+
+        Returns:
+            The user's last check as stored after the call (``at`` or later).
+
+        Raises:
+            ConfigurationError: ``at`` is naive, or ``reset_keys`` is a single
+                string or holds more than 1000 keys (nothing is written).
+        """
+        ...
+
+
+@runtime_checkable
 class OrganizationRepository(Protocol):
     """Organizations and their enforcement state."""
 
@@ -486,7 +520,8 @@ class MembershipRepository(Protocol):
 
         The same memberships, in the same order (by user id) and with the same
         cursors as :meth:`list_memberships`, each with what the policy needs of
-        the member's active TOTP, WebAuthn credentials and backup codes (see
+        the member's active TOTP, WebAuthn credentials and backup codes, and
+        the user's last second-factor check (see
         :class:`~mfakit.repositories.MemberSummary`). ``failed_attempts`` sums
         the failures of the throttle keys ``prefix + user_id`` for each of
         ``throttle_prefixes`` (duplicates ignored).
@@ -694,6 +729,7 @@ class MfaStore(
     ChallengeRepository,
     LoginCodeRepository,
     ThrottleRepository,
+    UserStateRepository,
     OrganizationRepository,
     MembershipRepository,
     InvitationRepository,

@@ -293,7 +293,6 @@ class Membership:
         grace_reason: Why the grace period runs (e.g. ``"enforcement"``, ``"lost_method"``).
         locked_at: When the lock was applied.
         lock_reason: Why it is locked.
-        last_mfa_at: Last successful second-factor verification (step-up age).
         last_reminder_at: Last MFA reminder sent.
         exempt_until: End of an exemption (break-glass accounts), ``None`` if none.
         attributes: Further JSON-able facts the service keeps.
@@ -310,7 +309,6 @@ class Membership:
     grace_reason: str | None = None
     locked_at: datetime | None = None
     lock_reason: LockReason | None = None
-    last_mfa_at: datetime | None = None
     last_reminder_at: datetime | None = None
     exempt_until: datetime | None = None
     attributes: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
@@ -390,6 +388,10 @@ class UserFactors:
         throttles: The state of each throttle key asked for, keyed by key
             (zero failures for a key with nothing recorded), as in
             :meth:`~mfakit.repositories.ThrottleRepository.get_throttles`.
+        last_mfa_at: When the user last passed a second-factor check (the
+            step-up anchor, set by
+            :meth:`~mfakit.repositories.UserStateRepository.record_second_factor`),
+            ``None`` before any.
     """
 
     user_id: str
@@ -397,6 +399,7 @@ class UserFactors:
     credentials: tuple[WebAuthnCredential, ...] = ()
     backup_codes: tuple[BackupCode, ...] = ()
     throttles: Mapping[str, ThrottleState] = field(default_factory=lambda: _EMPTY)
+    last_mfa_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -462,6 +465,9 @@ class MemberSummary:
         failed_attempts: The sum of ``failures`` of the throttle keys asked for
             (``prefix + user_id`` for each ``throttle_prefixes`` given to the
             listing); 0 when none were asked for.
+        last_mfa_at: When the member (the user, in any organization or none)
+            last passed a second-factor check, as in
+            :attr:`UserFactors.last_mfa_at`.
     """
 
     membership: Membership
@@ -471,6 +477,7 @@ class MemberSummary:
     backup_codes_unused: int = 0
     backup_codes_created_at: datetime | None = None
     failed_attempts: int = 0
+    last_mfa_at: datetime | None = None
 
     @property
     def has_totp(self) -> bool:

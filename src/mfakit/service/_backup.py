@@ -96,14 +96,15 @@ class BackupCodeFlow:
         check_user_id(user_id)
         context = self._context
         now = context.now()
-        methods = self._directory.methods(user_id)
+        factors = self._directory.factors(user_id)
+        methods = factors.methods
         if not any(m.id != BACKUP_METHOD_ID for m in methods):
             raise NotFoundError("set up a second factor before generating backup codes")
         for ctx, m in self._directory.member_contexts(user_id):
             evaluate_sensitive_action(
                 ctx.policy,
                 ctx.state,
-                principal=principal_of(m, methods),
+                principal=principal_of(m, methods, last_mfa_at=factors.last_mfa_at),
                 action=SensitiveAction.REGENERATE_BACKUP_CODES,
                 now=now,
             ).require_allowed()

@@ -8,8 +8,8 @@ place.
 What each read costs, whatever the organization's size:
 
 * a user's factors (:meth:`Directory.factors`): one ``get_user_factors``
-  (active TOTP, WebAuthn credentials, backup codes and, when asked, the
-  sign-in counters);
+  (active TOTP, WebAuthn credentials, backup codes, the last second-factor
+  check and, when asked, the sign-in counters);
 * an organization with its policy and state (:meth:`Directory.org_context`):
   the record and one ``count_active_owners`` aggregate;
 * each organization a user belongs to, with the membership
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
 from mfakit.errors import NotFoundError, PolicyDeniedError
 from mfakit.policy import Method, OrgPolicy, OrgState, Principal, PrincipalKind, PrincipalStatus
@@ -57,6 +58,8 @@ class UserFactors:
         backup_codes: The backup code set, used codes included.
         methods: The confirmed factors as policy methods.
         throttles: The state of each throttle key asked for, keyed by key.
+        last_mfa_at: The user's last successful second-factor check (the
+            step-up anchor), ``None`` before any.
     """
 
     totp: TotpCredential | None
@@ -64,6 +67,7 @@ class UserFactors:
     backup_codes: tuple[BackupCode, ...]
     methods: tuple[Method, ...]
     throttles: Mapping[str, ThrottleState] = dataclasses.field(default_factory=dict)
+    last_mfa_at: datetime | None = None
 
     @property
     def unused_backup_codes(self) -> int:
@@ -113,11 +117,8 @@ class Directory:
                 stored.totp, stored.credentials, unused, codes[0].created_at if codes else None
             ),
             throttles=stored.throttles,
+            last_mfa_at=stored.last_mfa_at,
         )
-
-    def methods(self, user_id: str) -> tuple[Method, ...]:
-        """The user's second factors, as the policy sees them."""
-        return self.factors(user_id).methods
 
     def org_context(self, org_id: str) -> OrgContext:
         """The organization with its policy and state: the record and one owner count.
@@ -177,8 +178,10 @@ class Directory:
         return m
 
     def principal(self, org_id: str, user_id: str) -> Principal:
-        """One member as the policy sees them (membership, then methods)."""
-        return principal_of(self.membership(org_id, user_id), self.methods(user_id))
+        """One member as the policy sees them (membership, then factors)."""
+        m = self.membership(org_id, user_id)
+        factors = self.factors(user_id)
+        return principal_of(m, factors.methods, last_mfa_at=factors.last_mfa_at)
 
     def principals(self, org_id: str) -> Iterator[Principal]:
         """Every member of the organization as the policy sees them, one query per page."""

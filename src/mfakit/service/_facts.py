@@ -114,7 +114,12 @@ def principal_of_summary(summary: MemberSummary) -> Principal:
         summary.backup_codes_unused,
         summary.backup_codes_created_at,
     )
-    return principal_of(summary.membership, methods, failed_attempts=summary.failed_attempts)
+    return principal_of(
+        summary.membership,
+        methods,
+        last_mfa_at=summary.last_mfa_at,
+        failed_attempts=summary.failed_attempts,
+    )
 
 
 def _methods(
@@ -168,9 +173,17 @@ def _exemption(m: Membership) -> Exemption | None:
 
 
 def principal_of(
-    m: Membership, methods: tuple[Method, ...], *, failed_attempts: int = 0
+    m: Membership,
+    methods: tuple[Method, ...],
+    *,
+    last_mfa_at: datetime | None,
+    failed_attempts: int = 0,
 ) -> Principal:
-    """The policy's :class:`~mfakit.policy.Principal` for a stored membership."""
+    """The policy's :class:`~mfakit.policy.Principal` for a stored membership.
+
+    ``last_mfa_at`` is the user's last second-factor check (one stamp per
+    user, read with the factors or the summary), the step-up anchor.
+    """
     status = PrincipalStatus.REMOVED if m.status == "removed" else PrincipalStatus.ACTIVE
     lock = None
     if m.status == "locked":
@@ -195,7 +208,7 @@ def principal_of(
         exemption=_exemption(m),
         lock=lock,
         failed_attempts=failed_attempts,
-        last_mfa_at=m.last_mfa_at,
+        last_mfa_at=last_mfa_at,
         permissions=frozenset(p for p in perms if isinstance(p, str))
         if perms and isinstance(perms, list | tuple)
         else _NO_PERMISSIONS,

@@ -9,7 +9,9 @@ through one :class:`LoginGate`:
 * after a failed factor, memberships whose failed-attempts limit is reached
   are locked;
 * after a success, the throttles are reset and the verification time is
-  recorded on each membership (the step-up anchor).
+  recorded once for the user (the step-up anchor), in one store call
+  whatever the organizations: a member of any number of them makes the
+  same calls as a user in none.
 
 A flow opens an attempt with :meth:`LoginGate.attempt` (a ``with`` block):
 the login decisions' audit events that change nothing else are held and
@@ -26,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mfakit.errors import PolicyDeniedError
-from mfakit.policy import Decision, Method, MethodKind, Obligation, Outcome, evaluate_login
+from mfakit.policy import Decision, MethodKind, Obligation, Outcome, evaluate_login
 from mfakit.repositories import AuditEvent, Membership, ThrottleState
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, OrgContext, UserFactors
@@ -117,22 +119,24 @@ class LoginGate:
         self, ctx: OrgContext, user_id: str, now: datetime, failed_attempts: int
     ) -> Decision:
         """One organization's login decision, its effects persisted (not raised on)."""
-        methods = self._directory.methods(user_id)
-        return self._evaluate(ctx, user_id, methods=methods, now=now, failed=failed_attempts)[0]
+        factors = self._directory.factors(user_id)
+        return self._evaluate(ctx, user_id, factors=factors, now=now, failed=failed_attempts)[0]
 
     def _evaluate(
         self,
         ctx: OrgContext,
         user_id: str,
         *,
-        methods: tuple[Method, ...],
+        factors: UserFactors,
         now: datetime,
         failed: int,
         current: Membership | None = None,
         defer: list[AuditEvent] | None = None,
     ) -> tuple[Decision, Membership]:
+        methods, last_mfa_at = factors.methods, factors.last_mfa_at
+
         def decide(m: Membership) -> Decision:
-            principal = principal_of(m, methods, failed_attempts=failed)
+            principal = principal_of(m, methods, last_mfa_at=last_mfa_at, failed_attempts=failed)
             return evaluate_login(ctx.policy, ctx.state, principal=principal, now=now)
 
         return self._effects.decide_and_store(
@@ -189,12 +193,12 @@ class LoginGate:
             return
         user_id, now = attempt.user_id, attempt.now
         failed = self._throttle.failed_attempts(user_id, self._throttles(attempt))
-        methods = self.factors(attempt).methods
+        factors = self.factors(attempt)
         for i, (ctx, m) in enumerate(attempt.members):
             decision, stored = self._evaluate(
                 ctx,
                 user_id,
-                methods=methods,
+                factors=factors,
                 now=now,
                 failed=failed,
                 current=m,
@@ -249,34 +253,30 @@ class LoginGate:
         if attempt.charged is not None:
             states[attempt.charged[0]] = attempt.charged[1]
         failed = self._throttle.failed_attempts(user_id, states)
-        methods = self.factors(attempt).methods
+        factors = self.factors(attempt)
         for ctx, m in attempt.members:
             if failed >= ctx.policy.max_failed_attempts:
-                self._evaluate(ctx, user_id, methods=methods, now=now, failed=failed, current=m)
+                self._evaluate(ctx, user_id, factors=factors, now=now, failed=failed, current=m)
 
     def after_success(
         self, attempt: SignIn, method: MethodKind, *, backup_codes_unused: int | None = None
     ) -> SecondFactorResult:
-        """Reset the throttles, stamp each membership's last check; build the result.
+        """Reset the throttles and stamp the user's last check; build the result.
 
         ``backup_codes_unused`` is the count after a backup code was consumed.
         """
         user_id, now = attempt.user_id, attempt.now
-
-        def stamp(m: Membership) -> Membership:
-            return dataclasses.replace(m, last_mfa_at=now)
-
-        # The success's bookkeeping: one transaction, so one commit. Its events
-        # (the held login decisions' and the verification's) are one write; they
-        # stay held, for the attempt's end to write, if the transaction fails.
+        # The success's bookkeeping: one transaction, so one commit, of two
+        # calls whatever the user's organizations (the stamp is the user's, not
+        # each membership's). Its events (the held login decisions' and the
+        # verification's) are one write; they stay held, for the attempt's end
+        # to write, if the transaction fails.
         events = [
             *attempt.audit,
             self._context.event(f"{method.value}.verify", at=now, user_id=user_id),
         ]
         with self._context.transaction():
-            self._throttle.reset_sign_in(user_id)
-            for ctx, m in attempt.members:
-                self._effects.change_membership(ctx.org.org_id, user_id, stamp, current=m)
+            self._throttle.record_success(user_id, now)
             self._context.audit_all(events)
         attempt.audit.clear()
         obligations: list[Obligation] = []

@@ -196,11 +196,11 @@ class LoginCodeFlow:
         user_id = member.user_id
         first_login = "first_login_at" not in member.attributes
         ctx = self._directory.org_context(org_id)
-        methods = self._directory.methods(user_id)
+        factors = self._directory.factors(user_id)
+        methods = factors.methods
         if first_login:
-            status = member_compliance(
-                ctx.policy, ctx.state, principal=principal_of(member, methods), now=now
-            )
+            principal = principal_of(member, methods, last_mfa_at=factors.last_mfa_at)
+            status = member_compliance(ctx.policy, ctx.state, principal=principal, now=now)
 
             def stamp(m: Membership) -> Membership:
                 attributes = dict(m.attributes)

@@ -172,11 +172,13 @@ class MemberFlow:
             # Checked again atomically by the store; this only answers early and plainly.
             raise ExpiredCodeError("the invitation expired, was revoked or was already used")
         ctx = self._directory.org_context(invitation.org_id)
+        factors = self._directory.factors(user_id)
         invitee = Principal(
             id=user_id,
             kind=PrincipalKind(invitation.kind),
             status=PrincipalStatus.INVITED,
-            methods=self._directory.methods(user_id),
+            methods=factors.methods,
+            last_mfa_at=factors.last_mfa_at,
         )
         decision = can_accept_invitation(ctx.policy, ctx.state, invitee=invitee, now=now)
         if not decision.allowed:
@@ -242,12 +244,11 @@ class MemberFlow:
         now = self._context.now()
         ctx = self._directory.org_context(org_id)
         actor = self._directory.principal(org_id, actor_id)
-        methods = self._directory.methods(user_id)
+        factors = self._directory.factors(user_id)
 
         def decide(m: Membership) -> Decision:
-            return can_unlock(
-                ctx.policy, ctx.state, actor=actor, principal=principal_of(m, methods), now=now
-            )
+            principal = principal_of(m, factors.methods, last_mfa_at=factors.last_mfa_at)
+            return can_unlock(ctx.policy, ctx.state, actor=actor, principal=principal, now=now)
 
         decision = self._effects.decide_member(ctx, user_id, decide, at=now)
         return decision.require_allowed()

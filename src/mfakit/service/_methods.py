@@ -3,6 +3,8 @@
 A user may belong to several organizations (or none): adding or removing a
 method must be allowed by every organization the user is an active member of.
 A user outside any organization is judged by ``settings.personal_policy``.
+Each judges the user with their last second-factor check (``last_mfa_at``,
+one stamp per user), the anchor of a step-up.
 """
 
 from __future__ import annotations
@@ -46,21 +48,30 @@ class MethodPolicy:
         user_id: str,
         decide: Callable[[OrgContext | None, Principal], Decision],
         methods: tuple[Method, ...],
+        last_mfa_at: datetime | None,
     ) -> list[tuple[OrgContext, Decision]]:
         """Ask every organization (or the personal policy); raise on the first refusal."""
         contexts = self._directory.member_contexts(user_id)
         if not contexts:
-            decide(None, Principal(id=user_id, methods=methods)).require_allowed()
+            personal = Principal(id=user_id, methods=methods, last_mfa_at=last_mfa_at)
+            decide(None, personal).require_allowed()
             return []
         decisions = []
         for ctx, m in contexts:
-            decision = decide(ctx, principal_of(m, methods))
+            decision = decide(ctx, principal_of(m, methods, last_mfa_at=last_mfa_at))
             decision.require_allowed()
             decisions.append((ctx, decision))
         return decisions
 
     def check_add(
-        self, user_id: str, kind: MethodKind, label: str, methods: tuple[Method, ...], now: datetime
+        self,
+        user_id: str,
+        kind: MethodKind,
+        label: str,
+        methods: tuple[Method, ...],
+        now: datetime,
+        *,
+        last_mfa_at: datetime | None,
     ) -> list[tuple[OrgContext, Decision]]:
         """Raise :class:`PolicyDeniedError` unless every organization lets the user add ``kind``."""
 
@@ -71,7 +82,7 @@ class MethodPolicy:
                 policy, state, principal=principal, kind=kind, label=label, now=now
             )
 
-        return self._check_methods(user_id, decide, methods)
+        return self._check_methods(user_id, decide, methods, last_mfa_at)
 
     def commit_add(
         self,
@@ -80,6 +91,8 @@ class MethodPolicy:
         label: str,
         methods_before: tuple[Method, ...],
         now: datetime,
+        *,
+        last_mfa_at: datetime | None,
     ) -> None:
         """Persist each organization's effects of an added method (e.g. end a grace period)."""
         for ctx, _ in self._directory.member_contexts(user_id):
@@ -88,7 +101,7 @@ class MethodPolicy:
                 return can_add_method(
                     ctx.policy,
                     ctx.state,
-                    principal=principal_of(m, methods_before),
+                    principal=principal_of(m, methods_before, last_mfa_at=last_mfa_at),
                     kind=kind,
                     label=label,
                     now=now,
@@ -104,6 +117,7 @@ class MethodPolicy:
         methods: tuple[Method, ...],
         now: datetime,
         *,
+        last_mfa_at: datetime | None,
         replacement: Method | None = None,
     ) -> list[tuple[OrgContext, Decision]]:
         """Raise :class:`PolicyDeniedError` unless every organization lets the method go."""
@@ -121,7 +135,7 @@ class MethodPolicy:
                 replacement=replacement,
             )
 
-        return self._check_methods(user_id, decide, methods)
+        return self._check_methods(user_id, decide, methods, last_mfa_at)
 
     def commit_remove(
         self,
@@ -130,6 +144,8 @@ class MethodPolicy:
         confirmation: str | None,
         methods_before: tuple[Method, ...],
         now: datetime,
+        *,
+        last_mfa_at: datetime | None,
     ) -> tuple[datetime | None, tuple[Obligation, ...]]:
         """Persist each organization's effects of a removal; return the deadline and obligations."""
         deadline: datetime | None = None
@@ -141,7 +157,7 @@ class MethodPolicy:
                 return can_remove_method(
                     ctx.policy,
                     ctx.state,
-                    principal=principal_of(m, methods_before),
+                    principal=principal_of(m, methods_before, last_mfa_at=last_mfa_at),
                     method_id=method_id,
                     confirmation=confirmation,
                     now=now,

@@ -313,7 +313,8 @@ class OrgFlow:
         def decide(m: Membership) -> Decision:
             if first:
                 return first.pop()
-            principal = principal_of(m, self._directory.methods(user_id))
+            factors = self._directory.factors(user_id)
+            principal = principal_of(m, factors.methods, last_mfa_at=factors.last_mfa_at)
             again = next(iter(sweep(ctx.policy, ctx.state, principals=[principal], now=now)), None)
             return again or Decision(
                 action=AuditAction.SWEEP, outcome=Outcome.ALLOW, subject=m.user_id

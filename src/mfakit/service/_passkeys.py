@@ -126,8 +126,9 @@ class PasskeyFlow:
         existing = context.store.list_webauthn_credentials(user.user_id)
         if any(c.name.casefold() == label.casefold() for c in existing):
             raise DuplicateError("a passkey or security key with this name exists")
+        factors = self._directory.factors(user.user_id)
         self._policy.check_add(
-            user.user_id, method, label, self._directory.methods(user.user_id), now
+            user.user_id, method, label, factors.methods, now, last_mfa_at=factors.last_mfa_at
         )
         options = webauthn.registration_options(
             rp_id=context.rp.rp_id,
@@ -200,11 +201,14 @@ class PasskeyFlow:
             kind=_requested_kind(challenge.context, verified.backup_eligible),
         )
         kind = passkey_kind(credential)
-        before = self._directory.methods(user_id)
-        self._policy.check_add(user_id, kind, credential.name, before, now)
+        factors = self._directory.factors(user_id)
+        before, last_mfa_at = factors.methods, factors.last_mfa_at
+        self._policy.check_add(user_id, kind, credential.name, before, now, last_mfa_at=last_mfa_at)
         with context.transaction():
             context.store.add_webauthn_credential(credential)
-            self._policy.commit_add(user_id, kind, credential.name, before, now)
+            self._policy.commit_add(
+                user_id, kind, credential.name, before, now, last_mfa_at=last_mfa_at
+            )
             context.audit(
                 "passkey.registered", at=now, user_id=user_id, details={"kind": kind.value}
             )
@@ -249,13 +253,16 @@ class PasskeyFlow:
         if credential is None or credential.user_id != user_id:
             raise NotFoundError("no such passkey")
         method_id = credential_method_id(credential_id)
-        methods = self._directory.methods(user_id)
-        self._policy.check_remove(user_id, method_id, confirmation, methods, now)
+        factors = self._directory.factors(user_id)
+        methods, last_mfa_at = factors.methods, factors.last_mfa_at
+        self._policy.check_remove(
+            user_id, method_id, confirmation, methods, now, last_mfa_at=last_mfa_at
+        )
         with context.transaction():
             context.store.delete_webauthn_credential(user_id, credential_id)
             remaining = self._backup.drop_if_alone(user_id)
             deadline, obligations = self._policy.commit_remove(
-                user_id, method_id, confirmation, methods, now
+                user_id, method_id, confirmation, methods, now, last_mfa_at=last_mfa_at
             )
             kind = passkey_kind(credential)
             context.audit("passkey.deleted", at=now, user_id=user_id)

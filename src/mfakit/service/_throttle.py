@@ -6,7 +6,8 @@ store's atomic ``record_failure``; a success resets the sign-in counters.
 
 Cost: a sign-in reads every sign-in counter of the user with the user's
 factors (one ``get_user_factors``, keys from :meth:`Throttle.keys`), charges
-one, and a success resets them all in one ``reset_throttles``.
+one, and a success resets them all with the user's step-up stamp in one
+``record_second_factor``.
 """
 
 from __future__ import annotations
@@ -118,8 +119,16 @@ class Throttle:
         """Forget one factor's failures (e.g. a confirmed TOTP enrollment)."""
         self._context.store.reset_throttle(throttle_key(factor, user_id))
 
+    def record_success(self, user_id: str, now: datetime) -> None:
+        """A passed second factor: forget every sign-in counter, stamp the user's last check.
+
+        One atomic ``record_second_factor``; the stamp (the step-up anchor) never
+        moves backwards.
+        """
+        self._context.store.record_second_factor(user_id, at=now, reset_keys=self.keys(user_id))
+
     def reset_sign_in(self, user_id: str) -> None:
-        """Forget the failures of every sign-in factor (a success, an unlock), in one write."""
+        """Forget the failures of every sign-in factor (an unlock), in one write."""
         self._context.store.reset_throttles([throttle_key(f, user_id) for f in FACTORS])
 
     def failed_attempts(

@@ -81,8 +81,15 @@ class TotpFlow:
         if not isinstance(user, UserRef):
             raise ConfigurationError("user must be a UserRef")
         now = context.now()
-        methods = self._directory.methods(user.user_id)
-        self._policy.check_add(user.user_id, MethodKind.TOTP, "", _without_totp(methods), now)
+        factors = self._directory.factors(user.user_id)
+        self._policy.check_add(
+            user.user_id,
+            MethodKind.TOTP,
+            "",
+            _without_totp(factors.methods),
+            now,
+            last_mfa_at=factors.last_mfa_at,
+        )
         secret = generate_secret()
         totp = TOTP(secret, digits=context.settings.totp_digits)
         expires_at = now + context.settings.pending_totp_ttl
@@ -123,9 +130,10 @@ class TotpFlow:
         if step is None:
             context.audit("totp.confirm", at=now, outcome="failure", user_id=user_id)
             raise InvalidCodeError
-        methods = self._directory.methods(user_id)
+        factors = self._directory.factors(user_id)
+        methods, last_mfa_at = factors.methods, factors.last_mfa_at
         before = _without_totp(methods)
-        self._policy.check_add(user_id, MethodKind.TOTP, "", before, now)
+        self._policy.check_add(user_id, MethodKind.TOTP, "", before, now, last_mfa_at=last_mfa_at)
         replaced = any(m.id == TOTP_METHOD_ID for m in methods)
         fresh = self._backup.generate()
         # Activation, the new backup codes and the policy effects: all or nothing.
@@ -137,7 +145,9 @@ class TotpFlow:
                     "the enrollment was confirmed or replaced meanwhile"
                 ) from exc
             self._throttle.reset(ENROLL_FACTOR, user_id)
-            self._policy.commit_add(user_id, MethodKind.TOTP, "", before, now)
+            self._policy.commit_add(
+                user_id, MethodKind.TOTP, "", before, now, last_mfa_at=last_mfa_at
+            )
             codes = self._backup.store(user_id, fresh, now)
             context.audit("totp.activated", at=now, user_id=user_id, details={"replaced": replaced})
             context.send(
@@ -155,16 +165,19 @@ class TotpFlow:
         context = self._context
         check_user_id(user_id)
         now = context.now()
-        methods = self._directory.methods(user_id)
+        factors = self._directory.factors(user_id)
+        methods, last_mfa_at = factors.methods, factors.last_mfa_at
         if not any(m.id == TOTP_METHOD_ID for m in methods):
             raise NotFoundError("the user has no TOTP")
-        self._policy.check_remove(user_id, TOTP_METHOD_ID, confirmation, methods, now)
+        self._policy.check_remove(
+            user_id, TOTP_METHOD_ID, confirmation, methods, now, last_mfa_at=last_mfa_at
+        )
         # The removal and the grace period it may start: all or nothing.
         with context.transaction():
             context.store.delete_totp(user_id)
             remaining = self._backup.drop_if_alone(user_id)
             deadline, obligations = self._policy.commit_remove(
-                user_id, TOTP_METHOD_ID, confirmation, methods, now
+                user_id, TOTP_METHOD_ID, confirmation, methods, now, last_mfa_at=last_mfa_at
             )
             context.audit("totp.deleted", at=now, user_id=user_id)
             context.send(

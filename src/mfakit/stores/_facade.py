@@ -3,8 +3,8 @@
 A store is built from one small **context** (what its parts share: the state
 and lock of the memory store; the connection source, dialect and
 transactions of the SQL stores) and one **part** per port (TOTP, backup
-codes, WebAuthn credentials, challenges, login codes, throttles,
-organizations, memberships, invitations, audit, outbox). Each part receives
+codes, WebAuthn credentials, challenges, login codes, throttles, user
+state, organizations, memberships, invitations, audit, outbox). Each part receives
 the context and holds its port methods' real code; no part inherits from
 another. A part that needs another's capability (accepting an invitation
 adds a membership) is handed one narrow callable when it is built.
@@ -52,6 +52,7 @@ from mfakit.repositories import (
     TotpCredential,
     TotpRepository,
     UserFactors,
+    UserStateRepository,
     WebAuthnCredential,
     WebAuthnCredentialRepository,
 )
@@ -82,6 +83,7 @@ class StoreParts:
     challenges: ChallengeRepository
     login_codes: LoginCodeRepository
     throttles: ThrottleRepository
+    user_state: UserStateRepository
     organizations: OrganizationRepository
     memberships: MembershipRepository
     invitations: InvitationRepository
@@ -104,6 +106,7 @@ class StoreFacade:
         self._challenges = parts.challenges
         self._login_codes = parts.login_codes
         self._throttles = parts.throttles
+        self._user_state = parts.user_state
         self._organizations = parts.organizations
         self._memberships = parts.memberships
         self._invitations = parts.invitations
@@ -308,6 +311,14 @@ class StoreFacade:
     def reset_throttles(self, keys: Sequence[str]) -> None:
         """See :meth:`mfakit.repositories.ThrottleRepository.reset_throttles`."""
         self._throttles.reset_throttles(keys)
+
+    # -- UserStateRepository ---------------------------------------------------------------
+
+    def record_second_factor(
+        self, user_id: str, *, at: datetime, reset_keys: Sequence[str] = ()
+    ) -> datetime:
+        """See :meth:`mfakit.repositories.UserStateRepository.record_second_factor`."""
+        return self._user_state.record_second_factor(user_id, at=at, reset_keys=reset_keys)
 
     # -- OrganizationRepository ------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import threading
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TypeVar
 
 from mfakit.errors import StoreError
@@ -82,6 +83,7 @@ class MemoryState:
         "challenges",
         "login_codes",
         "throttle",
+        "last_mfa",
         "orgs",
         "members",
         "invitations",
@@ -101,6 +103,8 @@ class MemoryState:
         self.challenges: dict[str, Challenge] = {}
         self.login_codes: dict[str, LoginCode] = {}
         self.throttle: dict[str, ThrottleState] = {}
+        # The per-user state (UserStateRepository): each user's last second-factor check.
+        self.last_mfa: dict[str, datetime] = {}
         self.orgs: dict[str, Organization] = {}
         self.members: dict[tuple[str, str], Membership] = {}
         self.invitations: dict[str, Invitation] = {}

@@ -171,6 +171,7 @@ class MemoryMemberships:
             backup_codes_unused=sum(c.consumed_at is None for c in codes),
             backup_codes_created_at=min((c.created_at for c in codes), default=None),
             failed_attempts=sum(t.failures for t in throttles if t is not None),
+            last_mfa_at=self._state.last_mfa.get(user),
         )
 
     def list_member_summaries(

@@ -223,4 +223,19 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         """CREATE INDEX mfa_webauthn_user ON mfa_webauthn_credentials
             (user_id, created_at, credential_id)""",
     ),
+    # Version 5 (issue 14, step-up per user): what the service keeps per user,
+    # one row each, created by the first write; columns for later per-user
+    # facts are added here. The last second-factor check moves out of the
+    # memberships (a sign-in wrote one row per organization): each user gets
+    # the latest of their memberships' stamps, then the column is dropped.
+    (
+        """CREATE TABLE mfa_user_state (
+            user_id {key} PRIMARY KEY,
+            last_mfa_at BIGINT
+        )""",
+        """INSERT INTO mfa_user_state (user_id, last_mfa_at)
+            SELECT user_id, MAX(last_mfa_at) FROM mfa_memberships
+            WHERE last_mfa_at IS NOT NULL GROUP BY user_id""",
+        "ALTER TABLE mfa_memberships DROP COLUMN last_mfa_at",
+    ),
 )

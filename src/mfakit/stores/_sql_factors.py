@@ -21,6 +21,7 @@ from mfakit.stores._common import (
     check_limit,
     check_opt_bool,
     check_record,
+    opt_from_micros,
     opt_micros,
     to_micros,
 )
@@ -129,12 +130,14 @@ class SqlTotp:
                     keys,
                 )
                 found = {r[0]: row_throttle(r) for r in rows}
+            stamp = c.one("SELECT last_mfa_at FROM mfa_user_state WHERE user_id = ?", [user_id])
             return UserFactors(
                 user_id=user_id,
                 totp=None if totp is None else row_totp(totp),
                 credentials=tuple(row_cred(r) for r in creds),
                 backup_codes=tuple(row_code(r) for r in codes),
                 throttles={k: found.get(k) or ThrottleState(key=k) for k in keys},
+                last_mfa_at=None if stamp is None else opt_from_micros(stamp[0]),
             )
 
         return self._sql.call(read, snapshot=True)

@@ -84,7 +84,7 @@ ORG_COLS = (
 )
 MEMBER_COLS = (
     "org_id, user_id, kind, status, username, joined_at, grace_started_at, grace_reason, "
-    "locked_at, lock_reason, last_mfa_at, last_reminder_at, exempt_until, attributes, version"
+    "locked_at, lock_reason, last_reminder_at, exempt_until, attributes, version"
 )
 INV_COLS = (
     "invitation_id, org_id, email, kind, invited_by, created_at, expires_at, accepted_at, "
@@ -210,11 +210,10 @@ def row_member(r: Row) -> Membership:
         grace_reason=r[7],
         locked_at=opt_from_micros(r[8]),
         lock_reason=r[9],
-        last_mfa_at=opt_from_micros(r[10]),
-        last_reminder_at=opt_from_micros(r[11]),
-        exempt_until=opt_from_micros(r[12]),
-        attributes=load_json(r[13]),
-        version=r[14],
+        last_reminder_at=opt_from_micros(r[10]),
+        exempt_until=opt_from_micros(r[11]),
+        attributes=load_json(r[12]),
+        version=r[13],
     )
 
 
@@ -275,7 +274,6 @@ def member_params(m: Membership) -> list[Any]:
         m.grace_reason,
         opt_micros(m.locked_at),
         m.lock_reason,
-        opt_micros(m.last_mfa_at),
         opt_micros(m.last_reminder_at),
         opt_micros(m.exempt_until),
         dump_json(m.attributes),

@@ -16,6 +16,7 @@ from mfakit.stores._sql_flows import SqlChallenges, SqlLoginCodes, SqlThrottles
 from mfakit.stores._sql_members import SqlMemberships
 from mfakit.stores._sql_orgs import SqlInvitations, SqlOrganizations
 from mfakit.stores._sql_outbox import SqlOutbox
+from mfakit.stores._sql_users import SqlUserState
 
 __all__ = ["sql_store_parts"]
 
@@ -31,6 +32,7 @@ def sql_store_parts(sql: SqlContext) -> StoreParts:
         challenges=SqlChallenges(sql),
         login_codes=SqlLoginCodes(sql),
         throttles=SqlThrottles(sql),
+        user_state=SqlUserState(sql),
         organizations=SqlOrganizations(sql),
         memberships=memberships,
         invitations=SqlInvitations(sql, insert_membership=memberships.insert),

@@ -23,7 +23,8 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
     ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order);
     the other tables are joined on its user ids only, through their
     ``user_id``-first indexes, so the cost follows the page, not the table.
-    Backup codes and throttle failures are aggregated per user before the join;
+    Backup codes and throttle failures are aggregated per user before the join,
+    the per-user state is joined on its primary key;
     credentials are joined as rows (a member with ``n`` credentials gives
     ``n`` rows, with none one row of NULLs), grouped back in Python.
 
@@ -53,11 +54,12 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
         "WHERE b.user_id IN (SELECT user_id FROM mp) GROUP BY b.user_id)"
         f"{fails_cte} "
         f"SELECT {member_cols}, t.created_at, t.confirmed_at, COALESCE(c.unused, 0), "
-        f"c.created_at, {fails_col}, "
+        f"c.created_at, {fails_col}, us.last_mfa_at, "
         "w.credential_id, w.name, w.kind, w.created_at, w.last_used_at "
         "FROM mp p "
         "LEFT JOIN mfa_totp t ON t.user_id = p.user_id AND t.state = 'active' "
         f"LEFT JOIN codes c ON c.user_id = p.user_id{fails_join} "
+        "LEFT JOIN mfa_user_state us ON us.user_id = p.user_id "
         "LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
         f"ORDER BY {', '.join(f'p.{col}' for col in order)}, w.created_at, w.credential_id"
     )
@@ -69,7 +71,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     current: Row | None = None
     creds: list[CredentialSummary] = []
     w = _MEMBER_WIDTH
-    cred = w + 5  # the first credential column
+    cred = w + 6  # the first credential column
 
     def flush() -> None:
         if current is None:
@@ -84,6 +86,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
                 backup_codes_unused=int(current[w + 2]),
                 backup_codes_created_at=opt_from_micros(current[w + 3]),
                 failed_attempts=int(current[w + 4]),
+                last_mfa_at=opt_from_micros(current[w + 5]),
             )
         )
 

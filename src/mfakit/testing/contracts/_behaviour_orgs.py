@@ -126,7 +126,6 @@ class OrgContract:
             grace_reason="lost_method",
             locked_at=LATER,
             lock_reason="mfa_deadline",
-            last_mfa_at=NOW,
             last_reminder_at=NOW,
             exempt_until=LATER,
             attributes={"reminders": [1, 3]},
