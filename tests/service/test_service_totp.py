@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
-from service_helpers import app_for, enroll_totp
+from service_helpers import ORIGIN, RP_ID, SETTINGS, app_for, enroll_totp
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
@@ -17,10 +18,18 @@ from mfakit.errors import (
     ThrottledError,
 )
 from mfakit.otp import parse_uri
-from mfakit.policy import MethodKind, ObligationKind, ReasonCode
+from mfakit.policy import MethodKind, ObligationKind, OrgPolicy, ReasonCode, SensitiveAction
 from mfakit.repositories import MfaStore
-from mfakit.secretbox import TOTP_SECRET_PURPOSE
-from mfakit.service import Advice, InMemoryOutbox, MethodAdded, MethodRemoved, MfaService, UserRef
+from mfakit.secretbox import TOTP_SECRET_PURPOSE, KeyRing, generate_key
+from mfakit.service import (
+    Advice,
+    InMemoryOutbox,
+    MethodAdded,
+    MethodRemoved,
+    MfaService,
+    RelyingParty,
+    UserRef,
+)
 
 ADA = UserRef(user_id="u-ada", name="ada@example.com", display_name="Ada")
 
@@ -199,6 +208,58 @@ def test_delete_in_organization_requires_step_up(service: MfaService, clock: Fro
     assert caught.value.decision.obligations[0].kind is ObligationKind.STEP_UP
     service.verify_totp(ADA.user_id, app.code())
     clock.advance(timedelta(minutes=14))
+    assert service.delete_totp(ADA.user_id, confirmation="DELETE").method is MethodKind.TOTP
+
+
+def test_step_up_from_a_sign_in_for_one_org_serves_every_org(
+    service: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """The step-up stamp is the user's: a sign-in judged by one organization serves another."""
+    for org_id in ("acme", "beta"):
+        enroll_totp(service, clock, f"{org_id}-owner")
+        service.create_organization(org_id, name=org_id, owner_id=f"{org_id}-owner")
+    app, _ = enroll_totp(service, clock, ADA.user_id)
+    service.add_member("acme", ADA.user_id)
+    service.add_member("beta", ADA.user_id)
+    service.verify_totp(ADA.user_id, app.code(), org_id="acme")
+    assert store.get_user_factors(ADA.user_id).last_mfa_at == clock.now()
+    clock.advance(timedelta(minutes=1))
+    assert service.delete_totp(ADA.user_id, confirmation="DELETE").method is MethodKind.TOTP
+
+
+def test_step_up_stamp_never_goes_back_when_the_clock_does(
+    service: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """A sign-in on a server whose clock lags keeps the later stamp."""
+    app, activation = enroll_totp(service, clock, ADA.user_id)
+    clock.advance(timedelta(minutes=5))
+    service.verify_totp(ADA.user_id, app.code())
+    stamped = clock.now()
+    clock.set(stamped - timedelta(minutes=3))
+    service.verify_backup_code(ADA.user_id, activation.backup_codes.codes[0])
+    assert store.get_user_factors(ADA.user_id).last_mfa_at == stamped
+
+
+def test_user_outside_orgs_steps_up_with_the_same_stamp(
+    store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox
+) -> None:
+    """A personal policy that asks for a step-up is met by the user's last sign-in."""
+    policy = OrgPolicy(step_up_actions=frozenset({SensitiveAction.REMOVE_METHOD}))
+    service = MfaService(
+        store=store,
+        keys=KeyRing({"k1": generate_key()}, current="k1"),
+        notifier=outbox,
+        clock=clock,
+        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
+        issuer="Console",
+        login_code_key=b"k" * 32,
+        settings=dataclasses.replace(SETTINGS, personal_policy=policy),
+    )
+    app, _ = enroll_totp(service, clock, ADA.user_id)
+    with pytest.raises(PolicyDeniedError) as caught:
+        service.delete_totp(ADA.user_id, confirmation="DELETE")
+    assert caught.value.decision.obligations[0].kind is ObligationKind.STEP_UP
+    service.verify_totp(ADA.user_id, app.code())
     assert service.delete_totp(ADA.user_id, confirmation="DELETE").method is MethodKind.TOTP
 
 
