@@ -87,7 +87,8 @@ class RelyingParty:
 
 
 def _personal_policy() -> OrgPolicy:
-    # Users outside any organization have no stored step-up anchor, so no step-up.
+    # No step-up by default outside any organization; the user's stamp is kept
+    # all the same, so a personal policy that asks for one is met by a sign-in.
     return OrgPolicy(step_up_actions=frozenset())
 
 
