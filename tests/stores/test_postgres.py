@@ -27,8 +27,10 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 from ._migrations import (
     V4_INDEXES,
+    check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
+    write_old_login_code,
     write_old_rows,
     write_v3_rows,
 )
@@ -195,7 +197,7 @@ def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
 def test_upgrade_from_version_3_with_data(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A version-3 database with members and factors opens at version 4, rows intact."""
+    """A version-3 database with members and factors opens at the latest version, rows intact."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
@@ -203,7 +205,7 @@ def test_upgrade_from_version_3_with_data(
         write_v3_rows(old)
         old.close()
     store = PostgresStore(dsn)
-    assert store.schema_version() == 4
+    assert store.schema_version() == len(MIGRATIONS)
     indexes = {
         row[0]
         for row in store._call(
@@ -212,4 +214,20 @@ def test_upgrade_from_version_3_with_data(
     }
     assert indexes >= V4_INDEXES
     check_v3_rows_in_v4(store)
+    store.close()
+
+
+def test_upgrade_gives_old_login_codes_the_default_key_id(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        old = PostgresStore(dsn)
+        write_old_login_code(old, "org/ada")
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_login_code_key_id_migrated(store, "org/ada")
     store.close()

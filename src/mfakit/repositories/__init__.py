@@ -30,6 +30,7 @@ from mfakit.repositories._ports import (
     WebAuthnCredentialRepository,
 )
 from mfakit.repositories._records import (
+    DEFAULT_LOGIN_CODE_KEY_ID,
     AuditEvent,
     BackupCode,
     Challenge,
@@ -61,6 +62,7 @@ __all__ = [
     "Challenge",
     "ChallengeRepository",
     "CredentialSummary",
+    "DEFAULT_LOGIN_CODE_KEY_ID",
     "Invitation",
     "InvitationRepository",
     "LockReason",
