@@ -33,6 +33,7 @@ ALL_ERRORS = [
 # The tree drawn in DESIGN.md and in the module docstring: child -> parent.
 EXPECTED_PARENTS = {
     "ConfigurationError": "MfaError",
+    "InvalidNameError": "ConfigurationError",
     "MalformedDataError": "MfaError",
     "VerificationError": "MfaError",
     "InvalidCodeError": "VerificationError",

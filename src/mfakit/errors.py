@@ -11,6 +11,7 @@ or other credential material. Structured details live in attributes.
 
     MfaError
     ├── ConfigurationError (also ValueError)     bad arguments from the host app
+    │   └── InvalidNameError (.field)            a name refused before anything is stored
     ├── MalformedDataError (also ValueError)     input that cannot be parsed
     ├── VerificationError                        well-formed input that is not accepted
     │   ├── InvalidCodeError                     wrong OTP, backup or login code
@@ -65,6 +66,7 @@ __all__ = [
     "ExpiredCodeError",
     "InvalidAttestationError",
     "InvalidCodeError",
+    "InvalidNameError",
     "InvalidSignatureError",
     "InvitationAddressError",
     "MalformedDataError",
@@ -122,6 +124,29 @@ class ConfigurationError(MfaError, ValueError):
 
     code = "configuration_error"
     default_message = "invalid configuration"
+
+
+class InvalidNameError(ConfigurationError):
+    """A name (of a passkey, a member, an organization, a user) is refused.
+
+    Raised before anything is stored and before any WebAuthn ceremony starts:
+    empty or blank, too long, or holding a control character (NUL included).
+    The message says which rule was broken, never the name itself.
+
+    Args:
+        message: A log-safe description.
+        field: Which name: ``"name"``, ``"username"``, ``"display_name"``, ...
+    """
+
+    code = "invalid_name"
+    default_message = "the name is not valid"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def _details(self) -> dict[str, Any]:
+        return {"field": self.field} if self.field is not None else {}
 
 
 class MalformedDataError(MfaError, ValueError):

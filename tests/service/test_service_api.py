@@ -61,6 +61,7 @@ def test_all_is_pinned() -> None:
         "PasskeyNowSynced",
         "PasskeyRegistration",
         "RelyingParty",
+        "RewrapProgress",
         "SecondFactorChallenge",
         "SecondFactorResult",
         "ServiceSettings",

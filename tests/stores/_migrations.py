@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mfakit.errors import StoreError
-from mfakit.repositories import MfaStore
+from mfakit.repositories import DEFAULT_LOGIN_CODE_KEY_ID, MfaStore
 from mfakit.stores._common import to_micros
 from mfakit.testing.contracts._records import (
     NOW,
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "V4_INDEXES",
+    "check_login_code_key_id_migrated",
     "check_migrated",
     "check_v3_rows_in_v4",
     "check_v4_rows_in_v5",
+    "write_old_login_code",
     "write_old_orgs",
     "write_old_rows",
     "write_v3_rows",
@@ -129,7 +131,32 @@ def write_v3_rows(store: MfaStore) -> None:
     store.add_webauthn_credential(webauthn_credential("v3-a", name="Phone"))
     store.replace_backup_codes("v3-c", backup_codes("v3-c", 4))
     store.record_failure("mfa:totp:v3-c", now=NOW)
-    store.put_login_code(login_code("v3/sub"))
+    write_old_login_code(store, "v3/sub")
+
+
+def write_old_login_code(store: MfaStore, subject: str) -> None:
+    """A login code in the columns it had before key ids (schema versions 1 to 4)."""
+    code = login_code(subject)
+    row = [code.subject, code.code_id, code.code_hash, to_micros(code.created_at)]
+    row += [to_micros(code.expires_at), code.max_attempts, code.attempts]
+    store._call(  # type: ignore[attr-defined]
+        lambda c: c.run(
+            "INSERT INTO mfa_login_codes (subject, code_id, code_hash, created_at, expires_at, "
+            "max_attempts, attempts, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            row,
+        )
+    )
+
+
+def check_login_code_key_id_migrated(store: MfaStore, subject: str) -> None:
+    """A code stored before key ids reads back whole, made under the default key."""
+    code = store.get_login_code(subject)
+    assert code is not None
+    assert code.key_id == DEFAULT_LOGIN_CODE_KEY_ID == "default"
+    assert (code.attempts, code.consumed_at) == (0, None)
+    counted = store.record_login_code_attempt(subject, code.code_id, now=NOW)
+    assert counted is not None
+    assert counted.key_id == DEFAULT_LOGIN_CODE_KEY_ID
 
 
 def check_v3_rows_in_v4(store: MfaStore) -> None:

@@ -27,9 +27,11 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 from ._migrations import (
     V4_INDEXES,
+    check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
@@ -197,7 +199,7 @@ def test_atomic_commit_failure_is_store_error(postgres_dsn: str) -> None:
 def test_upgrade_from_version_3_with_data(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A version-3 database with members and factors opens migrated, rows intact."""
+    """A version-3 database with members and factors opens at the latest version, rows intact."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
@@ -220,7 +222,7 @@ def test_upgrade_from_version_3_with_data(
 def test_upgrade_from_version_4_with_data(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A version-4 database opens at version 5: each user keeps their latest step-up stamp."""
+    """A version-4 database opens at the latest version: each user keeps their latest stamp."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
@@ -228,6 +230,22 @@ def test_upgrade_from_version_4_with_data(
         write_v4_rows(old)
         old.close()
     store = PostgresStore(dsn)
-    assert store.schema_version() == 5
+    assert store.schema_version() == len(MIGRATIONS)
     check_v4_rows_in_v5(store)
+    store.close()
+
+
+def test_upgrade_gives_old_login_codes_the_default_key_id(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        old = PostgresStore(dsn)
+        write_old_login_code(old, "org/ada")
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_login_code_key_id_migrated(store, "org/ada")
     store.close()

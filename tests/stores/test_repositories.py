@@ -34,6 +34,7 @@ def test_repositories_all_is_pinned() -> None:
         "Challenge",
         "ChallengeRepository",
         "CredentialSummary",
+        "DEFAULT_LOGIN_CODE_KEY_ID",
         "Invitation",
         "InvitationRepository",
         "LockReason",

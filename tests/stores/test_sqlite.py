@@ -31,9 +31,11 @@ from mfakit.testing.contracts._records import NOW
 
 from ._migrations import (
     V4_INDEXES,
+    check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
@@ -187,7 +189,7 @@ def test_upgrade_keeps_and_completes_old_rows(
 
 
 def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A version-3 database with members and factors opens migrated, rows intact."""
+    """A version-3 database with members and factors opens at the latest version, rows intact."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
@@ -208,7 +210,7 @@ def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A version-4 database opens at version 5: each user keeps their latest step-up stamp."""
+    """A version-4 database opens at the latest version: each user keeps their latest stamp."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
@@ -216,8 +218,24 @@ def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.Mo
         write_v4_rows(old)
         old.close()
     store = SQLiteStore(path)
-    assert store.schema_version() == 5
+    assert store.schema_version() == len(MIGRATIONS)
     check_v4_rows_in_v5(store)
+    store.close()
+
+
+def test_upgrade_gives_old_login_codes_the_default_key_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        old = SQLiteStore(path)
+        write_old_login_code(old, "org/ada")
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_login_code_key_id_migrated(store, "org/ada")
     store.close()
 
 

@@ -31,6 +31,7 @@ from mfakit.repositories._ports import (
     WebAuthnCredentialRepository,
 )
 from mfakit.repositories._records import (
+    DEFAULT_LOGIN_CODE_KEY_ID,
     AuditEvent,
     BackupCode,
     Challenge,
@@ -62,6 +63,7 @@ __all__ = [
     "Challenge",
     "ChallengeRepository",
     "CredentialSummary",
+    "DEFAULT_LOGIN_CODE_KEY_ID",
     "Invitation",
     "InvitationRepository",
     "LockReason",

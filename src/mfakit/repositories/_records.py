@@ -18,6 +18,7 @@ __all__ = [
     "BackupCode",
     "Challenge",
     "CredentialSummary",
+    "DEFAULT_LOGIN_CODE_KEY_ID",
     "Invitation",
     "LockReason",
     "LoginCode",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The key id of login codes made under a single ``login_code_key`` (and of
+#: every code stored before login codes recorded their key id).
+DEFAULT_LOGIN_CODE_KEY_ID = "default"
 
 #: Whether a TOTP credential awaits its confirming code or is in use.
 TotpState = Literal["pending", "active"]
@@ -216,6 +221,8 @@ class LoginCode:
         max_attempts: Wrong attempts allowed before the code is dead.
         attempts: Attempts counted so far.
         consumed_at: When it was used, ``None`` while unused.
+        key_id: The id of the HMAC key that made ``code_hash``, so that a code
+            still verifies after a newer key became current.
     """
 
     subject: str
@@ -226,6 +233,7 @@ class LoginCode:
     max_attempts: int = 5
     attempts: int = 0
     consumed_at: datetime | None = None
+    key_id: str = DEFAULT_LOGIN_CODE_KEY_ID
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

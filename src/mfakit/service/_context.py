@@ -2,7 +2,7 @@
 
 A :class:`ServiceContext` is built once by :class:`~mfakit.service.MfaService`
 and handed to each flow object. It holds what the host application passed in
-(store, key ring, notifier, clock, relying party, issuer, login-code key,
+(store, key ring, notifier, clock, relying party, issuer, login-code keys,
 settings) and the few helpers that every flow uses the same way: reading the
 clock, writing an audit event, opening a store transaction, and sending a
 message.
@@ -28,10 +28,10 @@ from typing import Any
 
 from mfakit.clock import Clock, SystemClock, ensure_aware
 from mfakit.errors import ConfigurationError
-from mfakit.login_codes import MIN_KEY_LENGTH
 from mfakit.policy import Decision, EffectKind, NotificationKind
 from mfakit.repositories import AuditEvent, MfaStore
 from mfakit.secretbox import KeyRing
+from mfakit.service._login_code_keys import LoginCodeKeys
 from mfakit.service._notify import (
     AccountLocked,
     AccountUnlocked,
@@ -63,7 +63,7 @@ class ServiceContext:
         "issuer",
         "keys",
         "local",
-        "login_code_key",
+        "login_code_keys",
         "notifier",
         "outbox",
         "rp",
@@ -80,7 +80,9 @@ class ServiceContext:
         clock: Clock | None,
         relying_party: RelyingParty,
         issuer: str,
-        login_code_key: bytes,
+        login_code_key: bytes | None,
+        login_code_keys: Mapping[str, bytes] | None = None,
+        login_code_key_id: str | None = None,
         settings: ServiceSettings | None,
     ) -> None:
         if not isinstance(store, MfaStore):
@@ -93,8 +95,9 @@ class ServiceContext:
             raise ConfigurationError("relying_party must be a RelyingParty")
         if not isinstance(issuer, str) or not issuer.strip() or ":" in issuer:
             raise ConfigurationError("issuer must be a non-empty name without ':'")
-        if not isinstance(login_code_key, bytes) or len(login_code_key) < MIN_KEY_LENGTH:
-            raise ConfigurationError(f"login_code_key must be at least {MIN_KEY_LENGTH} bytes")
+        code_keys = LoginCodeKeys(
+            key=login_code_key, keys=login_code_keys, current=login_code_key_id
+        )
         settings = ServiceSettings() if settings is None else settings
         if not isinstance(settings, ServiceSettings):
             raise ConfigurationError("settings must be a ServiceSettings")
@@ -107,7 +110,7 @@ class ServiceContext:
         self.clock = clock
         self.rp = relying_party
         self.issuer = issuer
-        self.login_code_key = login_code_key
+        self.login_code_keys = code_keys
         self.settings = settings
         # The kinds written to the outbox by the open transaction (per thread).
         self.local = threading.local()

@@ -93,8 +93,9 @@ class LoginCodeFlow:
         now = context.now()
         policy = context.settings.login_codes
         member = context.store.get_membership_by_username(org_id, username)
+        keys = context.login_code_keys
         issued = login_codes.generate_login_code(
-            key=context.login_code_key, context=subject, now=now, policy=policy
+            key=keys.current, context=subject, now=now, policy=policy
         )
         record = issued.record
         code = LoginCode(
@@ -104,6 +105,7 @@ class LoginCodeFlow:
             created_at=now,
             expires_at=record.expires_at,
             max_attempts=record.max_attempts,
+            key_id=keys.current_id,
         )
         known = member is not None and member.status != "removed"
         with context.transaction():
@@ -178,12 +180,21 @@ class LoginCodeFlow:
             # Say why (used, expired, out of tries); a concurrent try may have taken the last one.
             login_codes.count_attempt(self._core_record(stored), now=now)
             raise AttemptsExhaustedError
+        key = context.login_code_keys.get(counted.key_id)
+        if key is None:
+            # Made under a key no longer configured: fail closed, as a wrong code
+            # (the try is counted), and say so to the operator.
+            context.audit(
+                "login_code.unknown_key",
+                at=now,
+                outcome="failure",
+                org_id=org_id,
+                details={"key_id": counted.key_id},
+            )
+            left = counted.max_attempts - counted.attempts
+            raise AttemptsExhaustedError if left == 0 else InvalidCodeError(attempts_remaining=left)
         login_codes.verify_login_code(
-            self._core_record(counted),
-            code,
-            key=context.login_code_key,
-            context=subject,
-            now=now,
+            self._core_record(counted), code, key=key, context=subject, now=now
         )
         if not context.store.consume_login_code(subject, counted.code_id, now=now):
             raise ReplayedCodeError

@@ -29,7 +29,7 @@ from mfakit.service._effects import EffectWriter
 from mfakit.service._facts import apply_effect, principal_of
 from mfakit.service._notify import AccountLocked
 from mfakit.service._policy_codec import encode_policy
-from mfakit.service._settings import check_user_id
+from mfakit.service._settings import check_name, check_user_id
 
 __all__ = ["MemberFlow", "same_address"]
 
@@ -78,6 +78,9 @@ class MemberFlow:
         """See :meth:`MfaService.create_organization`."""
         context = self._context
         check_user_id(owner_id, "owner_id")
+        check_name(name, field="name")
+        if owner_username is not None:
+            check_name(owner_username, field="owner_username")
         now = context.now()
         org = context.store.create_organization(
             Organization(
@@ -111,6 +114,8 @@ class MemberFlow:
         """See :meth:`MfaService.add_member`."""
         context = self._context
         check_user_id(user_id)
+        if username is not None:
+            check_name(username, field="username")
         now = context.now()
         member = context.store.add_membership(
             Membership(
@@ -160,6 +165,8 @@ class MemberFlow:
         context = self._context
         check_user_id(user_id)
         _check_email(email)
+        if username is not None:
+            check_name(username, field="username")
         now = context.now()
         invitation = context.store.get_invitation(invitation_id)
         if invitation is None:

@@ -43,7 +43,7 @@ from mfakit.service._notify import (
     SignCountAnomaly,
 )
 from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration, SecondFactorResult
-from mfakit.service._settings import UserRef, check_user_id
+from mfakit.service._settings import UserRef, check_name, check_user_id
 from mfakit.service._throttle import Throttle
 
 __all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
@@ -55,9 +55,7 @@ _KINDS = frozenset({MethodKind.PASSKEY, MethodKind.SECURITY_KEY})
 
 
 def _name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > _MAX_NAME:
-        raise ConfigurationError("a passkey name must be 1 to 64 characters")
-    return name.strip()
+    return check_name(name, field="name", max_length=_MAX_NAME)
 
 
 def _requested_kind(context: Mapping[str, Any], backup_eligible: bool) -> WebAuthnKind:

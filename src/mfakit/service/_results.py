@@ -19,6 +19,7 @@ __all__ = [
     "MethodRemoval",
     "Passkey",
     "PasskeyRegistration",
+    "RewrapProgress",
     "SecondFactorChallenge",
     "SecondFactorResult",
     "SweepReport",
@@ -268,3 +269,36 @@ class SweepReport:
     reminded: tuple[tuple[str, str], ...] = ()
     purged_challenges: int = 0
     purged_login_codes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewrapProgress:
+    """What one :meth:`~mfakit.service.MfaService.rewrap_secrets` batch did.
+
+    Attributes:
+        key_id: The current secret-box key, the one secrets were sealed under.
+        scanned: TOTP credentials (pending and active) read in this batch.
+        rewrapped: Re-encrypted under ``key_id`` and written back by this call.
+        already_current: Already under ``key_id`` (another run, or a newer
+            enrollment, did it): nothing written.
+        raced: Changed between the read and the compare-and-set (a
+            re-enrollment, a confirmation, a deletion or another server's
+            rewrap): skipped, nothing overwritten. A later run sees them again.
+        failed: ``totp_id`` of each credential whose envelope could not be
+            opened (damaged, tampered with, or under a key the ring no longer
+            holds): left as they are; the user must enroll again.
+        next_cursor: Pass it as ``after`` to continue; ``None`` after the last batch.
+    """
+
+    key_id: str
+    scanned: int
+    rewrapped: int
+    already_current: int
+    raced: int
+    failed: tuple[str, ...] = ()
+    next_cursor: str | None
+
+    @property
+    def done(self) -> bool:
+        """Whether this was the last batch (every credential has been scanned)."""
+        return self.next_cursor is None

@@ -28,6 +28,8 @@ graph is acyclic::
     * OrgFlow           _org           context, Directory, EffectWriter
     * LoginCodeFlow     _login_codes   context, Directory, EffectWriter, Throttle,
                                        LoginGate
+    * SecretRewrap      _rotation      the context's store, key ring and clock
+                                       (so the CLI can run it without a service)
 
 The context owns the ``Outbox`` (``_outbox``): it writes each message to the
 store's outbox in the transaction of the change that causes it and delivers
@@ -41,7 +43,7 @@ alone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -77,12 +79,14 @@ from mfakit.service._results import (
     MethodRemoval,
     Passkey,
     PasskeyRegistration,
+    RewrapProgress,
     SecondFactorChallenge,
     SecondFactorResult,
     SweepReport,
     TotpActivation,
     TotpEnrollment,
 )
+from mfakit.service._rotation import SecretRewrap
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
 from mfakit.service._throttle import Throttle
 from mfakit.service._totp import TotpFlow
@@ -109,7 +113,17 @@ class MfaService:
         relying_party: The WebAuthn relying party (RP ID, name, origins).
         issuer: The name authenticator apps show next to the account.
         login_code_key: The HMAC key of emailed login codes (32 random bytes),
-            kept outside the database.
+            kept outside the database. Its key id is ``"default"``
+            (:data:`~mfakit.repositories.DEFAULT_LOGIN_CODE_KEY_ID`). Give
+            either this or ``login_code_keys``.
+        login_code_keys: Several login-code keys by id (ids as for the
+            secret-box key ring: 1 to 32 characters from ``A-Z a-z 0-9 . _ -``),
+            to rotate the key: codes are verified with the key that made them,
+            so codes made under a previous key still verify until they expire.
+            Keep the previous key configured for one code lifetime
+            (``settings.login_codes.ttl``) after a new one becomes current.
+        login_code_key_id: With ``login_code_keys``: the id of the key new
+            codes are made with.
         settings: Tunables; see :class:`ServiceSettings`.
 
     Raises:
@@ -139,7 +153,9 @@ class MfaService:
         clock: Clock | None = None,
         relying_party: RelyingParty,
         issuer: str,
-        login_code_key: bytes,
+        login_code_key: bytes | None = None,
+        login_code_keys: Mapping[str, bytes] | None = None,
+        login_code_key_id: str | None = None,
         settings: ServiceSettings | None = None,
     ) -> None:
         context = ServiceContext(
@@ -150,6 +166,8 @@ class MfaService:
             relying_party=relying_party,
             issuer=issuer,
             login_code_key=login_code_key,
+            login_code_keys=login_code_keys,
+            login_code_key_id=login_code_key_id,
             settings=settings,
         )
         self._context = context
@@ -194,6 +212,7 @@ class MfaService:
         self._login_codes = LoginCodeFlow(
             context=context, directory=directory, effects=effects, throttle=throttle, gate=gate
         )
+        self._rotation = SecretRewrap(store=context.store, keys=context.keys, now=context.now)
 
     def __repr__(self) -> str:
         return (
@@ -644,3 +663,43 @@ class MfaService:
             StoreError: the store failed (claimed messages return after their lease).
         """
         return self._context.outbox.deliver(limit=limit, lease=lease)
+
+    # -- key rotation ----------------------------------------------------------------------
+
+    def rewrap_secrets(self, *, batch: int = 500, after: str | None = None) -> RewrapProgress:
+        """Re-encrypt one batch of stored TOTP secrets under the current secret-box key.
+
+        One call handles one batch: it reads up to ``batch`` credentials
+        (pending enrollments and active ones) after the cursor ``after`` with
+        one store query, re-encrypts each envelope that is under another key,
+        and writes it back with the store's compare-and-set
+        ``rewrap_totp_secret``; it appends one ``secretbox.rewrap`` audit event
+        with the counts. Loop until the result is :attr:`~RewrapProgress.done`,
+        passing its ``next_cursor`` as ``after``::
+
+            after = None
+            while True:
+                progress = service.rewrap_secrets(batch=500, after=after)
+                log.info("rewrapped %d of %d", progress.rewrapped, progress.scanned)
+                if progress.done:
+                    break
+                after = progress.next_cursor
+
+        Resumable (start again from the last cursor, or from the start: rows
+        already under the current key cost a header check) and safe to run on
+        several servers at once: a row changed between the read and the write
+        (a re-enrollment, a confirmation, another server's rewrap) is skipped
+        and counted as ``raced``, never overwritten. Sign-ins go on meanwhile:
+        the replay state (``last_step``) is never written. A credential whose
+        envelope cannot be opened is left alone and listed in ``failed``.
+
+        Args:
+            batch: Credentials read per call, 1 to 1000 (one store page).
+            after: The ``next_cursor`` of the previous batch; ``None`` to start.
+
+        Raises:
+            ConfigurationError: ``batch`` or ``after`` is invalid.
+            StoreError: the store failed (rows written so far stay written;
+                run again from the last cursor).
+        """
+        return self._rotation.rewrap_secrets(batch=batch, after=after)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from mfakit.backup_codes import Hasher
-from mfakit.errors import ConfigurationError
+from mfakit.errors import ConfigurationError, InvalidNameError
 from mfakit.login_codes import LoginCodePolicy
 from mfakit.otp import MAX_WINDOW
 from mfakit.policy import OrgPolicy
@@ -26,6 +27,42 @@ def check_user_id(user_id: object, name: str = "user_id") -> str:
     if len(user_id.encode("utf-8")) > _MAX_USER_ID_BYTES:
         raise ConfigurationError(f"{name} must be at most 64 bytes in UTF-8")
     return user_id
+
+
+# Control characters (NUL, newlines, DEL, C1), lone surrogates and line or
+# paragraph separators; and the bidirectional overrides and isolates, which
+# make a name display as another one.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Longest user, member and organization names accepted, in characters.
+MAX_NAME = 256
+
+
+def check_name(value: object, *, field: str, max_length: int = MAX_NAME) -> str:
+    """Return a user-chosen name without its outer spaces, or refuse it.
+
+    Every flow calls this before it stores anything or starts a ceremony, so
+    a name the stores (or an authenticator) cannot hold never gets that far.
+
+    Raises:
+        InvalidNameError: not a string, blank, longer than ``max_length``
+            characters, or holding a control character (NUL included), a line
+            separator or a bidirectional override. The message never holds the name.
+    """
+    if not isinstance(value, str):
+        raise InvalidNameError(f"{field} must be a string", field=field)
+    name = value.strip()
+    if not name:
+        raise InvalidNameError(f"{field} must not be blank", field=field)
+    if len(name) > max_length:
+        raise InvalidNameError(f"{field} must be at most {max_length} characters", field=field)
+    for ch in name:
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            raise InvalidNameError(
+                f"{field} must not contain control or bidirectional formatting characters",
+                field=field,
+            )
+    return name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,12 +85,12 @@ class UserRef:
 
     def __post_init__(self) -> None:
         check_user_id(self.user_id)
-        if not isinstance(self.name, str) or not self.name.strip():
-            raise ConfigurationError("UserRef.name must be a non-empty string")
+        check_name(self.name, field="UserRef.name")
         if not isinstance(self.display_name, str):
-            raise ConfigurationError("UserRef.display_name must be a string")
+            raise InvalidNameError("UserRef.display_name must be a string", field="display_name")
         if not self.display_name:
             object.__setattr__(self, "display_name", self.name)
+        check_name(self.display_name, field="UserRef.display_name")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -238,4 +238,9 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             WHERE last_mfa_at IS NOT NULL GROUP BY user_id""",
         "ALTER TABLE mfa_memberships DROP COLUMN last_mfa_at",
     ),
+    # Version 6 (issue 15, key rotation): the id of the HMAC key that made each
+    # login code, so a new key can become current while codes made under the
+    # previous one still verify. Codes stored before were made under the single
+    # login_code_key, whose id is "default" (DEFAULT_LOGIN_CODE_KEY_ID).
+    ("ALTER TABLE mfa_login_codes ADD COLUMN key_id TEXT NOT NULL DEFAULT 'default'",),
 )

@@ -49,6 +49,7 @@ def _login_params(lc: LoginCode) -> list[object]:
         lc.max_attempts,
         lc.attempts,
         opt_micros(lc.consumed_at),
+        lc.key_id,
     ]
 
 

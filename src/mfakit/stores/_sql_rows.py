@@ -75,7 +75,8 @@ CRED_COLS = (
 )
 CHAL_COLS = "challenge_id, purpose, user_id, challenge, created_at, expires_at, context"
 LOGIN_COLS = (
-    "subject, code_id, code_hash, created_at, expires_at, max_attempts, attempts, consumed_at"
+    "subject, code_id, code_hash, created_at, expires_at, max_attempts, attempts, consumed_at, "
+    "key_id"
 )
 THROTTLE_COLS = "key, failures, first_failure_at, last_failure_at, locked_until"
 ORG_COLS = (
@@ -171,6 +172,7 @@ def row_login(r: Row) -> LoginCode:
         max_attempts=r[5],
         attempts=r[6],
         consumed_at=opt_from_micros(r[7]),
+        key_id=r[8],
     )
 
 

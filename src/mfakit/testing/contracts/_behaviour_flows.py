@@ -95,6 +95,20 @@ class FlowContract:
         assert store.get_login_code(subject) == second
         assert store.get_login_code(new_id("subject")) is None
 
+    def test_login_code_keeps_its_key_id(self, store: MfaStore) -> None:
+        """The id of the key that made a code is stored, replaced and counted with it."""
+        subject = new_id("subject")
+        first = dataclasses.replace(login_code(subject), key_id="2026-05")
+        store.put_login_code(first)
+        assert store.get_login_code(subject) == first
+        second = dataclasses.replace(
+            login_code(subject), key_id="2026-11", created_at=NOW + timedelta(minutes=2)
+        )
+        assert store.put_login_code_if_cooled_down(second, cooldown=timedelta(minutes=1))
+        counted = store.record_login_code_attempt(subject, second.code_id, now=NOW)
+        assert counted is not None
+        assert counted.key_id == "2026-11"
+
     def test_login_code_attempts_are_limited(self, store: MfaStore) -> None:
         """Attempts count up to max_attempts, then no more attempt is allowed."""
         code = login_code(new_id("subject"), max_attempts=3)
