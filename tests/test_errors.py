@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +17,7 @@ from mfakit.errors import (
     MfaError,
     PolicyDeniedError,
     SignCountError,
+    StepUpRequiredError,
     ThrottledError,
     UnknownKeyError,
     UnsupportedAlgorithmError,
@@ -55,6 +57,7 @@ EXPECTED_PARENTS = {
     "SignCountError": "WebAuthnError",
     "ThrottledError": "MfaError",
     "PolicyDeniedError": "MfaError",
+    "StepUpRequiredError": "PolicyDeniedError",
     "StoreError": "MfaError",
     "NotFoundError": "StoreError",
     "DuplicateError": "StoreError",
@@ -134,3 +137,24 @@ def test_policy_denied_keeps_decision() -> None:
     """The decision that refused an action travels with the error."""
     decision = object()
     assert PolicyDeniedError(decision=decision).decision is decision
+
+
+def test_step_up_required_carries_action_age_and_factors() -> None:
+    """A step-up refusal says which action, how recent, and which method kinds can answer."""
+    decision = object()
+    exc = StepUpRequiredError(
+        action="delete_project",
+        max_age=timedelta(minutes=5),
+        factors=("totp", "passkey"),
+        decision=decision,
+    )
+    assert isinstance(exc, PolicyDeniedError)
+    assert (exc.action, exc.max_age, exc.factors) == (
+        "delete_project",
+        timedelta(minutes=5),
+        ("totp", "passkey"),
+    )
+    assert exc.decision is decision
+    assert exc.code == "step_up_required"
+    assert "action='delete_project'" in repr(exc)
+    assert "factors=('totp', 'passkey')" in repr(exc)

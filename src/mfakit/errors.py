@@ -33,6 +33,8 @@ or other credential material. Structured details live in attributes.
     │       └── SignCountError (.stored, .received)
     ├── ThrottledError (.retry_after)            too many attempts; try again later
     ├── PolicyDeniedError (.decision)            the organization's policy refuses the action
+    │   └── StepUpRequiredError (.action, .max_age, .factors)
+    │                                            ... until the user passes a second factor again
     └── StoreError                               a storage adapter failed
         ├── NotFoundError                        the record does not exist
         └── DuplicateError                       the record already exists; nothing was written
@@ -54,6 +56,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, Literal
 
 __all__ = [
@@ -75,6 +79,7 @@ __all__ = [
     "PolicyDeniedError",
     "ReplayedCodeError",
     "SignCountError",
+    "StepUpRequiredError",
     "StoreError",
     "ThrottledError",
     "UnknownKeyError",
@@ -418,6 +423,49 @@ class PolicyDeniedError(MfaError):
     def __init__(self, message: str | None = None, *, decision: Any = None) -> None:
         super().__init__(message)
         self.decision = decision
+
+
+class StepUpRequiredError(PolicyDeniedError):
+    """The action needs a recent second-factor check, and the user's last one is too old.
+
+    The user must pass a second factor again (the same calls as the second
+    step of sign-in: ``verify_totp``, ``verify_passkey``, ``verify_backup_code``)
+    before retrying. Raised before anything is stored or any ceremony starts.
+
+    Args:
+        message: A log-safe description.
+        action: The action that needs the step-up (an action name).
+        max_age: How recent the check must be, at most (older or equal is stale).
+        factors: The method kinds the user has that can satisfy it
+            (:class:`~mfakit.policy.MethodKind` values, never a secret); empty
+            when the user has no second factor at all, in which case the
+            application decides (for example, ask for the password again).
+        decision: The policy decision that asked for it, when there is one.
+    """
+
+    code = "step_up_required"
+    default_message = "verify a second factor again to continue"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        action: str,
+        max_age: timedelta,
+        factors: Iterable[str] = (),
+        decision: Any = None,
+    ) -> None:
+        super().__init__(message, decision=decision)
+        self.action = action
+        self.max_age = max_age
+        self.factors: tuple[str, ...] = tuple(factors)
+
+    def _details(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "max_age": self.max_age,
+            "factors": tuple(str(f) for f in self.factors),
+        }
 
 
 class StoreError(MfaError):

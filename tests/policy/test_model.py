@@ -47,6 +47,7 @@ EXPECTED_ALL = [
     "ComplianceReport",
     "ComplianceStatus",
     "ConfirmationPhrase",
+    "DEFAULT_STEP_UP_ACTIONS",
     "Decision",
     "Effect",
     "EffectKind",
@@ -57,6 +58,8 @@ EXPECTED_ALL = [
     "LastMethodRemoval",
     "Lock",
     "LockReason",
+    "MAX_TRUSTED_BROWSER_DAYS",
+    "METHOD_CHANGE_ACTIONS",
     "MemberCompliance",
     "Method",
     "MethodKind",
@@ -81,6 +84,7 @@ EXPECTED_ALL = [
     "can_remove_method",
     "can_stop_enforcement",
     "can_unlock",
+    "check_action",
     "due_reminders",
     "evaluate_login",
     "evaluate_sensitive_action",
@@ -297,7 +301,7 @@ def test_facts_normalise_to_utc_and_accept_strings() -> None:
             reference_console(), org(), principal=person(), kind="totp", label=1, now=NOW
         ),
         lambda: evaluate_sensitive_action(
-            reference_console(), org(), principal=person(), action="fly", now=NOW
+            reference_console(), org(), principal=person(), action="Fly!", now=NOW
         ),
         lambda: can_enable_enforcement(
             reference_console(),

@@ -35,14 +35,20 @@ from mfakit.policy._access import (
     evaluate_login,
     evaluate_sensitive_action,
 )
+from mfakit.policy._actions import (
+    DEFAULT_STEP_UP_ACTIONS,
+    METHOD_CHANGE_ACTIONS,
+    SensitiveAction,
+    check_action,
+)
 from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import member_compliance, org_compliance_report
 from mfakit.policy._config import (
+    MAX_TRUSTED_BROWSER_DAYS,
     ActivationMode,
     LastMethodRemoval,
     OrgPolicy,
     PostDeadlineAction,
-    SensitiveAction,
     gradual_rollout,
     reference_console,
     remove_noncompliant,
@@ -94,6 +100,7 @@ __all__ = [
     "ComplianceReport",
     "ComplianceStatus",
     "ConfirmationPhrase",
+    "DEFAULT_STEP_UP_ACTIONS",
     "Decision",
     "Effect",
     "EffectKind",
@@ -104,6 +111,8 @@ __all__ = [
     "LastMethodRemoval",
     "Lock",
     "LockReason",
+    "MAX_TRUSTED_BROWSER_DAYS",
+    "METHOD_CHANGE_ACTIONS",
     "MemberCompliance",
     "Method",
     "MethodKind",
@@ -128,6 +137,7 @@ __all__ = [
     "can_remove_method",
     "can_stop_enforcement",
     "can_unlock",
+    "check_action",
     "due_reminders",
     "evaluate_login",
     "evaluate_sensitive_action",

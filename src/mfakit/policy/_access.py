@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mfakit.errors import ConfigurationError
+from mfakit.policy._actions import SensitiveAction, check_action
 from mfakit.policy._builder import (
     Builder,
     check_step_up,
@@ -12,7 +13,7 @@ from mfakit.policy._builder import (
 )
 from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import apply_deadline_action, explain_lock, explain_status
-from mfakit.policy._config import OrgPolicy, SensitiveAction
+from mfakit.policy._config import OrgPolicy
 from mfakit.policy._core import (
     assess,
     check_now,
@@ -222,31 +223,39 @@ def evaluate_sensitive_action(
     principal: Principal,
     action: SensitiveAction | str,
     now: datetime,
+    max_age: timedelta | None = None,
 ) -> Decision:
     """Decide whether ``principal`` must pass a second factor again before ``action``.
 
-    A step-up is required when ``action`` is in ``policy.step_up_actions`` and the
-    last verification is missing, in the future, or at least
-    ``policy.step_up_max_age`` old. ``next_evaluation`` says when a fresh
-    verification goes stale.
+    A step-up is required when the action needs one under the policy
+    (:meth:`OrgPolicy.requires_step_up`: listed in ``step_up_actions``, or a
+    method change) and the last verification is missing, in the future, or at
+    least as old as the policy's maximum age for the action
+    (:meth:`OrgPolicy.step_up_max_age_for`). ``next_evaluation`` says when a
+    fresh verification goes stale. An inactive or locked principal is refused.
 
     Args:
         policy: The organization's policy.
         org: The organization's enforcement state.
         principal: Who wants to act.
-        action: The sensitive action (a :class:`SensitiveAction` or its value).
+        action: The sensitive action: a :class:`SensitiveAction` or any name
+            accepted by :func:`check_action` (the host application's own).
         now: The current time (aware).
+        max_age: The caller's own limit: with it the action requires a step-up
+            whatever the policy's lists say, and the stricter of ``max_age``
+            and the policy's age for the action applies.
 
     Raises:
-        ConfigurationError: a naive ``now`` or arguments of the wrong type.
+        ConfigurationError: a naive ``now``, an invalid action name, a
+            ``max_age`` that is not a positive timedelta, or arguments of the
+            wrong type.
     """
     now = check_now(now)
     check_types(policy, org)
     principal = check_principal("principal", principal)
-    try:
-        sensitive = SensitiveAction(action)
-    except ValueError as exc:
-        raise ConfigurationError("action is not a valid SensitiveAction") from exc
+    sensitive = check_action(action)
+    if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
+        raise ConfigurationError("max_age must be a positive timedelta")
     b = Builder(AuditAction.SENSITIVE_ACTION, principal.id, principal.id, now)
     if principal.status is not _ACTIVE:
         explain_status(b, policy, principal, assess(policy, org, principal, now), now)
@@ -254,5 +263,5 @@ def evaluate_sensitive_action(
     if lock_active(policy, principal, now):
         explain_lock(b, policy, principal)
         return b.build()
-    check_step_up(b, policy, principal, sensitive, now, explain=True)
+    check_step_up(b, policy, principal, sensitive, now, explain=True, max_age=max_age)
     return b.build()

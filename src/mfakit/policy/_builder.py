@@ -8,7 +8,7 @@ from typing import Any
 
 from mfakit.errors import ConfigurationError
 from mfakit.policy._codes import ReasonCode, RuleId
-from mfakit.policy._config import OrgPolicy, SensitiveAction
+from mfakit.policy._config import OrgPolicy
 from mfakit.policy._core import enroll_kinds, lock_active, qualifying
 from mfakit.policy._decision import (
     AuditAction,
@@ -194,22 +194,49 @@ def check_confirmation(b: Builder, expected: str, given: Any) -> None:
         b.obligation(Obligation(kind=ObligationKind.CONFIRM_PHRASE, phrase=expected))
 
 
+def step_up_due(
+    policy: OrgPolicy,
+    action: str,
+    last_mfa_at: datetime | None,
+    now: datetime,
+    *,
+    max_age: timedelta | None = None,
+) -> tuple[bool, timedelta]:
+    """Whether ``action`` needs a fresh second factor now, and the maximum age in play.
+
+    A step-up is needed when the action requires one (:meth:`OrgPolicy.requires_step_up`,
+    or any action when the caller gives ``max_age``) and the last check is
+    stale: missing, in the future (clock skew is not trusted), or
+    ``now - last_mfa_at >= age``. The age is the policy's for the action
+    (:meth:`OrgPolicy.step_up_max_age_for`), or the stricter of it and
+    ``max_age``.
+    """
+    age = policy.step_up_max_age_for(action)
+    if max_age is not None:
+        age = min(age, max_age)
+    if max_age is None and not policy.requires_step_up(action):
+        return False, age
+    stale = last_mfa_at is None or last_mfa_at > now or now - last_mfa_at >= age
+    return stale, age
+
+
 def check_step_up(
     b: Builder,
     policy: OrgPolicy,
     actor: Principal,
-    action: SensitiveAction,
+    action: str,
     now: datetime,
     *,
     explain: bool = False,
+    max_age: timedelta | None = None,
 ) -> None:
     """Require a fresh second factor when the action is sensitive and the last check is stale.
 
-    The last check is stale when it is missing, in the future (clock skew is not
-    trusted), or ``now - last_mfa_at >= step_up_max_age``.
+    See :func:`step_up_due`: ``max_age`` (the caller's own limit) makes any
+    action require a step-up, at the stricter of it and the policy's age.
     """
-    max_age = policy.step_up_max_age
-    if action not in policy.step_up_actions:
+    due, age = step_up_due(policy, action, actor.last_mfa_at, now, max_age=max_age)
+    if max_age is None and not policy.requires_step_up(action):
         if explain:
             b.reason(
                 ReasonCode.RECENTLY_VERIFIED,
@@ -220,21 +247,22 @@ def check_step_up(
             )
         return
     last = actor.last_mfa_at
-    if last is None or last > now or now - last >= max_age:
+    if due:
         b.needs_step_up = True
         b.reason(
             ReasonCode.STEP_UP_REQUIRED,
             RuleId.STEP_UP_MAX_AGE,
             "verify a second factor again to continue",
             action=action,
-            max_age=max_age,
+            max_age=age,
             last_verified_at=last,
         )
         b.obligation(
-            Obligation(kind=ObligationKind.STEP_UP, max_age_seconds=int(max_age.total_seconds()))
+            Obligation(kind=ObligationKind.STEP_UP, max_age_seconds=int(age.total_seconds()))
         )
         return
-    b.next_at(last + max_age)
+    assert last is not None  # noqa: S101 - a fresh check has a time
+    b.next_at(last + age)
     if explain:
         b.reason(
             ReasonCode.RECENTLY_VERIFIED,
@@ -242,7 +270,7 @@ def check_step_up(
             "the last second-factor check is recent enough",
             action=action,
             required=True,
-            valid_until=last + max_age,
+            valid_until=last + age,
         )
 
 

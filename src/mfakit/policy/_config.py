@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from mfakit.errors import ConfigurationError
+from mfakit.policy._actions import DEFAULT_STEP_UP_ACTIONS, METHOD_CHANGE_ACTIONS, check_action
 from mfakit.policy._facts import GraceKind, MethodKind, PrincipalKind
 from mfakit.policy._policy_json import policy_from_json, policy_to_json
 
@@ -18,6 +19,8 @@ _E = TypeVar("_E", bound=enum.Enum)
 # A year and a day: long enough for any real grace period, short enough to catch
 # a duration given in the wrong unit.
 _MAX_DURATION = timedelta(days=366)
+#: The longest a browser may be trusted to skip the second factor, in days.
+MAX_TRUSTED_BROWSER_DAYS = 90
 
 
 class ActivationMode(enum.StrEnum):
@@ -49,16 +52,6 @@ class LastMethodRemoval(enum.StrEnum):
     GRACE = "grace"
     #: Allowed with a warning; no new grace period starts.
     WARN = "warn"
-
-
-class SensitiveAction(enum.StrEnum):
-    """Actions that may require a recent second-factor verification (step-up)."""
-
-    REMOVE_METHOD = "remove_method"
-    STOP_ENFORCEMENT = "stop_enforcement"
-    ENABLE_ENFORCEMENT = "enable_enforcement"
-    REGENERATE_BACKUP_CODES = "regenerate_backup_codes"
-    UNLOCK_PRINCIPAL = "unlock_principal"
 
 
 def _strong_methods() -> Mapping[PrincipalKind, frozenset[MethodKind]]:
@@ -97,6 +90,22 @@ def _enum_set(name: str, enum_type: type[_E], value: Any) -> frozenset[_E]:
     return frozenset(_coerce(name, enum_type, v) for v in value)
 
 
+def _action_set(name: str, value: Any) -> frozenset[str]:
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise ConfigurationError(f"OrgPolicy.{name} must be a set of action names")
+    return frozenset(check_action(v, field=f"OrgPolicy.{name}") for v in value)
+
+
+def _action_ages(name: str, value: Any) -> Mapping[str, timedelta]:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"OrgPolicy.{name} must be a mapping of action to timedelta")
+    ages: dict[str, timedelta] = {}
+    for action, age in value.items():
+        _duration(name, age, positive=True)
+        ages[check_action(action, field=f"OrgPolicy.{name}")] = age
+    return MappingProxyType(dict(sorted(ages.items())))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrgPolicy:
     """An organization's MFA policy. The defaults are the safe choice for each field.
@@ -129,8 +138,18 @@ class OrgPolicy:
         max_exemption: Longest an exemption can last, whatever its stored expiry;
             ``None`` for no cap.
         step_up_max_age: How recent the last second-factor check must be for a
-            sensitive action (older or equal is stale).
-        step_up_actions: The actions that require a step-up.
+            sensitive action (older or equal is stale), unless
+            ``step_up_max_ages`` names the action.
+        step_up_max_ages: A maximum age per action (any action name, see
+            :func:`~mfakit.policy.check_action`), for actions that need a
+            fresher (or allow an older) check than ``step_up_max_age``.
+        step_up_actions: The actions that require a step-up (action names; the
+            default is :data:`~mfakit.policy.DEFAULT_STEP_UP_ACTIONS`). The
+            method changes (:data:`~mfakit.policy.METHOD_CHANGE_ACTIONS`)
+            require one whether listed or not: see :meth:`requires_step_up`.
+        trusted_browser_days: For how many days a browser the user chose to
+            trust may skip the second factor at sign-in, 0 (the default:
+            trusted browsers are off) to 90.
         max_failed_attempts: Consecutive failed attempts that lock the principal.
         failed_attempts_lockout: How long a failed-attempts lock lasts; ``None``
             means only an administrator can unlock.
@@ -162,13 +181,9 @@ class OrgPolicy:
     allow_exemptions: bool = True
     max_exemption: timedelta | None = timedelta(days=90)
     step_up_max_age: timedelta = timedelta(minutes=15)
-    step_up_actions: frozenset[SensitiveAction] = frozenset(
-        {
-            SensitiveAction.REMOVE_METHOD,
-            SensitiveAction.STOP_ENFORCEMENT,
-            SensitiveAction.REGENERATE_BACKUP_CODES,
-        }
-    )
+    step_up_max_ages: Mapping[str, timedelta] = field(default_factory=dict)
+    step_up_actions: frozenset[str] = DEFAULT_STEP_UP_ACTIONS
+    trusted_browser_days: int = 0
     max_failed_attempts: int = 10
     failed_attempts_lockout: timedelta | None = timedelta(minutes=15)
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1))
@@ -214,11 +229,9 @@ class OrgPolicy:
             "last_method_removal",
             _coerce("last_method_removal", LastMethodRemoval, self.last_method_removal),
         )
-        set_(
-            self,
-            "step_up_actions",
-            _enum_set("step_up_actions", SensitiveAction, self.step_up_actions),
-        )
+        set_(self, "step_up_actions", _action_set("step_up_actions", self.step_up_actions))
+        set_(self, "step_up_max_ages", _action_ages("step_up_max_ages", self.step_up_max_ages))
+        _int("trusted_browser_days", self.trusted_browser_days, 0, MAX_TRUSTED_BROWSER_DAYS)
         if not isinstance(self.manage_permission, str) or not self.manage_permission:
             raise ConfigurationError("OrgPolicy.manage_permission must be a non-empty string")
         given: Any = self.reminder_offsets
@@ -278,6 +291,28 @@ class OrgPolicy:
                     "so nobody of that kind could comply"
                 )
         return MappingProxyType(table)
+
+    def requires_step_up(self, action: str) -> bool:
+        """Whether ``action`` needs a recent second factor under this policy.
+
+        True for the actions in ``step_up_actions`` and, always, for the
+        method changes (:data:`~mfakit.policy.METHOD_CHANGE_ACTIONS`).
+
+        Raises:
+            ConfigurationError: ``action`` is not a valid action name.
+        """
+        action = check_action(action)
+        return action in self.step_up_actions or action in METHOD_CHANGE_ACTIONS
+
+    def step_up_max_age_for(self, action: str) -> timedelta:
+        """How recent the last second-factor check must be for ``action``.
+
+        Its entry in ``step_up_max_ages``, else ``step_up_max_age``.
+
+        Raises:
+            ConfigurationError: ``action`` is not a valid action name.
+        """
+        return self.step_up_max_ages.get(check_action(action), self.step_up_max_age)
 
     def qualifying_kinds(self, kind: PrincipalKind) -> frozenset[MethodKind]:
         """Return the method kinds that count towards compliance for a principal kind."""

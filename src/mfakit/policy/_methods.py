@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from mfakit.errors import ConfigurationError
+from mfakit.policy._actions import SensitiveAction
 from mfakit.policy._builder import (
     Builder,
     check_actor,
@@ -15,7 +16,7 @@ from mfakit.policy._builder import (
 )
 from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import explain_lock, explain_status
-from mfakit.policy._config import LastMethodRemoval, OrgPolicy, SensitiveAction
+from mfakit.policy._config import LastMethodRemoval, OrgPolicy
 from mfakit.policy._core import (
     assess,
     check_now,

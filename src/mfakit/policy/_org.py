@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from mfakit.policy._actions import SensitiveAction
 from mfakit.policy._builder import Builder, check_actor, check_confirmation, check_step_up
 from mfakit.policy._codes import ReasonCode, RuleId
 from mfakit.policy._compliance import explain_status
-from mfakit.policy._config import ActivationMode, OrgPolicy, SensitiveAction
+from mfakit.policy._config import ActivationMode, OrgPolicy
 from mfakit.policy._core import (
     assess,
     check_now,

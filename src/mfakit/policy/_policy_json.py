@@ -1,7 +1,8 @@
 """The JSON form of :class:`~mfakit.policy.OrgPolicy`, for storing it and reading it back.
 
 Durations are seconds (``int`` or ``float``), enums their values, sets sorted
-lists, ``eligible_methods`` an object of lists. Reading is strict about every
+lists, ``eligible_methods`` an object of lists, ``step_up_max_ages`` an object
+of seconds by action name. Reading is strict about every
 known field and names the one that is wrong; unknown keys are ignored so that a
 policy written by a newer mfakit (with more fields) still loads.
 """
@@ -39,7 +40,7 @@ _BOOLS = frozenset(
         "stop_releases_locks",
     }
 )
-_INTS = frozenset({"min_methods", "max_failed_attempts"})
+_INTS = frozenset({"min_methods", "max_failed_attempts", "trusted_browser_days"})
 _TEXTS = frozenset({"activation", "after_deadline", "last_method_removal", "manage_permission"})
 
 
@@ -76,6 +77,10 @@ def _field(name: str, value: Any) -> Any:
         return tuple(_seconds(name, v) for v in value)
     if name in _SETS:
         return frozenset(_strings(name, value))
+    if name == "step_up_max_ages":
+        if not isinstance(value, Mapping):
+            raise MalformedDataError(f"{name} must be an object of seconds", field=name)
+        return {str(k): _seconds(name, v) for k, v in value.items()}
     if name == "eligible_methods":
         if not isinstance(value, Mapping):
             raise MalformedDataError(f"{name} must be an object of lists", field=name)
