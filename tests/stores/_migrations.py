@@ -24,6 +24,7 @@ from mfakit.testing.contracts._records import (
     organization,
     outbox_message,
     pending_totp,
+    trusted_browser,
     webauthn_credential,
 )
 
@@ -37,11 +38,13 @@ __all__ = [
     "check_migrated",
     "check_v3_rows_in_v4",
     "check_v4_rows_in_v5",
+    "check_v6_rows_in_v7",
     "write_old_login_code",
     "write_old_orgs",
     "write_old_rows",
     "write_v3_rows",
     "write_v4_rows",
+    "write_v6_rows",
 ]
 
 #: The indexes schema version 4 adds.
@@ -219,3 +222,25 @@ def check_v4_rows_in_v5(store: SQLiteStore | PostgresStore) -> None:
     assert store.record_second_factor("v4-a", at=NOW - timedelta(days=1)) == NOW
     with pytest.raises(StoreError):
         store._call(lambda c: c.all("SELECT last_mfa_at FROM mfa_memberships"))
+
+
+V6_STAMPS = {"v6-a": NOW - timedelta(minutes=3), "v6-b": NOW}
+
+
+def write_v6_rows(store: SQLiteStore | PostgresStore) -> None:
+    """Users with a step-up stamp in a version-6 database (``mfa_user_state`` of one time)."""
+    for user, at in V6_STAMPS.items():
+        store.record_second_factor(user, at=at)
+
+
+def check_v6_rows_in_v7(store: SQLiteStore | PostgresStore) -> None:
+    """The stamps are kept, no factor change is recorded, trusted browsers work."""
+    for user, at in V6_STAMPS.items():
+        factors = store.get_user_factors(user)
+        assert (factors.last_mfa_at, factors.factors_changed_at) == (at, None)
+    browser = trusted_browser("v6-a")
+    store.add_trusted_browser(browser)
+    assert store.get_trusted_browser(browser.token_hash) == browser
+    assert store.record_factor_change("v6-a", at=NOW) == 1
+    factors = store.get_user_factors("v6-a")
+    assert (factors.last_mfa_at, factors.factors_changed_at) == (V6_STAMPS["v6-a"], NOW)

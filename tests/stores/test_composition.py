@@ -23,6 +23,7 @@ PORTS = {
     "login_codes": repositories.LoginCodeRepository,
     "throttles": repositories.ThrottleRepository,
     "user_state": repositories.UserStateRepository,
+    "trusted_browsers": repositories.TrustedBrowserRepository,
     "organizations": repositories.OrganizationRepository,
     "memberships": repositories.MembershipRepository,
     "invitations": repositories.InvitationRepository,

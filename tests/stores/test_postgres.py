@@ -31,10 +31,12 @@ from ._migrations import (
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    check_v6_rows_in_v7,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
+    write_v6_rows,
 )
 
 
@@ -238,14 +240,30 @@ def test_upgrade_from_version_4_with_data(
 def test_upgrade_gives_old_login_codes_the_default_key_id(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
         old = PostgresStore(dsn)
         write_old_login_code(old, "org/ada")
         old.close()
     store = PostgresStore(dsn)
     assert store.schema_version() == len(MIGRATIONS)
     check_login_code_key_id_migrated(store, "org/ada")
+    store.close()
+
+
+def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trusted-browser migration (version 7) keeps each user's stamp; no change time yet."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        old = PostgresStore(dsn)
+        write_v6_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS)
+    check_v6_rows_in_v7(store)
     store.close()

@@ -57,6 +57,8 @@ def test_repositories_all_is_pinned() -> None:
         "TotpCredential",
         "TotpRepository",
         "TotpState",
+        "TrustedBrowser",
+        "TrustedBrowserRepository",
         "UserFactors",
         "UserStateRepository",
         "WebAuthnCredential",

@@ -35,10 +35,12 @@ from ._migrations import (
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    check_v6_rows_in_v7,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
+    write_v6_rows,
 )
 
 
@@ -226,10 +228,10 @@ def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.Mo
 def test_upgrade_gives_old_login_codes_the_default_key_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
         old = SQLiteStore(path)
         write_old_login_code(old, "org/ada")
         old.close()
@@ -340,4 +342,27 @@ def test_atomic_cannot_open_connection(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as info:
         block()
     assert isinstance(info.value.__cause__, sqlite3.Error)
+    store.close()
+
+
+def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trusted-browser migration (version 7) keeps each user's stamp; no change time yet."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        old = SQLiteStore(path)
+        write_v6_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == len(MIGRATIONS)
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        )
+    }
+    assert indexes >= {"mfa_trusted_browsers_user", "mfa_trusted_browsers_expiry"}
+    check_v6_rows_in_v7(store)
     store.close()

@@ -37,6 +37,7 @@ from mfakit.repositories._records import (
     Page,
     ThrottleState,
     TotpCredential,
+    TrustedBrowser,
     UserFactors,
     WebAuthnCredential,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxRepository",
     "ThrottleRepository",
     "TotpRepository",
+    "TrustedBrowserRepository",
     "UserStateRepository",
     "WebAuthnCredentialRepository",
 ]
@@ -101,9 +103,11 @@ class TotpRepository(Protocol):
         :meth:`WebAuthnCredentialRepository.list_webauthn_credentials`), the
         backup codes (as :meth:`BackupCodeRepository.list_backup_codes`) and
         the state of each of ``throttle_keys`` (as
-        :meth:`ThrottleRepository.get_throttles`) and the user's last
+        :meth:`ThrottleRepository.get_throttles`), the user's last
         second-factor check (as stored by
-        :meth:`UserStateRepository.record_second_factor`), read as one consistent
+        :meth:`UserStateRepository.record_second_factor`) and the time of the
+        user's last factor change (as stored by
+        :meth:`UserStateRepository.record_factor_change`), read as one consistent
         snapshot: one read transaction (SQL stores) or under the store's lock
         (memory store). A user with nothing stored gets an empty
         :class:`~mfakit.repositories.UserFactors`.
@@ -380,11 +384,12 @@ class ThrottleRepository(Protocol):
 class UserStateRepository(Protocol):
     """What the service keeps per user, whatever organizations the user belongs to.
 
-    One record per user (created by the first write): today the time of the
-    user's last successful second-factor check, the anchor of step-up
-    decisions (``Principal.last_mfa_at``). It is read with the user's factors
-    (:meth:`TotpRepository.get_user_factors`) and with member summaries
-    (:meth:`MembershipRepository.list_member_summaries`).
+    One record per user (created by the first write): the time of the user's
+    last successful second-factor check, the anchor of step-up decisions
+    (``Principal.last_mfa_at``), and the time the user's second factors last
+    changed, before which no trusted browser counts. They are read with the
+    user's factors (:meth:`TotpRepository.get_user_factors`); the first also
+    with member summaries (:meth:`MembershipRepository.list_member_summaries`).
     """
 
     def record_second_factor(
@@ -404,6 +409,70 @@ class UserStateRepository(Protocol):
             ConfigurationError: ``at`` is naive, or ``reset_keys`` is a single
                 string or holds more than 1000 keys (nothing is written).
         """
+        ...
+
+    def record_factor_change(self, user_id: str, *, at: datetime) -> int:
+        """Record that the user's second factors changed: one atomic write, all or nothing.
+
+        Sets the user's factor-change time to ``at``, never moving it
+        backwards (a later stored time is kept), and deletes every trusted
+        browser of the user (:class:`TrustedBrowserRepository`), in the same
+        transaction: a browser trusted before the change cannot outlive it,
+        even one added by a request racing with the change.
+
+        Returns:
+            How many trusted browsers were deleted.
+
+        Raises:
+            ConfigurationError: ``at`` is naive (nothing is written).
+        """
+        ...
+
+
+@runtime_checkable
+class TrustedBrowserRepository(Protocol):
+    """Browsers users chose to trust for a while, found by the hash of their token."""
+
+    def add_trusted_browser(self, browser: TrustedBrowser) -> None:
+        """Store a new trusted browser.
+
+        Raises:
+            ConfigurationError: the record is invalid (``token_hash`` is not
+                32 bytes, ``expires_at`` is not after ``created_at``).
+            DuplicateError: the ``token_id`` or the ``token_hash`` exists
+                (nothing is written).
+        """
+        ...
+
+    def get_trusted_browser(self, token_hash: bytes) -> TrustedBrowser | None:
+        """Return the trusted browser whose token has this hash, or ``None``.
+
+        One lookup by a unique index, whatever the number of stored tokens.
+        Expired records are returned too: the caller checks ``expires_at``.
+        """
+        ...
+
+    def touch_trusted_browser(self, token_id: str, *, now: datetime) -> bool:
+        """Set ``last_used_at`` to ``now`` (never backwards); True if the record exists."""
+        ...
+
+    def list_trusted_browsers(self, user_id: str) -> tuple[TrustedBrowser, ...]:
+        """Return the user's trusted browsers (expired ones too), oldest first.
+
+        Ordered by ``created_at``, then ``token_id``.
+        """
+        ...
+
+    def revoke_trusted_browser(self, user_id: str, token_id: str) -> bool:
+        """Delete one of the user's trusted browsers; True if it existed (and was the user's)."""
+        ...
+
+    def revoke_trusted_browsers(self, user_id: str) -> int:
+        """Delete every trusted browser of the user; return how many."""
+        ...
+
+    def purge_expired_trusted_browsers(self, *, now: datetime) -> int:
+        """Delete the browsers whose trust ended at ``now`` (``expires_at <= now``); count them."""
         ...
 
 
@@ -730,6 +799,7 @@ class MfaStore(
     LoginCodeRepository,
     ThrottleRepository,
     UserStateRepository,
+    TrustedBrowserRepository,
     OrganizationRepository,
     MembershipRepository,
     InvitationRepository,

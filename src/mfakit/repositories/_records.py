@@ -33,6 +33,7 @@ __all__ = [
     "ThrottleState",
     "TotpCredential",
     "TotpState",
+    "TrustedBrowser",
     "UserFactors",
     "WebAuthnCredential",
     "WebAuthnKind",
@@ -400,6 +401,10 @@ class UserFactors:
             step-up anchor, set by
             :meth:`~mfakit.repositories.UserStateRepository.record_second_factor`),
             ``None`` before any.
+        factors_changed_at: When the user's second factors last changed (or a
+            membership of theirs was locked), as stored by
+            :meth:`~mfakit.repositories.UserStateRepository.record_factor_change`;
+            ``None`` before any. A trusted browser issued at or before it is void.
     """
 
     user_id: str
@@ -408,6 +413,33 @@ class UserFactors:
     backup_codes: tuple[BackupCode, ...] = ()
     throttles: Mapping[str, ThrottleState] = field(default_factory=lambda: _EMPTY)
     last_mfa_at: datetime | None = None
+    factors_changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedBrowser:
+    """A browser the user chose to trust, so that it may skip the second factor for a while.
+
+    The browser keeps a random token (in a cookie); the store keeps only the
+    token's SHA-256 digest, which cannot be turned back into the token.
+
+    Attributes:
+        token_id: Random identifier, not secret (to list and revoke it).
+        user_id: The user the token was issued to.
+        token_hash: SHA-256 of the token (32 bytes), unique across all users.
+        label: What the user (or the application) calls the browser, if anything.
+        created_at: When it was trusted.
+        expires_at: When the trust ends (the token is refused from this instant on).
+        last_used_at: When it last let the user skip the second factor, ``None`` before.
+    """
+
+    token_id: str
+    user_id: str
+    token_hash: bytes = field(repr=False)
+    label: str | None = None
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

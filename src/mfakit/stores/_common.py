@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from mfakit.clock import ensure_aware
 from mfakit.errors import ConfigurationError, DuplicateError
-from mfakit.repositories import AuditEvent
+from mfakit.repositories import AuditEvent, TrustedBrowser
 
 R = TypeVar("R")
 
@@ -238,3 +238,27 @@ def check_events(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     if len({r.event_id for r in records}) != len(records):
         raise DuplicateError("two events share an id")
     return records
+
+
+#: The length of a trusted browser's token hash (SHA-256).
+TOKEN_HASH_BYTES = 32
+
+
+def check_trusted_browser(browser: TrustedBrowser) -> TrustedBrowser:
+    """Validate a trusted browser record the same way in every store; return it normalized.
+
+    Raises:
+        ConfigurationError: not a :class:`~mfakit.repositories.TrustedBrowser`,
+            a hash that is not 32 bytes, an expiry not after the creation, or
+            what :func:`normalize` refuses.
+    """
+    if not isinstance(browser, TrustedBrowser):
+        raise ConfigurationError("expected a TrustedBrowser")
+    if not isinstance(browser.token_hash, bytes) or len(browser.token_hash) != TOKEN_HASH_BYTES:
+        raise ConfigurationError("TrustedBrowser.token_hash must be 32 bytes (SHA-256)")
+    if browser.label is not None and not isinstance(browser.label, str):
+        raise ConfigurationError("TrustedBrowser.label must be a string or None")
+    record = normalize(browser)
+    if record.expires_at <= record.created_at:
+        raise ConfigurationError("TrustedBrowser.expires_at must be after created_at")
+    return record

@@ -4,7 +4,8 @@ A store is built from one small **context** (what its parts share: the state
 and lock of the memory store; the connection source, dialect and
 transactions of the SQL stores) and one **part** per port (TOTP, backup
 codes, WebAuthn credentials, challenges, login codes, throttles, user
-state, organizations, memberships, invitations, audit, outbox). Each part receives
+state, trusted browsers, organizations, memberships, invitations, audit,
+outbox). Each part receives
 the context and holds its port methods' real code; no part inherits from
 another. A part that needs another's capability (accepting an invitation
 adds a membership) is handed one narrow callable when it is built.
@@ -51,6 +52,8 @@ from mfakit.repositories import (
     ThrottleState,
     TotpCredential,
     TotpRepository,
+    TrustedBrowser,
+    TrustedBrowserRepository,
     UserFactors,
     UserStateRepository,
     WebAuthnCredential,
@@ -84,6 +87,7 @@ class StoreParts:
     login_codes: LoginCodeRepository
     throttles: ThrottleRepository
     user_state: UserStateRepository
+    trusted_browsers: TrustedBrowserRepository
     organizations: OrganizationRepository
     memberships: MembershipRepository
     invitations: InvitationRepository
@@ -107,6 +111,7 @@ class StoreFacade:
         self._login_codes = parts.login_codes
         self._throttles = parts.throttles
         self._user_state = parts.user_state
+        self._trusted_browsers = parts.trusted_browsers
         self._organizations = parts.organizations
         self._memberships = parts.memberships
         self._invitations = parts.invitations
@@ -319,6 +324,42 @@ class StoreFacade:
     ) -> datetime:
         """See :meth:`mfakit.repositories.UserStateRepository.record_second_factor`."""
         return self._user_state.record_second_factor(user_id, at=at, reset_keys=reset_keys)
+
+    def record_factor_change(self, user_id: str, *, at: datetime) -> int:
+        """See :meth:`mfakit.repositories.UserStateRepository.record_factor_change`."""
+        return self._user_state.record_factor_change(user_id, at=at)
+
+    # -- TrustedBrowserRepository ----------------------------------------------------------
+
+    def add_trusted_browser(self, browser: TrustedBrowser) -> None:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.add_trusted_browser`."""
+        self._trusted_browsers.add_trusted_browser(browser)
+
+    def get_trusted_browser(self, token_hash: bytes) -> TrustedBrowser | None:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.get_trusted_browser`."""
+        return self._trusted_browsers.get_trusted_browser(token_hash)
+
+    def touch_trusted_browser(self, token_id: str, *, now: datetime) -> bool:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.touch_trusted_browser`."""
+        return self._trusted_browsers.touch_trusted_browser(token_id, now=now)
+
+    def list_trusted_browsers(self, user_id: str) -> tuple[TrustedBrowser, ...]:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.list_trusted_browsers`."""
+        return self._trusted_browsers.list_trusted_browsers(user_id)
+
+    def revoke_trusted_browser(self, user_id: str, token_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.revoke_trusted_browser`."""
+        return self._trusted_browsers.revoke_trusted_browser(user_id, token_id)
+
+    def revoke_trusted_browsers(self, user_id: str) -> int:
+        """See :meth:`mfakit.repositories.TrustedBrowserRepository.revoke_trusted_browsers`."""
+        return self._trusted_browsers.revoke_trusted_browsers(user_id)
+
+    def purge_expired_trusted_browsers(self, *, now: datetime) -> int:
+        """See
+        :meth:`mfakit.repositories.TrustedBrowserRepository.purge_expired_trusted_browsers`.
+        """
+        return self._trusted_browsers.purge_expired_trusted_browsers(now=now)
 
     # -- OrganizationRepository ------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from mfakit.repositories import (
     Page,
     ThrottleState,
     TotpCredential,
+    TrustedBrowser,
     WebAuthnCredential,
 )
 from mfakit.stores._common import check_limit
@@ -67,11 +68,12 @@ class MemoryState:
     Besides the records, it keeps indexes so that a call costs what it asks
     for, not the size of the store: each organization's user ids sorted (a
     page of members is a bisect and a slice), the organizations that have
-    members sorted, each user's organizations, usernames, active owners, and
-    each user's credential ids. Indexes change only through
-    :meth:`put_membership`, :meth:`remove_membership` and
-    :meth:`index_credential`, and are rebuilt from the records when an
-    ``atomic()`` block rolls back.
+    members sorted, each user's organizations, usernames, active owners,
+    each user's credential ids, and trusted browsers by token hash and by
+    user. Indexes change only through :meth:`put_membership`,
+    :meth:`remove_membership`, :meth:`index_credential`,
+    :meth:`index_trusted` and :meth:`drop_trusted`, and are rebuilt from the
+    records when an ``atomic()`` block rolls back.
     """
 
     # The record containers an atomic() block snapshots (backup codes, a dict of
@@ -84,6 +86,8 @@ class MemoryState:
         "login_codes",
         "throttle",
         "last_mfa",
+        "factors_changed",
+        "trusted",
         "orgs",
         "members",
         "invitations",
@@ -103,8 +107,12 @@ class MemoryState:
         self.challenges: dict[str, Challenge] = {}
         self.login_codes: dict[str, LoginCode] = {}
         self.throttle: dict[str, ThrottleState] = {}
-        # The per-user state (UserStateRepository): each user's last second-factor check.
+        # The per-user state (UserStateRepository): each user's last second-factor
+        # check, and when each user's second factors last changed.
         self.last_mfa: dict[str, datetime] = {}
+        self.factors_changed: dict[str, datetime] = {}
+        # Trusted browsers by token id (indexed by hash and by user below).
+        self.trusted: dict[str, TrustedBrowser] = {}
         self.orgs: dict[str, Organization] = {}
         self.members: dict[tuple[str, str], Membership] = {}
         self.invitations: dict[str, Invitation] = {}
@@ -127,6 +135,10 @@ class MemoryState:
         self.usernames: dict[tuple[str, str], str] = {}
         self.active_owners: dict[str, set[str]] = {}
         self.user_credentials: dict[str, set[bytes]] = {}
+        self.trusted_hashes: dict[bytes, str] = {}
+        self.user_trusted: dict[str, set[str]] = {}
+        for browser in self.trusted.values():
+            self.index_trusted(browser, add=True)
         members = self.members
         self.members = {}
         for record in members.values():
@@ -184,6 +196,22 @@ class MemoryState:
         ids.discard(credential_id)
         if not ids:
             del self.user_credentials[user_id]
+
+    def index_trusted(self, browser: TrustedBrowser, *, add: bool) -> None:
+        """Add or remove a trusted browser in the hash and per-user indexes."""
+        if add:
+            self.trusted_hashes[browser.token_hash] = browser.token_id
+            self.user_trusted.setdefault(browser.user_id, set()).add(browser.token_id)
+            return
+        del self.trusted_hashes[browser.token_hash]
+        ids = self.user_trusted[browser.user_id]
+        ids.discard(browser.token_id)
+        if not ids:
+            del self.user_trusted[browser.user_id]
+
+    def drop_trusted(self, token_id: str) -> None:
+        """Delete one trusted browser and its index entries."""
+        self.index_trusted(self.trusted.pop(token_id), add=False)
 
     def user_webauthn(self, user_id: str) -> list[WebAuthnCredential]:
         """The user's WebAuthn credentials, through the index (no scan of other users)."""

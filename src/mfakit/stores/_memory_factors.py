@@ -80,6 +80,7 @@ class MemoryTotp:
                 backup_codes=tuple(codes[k] for k in sorted(codes)),
                 throttles={k: state.throttle.get(k) or ThrottleState(key=k) for k in keys},
                 last_mfa_at=state.last_mfa.get(user_id),
+                factors_changed_at=state.factors_changed.get(user_id),
             )
 
     def activate_totp(

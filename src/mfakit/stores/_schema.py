@@ -243,4 +243,23 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # previous one still verify. Codes stored before were made under the single
     # login_code_key, whose id is "default" (DEFAULT_LOGIN_CODE_KEY_ID).
     ("ALTER TABLE mfa_login_codes ADD COLUMN key_id TEXT NOT NULL DEFAULT 'default'",),
+    # Version 7 (issue 15, trusted browsers): browsers a user chose to trust for
+    # a while, found by the SHA-256 of their token (the token itself is never
+    # stored), listed per user in order, purged by expiry; and when each user's
+    # second factors last changed, before which no trusted browser counts.
+    (
+        """CREATE TABLE mfa_trusted_browsers (
+            token_id {key} PRIMARY KEY,
+            user_id {key} NOT NULL,
+            token_hash {blob} NOT NULL UNIQUE,
+            label TEXT,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            last_used_at BIGINT
+        )""",
+        """CREATE INDEX mfa_trusted_browsers_user ON mfa_trusted_browsers
+            (user_id, created_at, token_id)""",
+        "CREATE INDEX mfa_trusted_browsers_expiry ON mfa_trusted_browsers (expires_at)",
+        "ALTER TABLE mfa_user_state ADD COLUMN factors_changed_at BIGINT",
+    ),
 )

@@ -130,7 +130,10 @@ class SqlTotp:
                     keys,
                 )
                 found = {r[0]: row_throttle(r) for r in rows}
-            stamp = c.one("SELECT last_mfa_at FROM mfa_user_state WHERE user_id = ?", [user_id])
+            stamp = c.one(
+                "SELECT last_mfa_at, factors_changed_at FROM mfa_user_state WHERE user_id = ?",
+                [user_id],
+            )
             return UserFactors(
                 user_id=user_id,
                 totp=None if totp is None else row_totp(totp),
@@ -138,6 +141,7 @@ class SqlTotp:
                 backup_codes=tuple(row_code(r) for r in codes),
                 throttles={k: found.get(k) or ThrottleState(key=k) for k in keys},
                 last_mfa_at=None if stamp is None else opt_from_micros(stamp[0]),
+                factors_changed_at=None if stamp is None else opt_from_micros(stamp[1]),
             )
 
         return self._sql.call(read, snapshot=True)

@@ -16,7 +16,7 @@ from mfakit.stores._sql_flows import SqlChallenges, SqlLoginCodes, SqlThrottles
 from mfakit.stores._sql_members import SqlMemberships
 from mfakit.stores._sql_orgs import SqlInvitations, SqlOrganizations
 from mfakit.stores._sql_outbox import SqlOutbox
-from mfakit.stores._sql_users import SqlUserState
+from mfakit.stores._sql_users import SqlTrustedBrowsers, SqlUserState
 
 __all__ = ["sql_store_parts"]
 
@@ -33,6 +33,7 @@ def sql_store_parts(sql: SqlContext) -> StoreParts:
         login_codes=SqlLoginCodes(sql),
         throttles=SqlThrottles(sql),
         user_state=SqlUserState(sql),
+        trusted_browsers=SqlTrustedBrowsers(sql),
         organizations=SqlOrganizations(sql),
         memberships=memberships,
         invitations=SqlInvitations(sql, insert_membership=memberships.insert),

@@ -20,7 +20,7 @@ from mfakit.stores._memory_flows import MemoryChallenges, MemoryLoginCodes, Memo
 from mfakit.stores._memory_members import MemoryMemberships
 from mfakit.stores._memory_orgs import MemoryInvitations, MemoryOrganizations
 from mfakit.stores._memory_outbox import MemoryOutbox
-from mfakit.stores._memory_users import MemoryUserState
+from mfakit.stores._memory_users import MemoryTrustedBrowsers, MemoryUserState
 
 __all__ = ["MemoryStore"]
 
@@ -37,6 +37,7 @@ def _memory_parts(state: MemoryState) -> StoreParts:
         login_codes=MemoryLoginCodes(state),
         throttles=MemoryThrottles(state),
         user_state=MemoryUserState(state),
+        trusted_browsers=MemoryTrustedBrowsers(state),
         organizations=MemoryOrganizations(state),
         memberships=memberships,
         invitations=MemoryInvitations(state, insert_membership=memberships.insert),

@@ -17,6 +17,7 @@ from mfakit.testing.contracts._behaviour_orgs import OrgContract
 from mfakit.testing.contracts._behaviour_outbox import OutboxContract
 from mfakit.testing.contracts._behaviour_scale import ScaleContract
 from mfakit.testing.contracts._behaviour_signin import SignInContract
+from mfakit.testing.contracts._behaviour_trusted import TrustedBrowserContract
 from mfakit.testing.contracts._behaviour_users import UserStateContract
 from mfakit.testing.contracts._records import (
     NOW,
@@ -38,6 +39,7 @@ class StoreContract(
     ScaleContract,
     SignInContract,
     UserStateContract,
+    TrustedBrowserContract,
     OutboxContract,
     AtomicContract,
 ):

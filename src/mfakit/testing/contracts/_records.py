@@ -16,6 +16,7 @@ from mfakit.repositories import (
     Organization,
     OutboxMessage,
     TotpCredential,
+    TrustedBrowser,
     WebAuthnCredential,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "organization",
     "outbox_message",
     "pending_totp",
+    "trusted_browser",
     "webauthn_credential",
 ]
 
@@ -171,4 +173,18 @@ def outbox_message(*, kind: str | None = None, at: datetime = NOW) -> OutboxMess
         payload='{"template":"mfa.reminder","to":"user-1"}',
         created_at=at,
         next_attempt_at=at,
+    )
+
+
+def trusted_browser(
+    user_id: str, *, created_at: datetime = NOW, days: int = 30, label: str | None = "Firefox"
+) -> TrustedBrowser:
+    """A trusted browser of ``user_id`` with a random token hash, trusted for ``days``."""
+    return TrustedBrowser(
+        token_id=new_id("tb"),
+        user_id=user_id,
+        token_hash=secrets.token_bytes(32),
+        label=label,
+        created_at=created_at,
+        expires_at=created_at + timedelta(days=days),
     )
