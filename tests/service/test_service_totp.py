@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
-from service_helpers import ORIGIN, RP_ID, SETTINGS, app_for, enroll_totp
+from service_helpers import app_for, enroll_totp
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
@@ -15,19 +14,19 @@ from mfakit.errors import (
     NotFoundError,
     PolicyDeniedError,
     ReplayedCodeError,
+    StepUpRequiredError,
     ThrottledError,
 )
 from mfakit.otp import parse_uri
-from mfakit.policy import MethodKind, ObligationKind, OrgPolicy, ReasonCode, SensitiveAction
+from mfakit.policy import MethodKind, ObligationKind, ReasonCode
 from mfakit.repositories import MfaStore
-from mfakit.secretbox import TOTP_SECRET_PURPOSE, KeyRing, generate_key
+from mfakit.secretbox import TOTP_SECRET_PURPOSE
 from mfakit.service import (
     Advice,
     InMemoryOutbox,
     MethodAdded,
     MethodRemoved,
     MfaService,
-    RelyingParty,
     UserRef,
 )
 
@@ -203,9 +202,14 @@ def test_delete_in_organization_requires_step_up(service: MfaService, clock: Fro
     service.create_organization("acme", name="Acme", owner_id="owner")
     app, _ = enroll_totp(service, clock, ADA.user_id)
     service.add_member("acme", ADA.user_id)
-    with pytest.raises(PolicyDeniedError) as caught:
+    clock.advance(timedelta(minutes=15))  # the confirmation's stamp goes stale
+    with pytest.raises(StepUpRequiredError) as caught:
         service.delete_totp(ADA.user_id, confirmation="DELETE")
     assert caught.value.decision.obligations[0].kind is ObligationKind.STEP_UP
+    assert (caught.value.action, caught.value.factors) == (
+        "remove_method",
+        (MethodKind.TOTP, MethodKind.BACKUP_CODES),
+    )
     service.verify_totp(ADA.user_id, app.code())
     clock.advance(timedelta(minutes=14))
     assert service.delete_totp(ADA.user_id, confirmation="DELETE").method is MethodKind.TOTP
@@ -241,22 +245,12 @@ def test_step_up_stamp_never_goes_back_when_the_clock_does(
 
 
 def test_user_outside_orgs_steps_up_with_the_same_stamp(
-    store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox
+    service: MfaService, clock: FrozenClock
 ) -> None:
-    """A personal policy that asks for a step-up is met by the user's last sign-in."""
-    policy = OrgPolicy(step_up_actions=frozenset({SensitiveAction.REMOVE_METHOD}))
-    service = MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=dataclasses.replace(SETTINGS, personal_policy=policy),
-    )
+    """Outside any organization a method change needs a step-up too, met by the last sign-in."""
     app, _ = enroll_totp(service, clock, ADA.user_id)
-    with pytest.raises(PolicyDeniedError) as caught:
+    clock.advance(timedelta(minutes=15))
+    with pytest.raises(StepUpRequiredError) as caught:
         service.delete_totp(ADA.user_id, confirmation="DELETE")
     assert caught.value.decision.obligations[0].kind is ObligationKind.STEP_UP
     service.verify_totp(ADA.user_id, app.code())

@@ -54,6 +54,10 @@ from mfakit.service._results import (
     SweepReport,
     TotpActivation,
     TotpEnrollment,
+    TrustedBrowserCheck,
+    TrustedBrowserEntry,
+    TrustedBrowserToken,
+    TrustRefusal,
 )
 from mfakit.service._service import MfaService
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
@@ -92,6 +96,10 @@ __all__ = [
     "SweepReport",
     "TotpActivation",
     "TotpEnrollment",
+    "TrustRefusal",
+    "TrustedBrowserCheck",
+    "TrustedBrowserEntry",
+    "TrustedBrowserToken",
     "UserRef",
     "decode_policy",
     "encode_policy",

@@ -10,10 +10,12 @@ from mfakit.policy import MethodKind, SensitiveAction, evaluate_sensitive_action
 from mfakit.repositories import BackupCode
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, UserFactors
+from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._facts import BACKUP_METHOD_ID, principal_of
 from mfakit.service._notify import BackupCodesLow, MethodAdded
 from mfakit.service._results import Advice, BackupCodeSet, BackupCodeStatus
 from mfakit.service._settings import check_user_id
+from mfakit.service._step_up import StepUp
 
 __all__ = ["BackupCodeFlow"]
 
@@ -21,12 +23,22 @@ __all__ = ["BackupCodeFlow"]
 class BackupCodeFlow:
     """Backup code sets: generated here, consumed at sign-in (see the second-factor flow).
 
-    Depends on the context and the directory.
+    Depends on the context, the directory, the step-up (new codes replace a
+    method) and the factor changes.
     """
 
-    def __init__(self, *, context: ServiceContext, directory: Directory) -> None:
+    def __init__(
+        self,
+        *,
+        context: ServiceContext,
+        directory: Directory,
+        step_up: StepUp,
+        factor_changes: FactorChanges,
+    ) -> None:
         self._context = context
         self._directory = directory
+        self._step_up = step_up
+        self._factor_changes = factor_changes
 
     def generate(self) -> backup_codes.GeneratedCodes:
         """A fresh set, hashed; call it before any transaction opens."""
@@ -100,17 +112,22 @@ class BackupCodeFlow:
         methods = factors.methods
         if not any(m.id != BACKUP_METHOD_ID for m in methods):
             raise NotFoundError("set up a second factor before generating backup codes")
+        action = SensitiveAction.REGENERATE_BACKUP_CODES
+        self._step_up.require_for_method_change(user_id, action, factors, now)
+        # Each organization also judges the member (a locked member is refused).
         for ctx, m in self._directory.member_contexts(user_id):
             evaluate_sensitive_action(
                 ctx.policy,
                 ctx.state,
                 principal=principal_of(m, methods, last_mfa_at=factors.last_mfa_at),
-                action=SensitiveAction.REGENERATE_BACKUP_CODES,
+                action=action,
                 now=now,
             ).require_allowed()
-        # The new codes and their notice commit together (outbox).
+        fresh = self.generate()
+        # The new codes, the factor change and the notice commit together (outbox).
         with context.transaction():
-            codes = self.store(user_id, self.generate(), now)
+            codes = self.store(user_id, fresh, now)
+            self._factor_changes.record(user_id, at=now, reason="backup_codes.regenerated")
             context.send(MethodAdded(user_id=user_id, method=MethodKind.BACKUP_CODES.value), at=now)
         return codes
 

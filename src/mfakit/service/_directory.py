@@ -9,7 +9,7 @@ What each read costs, whatever the organization's size:
 
 * a user's factors (:meth:`Directory.factors`): one ``get_user_factors``
   (active TOTP, WebAuthn credentials, backup codes, the last second-factor
-  check and, when asked, the sign-in counters);
+  check, the last factor change and, when asked, the sign-in counters);
 * an organization with its policy and state (:meth:`Directory.org_context`):
   the record and one ``count_active_owners`` aggregate;
 * each organization a user belongs to, with the membership
@@ -60,6 +60,8 @@ class UserFactors:
         throttles: The state of each throttle key asked for, keyed by key.
         last_mfa_at: The user's last successful second-factor check (the
             step-up anchor), ``None`` before any.
+        factors_changed_at: When the user's second factors last changed (or a
+            membership of theirs was locked), ``None`` before any.
     """
 
     totp: TotpCredential | None
@@ -68,6 +70,7 @@ class UserFactors:
     methods: tuple[Method, ...]
     throttles: Mapping[str, ThrottleState] = dataclasses.field(default_factory=dict)
     last_mfa_at: datetime | None = None
+    factors_changed_at: datetime | None = None
 
     @property
     def unused_backup_codes(self) -> int:
@@ -118,6 +121,7 @@ class Directory:
             ),
             throttles=stored.throttles,
             last_mfa_at=stored.last_mfa_at,
+            factors_changed_at=stored.factors_changed_at,
         )
 
     def org_context(self, org_id: str) -> OrgContext:

@@ -4,6 +4,11 @@ Policy effects on a membership are written with the store's versioned
 compare-and-set; when a concurrent writer wins, the decision is evaluated
 again on the fresh record, so effects are never applied to facts they were
 not decided on.
+
+Every membership write goes through here, so this is also where a lock is
+recorded as a factor change of the user (:class:`FactorChanges`), in the
+lock's transaction: a browser trusted before a lock never skips the second
+factor again, even after an unlock.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from mfakit.policy import Decision, Effect, EffectKind
 from mfakit.repositories import AuditEvent, Membership
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, OrgContext
+from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._facts import apply_effect
 from mfakit.service._throttle import Throttle
 
@@ -35,15 +41,48 @@ _MEMBERSHIP_EFFECTS = frozenset(
 )
 
 
+def _newly_locked(before: Membership, after: Membership) -> bool:
+    """Whether writing ``after`` over ``before`` locks the member (or locks them anew)."""
+    return after.status == "locked" and (
+        before.status != "locked" or before.locked_at != after.locked_at
+    )
+
+
 class EffectWriter:
-    """Writes memberships with compare-and-set; depends on the context, directory, throttle."""
+    """Writes memberships with compare-and-set.
+
+    Depends on the context, the directory, the throttle and the factor changes
+    (a lock is one).
+    """
 
     def __init__(
-        self, *, context: ServiceContext, directory: Directory, throttle: Throttle
+        self,
+        *,
+        context: ServiceContext,
+        directory: Directory,
+        throttle: Throttle,
+        factor_changes: FactorChanges,
     ) -> None:
         self._context = context
         self._directory = directory
         self._throttle = throttle
+        self._factor_changes = factor_changes
+
+    def _write(self, current: Membership, wanted: Membership) -> Membership | None:
+        """Compare-and-set ``wanted``; a lock also records a factor change, atomically."""
+        store = self._context.store
+        if not _newly_locked(current, wanted):
+            return store.update_membership(wanted)
+        with self._context.transaction():
+            stored = store.update_membership(wanted)
+            if stored is not None:
+                self._factor_changes.record(
+                    stored.user_id,
+                    at=stored.locked_at or self._context.now(),
+                    reason="member.locked",
+                    org_id=stored.org_id,
+                )
+        return stored
 
     def change_membership(
         self,
@@ -69,7 +108,7 @@ class EffectWriter:
             wanted = change(current)
             if wanted == current:
                 return current
-            stored = self._context.store.update_membership(wanted)
+            stored = self._write(current, wanted)
             if stored is not None:
                 return stored
             current = None
@@ -139,7 +178,7 @@ class EffectWriter:
             with context.transaction():
                 stored = current
                 if wanted != current:
-                    written = context.store.update_membership(wanted)
+                    written = self._write(current, wanted)
                     if written is None:
                         current = None
                         continue

@@ -59,6 +59,8 @@ class SignIn:
         org_id: The one organization judging it, or ``None`` for all the user's.
         now: The attempt's time.
         members: Each judging organization with the membership as last stored.
+        read: The memberships as first read, before the login decisions'
+            effects (a lock that ran out is released by them).
         decisions: Each organization's login decision, by organization id.
         charged: The charged counter after this attempt was counted.
         factors: The user's factors with the sign-in counters, once read
@@ -70,6 +72,7 @@ class SignIn:
     org_id: str | None
     now: datetime
     members: list[tuple[OrgContext, Membership]]
+    read: tuple[Membership, ...] = ()
     decisions: dict[str, Decision] = dataclasses.field(default_factory=dict)
     charged: tuple[str, ThrottleState] | None = None
     factors: UserFactors | None = None
@@ -164,8 +167,13 @@ class LoginGate:
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.
         """
+        members = self._members(user_id, org_id)
         attempt = SignIn(
-            user_id=user_id, org_id=org_id, now=now, members=self._members(user_id, org_id)
+            user_id=user_id,
+            org_id=org_id,
+            now=now,
+            members=members,
+            read=tuple(m for _, m in members),
         )
         try:
             self._check(attempt)

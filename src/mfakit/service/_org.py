@@ -219,6 +219,7 @@ class OrgFlow:
         now = context.now()
         purged_challenges = context.store.purge_expired_challenges(now=now)
         purged_login_codes = context.store.purge_expired_login_codes(now=now)
+        purged_trusted = context.store.purge_expired_trusted_browsers(now=now)
         locked: list[tuple[str, str]] = []
         removed: list[tuple[str, str]] = []
         unlocked: list[tuple[str, str]] = []
@@ -250,6 +251,7 @@ class OrgFlow:
                 "locked": len(locked),
                 "purged_challenges": purged_challenges,
                 "purged_login_codes": purged_login_codes,
+                "purged_trusted_browsers": purged_trusted,
             },
         )
         return SweepReport(
@@ -260,6 +262,7 @@ class OrgFlow:
             reminded=tuple(reminded),
             purged_challenges=purged_challenges,
             purged_login_codes=purged_login_codes,
+            purged_trusted_browsers=purged_trusted,
         )
 
     def _by_organization(

@@ -27,11 +27,12 @@ from mfakit.errors import (
     VerificationError,
     WebAuthnError,
 )
-from mfakit.policy import MethodKind
+from mfakit.policy import MethodKind, SensitiveAction
 from mfakit.repositories import Challenge, WebAuthnCredential, WebAuthnKind
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
+from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._facts import credential_method_id, passkey_kind
 from mfakit.service._gate import LoginGate
 from mfakit.service._login import AUTHENTICATION_PURPOSE
@@ -44,6 +45,7 @@ from mfakit.service._notify import (
 )
 from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration, SecondFactorResult
 from mfakit.service._settings import UserRef, check_name, check_user_id
+from mfakit.service._step_up import StepUp
 from mfakit.service._throttle import Throttle
 
 __all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
@@ -85,8 +87,9 @@ class PasskeyFlow:
     """WebAuthn credentials as second factors: register, list, rename, delete, sign in.
 
     Depends on the context, the directory, the throttle, the method policy,
-    the backup code flow (deleting the last factor drops the backup codes) and
-    the login gate (signing in with a passkey).
+    the step-up (adding a credential when the user has a factor, deleting
+    one), the factor changes, the backup code flow (deleting the last factor
+    drops the backup codes) and the login gate (signing in with a passkey).
     """
 
     def __init__(
@@ -96,6 +99,8 @@ class PasskeyFlow:
         directory: Directory,
         throttle: Throttle,
         policy: MethodPolicy,
+        step_up: StepUp,
+        factor_changes: FactorChanges,
         backup: BackupCodeFlow,
         gate: LoginGate,
     ) -> None:
@@ -103,6 +108,8 @@ class PasskeyFlow:
         self._directory = directory
         self._throttle = throttle
         self._policy = policy
+        self._step_up = step_up
+        self._factor_changes = factor_changes
         self._backup = backup
         self._gate = gate
 
@@ -125,6 +132,9 @@ class PasskeyFlow:
         if any(c.name.casefold() == label.casefold() for c in existing):
             raise DuplicateError("a passkey or security key with this name exists")
         factors = self._directory.factors(user.user_id)
+        self._step_up.require_for_method_change(
+            user.user_id, SensitiveAction.ADD_METHOD, factors, now
+        )
         self._policy.check_add(
             user.user_id, method, label, factors.methods, now, last_mfa_at=factors.last_mfa_at
         )
@@ -204,6 +214,9 @@ class PasskeyFlow:
         self._policy.check_add(user_id, kind, credential.name, before, now, last_mfa_at=last_mfa_at)
         with context.transaction():
             context.store.add_webauthn_credential(credential)
+            # The new credential's signature was just checked: a recent second factor.
+            context.store.record_second_factor(user_id, at=now)
+            self._factor_changes.record(user_id, at=now, reason="passkey.registered")
             self._policy.commit_add(
                 user_id, kind, credential.name, before, now, last_mfa_at=last_mfa_at
             )
@@ -253,11 +266,15 @@ class PasskeyFlow:
         method_id = credential_method_id(credential_id)
         factors = self._directory.factors(user_id)
         methods, last_mfa_at = factors.methods, factors.last_mfa_at
+        self._step_up.require_for_method_change(
+            user_id, SensitiveAction.REMOVE_METHOD, factors, now
+        )
         self._policy.check_remove(
             user_id, method_id, confirmation, methods, now, last_mfa_at=last_mfa_at
         )
         with context.transaction():
             context.store.delete_webauthn_credential(user_id, credential_id)
+            self._factor_changes.record(user_id, at=now, reason="passkey.deleted")
             remaining = self._backup.drop_if_alone(user_id)
             deadline, obligations = self._policy.commit_remove(
                 user_id, method_id, confirmation, methods, now, last_mfa_at=last_mfa_at

@@ -25,6 +25,10 @@ __all__ = [
     "SweepReport",
     "TotpActivation",
     "TotpEnrollment",
+    "TrustRefusal",
+    "TrustedBrowserCheck",
+    "TrustedBrowserEntry",
+    "TrustedBrowserToken",
 ]
 
 
@@ -260,6 +264,7 @@ class SweepReport:
         purged_challenges: Expired WebAuthn challenges deleted.
         purged_login_codes: Expired or used emailed login codes deleted (those
             requested for unknown usernames included).
+        purged_trusted_browsers: Expired trusted browsers deleted.
     """
 
     organizations: int
@@ -269,6 +274,7 @@ class SweepReport:
     reminded: tuple[tuple[str, str], ...] = ()
     purged_challenges: int = 0
     purged_login_codes: int = 0
+    purged_trusted_browsers: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -302,3 +308,95 @@ class RewrapProgress:
     def done(self) -> bool:
         """Whether this was the last batch (every credential has been scanned)."""
         return self.next_cursor is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedBrowserToken:
+    """A browser just trusted: the token to keep in it (once; never log it).
+
+    Attributes:
+        token: The random token (256 bits, URL-safe): put it in an ``HttpOnly``,
+            ``Secure``, ``SameSite=Lax`` cookie and pass it to
+            :meth:`~mfakit.service.MfaService.check_trusted_browser`. Only its
+            SHA-256 is stored.
+        token_id: Identifies the trusted browser in listings and revocations
+            (not secret, and useless as a token).
+        label: What the browser is called, if anything.
+        created_at: When it was trusted.
+        expires_at: When the trust ends; the cookie should expire then too.
+    """
+
+    token: str = field(repr=False)
+    token_id: str
+    label: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedBrowserEntry:
+    """One of the user's trusted browsers, as listed on a security page.
+
+    Attributes:
+        token_id: Pass it to :meth:`~mfakit.service.MfaService.revoke_trusted_browser`.
+        label: What the browser is called, if anything.
+        created_at: When it was trusted.
+        expires_at: When the trust ends.
+        last_used_at: When it last skipped the second factor, ``None`` before.
+    """
+
+    token_id: str
+    label: str | None
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+class TrustRefusal(enum.StrEnum):
+    """Why :meth:`~mfakit.service.MfaService.check_trusted_browser` did not trust a browser."""
+
+    #: No trusted browser of this user has this token (unknown, revoked,
+    #: another user's, malformed or tampered with).
+    UNKNOWN = "unknown"
+    #: The trust ran out (its own expiry, or the policy's current number of days).
+    EXPIRED = "expired"
+    #: The user's second factors changed (or an administrator reset them) after
+    #: the browser was trusted.
+    FACTORS_CHANGED = "factors_changed"
+    #: A membership of the user was locked after the browser was trusted.
+    LOCKED = "locked"
+    #: A policy that judges this sign-in does not allow trusted browsers (now).
+    NOT_ALLOWED = "not_allowed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustedBrowserCheck:
+    """Whether a browser may skip the second factor at this sign-in.
+
+    Truthy exactly when ``trusted``. When trusted, it carries what a
+    :class:`SecondFactorResult` would: each organization's obligations, the
+    earliest deadline and whether the session may only set up a method.
+
+    Attributes:
+        user_id: Who signs in.
+        trusted: Whether the second factor may be skipped.
+        reason: Why not, when not trusted (``None`` when trusted).
+        token_id: The trusted browser's id when the token was found.
+        obligations: What each organization requires (e.g. enroll by a deadline).
+        deadline: The earliest enrollment deadline in play.
+        enrollment_only: The session may only set up a method.
+        decisions: Each organization's login decision, by organization id.
+    """
+
+    user_id: str
+    trusted: bool
+    reason: TrustRefusal | None = None
+    token_id: str | None = None
+    obligations: tuple[Obligation, ...] = ()
+    deadline: datetime | None = None
+    enrollment_only: bool = False
+    decisions: Mapping[str, Decision] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        """True exactly when the browser is trusted."""
+        return self.trusted

@@ -10,26 +10,30 @@ delegation to a flow (marked ``*``).
 The parts in construction order; each depends only on parts above it, so the
 graph is acyclic::
 
-      part              module         depends on
-      Throttle          _throttle      context
-      Directory         _directory     context
-      EffectWriter      _effects       context, Directory, Throttle
-      MethodPolicy      _methods       context, Directory, EffectWriter
-    * BackupCodeFlow    _backup        context, Directory
-      LoginGate         _gate          context, Directory, EffectWriter, Throttle,
-                                       BackupCodeFlow.advice (one callable)
-    * TotpFlow          _totp          context, Directory, Throttle, MethodPolicy,
-                                       BackupCodeFlow
-    * SecondFactorFlow  _login         context, Directory, Throttle, LoginGate,
-                                       TotpFlow, BackupCodeFlow
-    * PasskeyFlow       _passkeys      context, Directory, Throttle, MethodPolicy,
-                                       BackupCodeFlow, LoginGate
-    * MemberFlow        _members       context, Directory, EffectWriter
-    * OrgFlow           _org           context, Directory, EffectWriter
-    * LoginCodeFlow     _login_codes   context, Directory, EffectWriter, Throttle,
-                                       LoginGate
-    * SecretRewrap      _rotation      the context's store, key ring and clock
-                                       (so the CLI can run it without a service)
+      part                module           depends on
+      Throttle            _throttle        context
+      Directory           _directory       context
+      FactorChanges       _factor_changes  context
+      EffectWriter        _effects         context, Directory, Throttle, FactorChanges
+      MethodPolicy        _methods         context, Directory, EffectWriter
+    * StepUp              _step_up         context, Directory
+    * BackupCodeFlow      _backup          context, Directory, StepUp, FactorChanges
+      LoginGate           _gate            context, Directory, EffectWriter, Throttle,
+                                           BackupCodeFlow.advice (one callable)
+    * TotpFlow            _totp            context, Directory, Throttle, MethodPolicy,
+                                           StepUp, FactorChanges, BackupCodeFlow
+    * SecondFactorFlow    _login           context, Directory, Throttle, LoginGate,
+                                           TotpFlow, BackupCodeFlow
+    * PasskeyFlow         _passkeys        context, Directory, Throttle, MethodPolicy,
+                                           StepUp, FactorChanges, BackupCodeFlow,
+                                           LoginGate
+    * TrustedBrowserFlow  _trusted         context, Directory, LoginGate
+    * MemberFlow          _members         context, Directory, EffectWriter
+    * OrgFlow             _org             context, Directory, EffectWriter
+    * LoginCodeFlow       _login_codes     context, Directory, EffectWriter, Throttle,
+                                           LoginGate
+    * SecretRewrap        _rotation        the context's store, key ring and clock
+                                           (so the CLI can run it without a service)
 
 The context owns the ``Outbox`` (``_outbox``): it writes each message to the
 store's outbox in the transaction of the change that causes it and delivers
@@ -38,7 +42,8 @@ it afterwards; ``deliver_notifications`` (``*``) delegates to it.
 What is loaded from the store (a user's methods, an organization with its
 policy and state, members) is the Directory's alone; throttling is the
 Throttle's alone; writing policy effects on memberships is the EffectWriter's
-alone.
+alone; recording that a user's factors changed (which voids their trusted
+browsers) is the FactorChanges' alone.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
 from mfakit.service._effects import EffectWriter
+from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._gate import LoginGate
 from mfakit.service._login import SecondFactorFlow
 from mfakit.service._login_codes import LoginCodeFlow
@@ -85,11 +91,16 @@ from mfakit.service._results import (
     SweepReport,
     TotpActivation,
     TotpEnrollment,
+    TrustedBrowserCheck,
+    TrustedBrowserEntry,
+    TrustedBrowserToken,
 )
 from mfakit.service._rotation import SecretRewrap
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
+from mfakit.service._step_up import StepUp
 from mfakit.service._throttle import Throttle
 from mfakit.service._totp import TotpFlow
+from mfakit.service._trusted import TrustedBrowserFlow
 
 __all__ = ["MfaService"]
 
@@ -175,9 +186,15 @@ class MfaService:
         # by name, so this block is the dependency graph of the module docstring.
         throttle = Throttle(context)
         directory = Directory(context)
-        effects = EffectWriter(context=context, directory=directory, throttle=throttle)
+        factor_changes = FactorChanges(context)
+        effects = EffectWriter(
+            context=context, directory=directory, throttle=throttle, factor_changes=factor_changes
+        )
         policy = MethodPolicy(context=context, directory=directory, effects=effects)
-        backup = BackupCodeFlow(context=context, directory=directory)
+        step_up = StepUp(context=context, directory=directory)
+        backup = BackupCodeFlow(
+            context=context, directory=directory, step_up=step_up, factor_changes=factor_changes
+        )
         gate = LoginGate(
             context=context,
             directory=directory,
@@ -186,9 +203,16 @@ class MfaService:
             advice=backup.advice,
         )
         totp = TotpFlow(
-            context=context, directory=directory, throttle=throttle, policy=policy, backup=backup
+            context=context,
+            directory=directory,
+            throttle=throttle,
+            policy=policy,
+            step_up=step_up,
+            factor_changes=factor_changes,
+            backup=backup,
         )
         self._directory = directory
+        self._step_up = step_up
         self._backup = backup
         self._totp = totp
         self._second_factor = SecondFactorFlow(
@@ -204,9 +228,12 @@ class MfaService:
             directory=directory,
             throttle=throttle,
             policy=policy,
+            step_up=step_up,
+            factor_changes=factor_changes,
             backup=backup,
             gate=gate,
         )
+        self._trusted = TrustedBrowserFlow(context=context, directory=directory, gate=gate)
         self._members = MemberFlow(context=context, directory=directory, effects=effects)
         self._org = OrgFlow(context=context, directory=directory, effects=effects)
         self._login_codes = LoginCodeFlow(
@@ -234,6 +261,10 @@ class MfaService:
         after ``settings.pending_totp_ttl``. An active TOTP keeps working until the
         new one is confirmed (that is how TOTP is updated).
 
+        A user who already has a second factor must have passed one recently
+        (step-up, action ``add_method``, or ``replace_method`` when a TOTP is
+        active); a first enrollment needs none.
+
         Args:
             user: The user, with the account name shown by the app.
 
@@ -241,6 +272,8 @@ class MfaService:
             The key to type, the ``otpauth://`` URI and its QR code. Show them once.
 
         Raises:
+            StepUpRequiredError: the user has a second factor and their last
+                check is too old (nothing is stored).
             PolicyDeniedError: an organization does not let this user use TOTP.
         """
         return self._totp.begin_totp_enrollment(user)
@@ -250,7 +283,9 @@ class MfaService:
 
         The confirming code's time step is stored, so the same code cannot then
         be used to sign in. A previously active TOTP is replaced, and the user's
-        backup codes are replaced by a new set (shown once).
+        backup codes are replaced by a new set (shown once). The confirming code
+        counts as a recent second factor (the user's step-up stamp is set), and
+        the change revokes every trusted browser of the user.
 
         Raises:
             ExpiredCodeError: no pending enrollment ``totp_id`` (expired, replaced or
@@ -264,14 +299,17 @@ class MfaService:
     def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
         """Delete the user's TOTP after the typed confirmation ``DELETE``.
 
-        Each organization's policy decides: a step-up may be required, removing
-        the last method may be refused or start a grace period. When no second
-        factor remains, the backup codes are deleted too.
+        A recent second factor is required first (step-up, action
+        ``remove_method``). Each organization's policy decides the rest:
+        removing the last method may be refused or start a grace period. When
+        no second factor remains, the backup codes are deleted too. The change
+        revokes every trusted browser of the user.
 
         Raises:
             NotFoundError: the user has no TOTP.
-            PolicyDeniedError: confirmation missing or wrong, step-up required, or
-                refused by an organization (``decision`` says why).
+            StepUpRequiredError: the user's last second-factor check is too old.
+            PolicyDeniedError: confirmation missing or wrong, or refused by an
+                organization (``decision`` says why).
         """
         return self._totp.delete_totp(user_id, confirmation=confirmation)
 
@@ -280,10 +318,14 @@ class MfaService:
     def regenerate_backup_codes(self, user_id: str) -> BackupCodeSet:
         """Replace the user's backup codes with a new set; every old code stops working.
 
+        A recent second factor is required first (step-up, action
+        ``regenerate_backup_codes``). The change revokes every trusted browser
+        of the user.
+
         Raises:
             NotFoundError: the user has no second factor (backup codes back one up).
-            PolicyDeniedError: an organization requires a recent second-factor
-                check first (step-up).
+            StepUpRequiredError: the user's last second-factor check is too old.
+            PolicyDeniedError: an organization refuses (a locked member).
         """
         return self._backup.regenerate_backup_codes(user_id)
 
@@ -358,8 +400,13 @@ class MfaService:
         :meth:`finish_passkey_registration` stores with the credential: the
         kind is what the user chose, not guessed from the authenticator's flags.
 
+        A user who already has a second factor must have passed one recently
+        (step-up, action ``add_method``); a first one needs none.
+
         Raises:
             DuplicateError: the user already has a credential with this name.
+            StepUpRequiredError: the user has a second factor and their last
+                check is too old (no challenge is stored, no options returned).
             PolicyDeniedError: an organization does not let this kind of principal
                 use this kind of method.
         """
@@ -369,6 +416,10 @@ class MfaService:
         self, user_id: str, challenge_id: str, response: Any
     ) -> Passkey:
         """Verify the browser's registration response and store the new credential.
+
+        The new credential's signature counts as a recent second factor (the
+        user's step-up stamp is set), and the change revokes every trusted
+        browser of the user.
 
         Raises:
             ReplayedCodeError: the challenge is unknown, used or expired.
@@ -397,9 +448,13 @@ class MfaService:
     ) -> MethodRemoval:
         """Delete a passkey after the typed confirmation ``DELETE`` (policy permitting).
 
+        A recent second factor is required first (step-up, action
+        ``remove_method``). The change revokes every trusted browser of the user.
+
         Raises:
             NotFoundError: the user has no such credential.
-            PolicyDeniedError: confirmation missing, step-up required, or refused.
+            StepUpRequiredError: the user's last second-factor check is too old.
+            PolicyDeniedError: confirmation missing, or refused.
         """
         return self._passkeys.delete_passkey(user_id, credential_id, confirmation=confirmation)
 
@@ -430,6 +485,137 @@ class MfaService:
             MalformedDataError: the response cannot be parsed.
         """
         return self._passkeys.verify_passkey(user_id, challenge_id, response, org_id=org_id)
+
+    # -- step-up and trusted browsers -------------------------------------------------------
+
+    def require_recent_second_factor(
+        self,
+        user_id: str,
+        action: str,
+        *,
+        max_age: timedelta | None = None,
+        org_id: str | None = None,
+    ) -> None:
+        """Refuse ``action`` unless the user passed a second factor recently enough.
+
+        Call it before any action of your own that a stolen session must not
+        do on its own: changing the password, creating an API key, deleting a
+        project. The anchor is the user's last successful second-factor check
+        (a sign-in completion, or confirming a new factor), whichever
+        organization judged it; a sign-in that skipped the second factor on a
+        trusted browser does not count.
+
+        Args:
+            user_id: The signed-in user.
+            action: Your name for the action: 1 to 64 characters from
+                ``a-z 0-9 _ . : -`` (see :func:`~mfakit.policy.check_action`).
+            max_age: Your own limit; the policy's maximum age for the action
+                (``step_up_max_ages``, else ``step_up_max_age``) applies when
+                stricter.
+            org_id: The organization the action belongs to: its policy applies
+                and the user must be a member. Without it, the personal policy
+                (``ServiceSettings.personal_policy``) applies.
+
+        Raises:
+            StepUpRequiredError: the last check is missing, in the future or
+                too old; ``factors`` lists what the user can verify with (empty
+                when the user has no second factor: decide yourself, e.g. ask
+                for the password again).
+            PolicyDeniedError: the member is locked or removed.
+            NotFoundError: ``org_id`` is given and the user is not a member.
+            ConfigurationError: an invalid action name or ``max_age``.
+
+        Example::
+
+            try:
+                service.require_recent_second_factor(user_id, "api_key.create")
+            except StepUpRequiredError as exc:
+                return redirect_to_verify(methods=exc.factors, then=request.path)
+        """
+        self._step_up.require(user_id, action, max_age=max_age, org_id=org_id)
+
+    def trusted_browser_days(self, user_id: str, *, org_id: str | None = None) -> int:
+        """For how many days the user may trust a browser now; 0 when not allowed.
+
+        The strictest of the user's organizations (of ``org_id`` alone when
+        given); for a user in none, ``settings.personal_policy``. Use it to
+        show (or hide) a "trust this browser" checkbox.
+
+        Raises:
+            NotFoundError: ``org_id`` is given and the user is not a member.
+        """
+        return self._trusted.trusted_browser_days(user_id, org_id=org_id)
+
+    def trust_browser(
+        self, user_id: str, *, label: str | None = None, org_id: str | None = None
+    ) -> TrustedBrowserToken:
+        """Trust the user's browser to skip the second factor for the policy's number of days.
+
+        Call it right after a successful second factor (the user's last check
+        must be less than 5 minutes old), when the user ticked "trust this
+        browser". Keep the returned token in the browser only: an
+        ``HttpOnly``, ``Secure`` (on https), ``SameSite=Lax`` cookie that
+        expires at ``expires_at``. Only its SHA-256 is stored.
+
+        Args:
+            user_id: The user who just passed a second factor.
+            label: What to call the browser in listings (e.g. from the
+                User-Agent), at most 64 characters.
+            org_id: The organization signed in to: its policy alone decides.
+                By default every organization of the user must allow trusted
+                browsers, and the trust lasts the fewest days any allows.
+
+        Raises:
+            PolicyDeniedError: a policy does not allow trusted browsers
+                (``trusted_browser_days`` is 0), or a membership is locked.
+            StepUpRequiredError: the last second-factor check is not recent
+                (action ``trust_browser``).
+            NotFoundError: the user has no second factor, or ``org_id`` is
+                given and the user is not a member.
+            InvalidNameError: the label is not a valid name.
+        """
+        return self._trusted.trust_browser(user_id, label=label, org_id=org_id)
+
+    def check_trusted_browser(
+        self, user_id: str, token: str, *, org_id: str | None = None
+    ) -> TrustedBrowserCheck:
+        """Whether the browser holding ``token`` may skip the second factor at this sign-in.
+
+        Call it after the password check, with the token from the browser's
+        cookie. The result is truthy only while the token is the user's, not
+        expired (also against the policies' days now), issued after the
+        user's last factor change, administrator reset or lock, and every
+        policy judging the sign-in allows trusted browsers. When trusted, sign
+        the user in as after :meth:`verify_totp` (the result carries the
+        organizations' obligations and ``enrollment_only``); otherwise ask
+        for a second factor (:meth:`begin_second_factor`) and drop the cookie.
+
+        Each organization's login decision applies first, as for any sign-in
+        (a locked or overdue member is refused). A trusted sign-in is not a
+        second-factor check: the step-up stamp is left alone. Costs a
+        bounded number of store calls whatever the organizations' size.
+
+        Raises:
+            PolicyDeniedError: an organization refuses the sign-in.
+            NotFoundError: ``org_id`` is given and the user is not a member.
+            ConfigurationError: ``token`` is not a string.
+        """
+        return self._trusted.check_trusted_browser(user_id, token, org_id=org_id)
+
+    def list_trusted_browsers(self, user_id: str) -> tuple[TrustedBrowserEntry, ...]:
+        """The user's trusted browsers that have not expired, oldest first."""
+        return self._trusted.list_trusted_browsers(user_id)
+
+    def revoke_trusted_browser(self, user_id: str, token_id: str) -> bool:
+        """Stop trusting one of the user's browsers; True if it was trusted."""
+        return self._trusted.revoke_trusted_browser(user_id, token_id)
+
+    def revoke_trusted_browsers(self, user_id: str) -> int:
+        """Stop trusting every browser of the user; return how many were trusted.
+
+        Any change of the user's second factors does this too.
+        """
+        return self._trusted.revoke_trusted_browsers(user_id)
 
     # -- organizations: members, invitations, locks ----------------------------------------
 
@@ -600,8 +786,9 @@ class MfaService:
         """Apply what is due now in every organization: deadline locks, expired locks, reminders.
 
         Run it from a scheduler (every few minutes). It also purges expired
-        challenges and dead login codes (expired or used), including the codes
-        stored for unknown usernames, which nothing else would ever delete.
+        challenges, dead login codes (expired or used), including the codes
+        stored for unknown usernames, which nothing else would ever delete,
+        and expired trusted browsers.
         """
         return self._org.sweep()
 

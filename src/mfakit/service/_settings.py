@@ -124,8 +124,9 @@ class RelyingParty:
 
 
 def _personal_policy() -> OrgPolicy:
-    # No step-up by default outside any organization; the user's stamp is kept
-    # all the same, so a personal policy that asks for one is met by a sign-in.
+    # Outside any organization only the method changes need a step-up (they
+    # always do: METHOD_CHANGE_ACTIONS), and actions the host names in
+    # require_recent_second_factor; nothing else is listed.
     return OrgPolicy(step_up_actions=frozenset())
 
 
@@ -173,7 +174,11 @@ class ServiceSettings:
         throttle_window: The window the failures are counted in.
         login_codes: Length, lifetime, attempts and cool-down of emailed login codes.
         personal_policy: The rules for users who belong to no organization
-            (typed confirmations; by default no step-up).
+            (typed confirmations; step-up ages; by default only the method
+            changes, which always do, and the actions the host names in
+            :meth:`~mfakit.service.MfaService.require_recent_second_factor`
+            need a step-up; trusted browsers are off: set its
+            ``trusted_browser_days`` to let such users trust a browser).
         invitation_ttl: How long an invitation can be accepted.
         deliver_after_commit: Whether the service delivers a transaction's
             messages right after it commits (through the outbox: claim, send,

@@ -13,12 +13,13 @@ from mfakit.errors import (
     NotFoundError,
 )
 from mfakit.otp import TOTP, encode_base32, generate_secret
-from mfakit.policy import Method, MethodKind
+from mfakit.policy import Method, MethodKind, SensitiveAction
 from mfakit.repositories import TotpCredential
 from mfakit.secretbox import TOTP_SECRET_PURPOSE
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
+from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._facts import TOTP_METHOD_ID
 from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import MethodAdded, MethodRemoved
@@ -28,6 +29,7 @@ from mfakit.service._results import (
     TotpEnrollment,
 )
 from mfakit.service._settings import UserRef, check_user_id
+from mfakit.service._step_up import StepUp
 from mfakit.service._throttle import Throttle
 
 __all__ = ["ENROLL_FACTOR", "TotpFlow"]
@@ -44,8 +46,10 @@ def _grouped(key: str) -> str:
 class TotpFlow:
     """Enrolling, confirming, updating and deleting the user's TOTP authenticator.
 
-    Depends on the context, the directory, the throttle, the method policy and
-    the backup code flow (confirming a TOTP issues a new set of backup codes).
+    Depends on the context, the directory, the throttle, the method policy,
+    the step-up (adding or replacing a TOTP when the user has a factor,
+    deleting it), the factor changes and the backup code flow (confirming a
+    TOTP issues a new set of backup codes).
     """
 
     def __init__(
@@ -55,12 +59,16 @@ class TotpFlow:
         directory: Directory,
         throttle: Throttle,
         policy: MethodPolicy,
+        step_up: StepUp,
+        factor_changes: FactorChanges,
         backup: BackupCodeFlow,
     ) -> None:
         self._context = context
         self._directory = directory
         self._throttle = throttle
         self._policy = policy
+        self._step_up = step_up
+        self._factor_changes = factor_changes
         self._backup = backup
 
     def totp_of(self, credential: TotpCredential) -> TOTP:
@@ -82,6 +90,13 @@ class TotpFlow:
             raise ConfigurationError("user must be a UserRef")
         now = context.now()
         factors = self._directory.factors(user.user_id)
+        replacing = factors.totp is not None
+        self._step_up.require_for_method_change(
+            user.user_id,
+            SensitiveAction.REPLACE_METHOD if replacing else SensitiveAction.ADD_METHOD,
+            factors,
+            now,
+        )
         self._policy.check_add(
             user.user_id,
             MethodKind.TOTP,
@@ -145,6 +160,10 @@ class TotpFlow:
                     "the enrollment was confirmed or replaced meanwhile"
                 ) from exc
             self._throttle.reset(ENROLL_FACTOR, user_id)
+            # The confirming code was just checked: it counts as a recent second
+            # factor (the sign-in counters are the user's, so they are left alone).
+            context.store.record_second_factor(user_id, at=now)
+            self._factor_changes.record(user_id, at=now, reason="totp.activated")
             self._policy.commit_add(
                 user_id, MethodKind.TOTP, "", before, now, last_mfa_at=last_mfa_at
             )
@@ -169,12 +188,16 @@ class TotpFlow:
         methods, last_mfa_at = factors.methods, factors.last_mfa_at
         if not any(m.id == TOTP_METHOD_ID for m in methods):
             raise NotFoundError("the user has no TOTP")
+        self._step_up.require_for_method_change(
+            user_id, SensitiveAction.REMOVE_METHOD, factors, now
+        )
         self._policy.check_remove(
             user_id, TOTP_METHOD_ID, confirmation, methods, now, last_mfa_at=last_mfa_at
         )
         # The removal and the grace period it may start: all or nothing.
         with context.transaction():
             context.store.delete_totp(user_id)
+            self._factor_changes.record(user_id, at=now, reason="totp.deleted")
             remaining = self._backup.drop_if_alone(user_id)
             deadline, obligations = self._policy.commit_remove(
                 user_id, TOTP_METHOD_ID, confirmation, methods, now, last_mfa_at=last_mfa_at
