@@ -22,6 +22,7 @@ from mfakit.errors import (
     PolicyDeniedError,
     ReplayedCodeError,
     SignCountError,
+    StepUpRequiredError,
     ThrottledError,
     WebAuthnError,
 )
@@ -150,8 +151,24 @@ def install(app: Flask) -> None:
 
 def needs_step_up(exc: MfaError) -> bool:
     """Whether the policy refused because a recent second-factor check is required."""
+    if isinstance(exc, StepUpRequiredError):
+        return True
     obligations = getattr(getattr(exc, "decision", None), "obligations", ())
     return any(o.kind is ObligationKind.STEP_UP for o in obligations)
+
+
+#: The trusted-browser cookie of one user (a browser may be trusted by several users).
+TRUST_COOKIE_PREFIX = "console_trusted_"
+
+
+def trust_cookie(user_id: str) -> str:
+    """The name of ``user_id``'s trusted-browser cookie."""
+    return TRUST_COOKIE_PREFIX + user_id
+
+
+def secure_cookies() -> bool:
+    """Whether cookies must be ``Secure``: the console is served over https."""
+    return request.is_secure or str(current_app.config["CONSOLE_ORIGIN"]).startswith("https://")
 
 
 def explain(exc: MfaError) -> str:

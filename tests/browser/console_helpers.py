@@ -127,3 +127,27 @@ def read_outbox(page: Any, base: str, *, to: str, kind: str) -> str:
     page.goto(f"{base}/outbox?to={to}")
     mail = page.locator(f'li.mail[data-kind="{kind}"]').first
     return str(mail.locator(".body").inner_text())
+
+
+def age_second_factor(console: Any, email: str, *, minutes: int = 20) -> None:
+    """Move the user's last second-factor check ``minutes`` into the past.
+
+    As if that much time had passed since the user last verified a factor (the
+    console runs on the real clock): the next sensitive change asks for a
+    step-up. Written straight into the console's SQLite file.
+    """
+    user = console.app.extensions["console_accounts"].user_by_email(email)
+    assert user is not None
+    micros = minutes * 60 * 1_000_000
+    console.app.extensions["mfa_store"]._call(
+        lambda c: c.run(
+            "UPDATE mfa_user_state SET last_mfa_at = last_mfa_at - ? WHERE user_id = ?",
+            [micros, user.user_id],
+        ),
+        write=True,
+    )
+
+
+def trust_cookies(page: Any) -> list[dict[str, Any]]:
+    """The trusted-browser cookies the page's browser holds."""
+    return [c for c in page.context.cookies() if c["name"].startswith("console_trusted_")]

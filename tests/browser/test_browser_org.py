@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from console_helpers import read_outbox, set_up_totp, shot, sign_up, totp_code
+from console_helpers import (
+    age_second_factor,
+    read_outbox,
+    set_up_totp,
+    shot,
+    sign_up,
+    totp_code,
+)
 from playwright.sync_api import expect
 
 
@@ -85,7 +92,9 @@ def test_enforcement_waits_for_every_user_then_stops(
     carol.get_by_role("button", name="Join the organization").click()
     carol.wait_for_url(f"{base}/org/{owner_org}")
 
-    # Bob deletes his only method: a grace period starts, shown with its deadline.
+    # Twenty minutes later, Bob deletes his only method: first a fresh second
+    # factor, then a grace period starts, shown with its deadline.
+    age_second_factor(console, "bob@example.com")
     bob.goto(f"{base}/account/security")
     bob.locator("summary", has_text="Delete TOTP").click()
     bob.get_by_label("Type DELETE to confirm").fill("DELETE")
@@ -107,6 +116,7 @@ def test_enforcement_waits_for_every_user_then_stops(
         owner.get_by_label("Type STOP to confirm").fill("STOP")
         owner.get_by_role("button", name="Stop enforcing MFA").click()
 
+    age_second_factor(console, "owner@example.com")
     stop()
     owner.get_by_role("heading", name="Confirm it's you").wait_for()
     owner.get_by_label("Code from your authenticator app").fill(totp_code(owner_key, ahead=1))

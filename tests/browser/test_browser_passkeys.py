@@ -9,6 +9,7 @@ from typing import Any
 from console_helpers import (
     add_authenticator,
     add_passkey,
+    age_second_factor,
     shot,
     sign_in_password,
     sign_out,
@@ -112,6 +113,7 @@ def test_two_named_keys_listed_then_one_deleted(
         row.get_by_label(f'Type DELETE to delete "{name}"').fill("DELETE")
         row.get_by_role("button", name="Delete", exact=True).click()
 
+    age_second_factor(console, "ada@example.com")  # twenty minutes later
     delete("Yubi")
     page.get_by_role("heading", name="Confirm it's you").wait_for()
     page.get_by_role("button", name="Use a passkey or security key").click()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from console_helpers import (
+    age_second_factor,
     set_up_totp,
     shot,
     sign_in_password,
@@ -66,7 +67,7 @@ def test_sign_in_with_a_backup_code_once(console: Any, new_page: Any, tmp_path: 
 def test_update_then_delete_totp_after_a_step_up(
     console: Any, new_page: Any, tmp_path: Path
 ) -> None:
-    """Update replaces the key; delete asks for a fresh code, then the typed DELETE."""
+    """Update replaces the key; delete, later, asks for a fresh code, then the typed DELETE."""
     page = new_page()
     sign_up(page, console.url, email="ada@example.com", name="Ada")
     old_key, _ = set_up_totp(page, console.url, tmp_path)
@@ -83,6 +84,7 @@ def test_update_then_delete_totp_after_a_step_up(
         page.get_by_label("Type DELETE to confirm").fill(phrase)
         page.get_by_role("button", name="Delete TOTP").click()
 
+    age_second_factor(console, "ada@example.com")  # twenty minutes later
     delete("DELETE")
     page.get_by_role("heading", name="Confirm it's you").wait_for()
     page.get_by_label("Code from your authenticator app").fill(totp_code(new_key, ahead=1))

@@ -266,3 +266,70 @@ def test_forwarded_invitation_link_is_refused(client: Any) -> None:
     pending = store.get_invitation(invitation.invitation_id)
     assert pending is not None
     assert pending.accepted_at is None
+
+
+def test_trusted_browser_cookie_is_secure_on_https(tmp_path: Path) -> None:
+    """Served over https, the trusted-browser cookie is Secure, HttpOnly and SameSite=Lax."""
+    from mfakit.otp import TOTP, decode_base32
+
+    base = "https://localhost:8443"
+    app = create_app(
+        instance_dir=tmp_path,
+        origin=base,
+        settings=ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS)),
+        password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
+        testing=True,
+    )
+
+    def token(path: str) -> str:
+        found = re.search(r'name="csrf-token" content="([^"]+)"', client.get(base + path).text)
+        assert found is not None
+        return found.group(1)
+
+    with app.test_client() as client:
+        client.post(
+            base + "/signup",
+            data={
+                "csrf_token": token("/signup"),
+                "email": "ada@example.com",
+                "name": "Ada",
+                "password": "correct horse battery",
+            },
+        )
+        setup = client.post(
+            base + "/account/totp/setup", data={"csrf_token": token("/account/security")}
+        )
+        key = re.search(r'id="manual-key" class="key">([^<]+)<', setup.text)
+        assert key is not None
+        totp = TOTP(decode_base32(key.group(1).replace(" ", "")))
+        client.post(
+            base + "/account/totp/confirm",
+            data={"csrf_token": token("/account/security"), "code": totp.at(time.time())},
+        )
+        client.post(base + "/logout", data={"csrf_token": token("/account/security")})
+        client.post(
+            base + "/login",
+            data={
+                "csrf_token": token("/login"),
+                "email": "ada@example.com",
+                "password": "correct horse battery",
+            },
+        )
+        page = client.get(base + "/login/verify").text
+        assert "Trust this browser for 30 days" in page
+        verified = client.post(
+            base + "/login/verify/code",
+            data={
+                "csrf_token": token("/login/verify"),
+                "kind": "totp",
+                "code": totp.at(time.time() + 30),
+                "trust": "1",
+            },
+        )
+    app.extensions["mfa_store"].close()
+    (cookie,) = [
+        c for c in verified.headers.getlist("Set-Cookie") if c.startswith("console_trusted_")
+    ]
+    flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"secure", "httponly", "expires", "path"} <= flags
+    assert "SameSite=Lax" in cookie

@@ -13,9 +13,20 @@
     });
     let data = {};
     try { data = await response.json(); } catch (e) { /* not JSON */ }
-    if (!response.ok) { throw new Error(data.error || "The request failed."); }
+    if (!response.ok) {
+      const failure = new Error(data.error || "The request failed.");
+      failure.stepUp = data.step_up;  // a fresh second factor is needed first
+      throw failure;
+    }
     return data;
   }
+
+  // "Trust this browser": the checkbox answers for every way of verifying.
+  const trust = document.getElementById("trust-browser");
+  function trusted() { return Boolean(trust && trust.checked); }
+  document.querySelectorAll("input[data-trust]").forEach((field) => {
+    field.form.addEventListener("submit", () => { field.value = trusted() ? "1" : ""; });
+  });
 
   function say(element, text, isError) {
     if (!element) { return; }
@@ -47,7 +58,13 @@
       button.disabled = true;
       say(status, "Follow your browser's instructions…");
       try {
-        const begun = await postJSON(addForm.dataset.options, { name: form.get("name"), kind: form.get("kind") });
+        let begun;
+        try {
+          begun = await postJSON(addForm.dataset.options, { name: form.get("name"), kind: form.get("kind") });
+        } catch (error) {
+          if (error.stepUp) { window.location.assign(error.stepUp); return; }
+          throw error;
+        }
         const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(begun.options);
         const credential = await navigator.credentials.create({ publicKey });
         const done = await postJSON(addForm.dataset.register, { challenge_id: begun.challenge_id, credential: credential.toJSON() });
@@ -71,7 +88,7 @@
         const begun = await postJSON(signIn.dataset.options, {});
         const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(begun.options);
         const credential = await navigator.credentials.get({ publicKey });
-        const done = await postJSON(signIn.dataset.verify, { challenge_id: begun.challenge_id, credential: credential.toJSON() });
+        const done = await postJSON(signIn.dataset.verify, { challenge_id: begun.challenge_id, credential: credential.toJSON(), trust: trusted() });
         window.location.assign(done.redirect);
       } catch (error) {
         say(status, explainDomError(error), true);

@@ -23,7 +23,16 @@ from werkzeug.wrappers import Response
 
 from console.data import User
 from console.pending import PendingEnrollments
-from console.web import current_user, explain, login_required, needs_step_up, service, user_ref
+from console.web import (
+    current_user,
+    explain,
+    login_required,
+    needs_step_up,
+    secure_cookies,
+    service,
+    trust_cookie,
+    user_ref,
+)
 from mfakit.errors import MfaError, NotFoundError
 from mfakit.policy import ComplianceStatus
 from mfakit.repositories import MfaStore
@@ -97,6 +106,8 @@ def security() -> str:
         b64url=b64url,
         requirements=_requirements(user),
         methods=(1 if totp else 0) + len(passkeys),
+        browsers=service().list_trusted_browsers(user.user_id),
+        this_browser=session.get("trusted_id"),
     )
 
 
@@ -126,8 +137,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
     try:
         enrollment = service().begin_totp_enrollment(user_ref(user))
     except MfaError as exc:
-        flash(explain(exc), "error")
-        return redirect(url_for("account.security"))
+        return _refused(exc)
     _pending().put(user.user_id, enrollment)
     return render_template("totp_setup.html", enrollment=enrollment)
 
@@ -205,6 +215,10 @@ def passkey_options() -> Response | tuple[Response, int]:
             user_ref(user), name=str(body.get("name", "")), kind=kind
         )
     except MfaError as exc:
+        if needs_step_up(exc):
+            # The page sends the browser to the step-up page, which comes back here.
+            session["step_up_next"] = url_for("account.security")
+            return jsonify(error=explain(exc), step_up=url_for("account.step_up")), 403
         return jsonify(error=explain(exc)), 400
     return jsonify(challenge_id=registration.challenge_id, options=registration.options)
 
@@ -272,6 +286,41 @@ def passkey_delete(credential: str) -> Response:
         message += f" Set up another method before {removal.deadline:%Y-%m-%d %H:%M} UTC."
     flash(message, "info")
     return redirect(url_for("account.security"))
+
+
+# -- trusted browsers -------------------------------------------------------------------
+
+
+def _forget_this_browser(response: Response, user: User) -> Response:
+    """Drop this browser's trusted-browser cookie (after its trust was revoked)."""
+    session.pop("trusted_id", None)
+    response.delete_cookie(
+        trust_cookie(user.user_id), path="/", secure=secure_cookies(), samesite="Lax"
+    )
+    return response
+
+
+@bp.route("/trusted-browsers/<token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_browser(token_id: str) -> Response:
+    """Stop trusting one browser: it asks for a second factor at its next sign-in."""
+    user = _me()
+    revoked = service().revoke_trusted_browser(user.user_id, token_id)
+    flash("The browser is no longer trusted." if revoked else "Not found.", "info")
+    response = redirect(url_for("account.security"))
+    if revoked and token_id == session.get("trusted_id"):
+        return _forget_this_browser(response, user)
+    return response
+
+
+@bp.route("/trusted-browsers/revoke", methods=["POST"])
+@login_required
+def revoke_browsers() -> Response:
+    """Stop trusting every browser of the user."""
+    user = _me()
+    count = service().revoke_trusted_browsers(user.user_id)
+    flash(f"{count} browser(s) are no longer trusted.", "info")
+    return _forget_this_browser(redirect(url_for("account.security")), user)
 
 
 # -- step-up: a fresh second factor before a sensitive change --------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 from argon2 import PasswordHasher
@@ -20,9 +21,18 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from console.data import User
-from console.web import accounts, current_user, explain, service, sign_in
+from console.web import (
+    accounts,
+    current_user,
+    explain,
+    secure_cookies,
+    service,
+    sign_in,
+    trust_cookie,
+)
 from mfakit.errors import MfaError, PolicyDeniedError
-from mfakit.service import Advice, SecondFactorResult
+from mfakit.policy import reference_console
+from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
 bp = Blueprint("auth", __name__)
 
@@ -36,6 +46,9 @@ LOGIN = {
 }
 
 _MIN_PASSWORD = 10
+#: The policy of the organizations the console creates: the reference console's
+#: rules, and browsers may be trusted for 30 days.
+CONSOLE_POLICY = dataclasses.replace(reference_console(), trusted_browser_days=30)
 
 
 def _passwords() -> PasswordHasher:
@@ -71,8 +84,69 @@ def _deadline_text(result: Any) -> str | None:
     return None if deadline is None else deadline.isoformat()
 
 
-def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) -> Response:
-    """Open the session once every factor passed; say what the organization requires."""
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("Windows", "Windows"),
+    ("Mac OS", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def _browser_label() -> str:
+    """A short name for the browser, from its User-Agent (shown in the trusted list)."""
+    agent = request.headers.get("User-Agent", "")
+    browser = next(
+        (name for key, name in _BROWSERS if key in agent),
+        "A browser",
+    )
+    system = next((name for key, name in _SYSTEMS if key in agent), None)
+    return f"{browser} on {system}" if system else browser
+
+
+def _trust(user: User, org_id: str | None, *, asked: bool) -> TrustedBrowserToken | None:
+    """Trust this browser when the user asked to, right after their second factor."""
+    if not asked:
+        return None
+    try:
+        return service().trust_browser(user.user_id, label=_browser_label(), org_id=org_id)
+    except MfaError as exc:
+        flash(f"This browser could not be trusted: {explain(exc)}", "warning")
+        return None
+
+
+def _set_trust_cookie(response: Response, user: User, trusted: TrustedBrowserToken) -> None:
+    """Keep the token in an HttpOnly, SameSite=Lax cookie (Secure on https) until it expires."""
+    response.set_cookie(
+        trust_cookie(user.user_id),
+        trusted.token,
+        expires=trusted.expires_at,
+        path="/",
+        secure=secure_cookies(),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _finish(
+    result: SecondFactorResult | Any,
+    user: User,
+    org_id: str | None,
+    *,
+    trusted: TrustedBrowserToken | None = None,
+    trusted_id: str | None = None,
+) -> Response:
+    """Open the session once every factor passed; say what the organization requires.
+
+    ``trusted`` is a browser trusted just now (its cookie is set); ``trusted_id``
+    the trusted browser this sign-in came from.
+    """
     enrollment_only = bool(getattr(result, "enrollment_only", False))
     obligations = getattr(result, "obligations", ())
     # Read before sign_in(), which starts a fresh session.
@@ -83,6 +157,13 @@ def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) ->
         enroll_by=_deadline_text(result) if obligations else None,
         enrollment_only=enrollment_only,
     )
+    browser_id = trusted.token_id if trusted is not None else trusted_id
+    if browser_id is not None:
+        session["trusted_id"] = browser_id
+    if trusted is not None:
+        flash(f"This browser is trusted until {trusted.expires_at:%Y-%m-%d}.", "info")
+    if trusted_id is not None:
+        flash("Signed in on a trusted browser: no second factor needed.", "info")
     if getattr(result, "first_login", False):
         flash("Welcome! This was your first sign-in.", "info")
     advice = getattr(result, "advice", ())
@@ -93,12 +174,20 @@ def _finish(result: SecondFactorResult | Any, user: User, org_id: str | None) ->
         flash("You are running out of backup codes: generate a new set.", "warning")
     if enrollment_only:
         flash("Your organization requires MFA: set up a method to continue.", "warning")
-    return redirect(target)
+    response = redirect(target)
+    if trusted is not None:
+        _set_trust_cookie(response, user, trusted)
+    return response
 
 
 def _second_factor(user: User, org_id: str | None, result: Any = None) -> Response | str:
-    """After the first factor: ask for a second one, or sign in if there is none."""
+    """After the first factor: a trusted browser signs in, else ask for a second factor."""
+    cookie = trust_cookie(user.user_id)
+    token = request.cookies.get(cookie)
     try:
+        check = token and service().check_trusted_browser(user.user_id, token, org_id=org_id)
+        if check:
+            return _finish(check, user, org_id, trusted_id=check.token_id)
         challenge = service().begin_second_factor(user.user_id, org_id=org_id)
     except PolicyDeniedError as exc:
         return render_template("login.html", error=explain(exc)), 403  # type: ignore[return-value]
@@ -110,10 +199,15 @@ def _second_factor(user: User, org_id: str | None, result: Any = None) -> Respon
         "uid": user.user_id,
         "org": org_id,
         "methods": [m.value for m in challenge.methods],
+        "trust_days": service().trusted_browser_days(user.user_id, org_id=org_id),
     }
     if target:
         session["next"] = target
-    return redirect(url_for("auth.second_factor"))
+    response = redirect(url_for("auth.second_factor"))
+    if token:
+        # No longer trusted (revoked, expired, factors changed): forget it.
+        response.delete_cookie(cookie, path="/", secure=secure_cookies(), samesite="Lax")
+    return response
 
 
 @bp.route("/")
@@ -149,7 +243,9 @@ def signup() -> Response | str | tuple[str, int]:
     if problems or user is None:
         return render_template("signup.html", errors=problems, email=email, name=name), 400
     org_id = "org-" + user.user_id.removeprefix("u-")
-    service().create_organization(org_id, name=f"{name}'s organization", owner_id=user.user_id)
+    service().create_organization(
+        org_id, name=f"{name}'s organization", owner_id=user.user_id, policy=CONSOLE_POLICY
+    )
     sign_in(user)
     flash("Welcome! Protect your account: set up multi-factor authentication.", "info")
     return redirect(url_for("account.security"))
@@ -173,7 +269,12 @@ def second_factor() -> Response | str:
     pending = session.get("pending")
     if not isinstance(pending, dict):
         return redirect(url_for("auth.login"))
-    return render_template("second_factor.html", methods=set(pending.get("methods", ())), **LOGIN)
+    return render_template(
+        "second_factor.html",
+        methods=set(pending.get("methods", ())),
+        trust_days=pending.get("trust_days", 0),
+        **LOGIN,
+    )
 
 
 def _pending_user() -> tuple[User, str | None] | None:
@@ -199,11 +300,17 @@ def verify_code() -> Response | str | tuple[str, int]:
         else:
             result = service().verify_totp(user.user_id, code, org_id=org_id)
     except MfaError as exc:
-        methods = set(session["pending"].get("methods", ()))
+        pending = session["pending"]
         return render_template(
-            "second_factor.html", methods=methods, error=explain(exc), tab=kind, **LOGIN
+            "second_factor.html",
+            methods=set(pending.get("methods", ())),
+            trust_days=pending.get("trust_days", 0),
+            error=explain(exc),
+            tab=kind,
+            **LOGIN,
         ), 400
-    return _finish(result, user, org_id)
+    asked = request.form.get("trust") == "1"
+    return _finish(result, user, org_id, trusted=_trust(user, org_id, asked=asked))
 
 
 @bp.route("/login/verify/passkey/options", methods=["POST"])
@@ -238,8 +345,11 @@ def verify_passkey() -> Response | tuple[Response, int]:
         )
     except MfaError as exc:
         return jsonify(error=explain(exc)), 400
-    response = _finish(result, user, org_id)
-    return jsonify(redirect=response.location)
+    trusted = _trust(user, org_id, asked=body.get("trust") is True)
+    answer = jsonify(redirect=_finish(result, user, org_id, trusted=trusted).location)
+    if trusted is not None:
+        _set_trust_cookie(answer, user, trusted)
+    return answer
 
 
 @bp.route("/logout", methods=["POST"])

@@ -18,7 +18,7 @@ from console.web import (
     needs_step_up,
     service,
 )
-from mfakit.errors import MfaError, PolicyDeniedError
+from mfakit.errors import MfaError, PolicyDeniedError, StepUpRequiredError
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
 
 bp = Blueprint("org", __name__)
@@ -110,11 +110,30 @@ def page(org_id: str) -> tuple[str, int]:
     return _page(org_id)
 
 
+def _recent_second_factor(org_id: str, action: str) -> Response | None:
+    """Send the user to verify a second factor again unless they did recently.
+
+    The console's own rule, through ``require_recent_second_factor``: changing
+    the organization's enforcement is sensitive whatever the policy lists. A
+    user without a second factor has nothing to verify: the service refuses
+    the change itself, with its own reason.
+    """
+    try:
+        service().require_recent_second_factor(_me().user_id, action, org_id=org_id)
+    except StepUpRequiredError as exc:
+        if exc.factors:
+            return step_up_redirect(url_for("org.page", org_id=org_id))
+    return None
+
+
 @bp.route("/org/<org_id>/enforce", methods=["POST"])
 @login_required
 def enforce(org_id: str) -> Response | tuple[str, int]:
     """Enforce MFA after the typed confirmation ENFORCE (only if everyone has MFA)."""
     _load(org_id)
+    verify = _recent_second_factor(org_id, "enable_enforcement")
+    if verify is not None:
+        return verify
     try:
         service().enforce_mfa(
             org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
@@ -135,6 +154,9 @@ def enforce(org_id: str) -> Response | tuple[str, int]:
 def stop(org_id: str) -> Response | tuple[str, int]:
     """Stop enforcing MFA after the typed confirmation STOP (owners are told)."""
     _load(org_id)
+    verify = _recent_second_factor(org_id, "stop_enforcement")
+    if verify is not None:
+        return verify
     try:
         service().stop_enforcement(
             org_id, actor_id=_me().user_id, confirmation=request.form.get("confirmation", "")
