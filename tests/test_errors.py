@@ -54,6 +54,7 @@ EXPECTED_PARENTS = {
     "SignCountError": "WebAuthnError",
     "ThrottledError": "MfaError",
     "PolicyDeniedError": "MfaError",
+    "SessionRevocationError": "MfaError",
     "StoreError": "MfaError",
     "NotFoundError": "StoreError",
     "DuplicateError": "StoreError",

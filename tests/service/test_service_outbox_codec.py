@@ -22,6 +22,7 @@ from mfakit.service import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    MfaReset,
     PasskeyNowSynced,
     SignCountAnomaly,
 )
@@ -48,6 +49,9 @@ SAMPLES: list[Message] = [
     AccountLocked(user_id="u", org_id="o", reason="admin"),
     AccountUnlocked(user_id="u", org_id="o", deadline=None),
     MemberRemoved(user_id="u", org_id="o"),
+    MemberRemoved(user_id="u", org_id="o", actor_id="a"),
+    MfaReset(user_id="u", org_id="o", deadline=WHEN, actor_id="a"),
+    MfaReset(user_id="u"),
     BackupCodesLow(user_id="u", remaining=2),
     SignCountAnomaly(user_id="u", label="Key"),
     PasskeyNowSynced(user_id="u", label="Key"),
