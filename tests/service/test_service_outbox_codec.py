@@ -87,6 +87,7 @@ def test_kinds_are_stable() -> None:
         "member.locked": "AccountLocked",
         "member.unlocked": "AccountUnlocked",
         "member.removed": "MemberRemoved",
+        "mfa.reset": "MfaReset",
         "backup_codes.low": "BackupCodesLow",
         "passkey.sign_count_anomaly": "SignCountAnomaly",
         "passkey.now_synced": "PasskeyNowSynced",
