@@ -55,6 +55,7 @@ EXPECTED_PARENTS = {
     "SignCountError": "WebAuthnError",
     "ThrottledError": "MfaError",
     "PolicyDeniedError": "MfaError",
+    "SessionRevocationError": "MfaError",
     "StoreError": "MfaError",
     "NotFoundError": "StoreError",
     "DuplicateError": "StoreError",

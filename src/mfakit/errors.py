@@ -33,6 +33,7 @@ or other credential material. Structured details live in attributes.
     │       └── SignCountError (.stored, .received)
     ├── ThrottledError (.retry_after)            too many attempts; try again later
     ├── PolicyDeniedError (.decision)            the organization's policy refuses the action
+    ├── SessionRevocationError                   the host's session revoker failed (after commit)
     └── StoreError                               a storage adapter failed
         ├── NotFoundError                        the record does not exist
         └── DuplicateError                       the record already exists; nothing was written
@@ -74,6 +75,7 @@ __all__ = [
     "NotFoundError",
     "PolicyDeniedError",
     "ReplayedCodeError",
+    "SessionRevocationError",
     "SignCountError",
     "StoreError",
     "ThrottledError",
@@ -418,6 +420,30 @@ class PolicyDeniedError(MfaError):
     def __init__(self, message: str | None = None, *, decision: Any = None) -> None:
         super().__init__(message)
         self.decision = decision
+
+
+class SessionRevocationError(MfaError):
+    """The host's session revoker raised after an action was committed.
+
+    The action (an MFA reset, a removal) is done and stays done; only the
+    user's sessions may still be alive. Revoke them again (the audit trail has
+    a ``sessions.revoke_failed`` event). The revoker's exception is chained as
+    ``__cause__``; it is not in the message, which stays log-safe.
+
+    Args:
+        message: A log-safe description.
+        user_id: Whose sessions were to be revoked.
+    """
+
+    code = "session_revocation_failed"
+    default_message = "the action was done, but the user's sessions could not be revoked"
+
+    def __init__(self, message: str | None = None, *, user_id: str | None = None) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+
+    def _details(self) -> dict[str, Any]:
+        return {"user_id": self.user_id} if self.user_id is not None else {}
 
 
 class StoreError(MfaError):

@@ -78,12 +78,17 @@ EXPECTED_ALL = [
     "can_accept_invitation",
     "can_add_method",
     "can_enable_enforcement",
+    "can_grant_exemption",
+    "can_remove_member",
     "can_remove_method",
+    "can_reset_mfa",
+    "can_revoke_exemption",
     "can_stop_enforcement",
     "can_unlock",
     "due_reminders",
     "evaluate_login",
     "evaluate_sensitive_action",
+    "evaluate_support_reset",
     "gradual_rollout",
     "member_compliance",
     "org_compliance_report",
@@ -342,6 +347,8 @@ def test_decision_is_json_friendly() -> None:
         "lock_reason": "mfa_deadline",
         "actor": None,
         "enabled": None,
+        "until": None,
+        "reason": None,
     }
     assert data["audit"][0]["reasons"] == ["deadline_passed", "deadline_passed"]
     assert data["rules"] == ["grace.deadline", "deadline.action"]

@@ -59,6 +59,9 @@ class SensitiveAction(enum.StrEnum):
     ENABLE_ENFORCEMENT = "enable_enforcement"
     REGENERATE_BACKUP_CODES = "regenerate_backup_codes"
     UNLOCK_PRINCIPAL = "unlock_principal"
+    RESET_MFA = "reset_mfa"
+    REMOVE_MEMBER = "remove_member"
+    GRANT_EXEMPTION = "grant_exemption"
 
 
 def _strong_methods() -> Mapping[PrincipalKind, frozenset[MethodKind]]:
@@ -167,6 +170,9 @@ class OrgPolicy:
             SensitiveAction.REMOVE_METHOD,
             SensitiveAction.STOP_ENFORCEMENT,
             SensitiveAction.REGENERATE_BACKUP_CODES,
+            SensitiveAction.RESET_MFA,
+            SensitiveAction.REMOVE_MEMBER,
+            SensitiveAction.GRANT_EXEMPTION,
         }
     )
     max_failed_attempts: int = 10

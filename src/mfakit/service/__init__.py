@@ -33,6 +33,7 @@ from mfakit.service._notify import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    MfaReset,
     Notifier,
     PasskeyNowSynced,
     SignCountAnomaly,
@@ -56,6 +57,7 @@ from mfakit.service._results import (
     TotpEnrollment,
 )
 from mfakit.service._service import MfaService
+from mfakit.service._sessions import NoSessionRevoker, SessionRevoker
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
 
 __all__ = [
@@ -78,7 +80,9 @@ __all__ = [
     "MethodRemoval",
     "MethodRemoved",
     "MfaReminder",
+    "MfaReset",
     "MfaService",
+    "NoSessionRevoker",
     "Notifier",
     "Passkey",
     "PasskeyNowSynced",
@@ -88,6 +92,7 @@ __all__ = [
     "SecondFactorChallenge",
     "SecondFactorResult",
     "ServiceSettings",
+    "SessionRevoker",
     "SignCountAnomaly",
     "SweepReport",
     "TotpActivation",

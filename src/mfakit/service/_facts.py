@@ -282,5 +282,20 @@ def apply_effect(m: Membership, effect: Effect) -> Membership:
         return dataclasses.replace(m, status="removed")
     if kind is EffectKind.RECORD_REMINDER:
         return dataclasses.replace(m, last_reminder_at=effect.at)
-    # RESET_FAILED_ATTEMPTS lives in the throttle store; SET_ENFORCEMENT on the organization.
+    if kind is EffectKind.SET_EXEMPTION:
+        assert effect.at is not None  # noqa: S101 - the policy always sets it
+        assert effect.until is not None  # noqa: S101 - the policy always sets it
+        attributes = dict(m.attributes)
+        attributes["exemption"] = {
+            "granted_at": effect.at.isoformat(),
+            "granted_by": effect.actor or "unknown",
+            "reason": effect.reason or "",
+        }
+        return dataclasses.replace(m, exempt_until=effect.until, attributes=attributes)
+    if kind is EffectKind.CLEAR_EXEMPTION:
+        attributes = dict(m.attributes)
+        attributes.pop("exemption", None)
+        return dataclasses.replace(m, exempt_until=None, attributes=attributes)
+    # RESET_FAILED_ATTEMPTS lives in the throttle store, DELETE_METHODS in the factor
+    # stores; SET_ENFORCEMENT on the organization.
     return m

@@ -26,6 +26,8 @@ graph is acyclic::
                                        BackupCodeFlow, LoginGate
     * MemberFlow        _members       context, Directory, EffectWriter
     * OrgFlow           _org           context, Directory, EffectWriter
+    * RecoveryFlow      _recovery      context, Directory, EffectWriter, Throttle,
+                                       the host's SessionRevoker
     * LoginCodeFlow     _login_codes   context, Directory, EffectWriter, Throttle,
                                        LoginGate
     * SecretRewrap      _rotation      the context's store, key ring and clock
@@ -44,10 +46,11 @@ alone.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mfakit.clock import Clock
+from mfakit.errors import ConfigurationError
 from mfakit.policy import (
     ComplianceReport,
     Decision,
@@ -71,6 +74,7 @@ from mfakit.service._notify import Notifier
 from mfakit.service._org import OrgFlow
 from mfakit.service._outbox import DeliveryReport
 from mfakit.service._passkeys import PasskeyFlow
+from mfakit.service._recovery import RecoveryFlow
 from mfakit.service._results import (
     BackupCodeSet,
     BackupCodeStatus,
@@ -87,6 +91,7 @@ from mfakit.service._results import (
     TotpEnrollment,
 )
 from mfakit.service._rotation import SecretRewrap
+from mfakit.service._sessions import NoSessionRevoker, SessionRevoker
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
 from mfakit.service._throttle import Throttle
 from mfakit.service._totp import TotpFlow
@@ -125,6 +130,8 @@ class MfaService:
         login_code_key_id: With ``login_code_keys``: the id of the key new
             codes are made with.
         settings: Tunables; see :class:`ServiceSettings`.
+        session_revoker: Ends a user's sessions after an MFA reset or a removal
+            (see :class:`SessionRevoker`); by default nothing is revoked.
 
     Raises:
         ConfigurationError: an argument is invalid.
@@ -157,7 +164,13 @@ class MfaService:
         login_code_keys: Mapping[str, bytes] | None = None,
         login_code_key_id: str | None = None,
         settings: ServiceSettings | None = None,
+        session_revoker: SessionRevoker | None = None,
     ) -> None:
+        revoker = NoSessionRevoker() if session_revoker is None else session_revoker
+        if not isinstance(revoker, SessionRevoker):
+            raise ConfigurationError(
+                "session_revoker must have a revoke_sessions(user_id, *, reason, org_id) method"
+            )
         context = ServiceContext(
             store=store,
             keys=keys,
@@ -209,6 +222,13 @@ class MfaService:
         )
         self._members = MemberFlow(context=context, directory=directory, effects=effects)
         self._org = OrgFlow(context=context, directory=directory, effects=effects)
+        self._recovery = RecoveryFlow(
+            context=context,
+            directory=directory,
+            effects=effects,
+            throttle=throttle,
+            revoker=revoker,
+        )
         self._login_codes = LoginCodeFlow(
             context=context, directory=directory, effects=effects, throttle=throttle, gate=gate
         )
@@ -544,6 +564,122 @@ class MfaService:
             PolicyDeniedError: refused (not locked, self-unlock, not an administrator).
         """
         return self._members.unlock_member(org_id, user_id, actor_id=actor_id)
+
+    # -- support and administrator recovery, exemptions ------------------------------------
+
+    def reset_member_mfa(
+        self, org_id: str, user_id: str, *, actor_id: str, reason: str
+    ) -> Decision:
+        """Delete every second factor of a member: the administrator's recovery of a lost device.
+
+        The member's TOTP (active and pending), passkeys, security keys and
+        backup codes are deleted, their sign-in throttles reset, a lock by the
+        MFA deadline or by failed attempts lifted (an administrator's lock
+        stays), and under enforcement a grace period of kind ``lost_method``
+        starts: they must enroll again by its deadline. All of it, the audit
+        events (``member.mfa_reset`` with the reason) and the member's
+        :class:`MfaReset` notice commit in one transaction; then the session
+        revoker ends their sessions. See :func:`~mfakit.policy.can_reset_mfa`
+        for who may reset whom.
+
+        Args:
+            org_id: The organization.
+            user_id: The member to reset.
+            actor_id: The owner or administrator who resets.
+            reason: Why (1 to 500 characters, no control characters); kept in
+                the audit trail only.
+
+        Raises:
+            ConfigurationError: a bad id or reason (nothing is read or written).
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused: the actor resets themselves, is not an
+                owner or administrator, is not an owner and the user is; the user
+                has nothing to reset (also the loser of two concurrent resets) or
+                belongs to other organizations; a step-up is required.
+            SessionRevocationError: the reset is done, but the revoker failed.
+        """
+        return self._recovery.reset_member_mfa(org_id, user_id, actor_id=actor_id, reason=reason)
+
+    def reset_user_mfa(self, user_id: str, *, actor_id: str, reason: str) -> tuple[Decision, ...]:
+        """Delete every second factor of a user: the host's support staff's recovery.
+
+        The host decides who its support staff are; no organization's actor
+        rule applies. The user's factors are deleted and their throttles reset
+        as by :meth:`reset_member_mfa`, and in each organization the user
+        belongs to, that organization's policy applies the consequences (lifted
+        locks, a new ``lost_method`` grace period under enforcement) and the
+        user gets an :class:`MfaReset` notice naming it; a user in no
+        organization gets one notice without an organization. One transaction
+        for everything (``user.mfa_reset`` audited with the reason), then the
+        session revoker is called.
+
+        Returns:
+            One decision per organization the user belongs to (none for a user
+            in no organization).
+
+        Raises:
+            ConfigurationError: a bad id or reason.
+            NotFoundError: the user has no second factor to reset (also the
+                loser of two concurrent resets).
+            SessionRevocationError: the reset is done, but the revoker failed.
+        """
+        return self._recovery.reset_user_mfa(user_id, actor_id=actor_id, reason=reason)
+
+    def remove_member(self, org_id: str, user_id: str, *, actor_id: str) -> Decision:
+        """Remove a member from the organization (status ``removed``); they are told.
+
+        Their second factors stay (they belong to the account). The session
+        revoker is called after the commit. See
+        :func:`~mfakit.policy.can_remove_member`: nobody removes themselves,
+        only an owner removes an owner, and the sole active owner stays.
+
+        Raises:
+            ConfigurationError: a bad id.
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused (``decision`` says why; also when already removed).
+            SessionRevocationError: the removal is done, but the revoker failed.
+        """
+        return self._recovery.remove_member(org_id, user_id, actor_id=actor_id)
+
+    def grant_exemption(
+        self, org_id: str, user_id: str, *, actor_id: str, until: datetime, reason: str
+    ) -> Decision:
+        """Exempt a member from the MFA requirement until ``until`` (a break-glass account).
+
+        The exemption ends by itself at ``until`` (then a grace period anchored
+        at its end applies); it replaces any previous one and appears in
+        :meth:`compliance_report` (``exemptions``). See
+        :func:`~mfakit.policy.can_grant_exemption`.
+
+        Args:
+            org_id: The organization.
+            user_id: The member to exempt.
+            actor_id: The owner or administrator who grants it.
+            until: When it ends (aware, in the future, within ``max_exemption``).
+            reason: Why (1 to 500 characters, no control characters); stored
+                with the exemption and audited (``member.exemption_granted``).
+
+        Raises:
+            ConfigurationError: a bad id, reason or ``until`` (naive or not in the future).
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused: exemptions are off, longer than the
+                policy allows, for oneself, by a non-owner for an owner, step-up.
+        """
+        return self._recovery.grant_exemption(
+            org_id, user_id, actor_id=actor_id, until=until, reason=reason
+        )
+
+    def revoke_exemption(
+        self, org_id: str, user_id: str, *, actor_id: str, reason: str | None = None
+    ) -> Decision:
+        """End a member's exemption now; under enforcement a grace period starts if they lack MFA.
+
+        Raises:
+            ConfigurationError: a bad id or reason.
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused (no exemption in force, or the actor may not).
+        """
+        return self._recovery.revoke_exemption(org_id, user_id, actor_id=actor_id, reason=reason)
 
     # -- organizations: enforcement, compliance, reminders, the sweep ----------------------
 
