@@ -15,6 +15,7 @@ from mfakit.errors import StoreError
 from mfakit.repositories import MfaStore
 from mfakit.stores import _sql, postgres
 from mfakit.stores._schema import MIGRATIONS
+from mfakit.stores._sql_summaries import summary_statement
 from mfakit.stores.postgres import PostgresStore
 from mfakit.testing.contracts import (
     ProcessRaceContract,
@@ -249,3 +250,48 @@ def test_upgrade_gives_old_login_codes_the_default_key_id(
     assert store.schema_version() == len(MIGRATIONS)
     check_login_code_key_id_migrated(store, "org/ada")
     store.close()
+
+
+def test_member_summary_page_reads_factors_by_index(postgres_cluster: TemporaryPostgres) -> None:
+    """A summary page looks each member's TOTP, codes, throttles and stamp up by index."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    PostgresStore(dsn).close()  # migrate
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TEMPORARY TABLE users AS "
+            "SELECT 'u' || lpad(i::text, 6, '0') AS u FROM generate_series(1, 20000) i"
+        )
+        conn.execute(
+            "INSERT INTO mfa_organizations (org_id, name, policy, enforced, created_at, version) "
+            "VALUES ('o', 'o', '{}', 0, 0, 1)"
+        )
+        conn.execute(
+            "INSERT INTO mfa_memberships (org_id, user_id, kind, status, joined_at, attributes, "
+            "version) SELECT 'o', u, 'member', 'active', 0, '{}', 1 FROM users"
+        )
+        conn.execute(
+            "INSERT INTO mfa_totp (user_id, state, totp_id, secret, algorithm, digits, period, "
+            "created_at) SELECT u, 'active', u, '\\x00', 'sha1', 6, 30, 0 FROM users"
+        )
+        conn.execute("INSERT INTO mfa_backup_code_sets SELECT u, 0 FROM users")
+        conn.execute(
+            "INSERT INTO mfa_backup_codes SELECT u, c::text, 'h', 0, NULL "
+            "FROM users, generate_series(1, 5) c"
+        )
+        conn.execute("INSERT INTO mfa_throttle SELECT 't:' || u, 1 FROM users")
+        conn.execute("INSERT INTO mfa_user_state (user_id, last_mfa_at) SELECT u, 0 FROM users")
+        conn.execute("ANALYZE")
+        statement = summary_statement("org_id = ? AND user_id > ?", ["user_id"], 1)
+        plan = conn.execute(
+            "EXPLAIN (FORMAT JSON) " + postgres._DIALECT.sql(statement),
+            ["o", "u010000", 1001, "t:"],
+        ).fetchone()
+    assert plan is not None
+
+    def scanned(node: dict[str, Any]) -> Iterator[str]:
+        if node["Node Type"] == "Seq Scan":
+            yield node["Relation Name"]
+        for child in node.get("Plans", ()):
+            yield from scanned(child)
+
+    assert set(scanned(plan[0][0]["Plan"])) <= {"mfa_webauthn_credentials"}

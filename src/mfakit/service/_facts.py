@@ -155,9 +155,8 @@ def _methods(
     return tuple(methods)
 
 
-def _exemption(m: Membership) -> Exemption | None:
-    if m.exempt_until is None:
-        return None
+def _exemption(m: Membership) -> Exemption:
+    assert m.exempt_until is not None  # noqa: S101 - the caller checks
     raw: Any = m.attributes.get("exemption")
     data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     try:
@@ -205,7 +204,7 @@ def principal_of(
         joined_at=m.joined_at,
         grace=grace,
         last_reminder_at=m.last_reminder_at,
-        exemption=_exemption(m),
+        exemption=None if m.exempt_until is None else _exemption(m),
         lock=lock,
         failed_attempts=failed_attempts,
         last_mfa_at=last_mfa_at,
