@@ -23,7 +23,8 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
     ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order);
     the other tables are joined on its user ids only, through their
     ``user_id``-first indexes, so the cost follows the page, not the table.
-    Backup codes and throttle failures are aggregated per user before the join,
+    Backup codes, active TOTP devices and throttle failures are aggregated
+    per user before the join (a member still gives one group of rows),
     the per-user state is joined on its primary key;
     credentials are joined as rows (a member with ``n`` credentials gives
     ``n`` rows, with none one row of NULLs), grouped back in Python.
@@ -51,13 +52,16 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
         "codes AS (SELECT b.user_id, "
         "SUM(CASE WHEN b.consumed_at IS NULL THEN 1 ELSE 0 END) AS unused, "
         "MIN(b.created_at) AS created_at FROM mfa_backup_codes b "
-        "WHERE b.user_id IN (SELECT user_id FROM mp) GROUP BY b.user_id)"
+        "WHERE b.user_id IN (SELECT user_id FROM mp) GROUP BY b.user_id), "
+        "devices AS (SELECT d.user_id, COUNT(*) AS n, MIN(d.created_at) AS created_at, "
+        "MIN(d.confirmed_at) AS confirmed_at FROM mfa_totp d "
+        "WHERE d.state = 'active' AND d.user_id IN (SELECT user_id FROM mp) GROUP BY d.user_id)"
         f"{fails_cte} "
         f"SELECT {member_cols}, t.created_at, t.confirmed_at, COALESCE(c.unused, 0), "
-        f"c.created_at, {fails_col}, us.last_mfa_at, "
+        f"c.created_at, {fails_col}, us.last_mfa_at, COALESCE(t.n, 0), "
         "w.credential_id, w.name, w.kind, w.created_at, w.last_used_at "
         "FROM mp p "
-        "LEFT JOIN mfa_totp t ON t.user_id = p.user_id AND t.state = 'active' "
+        "LEFT JOIN devices t ON t.user_id = p.user_id "
         f"LEFT JOIN codes c ON c.user_id = p.user_id{fails_join} "
         "LEFT JOIN mfa_user_state us ON us.user_id = p.user_id "
         "LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
@@ -71,7 +75,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     current: Row | None = None
     creds: list[CredentialSummary] = []
     w = _MEMBER_WIDTH
-    cred = w + 6  # the first credential column
+    cred = w + 7  # the first credential column
 
     def flush() -> None:
         if current is None:
@@ -87,6 +91,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
                 backup_codes_created_at=opt_from_micros(current[w + 3]),
                 failed_attempts=int(current[w + 4]),
                 last_mfa_at=opt_from_micros(current[w + 5]),
+                totp_devices=int(current[w + 6]),
             )
         )
 
