@@ -53,6 +53,7 @@ from mfakit.service._results import (
     SecondFactorResult,
     SweepReport,
     TotpActivation,
+    TotpDevice,
     TotpEnrollment,
 )
 from mfakit.service._service import MfaService
@@ -91,6 +92,7 @@ __all__ = [
     "SignCountAnomaly",
     "SweepReport",
     "TotpActivation",
+    "TotpDevice",
     "TotpEnrollment",
     "UserRef",
     "decode_policy",
