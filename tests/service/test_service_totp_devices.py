@@ -261,7 +261,7 @@ def test_deleting_the_last_device_follows_the_policy(
     enroll_totp(service, clock, "owner2")
     service.create_organization("acme", name="Acme", owner_id="owner")
     service.add_member("acme", "owner2", kind="owner")
-    phone, tablet = _two_apps(service, clock)
+    _, tablet = _two_apps(service, clock)
     service.add_member("acme", ADA.user_id)
     service.enforce_mfa("acme", actor_id="owner", confirmation="ENFORCE")
     service.verify_totp(ADA.user_id, tablet.code())
