@@ -17,6 +17,7 @@ from mfakit.errors import (
     ExpiredCodeError,
     InvalidCodeError,
     InvitationAddressError,
+    LimitReachedError,
     MalformedDataError,
     MfaError,
     NotFoundError,
@@ -167,6 +168,10 @@ def explain(exc: MfaError) -> str:
     """A message for the user about a refused action (never a secret)."""
     if isinstance(exc, ThrottledError):
         return f"Too many attempts. Try again in {max(1, round(exc.retry_after))} seconds."
+    if isinstance(exc, LimitReachedError):
+        return (
+            f"You already have {exc.limit} authenticator apps, the most allowed. Delete one first."
+        )
     if isinstance(exc, PolicyDeniedError):
         # The first reason is the one that refused; later ones only add context.
         reasons = getattr(exc.decision, "reasons", ())

@@ -32,6 +32,7 @@ or other credential material. Structured details live in attributes.
     │       ├── UntrustedAttestationError
     │       └── SignCountError (.stored, .received)
     ├── ThrottledError (.retry_after)            too many attempts; try again later
+    ├── LimitReachedError (.limit)               the user already has as many as allowed
     ├── PolicyDeniedError (.decision)            the organization's policy refuses the action
     ├── SessionRevocationError                   the host's session revoker failed (after commit)
     └── StoreError                               a storage adapter failed
@@ -70,6 +71,7 @@ __all__ = [
     "InvalidNameError",
     "InvalidSignatureError",
     "InvitationAddressError",
+    "LimitReachedError",
     "MalformedDataError",
     "MfaError",
     "NotFoundError",
@@ -404,6 +406,27 @@ class ThrottledError(MfaError):
 
     def _details(self) -> dict[str, Any]:
         return {"retry_after": self.retry_after}
+
+
+class LimitReachedError(MfaError):
+    """The user already has as many of something as allowed (e.g. authenticator apps).
+
+    Raised before anything is stored: the user must delete one first.
+
+    Args:
+        message: A log-safe description.
+        limit: The configured maximum.
+    """
+
+    code = "limit_reached"
+    default_message = "the limit is reached"
+
+    def __init__(self, message: str | None = None, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def _details(self) -> dict[str, Any]:
+        return {"limit": self.limit}
 
 
 class PolicyDeniedError(MfaError):

@@ -151,4 +151,4 @@ def test_invited_account_is_reset_by_support_only(
     row.get_by_role("button", name="Reset MFA").click()
     expect(owner.locator("#error")).to_contain_text("support must reset")
     bob.goto(f"{base}/account/security")
-    expect(bob.locator("summary", has_text="Delete TOTP")).to_be_visible()
+    expect(bob.locator("summary", has_text="Delete Authenticator app")).to_be_visible()

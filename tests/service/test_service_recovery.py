@@ -129,7 +129,7 @@ def test_reset_deletes_every_factor_and_starts_a_grace(
     svc.finish_passkey_registration("mia", started.challenge_id, response)
     decision = svc.reset_member_mfa(ORG, "mia", actor_id="owner", reason=REASON)
     assert decision.allowed
-    assert store.get_active_totp("mia") is None
+    assert store.list_totp_devices("mia") == ()
     assert store.list_webauthn_credentials("mia") == ()
     assert store.list_backup_codes("mia") == ()
     status = svc.member_compliance(ORG, "mia")
@@ -201,7 +201,7 @@ def test_member_cannot_reset_an_owner(
     with pytest.raises(PolicyDeniedError) as caught:
         svc.reset_member_mfa(ORG, "owner", actor_id="mia", reason=REASON)
     assert ReasonCode.ACTOR_NOT_AUTHORIZED in caught.value.decision.codes
-    assert store.get_active_totp("owner") is not None
+    assert store.list_totp_devices("owner") != ()
     assert revoker.calls == []
     assert _events(store, "member.mfa_reset") == []
 
@@ -227,7 +227,7 @@ def test_nobody_resets_themselves(svc: MfaService, store: MfaStore, clock: Froze
     with pytest.raises(PolicyDeniedError) as caught:
         svc.reset_member_mfa(ORG, "owner", actor_id="owner", reason=REASON)
     assert caught.value.decision.codes == (ReasonCode.CANNOT_ACT_ON_SELF,)
-    assert store.get_active_totp("owner") is not None
+    assert store.list_totp_devices("owner") != ()
 
 
 def test_reset_of_an_account_in_other_organizations_is_refused(
@@ -239,7 +239,7 @@ def test_reset_of_an_account_in_other_organizations_is_refused(
     with pytest.raises(PolicyDeniedError) as caught:
         svc.reset_member_mfa(ORG, "mia", actor_id="owner", reason=REASON)
     assert caught.value.decision.codes == (ReasonCode.ACCOUNT_SHARED,)
-    assert store.get_active_totp("mia") is not None
+    assert store.list_totp_devices("mia") != ()
 
 
 def test_reset_needs_a_recent_step_up(
@@ -251,7 +251,7 @@ def test_reset_needs_a_recent_step_up(
     with pytest.raises(PolicyDeniedError) as caught:
         svc.reset_member_mfa(ORG, "mia", actor_id="owner", reason=REASON)
     assert ReasonCode.STEP_UP_REQUIRED in caught.value.decision.codes
-    assert store.get_active_totp("mia") is not None
+    assert store.list_totp_devices("mia") != ()
     assert revoker.calls == []
 
 
@@ -289,7 +289,7 @@ def test_bad_reasons_are_refused_before_anything(
             call()
         assert isinstance(caught.value, ValueError)
         assert "secret" not in str(caught.value)
-    assert store.get_active_totp("mia") is not None
+    assert store.list_totp_devices("mia") != ()
     assert len(store.list_audit_events(limit=1000).items) == before
 
 
@@ -316,7 +316,7 @@ def test_unknown_ids_are_not_found(svc: MfaService, store: MfaStore, clock: Froz
     for call in calls:
         with pytest.raises(NotFoundError):
             call()
-    assert store.get_active_totp("mia") is not None
+    assert store.list_totp_devices("mia") != ()
     assert _events(store, "member.mfa_reset") == []
 
 
@@ -330,7 +330,7 @@ def test_a_failing_revoker_is_reported_after_the_commit(
         svc.reset_member_mfa(ORG, "mia", actor_id="owner", reason=REASON)
     assert "secret-token" not in str(caught.value) + repr(caught.value)
     assert isinstance(caught.value.__cause__, RuntimeError)
-    assert store.get_active_totp("mia") is None
+    assert store.list_totp_devices("mia") == ()
     (event,) = _events(store, "sessions.revoke_failed")
     assert event.details == {"reason": "mfa_reset", "error": "RuntimeError"}
 
@@ -356,7 +356,7 @@ def test_support_resets_a_user_in_no_organization(
     """Factors go, one notice without organization, the revoker is called once."""
     enroll_totp(svc, clock, "solo")
     assert svc.reset_user_mfa("solo", actor_id="support-7", reason=REASON) == ()
-    assert store.get_active_totp("solo") is None
+    assert store.list_totp_devices("solo") == ()
     assert store.list_backup_codes("solo") == ()
     (notice,) = outbox.of_type(MfaReset, user_id="solo")
     assert (notice.org_id, notice.actor_id, notice.deadline) == (None, "support-7", None)
@@ -400,7 +400,7 @@ def test_remove_member(
     (notice,) = outbox.of_type(MemberRemoved, user_id="mia")
     assert notice.actor_id == "owner"
     assert revoker.calls == [("mia", "member_removed", ORG)]
-    assert store.get_active_totp("mia") is not None  # her account keeps its factors
+    assert store.list_totp_devices("mia") != ()  # her account keeps its factors
     with pytest.raises(PolicyDeniedError) as caught:
         svc.remove_member(ORG, "mia", actor_id="owner")
     assert caught.value.decision.codes == (ReasonCode.PRINCIPAL_REMOVED,)

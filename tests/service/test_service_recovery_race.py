@@ -103,17 +103,17 @@ def test_two_owners_resetting_at_once_reset_once(world: World) -> None:
         assert _resets(world.stores[0]) == round_ + 1
         assert len(world.revoker.calls) == round_ + 1
         assert len(world.outbox.of_type(MfaReset, user_id="mia")) == round_ + 1
-        assert world.stores[0].get_active_totp("mia") is None
+        assert world.stores[0].list_totp_devices("mia") == ()
         world.clock.advance(60)
 
 
 def _gated(store: MfaStore, reached: threading.Event, go: threading.Event) -> MfaStore:
     """``store`` whose ``advance_totp_step`` waits, after the code was checked, for ``go``."""
 
-    def advance_totp_step(self: Any, user_id: str, step: int) -> bool:
+    def advance_totp_step(self: Any, totp_id: str, step: int, *, now: Any) -> bool:
         reached.set()
         assert go.wait(30)
-        return bool(self.wrapped.advance_totp_step(user_id, step))
+        return bool(self.wrapped.advance_totp_step(totp_id, step, now=now))
 
     gated_type = type("Gated", (StoreSpy,), {"advance_totp_step": advance_totp_step})
     gated: MfaStore = gated_type(store)
@@ -144,5 +144,5 @@ def test_a_sign_in_racing_a_reset_cannot_use_the_deleted_factor(world: World) ->
     thread.join(30)
     (result,) = outcome
     assert isinstance(result, ReplayedCodeError)
-    assert world.stores[0].get_active_totp("mia") is None
+    assert world.stores[0].list_totp_devices("mia") == ()
     assert world.revoker.calls == [("mia", "mfa_reset", ORG)]

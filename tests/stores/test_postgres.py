@@ -28,14 +28,17 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 from ._migrations import (
     V4_INDEXES,
+    V7_INDEXES,
     check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    check_v6_totp_in_v7,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
+    write_v6_totp_rows,
 )
 
 
@@ -239,10 +242,10 @@ def test_upgrade_from_version_4_with_data(
 def test_upgrade_gives_old_login_codes_the_default_key_id(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
         old = PostgresStore(dsn)
         write_old_login_code(old, "org/ada")
         old.close()
@@ -270,8 +273,8 @@ def test_member_summary_page_reads_factors_by_index(postgres_cluster: TemporaryP
             "version) SELECT 'o', u, 'member', 'active', 0, '{}', 1 FROM users"
         )
         conn.execute(
-            "INSERT INTO mfa_totp (user_id, state, totp_id, secret, algorithm, digits, period, "
-            "created_at) SELECT u, 'active', u, '\\x00', 'sha1', 6, 30, 0 FROM users"
+            "INSERT INTO mfa_totp (user_id, state, totp_id, name, secret, algorithm, digits, "
+            "period, created_at) SELECT u, 'active', u, 'app', '\\x00', 'sha1', 6, 30, 0 FROM users"
         )
         conn.execute("INSERT INTO mfa_backup_code_sets SELECT u, 0 FROM users")
         conn.execute(
@@ -295,3 +298,26 @@ def test_member_summary_page_reads_factors_by_index(postgres_cluster: TemporaryP
             yield from scanned(child)
 
     assert set(scanned(plan[0][0]["Plan"])) <= {"mfa_webauthn_credentials"}
+
+
+def test_upgrade_turns_the_old_totp_into_one_named_device(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TOTP devices migration (version 7) recreates the table with every row kept."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        old = PostgresStore(dsn)
+        write_v6_totp_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS) >= 7
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        )
+    }
+    assert indexes >= V7_INDEXES
+    check_v6_totp_in_v7(store)
+    store.close()

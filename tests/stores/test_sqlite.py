@@ -31,14 +31,17 @@ from mfakit.testing.contracts._records import NOW
 
 from ._migrations import (
     V4_INDEXES,
+    V7_INDEXES,
     check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
+    check_v6_totp_in_v7,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
+    write_v6_totp_rows,
 )
 
 
@@ -226,16 +229,39 @@ def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.Mo
 def test_upgrade_gives_old_login_codes_the_default_key_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The key-rotation migration (the last one) keeps login codes, under key id "default"."""
+    """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:-1])
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
         old = SQLiteStore(path)
         write_old_login_code(old, "org/ada")
         old.close()
     store = SQLiteStore(path)
     assert store.schema_version() == len(MIGRATIONS)
     check_login_code_key_id_migrated(store, "org/ada")
+    store.close()
+
+
+def test_upgrade_turns_the_old_totp_into_one_named_device(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TOTP devices migration (version 7) recreates the table with every row kept."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        old = SQLiteStore(path)
+        write_v6_totp_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == len(MIGRATIONS) >= 7
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        )
+    }
+    assert indexes >= V7_INDEXES
+    check_v6_totp_in_v7(store)
     store.close()
 
 

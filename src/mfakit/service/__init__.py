@@ -54,6 +54,7 @@ from mfakit.service._results import (
     SecondFactorResult,
     SweepReport,
     TotpActivation,
+    TotpDevice,
     TotpEnrollment,
 )
 from mfakit.service._service import MfaService
@@ -96,6 +97,7 @@ __all__ = [
     "SignCountAnomaly",
     "SweepReport",
     "TotpActivation",
+    "TotpDevice",
     "TotpEnrollment",
     "UserRef",
     "decode_policy",

@@ -8,7 +8,7 @@ place.
 What each read costs, whatever the organization's size:
 
 * a user's factors (:meth:`Directory.factors`): one ``get_user_factors``
-  (active TOTP, WebAuthn credentials, backup codes, the last second-factor
+  (active TOTP devices, WebAuthn credentials, backup codes, the last second-factor
   check and, when asked, the sign-in counters);
 * an organization with its policy and state (:meth:`Directory.org_context`):
   the record and one ``count_active_owners`` aggregate;
@@ -55,7 +55,7 @@ class UserFactors:
     """A user's second factors as stored, and as the policy sees them.
 
     Attributes:
-        totp: The active TOTP credential, ``None`` without one.
+        totp_devices: The active TOTP devices, oldest first.
         credentials: The WebAuthn credentials, oldest first.
         backup_codes: The backup code set, used codes included.
         methods: The confirmed factors as policy methods.
@@ -64,7 +64,7 @@ class UserFactors:
             step-up anchor), ``None`` before any.
     """
 
-    totp: TotpCredential | None
+    totp_devices: tuple[TotpCredential, ...]
     credentials: tuple[WebAuthnCredential, ...]
     backup_codes: tuple[BackupCode, ...]
     methods: tuple[Method, ...]
@@ -112,11 +112,14 @@ class Directory:
         codes = stored.backup_codes
         unused = sum(1 for c in codes if c.consumed_at is None)
         return UserFactors(
-            totp=stored.totp,
+            totp_devices=stored.totp_devices,
             credentials=stored.credentials,
             backup_codes=codes,
             methods=user_methods(
-                stored.totp, stored.credentials, unused, codes[0].created_at if codes else None
+                stored.totp_devices,
+                stored.credentials,
+                unused,
+                codes[0].created_at if codes else None,
             ),
             throttles=stored.throttles,
             last_mfa_at=stored.last_mfa_at,

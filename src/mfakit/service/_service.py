@@ -88,6 +88,7 @@ from mfakit.service._results import (
     SecondFactorResult,
     SweepReport,
     TotpActivation,
+    TotpDevice,
     TotpEnrollment,
 )
 from mfakit.service._rotation import SecretRewrap
@@ -247,49 +248,95 @@ class MfaService:
 
     # -- TOTP ------------------------------------------------------------------------------
 
-    def begin_totp_enrollment(self, user: UserRef) -> TotpEnrollment:
-        """Start setting up (or replacing) the user's authenticator app.
+    def begin_totp_enrollment(
+        self, user: UserRef, *, name: str = "Authenticator app"
+    ) -> TotpEnrollment:
+        """Start adding an authenticator app (a TOTP device) named ``name``.
 
-        A new secret is stored encrypted as a *pending* enrollment that expires
-        after ``settings.pending_totp_ttl``. An active TOTP keeps working until the
-        new one is confirmed (that is how TOTP is updated).
+        A user may have up to ``settings.max_totp_devices`` devices, each with
+        its own name (1 to 64 characters, unique per user without regard to
+        case), secret and replay state. The name and the limit are checked
+        before any secret is made or shown. A new secret is stored encrypted
+        as a *pending* enrollment that expires after
+        ``settings.pending_totp_ttl``; a user has at most one (beginning again
+        replaces it). The user's devices keep working meanwhile.
 
         Args:
             user: The user, with the account name shown by the app.
+            name: The device's name, e.g. ``"Work phone"``.
 
         Returns:
             The key to type, the ``otpauth://`` URI and its QR code. Show them once.
 
         Raises:
+            InvalidNameError: the name is blank, longer than 64 characters, or
+                holds control characters.
+            DuplicateError: the user has a device with this name.
+            LimitReachedError: the user has ``max_totp_devices`` devices already.
             PolicyDeniedError: an organization does not let this user use TOTP.
         """
-        return self._totp.begin_totp_enrollment(user)
+        return self._totp.begin_totp_enrollment(user, name=name)
 
     def confirm_totp(self, user_id: str, totp_id: str, code: str) -> TotpActivation:
         """Activate a pending enrollment with a code from the app; issue new backup codes.
 
-        The confirming code's time step is stored, so the same code cannot then
-        be used to sign in. A previously active TOTP is replaced, and the user's
-        backup codes are replaced by a new set (shown once).
+        The new device is added to the user's devices; the confirming code's
+        time step is stored, so the same code cannot then be used to sign in.
+        The user's backup codes are replaced by a new set (shown once). The
+        device limit is checked again atomically with the activation.
 
         Raises:
             ExpiredCodeError: no pending enrollment ``totp_id`` (expired, replaced or
                 already confirmed).
             InvalidCodeError: the code does not match.
             ThrottledError: too many wrong codes.
+            LimitReachedError: the user reached ``max_totp_devices`` meanwhile.
+            DuplicateError: a device was renamed to this name meanwhile.
             PolicyDeniedError: an organization no longer lets the user use TOTP.
         """
         return self._totp.confirm_totp(user_id, totp_id, code)
 
-    def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
-        """Delete the user's TOTP after the typed confirmation ``DELETE``.
+    def list_totp_devices(self, user_id: str) -> tuple[TotpDevice, ...]:
+        """The user's authenticator apps, oldest first."""
+        return self._totp.list_totp_devices(user_id)
 
-        Each organization's policy decides: a step-up may be required, removing
-        the last method may be refused or start a grace period. When no second
-        factor remains, the backup codes are deleted too.
+    def rename_totp_device(self, user_id: str, device_id: str, name: str) -> TotpDevice:
+        """Rename one of the user's authenticator apps.
 
         Raises:
-            NotFoundError: the user has no TOTP.
+            InvalidNameError: the name is blank, too long or holds control characters.
+            NotFoundError: the user has no such device.
+            DuplicateError: another of the user's devices has this name.
+        """
+        return self._totp.rename_totp_device(user_id, device_id, name)
+
+    def delete_totp_device(
+        self, user_id: str, device_id: str, *, confirmation: str | None
+    ) -> MethodRemoval:
+        """Delete one authenticator app after the typed confirmation ``DELETE``.
+
+        The device is one method to each organization's policy: a step-up may
+        be required; removing the user's last method may be refused or start a
+        grace period. When no second factor remains, the backup codes are
+        deleted too. A sign-in racing the deletion is refused once the
+        device is gone.
+
+        Raises:
+            NotFoundError: the user has no such device.
+            PolicyDeniedError: confirmation missing or wrong, step-up required, or
+                refused by an organization (``decision`` says why).
+        """
+        return self._totp.delete_totp_device(user_id, device_id, confirmation=confirmation)
+
+    def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
+        """Delete all of the user's authenticator apps after the typed confirmation ``DELETE``.
+
+        The devices are judged together, as one method, by each
+        organization's policy (as :meth:`delete_totp_device` judges one). A
+        pending enrollment is deleted too.
+
+        Raises:
+            NotFoundError: the user has no TOTP device.
             PolicyDeniedError: confirmation missing or wrong, step-up required, or
                 refused by an organization (``decision`` says why).
         """
@@ -334,11 +381,15 @@ class MfaService:
     def verify_totp(
         self, user_id: str, code: str, *, org_id: str | None = None
     ) -> SecondFactorResult:
-        """Complete the second factor with a code from the authenticator app.
+        """Complete the second factor with a code from one of the user's authenticator apps.
 
-        Replay-proof: the matched time step is recorded with the store's atomic
-        ``advance_totp_step``, so a code (or an older one) is accepted once, even
-        when two requests race.
+        The code is checked against each active device in turn (one pass over
+        the drift window each, so at most ``2 * totp_window + 1`` HMACs per
+        device) until one matches. Replay-proof per device: the matched time
+        step is recorded on that device with the store's atomic
+        ``advance_totp_step``, so a code (or an older one) is accepted once by
+        it, even when two requests race; the other devices' steps are
+        unchanged.
 
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.

@@ -67,11 +67,11 @@ class MemoryState:
     Besides the records, it keeps indexes so that a call costs what it asks
     for, not the size of the store: each organization's user ids sorted (a
     page of members is a bisect and a slice), the organizations that have
-    members sorted, each user's organizations, usernames, active owners, and
-    each user's credential ids. Indexes change only through
-    :meth:`put_membership`, :meth:`remove_membership` and
-    :meth:`index_credential`, and are rebuilt from the records when an
-    ``atomic()`` block rolls back.
+    members sorted, each user's organizations, usernames, active owners,
+    each user's credential ids, and each active TOTP device's owner. Indexes
+    change only through :meth:`put_membership`, :meth:`remove_membership`,
+    :meth:`index_credential` and :meth:`put_totp_devices`, and are rebuilt
+    from the records when an ``atomic()`` block rolls back.
     """
 
     # The record containers an atomic() block snapshots (backup codes, a dict of
@@ -97,7 +97,8 @@ class MemoryState:
         self.lock = threading.RLock()
         self._closed = False
         self.pending_totp: dict[str, TotpCredential] = {}
-        self.active_totp: dict[str, TotpCredential] = {}
+        # Each user's active TOTP devices (immutable tuples, so a shallow copy snapshots them).
+        self.active_totp: dict[str, tuple[TotpCredential, ...]] = {}
         self.backup: dict[str, dict[str, BackupCode]] = {}
         self.webauthn: dict[bytes, WebAuthnCredential] = {}
         self.challenges: dict[str, Challenge] = {}
@@ -127,6 +128,9 @@ class MemoryState:
         self.usernames: dict[tuple[str, str], str] = {}
         self.active_owners: dict[str, set[str]] = {}
         self.user_credentials: dict[str, set[bytes]] = {}
+        self.totp_owners: dict[str, str] = {
+            d.totp_id: user for user, devices in self.active_totp.items() for d in devices
+        }
         members = self.members
         self.members = {}
         for record in members.values():
@@ -184,6 +188,15 @@ class MemoryState:
         ids.discard(credential_id)
         if not ids:
             del self.user_credentials[user_id]
+
+    def put_totp_devices(self, user_id: str, devices: tuple[TotpCredential, ...]) -> None:
+        """Replace the user's active TOTP devices and update the device index."""
+        for old in self.active_totp.pop(user_id, ()):
+            del self.totp_owners[old.totp_id]
+        if devices:
+            self.active_totp[user_id] = devices
+            for d in devices:
+                self.totp_owners[d.totp_id] = user_id
 
     def user_webauthn(self, user_id: str) -> list[WebAuthnCredential]:
         """The user's WebAuthn credentials, through the index (no scan of other users)."""

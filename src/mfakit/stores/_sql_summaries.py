@@ -21,15 +21,14 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
     """The one statement that reads a page of members with their factor summaries.
 
     ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order).
-    Each member's TOTP, backup code and throttle facts are correlated scalar
-    subqueries on the ``user_id``-first primary keys: every database runs them
-    as one index lookup per member, so the cost follows the page, not the
-    tables; so is the step-up stamp, on the per-user state's primary key. (As
-    joins and grouped subqueries, PostgreSQL's planner hashed whole tables for
-    each page once they held some 100,000 rows: it cannot see that the page is
-    a few hundred users.) Credentials are joined as rows
-    (a member with ``n`` credentials gives ``n`` rows, with none one row of
-    NULLs), grouped back in Python.
+    Each member's TOTP devices (counted), backup code and throttle facts and
+    step-up stamp are correlated scalar subqueries on ``user_id``-first keys:
+    every database runs them as one index lookup per member, so the cost
+    follows the page, not the tables. (As joins and grouped subqueries,
+    PostgreSQL's planner hashed whole tables for each page once they held some
+    100,000 rows: it cannot see that the page is a few hundred users.)
+    Credentials are joined as rows (a member with ``n`` credentials gives
+    ``n`` rows, with none one row of NULLs), grouped back in Python.
 
     Parameters, in order: those of ``where``, the page size, then one per
     throttle prefix.
@@ -47,9 +46,10 @@ def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
     return (
         f"WITH mp AS (SELECT {MEMBER_COLS} FROM mfa_memberships WHERE {where} "
         f"ORDER BY {', '.join(order)} LIMIT ?) "
-        f"SELECT {member_cols}, (SELECT t.created_at {totp}), (SELECT t.confirmed_at {totp}), "
+        f"SELECT {member_cols}, (SELECT MIN(t.created_at) {totp}), "
+        f"(SELECT MIN(t.confirmed_at) {totp}), "
         f"(SELECT COUNT(*) {codes} AND b.consumed_at IS NULL), (SELECT MIN(b.created_at) {codes}), "
-        f"{fails_col}, {stamp}, "
+        f"{fails_col}, {stamp}, (SELECT COUNT(*) {totp}), "
         "w.credential_id, w.name, w.kind, w.created_at, w.last_used_at "
         "FROM mp p LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
         f"ORDER BY {', '.join(f'p.{col}' for col in order)}, w.created_at, w.credential_id"
@@ -62,7 +62,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     current: Row | None = None
     creds: list[CredentialSummary] = []
     w = _MEMBER_WIDTH
-    cred = w + 6  # the first credential column
+    cred = w + 7  # the first credential column
 
     def flush() -> None:
         if current is None:
@@ -78,6 +78,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
                 backup_codes_created_at=opt_from_micros(current[w + 3]),
                 failed_attempts=int(current[w + 4]),
                 last_mfa_at=opt_from_micros(current[w + 5]),
+                totp_devices=int(current[w + 6]),
             )
         )
 
