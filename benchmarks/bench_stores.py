@@ -57,8 +57,10 @@ def _advance(store: MfaStore, n: int) -> tuple[list[Op], Op]:
     user = new_id("user")
     rec = pending_totp(user)
     store.put_pending_totp(rec)
-    store.activate_totp(user, rec.totp_id, step=0, now=NOW)
-    ops: list[Op] = [lambda s=s: store.advance_totp_step(user, s) for s in range(1, n + 1)]
+    store.activate_totp(user, rec.totp_id, step=0, now=NOW, max_devices=5)
+    ops: list[Op] = [
+        lambda s=s: store.advance_totp_step(rec.totp_id, s, now=NOW) for s in range(1, n + 1)
+    ]
     return ops, ops[-1]
 
 

@@ -43,7 +43,7 @@ def _fill(store: MfaStore, users: int) -> None:
                 expires_at=NOW + timedelta(minutes=10),
             )
         )
-        store.activate_totp(user, f"t{i:03d}", step=1, now=NOW)
+        store.activate_totp(user, f"t{i:03d}", step=1, now=NOW, max_devices=5)
 
 
 def _check_moved(store: MfaStore, users: int) -> None:

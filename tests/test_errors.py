@@ -13,6 +13,7 @@ from mfakit.errors import (
     CeremonyMismatchError,
     ConfigurationError,
     DecryptionError,
+    LimitReachedError,
     MalformedDataError,
     MfaError,
     PolicyDeniedError,
@@ -56,8 +57,10 @@ EXPECTED_PARENTS = {
     "UntrustedAttestationError": "WebAuthnError",
     "SignCountError": "WebAuthnError",
     "ThrottledError": "MfaError",
+    "LimitReachedError": "MfaError",
     "PolicyDeniedError": "MfaError",
     "StepUpRequiredError": "PolicyDeniedError",
+    "SessionRevocationError": "MfaError",
     "StoreError": "MfaError",
     "NotFoundError": "StoreError",
     "DuplicateError": "StoreError",
@@ -111,6 +114,7 @@ def test_attributes_and_repr() -> None:
     assert exc.field == "origin"
     assert repr(exc) == "CeremonyMismatchError('origin not allowed', field='origin')"
     assert ThrottledError(retry_after=2.5).retry_after == 2.5
+    assert repr(LimitReachedError("too many", limit=5)) == "LimitReachedError('too many', limit=5)"
     assert UnsupportedAlgorithmError(alg=-7).alg == -7
     assert UnsupportedAttestationError(fmt="tpm").fmt == "tpm"
     counted = SignCountError(stored=5, received=3)

@@ -83,6 +83,8 @@ def create_app(
         issuer="mfakit console",
         login_code_key=stored.login_code_key,
         settings=settings or ServiceSettings(),
+        # Resets and removals sign the user out of the console.
+        session_revoker=accounts,
     )
     passwords = password_hasher or PasswordHasher()
     extensions: dict[str, Any] = {

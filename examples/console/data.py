@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ CREATE TABLE IF NOT EXISTS console_users (
     name TEXT NOT NULL,
     password_hash TEXT,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_revocations (
+    user_id TEXT PRIMARY KEY,
+    revoked_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS console_outbox (
     message_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -156,6 +161,30 @@ class Accounts:
                 "UPDATE console_users SET password_hash = ? WHERE user_id = ?",
                 (password_hash, user_id),
             )
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def revoke_sessions(self, user_id: str, *, reason: str, org_id: str | None) -> None:
+        """mfakit's session revoker: sessions started before now stop working.
+
+        The console's sessions are signed cookies, so they cannot be deleted:
+        each records when it started, and one older than the user's revocation
+        time is refused (see ``web.current_user``).
+        """
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO console_revocations VALUES (?, ?) ON CONFLICT(user_id) "
+                "DO UPDATE SET revoked_at = excluded.revoked_at",
+                (user_id, time.time()),
+            )
+
+    def revoked_at(self, user_id: str) -> float | None:
+        """When the user's sessions were last revoked (seconds since the epoch), if ever."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT revoked_at FROM console_revocations WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
 
     # -- outbox ------------------------------------------------------------------------
 

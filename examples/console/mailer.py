@@ -23,6 +23,7 @@ from mfakit.service import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    MfaReset,
     PasskeyNowSynced,
     SignCountAnomaly,
 )
@@ -110,11 +111,24 @@ def render(message: Message) -> tuple[str, str, str]:
                 "Your membership is unlocked",
                 f"Your membership of organization {org} was unlocked.{extra}",
             )
-        case MemberRemoved(org_id=org):
+        case MemberRemoved(org_id=org, actor_id=actor):
+            why = "by an owner" if actor else "for missing the MFA deadline"
             return (
                 "removed",
                 "You were removed from an organization",
-                f"You were removed from organization {org} for missing the MFA deadline.",
+                f"You were removed from organization {org} {why}.",
+            )
+        case MfaReset(org_id=org, deadline=deadline):
+            by = f"an owner of organization {org}" if org else "support"
+            extra = f" Set it up again before {_when(deadline)}." if deadline else ""
+            return (
+                "mfa_reset",
+                "Your multi-factor authentication was reset",
+                (
+                    f"Your multi-factor authentication was reset by {by}: your authenticator "
+                    "app, passkeys, security keys and backup codes no longer work, and you "
+                    f"were signed out.{extra} If you did not ask for this, contact support."
+                ),
             )
         case BackupCodesLow(remaining=remaining):
             return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -16,6 +17,7 @@ from mfakit.errors import (
     ExpiredCodeError,
     InvalidCodeError,
     InvitationAddressError,
+    LimitReachedError,
     MalformedDataError,
     MfaError,
     NotFoundError,
@@ -66,6 +68,13 @@ def current_user() -> User | None:
     if "user" not in g:
         user_id = session.get("uid")
         g.user = accounts().user(user_id) if isinstance(user_id, str) else None
+        if g.user is not None:
+            revoked = accounts().revoked_at(g.user.user_id)
+            since = session.get("since")
+            if revoked is not None and (not isinstance(since, float) or since <= revoked):
+                # An administrator reset the user's MFA or removed them: sign in again.
+                session.clear()
+                g.user = None
     return cast("User | None", g.user)
 
 
@@ -79,6 +88,7 @@ def sign_in(
     """Start a fresh session for ``user`` (a new CSRF token; nothing carried over)."""
     session.clear()
     session["uid"] = user.user_id
+    session["since"] = time.time()
     session["csrf"] = secrets.token_urlsafe(32)
     if org_id is not None:
         session["org"] = org_id
@@ -175,6 +185,10 @@ def explain(exc: MfaError) -> str:
     """A message for the user about a refused action (never a secret)."""
     if isinstance(exc, ThrottledError):
         return f"Too many attempts. Try again in {max(1, round(exc.retry_after))} seconds."
+    if isinstance(exc, LimitReachedError):
+        return (
+            f"You already have {exc.limit} authenticator apps, the most allowed. Delete one first."
+        )
     if isinstance(exc, PolicyDeniedError):
         # The first reason is the one that refused; later ones only add context.
         reasons = getattr(exc.decision, "reasons", ())

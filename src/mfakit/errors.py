@@ -32,9 +32,11 @@ or other credential material. Structured details live in attributes.
     │       ├── UntrustedAttestationError
     │       └── SignCountError (.stored, .received)
     ├── ThrottledError (.retry_after)            too many attempts; try again later
+    ├── LimitReachedError (.limit)               the user already has as many as allowed
     ├── PolicyDeniedError (.decision)            the organization's policy refuses the action
     │   └── StepUpRequiredError (.action, .max_age, .factors)
     │                                            ... until the user passes a second factor again
+    ├── SessionRevocationError                   the host's session revoker failed (after commit)
     └── StoreError                               a storage adapter failed
         ├── NotFoundError                        the record does not exist
         └── DuplicateError                       the record already exists; nothing was written
@@ -73,11 +75,13 @@ __all__ = [
     "InvalidNameError",
     "InvalidSignatureError",
     "InvitationAddressError",
+    "LimitReachedError",
     "MalformedDataError",
     "MfaError",
     "NotFoundError",
     "PolicyDeniedError",
     "ReplayedCodeError",
+    "SessionRevocationError",
     "SignCountError",
     "StepUpRequiredError",
     "StoreError",
@@ -409,6 +413,27 @@ class ThrottledError(MfaError):
         return {"retry_after": self.retry_after}
 
 
+class LimitReachedError(MfaError):
+    """The user already has as many of something as allowed (e.g. authenticator apps).
+
+    Raised before anything is stored: the user must delete one first.
+
+    Args:
+        message: A log-safe description.
+        limit: The configured maximum.
+    """
+
+    code = "limit_reached"
+    default_message = "the limit is reached"
+
+    def __init__(self, message: str | None = None, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def _details(self) -> dict[str, Any]:
+        return {"limit": self.limit}
+
+
 class PolicyDeniedError(MfaError):
     """The organization's MFA policy refuses the action.
 
@@ -466,6 +491,30 @@ class StepUpRequiredError(PolicyDeniedError):
             "max_age": self.max_age,
             "factors": tuple(str(f) for f in self.factors),
         }
+
+
+class SessionRevocationError(MfaError):
+    """The host's session revoker raised after an action was committed.
+
+    The action (an MFA reset, a removal) is done and stays done; only the
+    user's sessions may still be alive. Revoke them again (the audit trail has
+    a ``sessions.revoke_failed`` event). The revoker's exception is chained as
+    ``__cause__``; it is not in the message, which stays log-safe.
+
+    Args:
+        message: A log-safe description.
+        user_id: Whose sessions were to be revoked.
+    """
+
+    code = "session_revocation_failed"
+    default_message = "the action was done, but the user's sessions could not be revoked"
+
+    def __init__(self, message: str | None = None, *, user_id: str | None = None) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+
+    def _details(self) -> dict[str, Any]:
+        return {"user_id": self.user_id} if self.user_id is not None else {}
 
 
 class StoreError(MfaError):

@@ -64,37 +64,59 @@ def test_sign_in_with_a_backup_code_once(console: Any, new_page: Any, tmp_path: 
     expect(page.locator("#error")).to_have_text("That code is not valid.")
 
 
-def test_update_then_delete_totp_after_a_step_up(
+def test_several_named_apps_add_list_rename_delete(
     console: Any, new_page: Any, tmp_path: Path
 ) -> None:
-    """Update replaces the key; delete, later, asks for a fresh code, then the typed DELETE."""
+    """Add another named app; rename one; delete each (later: step-up first, typed DELETE)."""
     page = new_page()
     sign_up(page, console.url, email="ada@example.com", name="Ada")
     old_key, _ = set_up_totp(page, console.url, tmp_path)
-    page.get_by_role("button", name="Update TOTP").click()
+    apps = page.locator("#totp-apps tbody tr")
+    expect(apps).to_have_count(1)
+    expect(apps.first).to_contain_text("Authenticator app")
+
+    page.get_by_label("App name").fill("Authenticator app")  # taken: refused before a QR
+    page.get_by_role("button", name="Add another authenticator app").click()
+    expect(page.locator(".flashes")).to_contain_text("That name is already used.")
+    page.get_by_label("App name").fill("Work phone")
+    page.get_by_role("button", name="Add another authenticator app").click()
+    expect(page.locator("#totp-app-name")).to_have_text("Work phone")
     new_key = page.locator("#manual-key").inner_text().strip()
     assert new_key != old_key
     page.get_by_label("Enter the 6-digit code the app shows").fill(totp_code(new_key))
     page.get_by_role("button", name="Submit").click()
-    page.get_by_role("heading", name="TOTP updated").wait_for()
+    page.get_by_role("heading", name='"Work phone" is added').wait_for()
     page.get_by_role("link", name="I saved them").click()
+    expect(apps).to_have_count(2)
+    expect(page.locator("#totp-apps")).to_contain_text("Work phone")
+    shot(page, "account-security-apps", tmp_path)
 
-    def delete(phrase: str) -> None:
-        page.locator("summary", has_text="Delete TOTP").click()
-        page.get_by_label("Type DELETE to confirm").fill(phrase)
-        page.get_by_role("button", name="Delete TOTP").click()
+    page.locator("summary", has_text="Rename Work phone").click()
+    page.get_by_label('New name for "Work phone"').fill("Old phone")
+    page.get_by_role("button", name="Rename", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text('Renamed to "Old phone".')
+    expect(page.locator("#totp-apps")).to_contain_text("Old phone")
+
+    def delete(name: str, phrase: str) -> None:
+        page.locator("summary", has_text=f"Delete {name}").click()
+        page.get_by_label(f'Type DELETE to delete "{name}"').fill(phrase)
+        page.locator("#totp-apps").get_by_role("button", name="Delete").click()
 
     age_second_factor(console, "ada@example.com")  # twenty minutes later
-    delete("DELETE")
+    delete("Authenticator app", "DELETE")
     page.get_by_role("heading", name="Confirm it's you").wait_for()
     page.get_by_label("Code from your authenticator app").fill(totp_code(new_key, ahead=1))
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{console.url}/account/security")
 
-    delete("delete")
+    delete("Authenticator app", "delete")
     expect(page.locator(".flashes")).to_contain_text("DELETE")
+    expect(apps).to_have_count(2)
+    delete("Authenticator app", "DELETE")
+    expect(page.locator(".flashes")).to_contain_text('"Authenticator app" is deleted.')
+    expect(apps).to_have_count(1)
     expect(page.locator("#totp .badge")).to_have_text("Enabled")
-    delete("DELETE")
+    delete("Old phone", "DELETE")
     page.get_by_role("button", name="Set up TOTP").wait_for()
     expect(page.locator("#backup-codes")).not_to_contain_text("unused")
     shot(page, "account-security-empty", tmp_path)

@@ -121,15 +121,16 @@ def test_trust_with_a_passkey(console: Any, new_page: Any, tmp_path: Path) -> No
 def test_adding_a_method_later_asks_to_verify_again(
     console: Any, new_page: Any, tmp_path: Path
 ) -> None:
-    """Twenty minutes after the last check, updating TOTP or adding a passkey first goes
-    through "Confirm it's you", then back to the security page."""
+    """Twenty minutes after the last check, adding another authenticator app or a passkey
+    first goes through "Confirm it's you", then back to the security page."""
     base = console.url
     page = new_page()
     sign_up(page, base, email="ada@example.com", name="Ada")
     key, codes = set_up_totp(page, base, tmp_path)
     age_second_factor(console, "ada@example.com")
 
-    page.get_by_role("button", name="Update TOTP").click()
+    page.get_by_label("App name").fill("Work phone")
+    page.get_by_role("button", name="Add another authenticator app").click()
     page.get_by_role("heading", name="Confirm it's you").wait_for()
     expect(page.get_by_label("Trust this browser", exact=False)).to_have_count(0)
     shot(page, "step-up", tmp_path)
@@ -137,8 +138,9 @@ def test_adding_a_method_later_asks_to_verify_again(
     page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{base}/account/security")
     expect(page.locator(".flashes")).to_contain_text("Verified")
-    page.get_by_role("button", name="Update TOTP").click()
-    page.locator("#manual-key").wait_for()
+    page.get_by_label("App name").fill("Work phone")
+    page.get_by_role("button", name="Add another authenticator app").click()
+    expect(page.locator("#totp-app-name")).to_have_text("Work phone")
 
     # Adding a passkey: the page is sent to the same check before any ceremony.
     age_second_factor(console, "ada@example.com")

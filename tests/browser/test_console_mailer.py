@@ -24,6 +24,7 @@ MESSAGES = [
     service.AccountLocked(user_id="u-1", org_id="org-1", reason="mfa_deadline"),
     service.AccountUnlocked(user_id="u-1", org_id="org-1", deadline=WHEN),
     service.MemberRemoved(user_id="u-1", org_id="org-1"),
+    service.MfaReset(user_id="u-1", org_id="org-1", deadline=WHEN, actor_id="u-2"),
     service.BackupCodesLow(user_id="u-1", remaining=2),
     service.SignCountAnomaly(user_id="u-1", label="Laptop"),
     service.PasskeyNowSynced(user_id="u-1", label="YubiKey"),

@@ -81,7 +81,7 @@ def test_sixty_four_characters_is_the_limit() -> None:
 
 
 def test_default_set_includes_the_method_changes() -> None:
-    """The default list: adding, replacing, removing methods, new codes, stopping enforcement."""
+    """The default list: the method changes, stopping enforcement, the recovery actions."""
     assert OrgPolicy().step_up_actions == DEFAULT_STEP_UP_ACTIONS
     assert {
         "add_method",
@@ -89,6 +89,9 @@ def test_default_set_includes_the_method_changes() -> None:
         "remove_method",
         "regenerate_backup_codes",
         "stop_enforcement",
+        "reset_mfa",
+        "remove_member",
+        "grant_exemption",
     } == DEFAULT_STEP_UP_ACTIONS
 
 

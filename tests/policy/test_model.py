@@ -81,13 +81,18 @@ EXPECTED_ALL = [
     "can_accept_invitation",
     "can_add_method",
     "can_enable_enforcement",
+    "can_grant_exemption",
+    "can_remove_member",
     "can_remove_method",
+    "can_reset_mfa",
+    "can_revoke_exemption",
     "can_stop_enforcement",
     "can_unlock",
     "check_action",
     "due_reminders",
     "evaluate_login",
     "evaluate_sensitive_action",
+    "evaluate_support_reset",
     "gradual_rollout",
     "member_compliance",
     "org_compliance_report",
@@ -242,6 +247,7 @@ def test_facts_refuse_naive_datetimes(build: Any) -> None:
     [
         (lambda: Method(id="", kind="totp", created_at=NOW), "Method.id"),
         (lambda: Method(id="m", kind="sms", created_at=NOW), "Method.kind"),
+        (lambda: Method(id="m", kind=["totp"], created_at=NOW), "Method.kind"),
         (lambda: Method(id="m", kind="totp", created_at=NOW, label=3), "Method.label"),
         (lambda: Method(id="m", kind="totp", created_at=NOW, confirmed=1), "Method.confirmed"),
         (lambda: Exemption(granted_by="o", granted_at=NOW, expires_at=NOW), "expires_at"),
@@ -286,6 +292,22 @@ def test_facts_normalise_to_utc_and_accept_strings() -> None:
     assert p.methods == (m,)
     assert p.kind is PrincipalKind.OWNER
     assert p.permissions == frozenset({"x"})
+
+
+def test_facts_keep_normalised_values_as_given() -> None:
+    """Values already normalised (UTC datetimes, enums, tuples, frozensets) are kept, not copied."""
+    paris = timezone(timedelta(hours=1))
+    m = Method(id="m", kind=MethodKind.TOTP, created_at=NOW, last_used_at=NOW)
+    methods, perms = (m,), frozenset({"x"})
+    p = Principal(id="p", methods=methods, joined_at=NOW, last_mfa_at=NOW, permissions=perms)
+    assert m.created_at is NOW
+    assert m.last_used_at is NOW
+    assert p.methods is methods
+    assert p.permissions is perms
+    assert p.joined_at is NOW
+    later = Principal(id="p", joined_at=datetime(2026, 1, 1, 13, tzinfo=paris))
+    assert later.joined_at == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert later.joined_at.tzinfo is UTC
 
 
 @pytest.mark.parametrize(
@@ -346,6 +368,8 @@ def test_decision_is_json_friendly() -> None:
         "lock_reason": "mfa_deadline",
         "actor": None,
         "enabled": None,
+        "until": None,
+        "reason": None,
     }
     assert data["audit"][0]["reasons"] == ["deadline_passed", "deadline_passed"]
     assert data["rules"] == ["grace.deadline", "deadline.action"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mfakit.errors import ConfigurationError
 from mfakit.policy import (
     ActivationMode,
     ComplianceStatus,
@@ -32,12 +33,17 @@ from mfakit.policy import (
     can_accept_invitation,
     can_add_method,
     can_enable_enforcement,
+    can_grant_exemption,
+    can_remove_member,
     can_remove_method,
+    can_reset_mfa,
+    can_revoke_exemption,
     can_stop_enforcement,
     can_unlock,
     due_reminders,
     evaluate_login,
     evaluate_sensitive_action,
+    evaluate_support_reset,
     member_compliance,
     reference_console,
     sweep,
@@ -966,3 +972,230 @@ def test_rule_lock_active_blocks_removing_own_method() -> None:
     who = person(with_methods=(T, T), lock=Lock(reason=LockReason.ADMIN, locked_at=NOW))
     decision = _remove(principal=who)
     assert decision.codes == (ReasonCode.PRINCIPAL_LOCKED,)
+
+
+# -- recovery: resets, removals, exemptions ------------------------------------------------
+
+ADMIN_PERMISSION = REF.manage_permission
+
+
+def _admin(pid: str = "a1", **kw: Any) -> Any:
+    """A member holding the management permission (an administrator, not an owner)."""
+    return person(pid, permissions=frozenset({ADMIN_PERMISSION}), **kw)
+
+
+def _reset(policy: OrgPolicy = REF, *, state: Any = None, **kw: Any) -> Any:
+    args: dict[str, Any] = {"actor": owner(), "principal": person(), "now": NOW}
+    args.update(kw)
+    return can_reset_mfa(policy, state or org(), **args)
+
+
+def _grant(policy: OrgPolicy = REF, *, state: Any = None, **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "actor": owner(),
+        "principal": bare(),
+        "until": NOW + 7 * DAY,
+        "now": NOW,
+        "reason": "break-glass account",
+    }
+    args.update(kw)
+    return can_grant_exemption(policy, state or org(), **args)
+
+
+ACTIONS = {
+    "reset": lambda actor, principal, state: _reset(actor=actor, principal=principal, state=state),
+    "remove": lambda actor, principal, state: can_remove_member(
+        REF, state, actor=actor, principal=principal, now=NOW
+    ),
+    "grant": lambda actor, principal, state: _grant(actor=actor, principal=principal, state=state),
+    "revoke": lambda actor, principal, state: can_revoke_exemption(
+        REF, state, actor=actor, principal=principal, now=NOW
+    ),
+}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_rule_recovery_target(action: str) -> None:
+    """Nobody acts on themselves, only an owner acts on an owner, members and guests never act."""
+    ex = Exemption(granted_by="o2", granted_at=NOW - DAY, expires_at=NOW + DAY)
+    decide = ACTIONS[action]
+    me = owner(exemption=ex)
+    assert decide(me, me, org()).codes == (ReasonCode.CANNOT_ACT_ON_SELF,)
+    target_owner = owner("o2", exemption=ex)
+    assert decide(_admin(), target_owner, org()).codes == (ReasonCode.OWNER_PROTECTED,)
+    for kind in (PrincipalKind.MEMBER, PrincipalKind.GUEST):
+        attacker = person("x1", kind=kind)
+        assert (
+            ReasonCode.ACTOR_NOT_AUTHORIZED in decide(attacker, person(exemption=ex), org()).codes
+        )
+    gone = person(status=PrincipalStatus.REMOVED, exemption=ex)
+    assert decide(owner(), gone, org()).codes == (ReasonCode.PRINCIPAL_REMOVED,)
+    invited = person(status=PrincipalStatus.INVITED, exemption=ex)
+    assert decide(owner(), invited, org()).codes == (ReasonCode.PRINCIPAL_NOT_MEMBER,)
+
+
+def test_guest_cannot_exempt_themselves() -> None:
+    """A guest granting themselves an exemption is refused before anything else."""
+    guest = bare("g1", kind=PrincipalKind.GUEST)
+    decision = _grant(actor=guest, principal=guest)
+    assert decision.outcome is Outcome.DENY
+    assert decision.effects == ()
+
+
+def test_administrator_may_reset_a_member_and_owner_may_reset_an_administrator() -> None:
+    """A permission holder resets a member; an owner resets a permission holder."""
+    assert _reset(actor=_admin()).allowed
+    assert _reset(principal=_admin()).allowed
+    assert _reset(principal=owner("o2")).allowed
+
+
+def test_locked_or_mfa_less_actor_cannot_reset() -> None:
+    """The actor must be unlocked and have MFA, as for every administrative action."""
+    locked = owner(lock=Lock(reason=LockReason.ADMIN, locked_at=NOW - DAY))
+    assert ReasonCode.ACTOR_NOT_AUTHORIZED in _reset(actor=locked).codes
+    assert ReasonCode.ACTOR_LACKS_MFA in _reset(actor=owner(with_methods=())).codes
+
+
+def test_reset_requires_a_step_up_by_default() -> None:
+    """Resetting someone's MFA is a sensitive action: a stale actor must verify again."""
+    stale = owner(last_mfa_at=NOW - timedelta(hours=1))
+    decision = _reset(actor=stale)
+    assert decision.outcome is Outcome.REQUIRE_STEP_UP
+    assert decision.effects == ()
+    assert SensitiveAction.RESET_MFA in REF.step_up_actions
+
+
+def test_rule_reset_methods() -> None:
+    """A reset deletes every method, resets the counter and tells the user; nothing: refused."""
+    decision = _reset(principal=person(with_methods=(T, B)))
+    assert decision.allowed
+    kinds = [e.kind for e in decision.effects]
+    assert kinds[0] is EffectKind.DELETE_METHODS
+    assert EffectKind.RESET_FAILED_ATTEMPTS in kinds
+    assert [n.kind for n in decision.notifications] == [NotificationKind.MFA_RESET]
+    assert _reset(principal=bare()).codes == (ReasonCode.NO_METHODS_TO_RESET,)
+
+
+def test_rule_reset_shared_account() -> None:
+    """An account in other organizations is not reset by one of them."""
+    decision = _reset(other_organizations=1)
+    assert decision.codes == (ReasonCode.ACCOUNT_SHARED,)
+    assert decision.effects == ()
+
+
+def test_rule_reset_grace() -> None:
+    """Under enforcement a lost-method grace starts; deadline and failed-attempt locks lift;
+    an administrator's lock stays; without enforcement no grace starts."""
+    deadline_lock = Lock(reason=LockReason.MFA_DEADLINE, locked_at=NOW - DAY)
+    decision = _reset(principal=person(lock=deadline_lock))
+    grace = [e for e in decision.effects if e.kind is EffectKind.START_GRACE]
+    assert [(e.grace_kind, e.at) for e in grace] == [(GraceKind.LOST_METHOD, NOW)]
+    assert decision.deadline == NOW + REF.grace_lost_method
+    assert decision.notifications[0].deadline == decision.deadline
+    assert EffectKind.UNLOCK in [e.kind for e in decision.effects]
+    attempts = Lock(reason=LockReason.FAILED_ATTEMPTS, locked_at=NOW)
+    assert EffectKind.UNLOCK in [e.kind for e in _reset(principal=person(lock=attempts)).effects]
+    admin_lock = Lock(reason=LockReason.ADMIN, locked_at=NOW - DAY, locked_by="o2")
+    kept = _reset(principal=person(lock=admin_lock))
+    assert kept.allowed
+    assert EffectKind.UNLOCK not in [e.kind for e in kept.effects]
+    off = _reset(state=org(enforced=False))
+    assert EffectKind.START_GRACE not in [e.kind for e in off.effects]
+    assert off.deadline is None
+
+
+def test_support_reset_applies_the_consequences_without_actor_rules() -> None:
+    """The host's support resets anyone, owners included; the org's grace rules apply."""
+    decision = evaluate_support_reset(
+        REF, org(owners=1), principal=owner(), actor_id="support-7", now=NOW
+    )
+    assert decision.allowed
+    assert decision.actor == "support-7"
+    assert EffectKind.START_GRACE in [e.kind for e in decision.effects]
+    gone = evaluate_support_reset(
+        REF, org(), principal=person(status=PrincipalStatus.REMOVED), actor_id="s", now=NOW
+    )
+    assert gone.effects == ()
+    assert gone.notifications == ()
+
+
+def test_rule_remove_member_sole_owner() -> None:
+    """The only active owner is never removed; a second owner may be."""
+    alone = can_remove_member(REF, org(owners=1), actor=_admin(), principal=person(), now=NOW)
+    assert alone.allowed
+    sole = can_remove_member(
+        dataclasses.replace(REF, manage_permission="x"),
+        org(owners=1),
+        actor=owner("o2", status=PrincipalStatus.ACTIVE),
+        principal=owner(),
+        now=NOW,
+    )
+    assert sole.codes == (ReasonCode.SOLE_OWNER,)
+    two = can_remove_member(REF, org(owners=2), actor=owner("o2"), principal=owner(), now=NOW)
+    assert two.allowed
+    assert [(e.kind, e.actor) for e in two.effects] == [(EffectKind.REMOVE_MEMBER, "o2")]
+    assert [n.kind for n in two.notifications] == [NotificationKind.REMOVED]
+
+
+def test_remove_member_refuses_an_already_removed_member() -> None:
+    """Removing twice is refused the second time (the loser of a race is told)."""
+    gone = person(status=PrincipalStatus.REMOVED)
+    decision = can_remove_member(REF, org(), actor=owner(), principal=gone, now=NOW)
+    assert decision.codes == (ReasonCode.PRINCIPAL_REMOVED,)
+
+
+def test_rule_exemption_allowed() -> None:
+    """A grant stores the exemption with its reason; a policy without exemptions refuses."""
+    decision = _grant()
+    assert decision.allowed
+    (effect,) = decision.effects
+    assert (effect.kind, effect.at, effect.until, effect.actor, effect.reason) == (
+        EffectKind.SET_EXEMPTION,
+        NOW,
+        NOW + 7 * DAY,
+        "o1",
+        "break-glass account",
+    )
+    off = dataclasses.replace(REF, allow_exemptions=False)
+    assert _grant(off).codes == (ReasonCode.EXEMPTIONS_DISABLED,)
+
+
+def test_grant_refuses_a_past_or_naive_until() -> None:
+    """until must be aware and in the future (bad input, not a policy refusal)."""
+    with pytest.raises(ConfigurationError):
+        _grant(until=NOW)
+    with pytest.raises(ConfigurationError):
+        _grant(until=NOW.replace(tzinfo=None) + DAY)
+
+
+def test_rule_exemption_max() -> None:
+    """An exemption longer than max_exemption is refused; exactly the maximum is fine."""
+    longest = REF.max_exemption
+    assert longest is not None
+    assert _grant(until=NOW + longest).allowed
+    assert _grant(until=NOW + longest + SECOND).codes == (ReasonCode.EXEMPTION_TOO_LONG,)
+    unbounded = dataclasses.replace(REF, max_exemption=None)
+    assert _grant(unbounded, until=NOW + 365 * DAY).allowed
+
+
+def test_exemption_expires_by_itself() -> None:
+    """Once until has passed the principal is no longer exempt; a grace from its end applies."""
+    ex = Exemption(granted_by="o1", granted_at=NOW - 3 * DAY, expires_at=NOW - DAY)
+    status = member_compliance(REF, org(), principal=bare(exemption=ex), now=NOW)
+    assert status.status is ComplianceStatus.IN_GRACE
+    assert status.deadline == NOW - DAY + REF.grace_existing
+
+
+def test_revoke_exemption_starts_a_grace_and_refuses_without_one() -> None:
+    """Revoking ends the exemption now (with a grace under enforcement); none: not_exempt."""
+    ex = Exemption(granted_by="o1", granted_at=NOW - DAY, expires_at=NOW + DAY)
+    decision = can_revoke_exemption(
+        REF, org(), actor=owner(), principal=bare(exemption=ex), now=NOW
+    )
+    assert [e.kind for e in decision.effects] == [
+        EffectKind.CLEAR_EXEMPTION,
+        EffectKind.START_GRACE,
+    ]
+    assert decision.deadline == NOW + REF.grace_existing
+    refused = can_revoke_exemption(REF, org(), actor=owner(), principal=bare(), now=NOW)
+    assert refused.codes == (ReasonCode.NOT_EXEMPT,)

@@ -40,10 +40,12 @@ def app_for(enrollment: TotpEnrollment, clock: FrozenClock) -> App:
 
 
 def enroll_totp(
-    service: MfaService, clock: FrozenClock, user_id: str
+    service: MfaService, clock: FrozenClock, user_id: str, name: str = "Authenticator app"
 ) -> tuple[App, TotpActivation]:
-    """Enroll and confirm TOTP for ``user_id``; the clock moves to the next step."""
-    enrollment = service.begin_totp_enrollment(UserRef(user_id=user_id, name=f"{user_id}@x"))
+    """Enroll and confirm an authenticator app ``name`` for ``user_id``; the clock moves on."""
+    enrollment = service.begin_totp_enrollment(
+        UserRef(user_id=user_id, name=f"{user_id}@x"), name=name
+    )
     app = app_for(enrollment, clock)
     activation = service.confirm_totp(user_id, enrollment.totp_id, app.code())
     clock.advance(30)

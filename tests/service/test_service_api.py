@@ -55,7 +55,9 @@ def test_all_is_pinned() -> None:
         "MethodRemoval",
         "MethodRemoved",
         "MfaReminder",
+        "MfaReset",
         "MfaService",
+        "NoSessionRevoker",
         "Notifier",
         "Passkey",
         "PasskeyNowSynced",
@@ -65,9 +67,11 @@ def test_all_is_pinned() -> None:
         "SecondFactorChallenge",
         "SecondFactorResult",
         "ServiceSettings",
+        "SessionRevoker",
         "SignCountAnomaly",
         "SweepReport",
         "TotpActivation",
+        "TotpDevice",
         "TotpEnrollment",
         "TrustRefusal",
         "TrustedBrowserCheck",
@@ -246,7 +250,7 @@ def test_failing_notifier_does_not_undo_the_action(store: MfaStore, clock: Froze
         settings=ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS)),
     )
     enroll_totp(service, clock, "u-1")
-    assert store.get_active_totp("u-1") is not None
+    assert store.list_totp_devices("u-1")
     events = store.list_audit_events(user_id="u-1").items
     assert "notification.failed" in [e.action for e in events]
 

@@ -162,7 +162,7 @@ def test_sign_in_reads_the_counters_once_and_resets_them_once(
     assert (calls["get_user_factors"], calls["record_second_factor"]) == (1, 1)
     assert calls["get_throttle"] == calls["get_throttles"] == calls["reset_throttle"] == 0
     assert calls["reset_throttles"] == 0
-    assert calls["get_active_totp"] == calls["list_backup_codes"] == 0
+    assert calls["list_totp_devices"] == calls["list_backup_codes"] == 0
     assert calls["list_webauthn_credentials"] == 0
 
 
@@ -262,7 +262,7 @@ def test_send_reminders_reads_pages_and_writes_once_per_reminded_member(
     assert len(reminded) == 45
     assert counted.calls["list_member_summaries"] == 2 * _pages(46)
     assert counted.calls["update_membership"] == 45
-    per_member = {"get_membership", "list_backup_codes", "get_active_totp", "get_organization"}
+    per_member = {"get_membership", "list_backup_codes", "list_totp_devices", "get_organization"}
     assert all(counted.calls[name] <= 2 for name in per_member)
 
 

@@ -79,13 +79,18 @@ def test_reference_console_journeys(
     with pytest.raises(ReplayedCodeError):
         service.verify_passkey(OWNER.user_id, start.challenge_id, assertion)
 
-    # 4. The owner updates TOTP (re-enroll; the old app works until the new one is confirmed).
-    update = service.begin_totp_enrollment(OWNER)
+    # 4. The owner updates TOTP: adds a new phone (the old app works meanwhile), then
+    # deletes the old one (typed DELETE; another method remains, so nothing else changes).
+    update = service.begin_totp_enrollment(OWNER, name="New phone")
     clock.advance(30)
     service.verify_totp(OWNER.user_id, owner_app.code())
+    old_device = service.list_totp_devices(OWNER.user_id)[0].device_id
     owner_app = app_for(update, clock)
     clock.advance(30)
-    assert service.confirm_totp(OWNER.user_id, update.totp_id, owner_app.code()).replaced
+    added = service.confirm_totp(OWNER.user_id, update.totp_id, owner_app.code())
+    assert (added.replaced, added.device.name) == (False, "New phone")
+    service.delete_totp_device(OWNER.user_id, old_device, confirmation="DELETE")
+    assert [d.name for d in service.list_totp_devices(OWNER.user_id)] == ["New phone"]
     clock.advance(30)
 
     # 5. The organization: a co-owner and a member without MFA; enforcing is refused.

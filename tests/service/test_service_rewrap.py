@@ -105,14 +105,12 @@ def test_damaged_envelope_is_reported_and_left(
     store: MfaStore, clock: FrozenClock, apps: dict[str, App]
 ) -> None:
     """An envelope that does not open is listed in failed; the others are rewrapped."""
-    victim = store.get_active_totp("u3")
-    assert victim is not None
+    (victim,) = store.list_totp_devices("u3")
     garbage = BEFORE.encrypt(b"x" * 20, owner="someone-else", purpose="mfakit.totp-secret")
     assert store.rewrap_totp_secret(victim.totp_id, expected=victim.secret, new=garbage)
     (progress,) = _run(_service(store, clock, DURING), batch=10)
     assert (progress.rewrapped, progress.failed) == (4, (victim.totp_id,))
-    stored = store.get_active_totp("u3")
-    assert stored is not None
+    (stored,) = store.list_totp_devices("u3")
     assert stored.secret == garbage
     event = store.list_audit_events(user_id=None).items[-1]
     assert (event.action, event.outcome) == ("secretbox.rewrap", "failure")

@@ -171,7 +171,7 @@ def test_sign_in_for_another_org_counts(service: MfaService, clock: FrozenClock)
     _stale(clock)
     service.verify_totp(ADA.user_id, app.code(), org_id="acme")
     service.require_recent_second_factor(ADA.user_id, "project.delete", org_id="beta")
-    service.begin_totp_enrollment(ADA)  # a replacement, judged by both organizations
+    service.begin_totp_enrollment(ADA, name="Tablet")  # an addition, judged by both
 
 
 def test_refusal_is_audited(service: MfaService, store: MfaStore, clock: FrozenClock) -> None:
@@ -232,16 +232,48 @@ def test_adding_a_passkey_with_a_stale_check_starts_nothing(
     assert store.purge_expired_challenges(now=clock.now() + FAR) == 0
 
 
-def test_replacing_totp_with_a_stale_check_stores_nothing(
+def test_adding_a_second_app_with_a_stale_check_stores_nothing(
     service: MfaService, store: MfaStore, clock: FrozenClock
 ) -> None:
-    """Updating the authenticator app is a replacement: refused before a secret is stored."""
+    """Another authenticator app is an addition: refused before a pending enrollment exists.
+
+    The step-up comes first: even a name already taken gets the step-up refusal,
+    so a stale session learns nothing about the user's devices.
+    """
     enroll_totp(service, clock, ADA.user_id)
     _stale(clock)
+    for name in ("Work phone", "Authenticator app"):
+        with pytest.raises(StepUpRequiredError) as caught:
+            service.begin_totp_enrollment(ADA, name=name)
+        assert caught.value.action == SensitiveAction.ADD_METHOD
+        assert caught.value.factors == (MethodKind.TOTP, MethodKind.BACKUP_CODES)
+        assert store.get_pending_totp(ADA.user_id, now=clock.now()) is None
+    assert [d.name for d in service.list_totp_devices(ADA.user_id)] == ["Authenticator app"]
+
+
+def test_deleting_an_app_with_a_stale_check_keeps_it(
+    service: MfaService, clock: FrozenClock
+) -> None:
+    """Deleting one device, or all, is a removal: refused with a stale check, nothing deleted."""
+    enroll_totp(service, clock, ADA.user_id)
+    (device,) = service.list_totp_devices(ADA.user_id)
+    _stale(clock)
     with pytest.raises(StepUpRequiredError) as caught:
-        service.begin_totp_enrollment(ADA)
-    assert caught.value.action == SensitiveAction.REPLACE_METHOD
-    assert store.get_pending_totp(ADA.user_id, now=clock.now()) is None
+        service.delete_totp_device(ADA.user_id, device.device_id, confirmation="DELETE")
+    assert caught.value.action == SensitiveAction.REMOVE_METHOD
+    with pytest.raises(StepUpRequiredError):
+        service.delete_totp(ADA.user_id, confirmation="DELETE")
+    assert service.list_totp_devices(ADA.user_id) == (device,)
+
+
+def test_renaming_an_app_needs_no_step_up(service: MfaService, clock: FrozenClock) -> None:
+    """A new name is not a factor change: allowed however old the last check is."""
+    enroll_totp(service, clock, ADA.user_id)
+    (device,) = service.list_totp_devices(ADA.user_id)
+    _stale(clock)
+    assert service.rename_totp_device(ADA.user_id, device.device_id, "Old phone").name == (
+        "Old phone"
+    )
 
 
 def test_adding_totp_beside_a_passkey_with_a_stale_check_is_refused(
@@ -306,11 +338,12 @@ def test_a_verification_makes_the_change_possible(service: MfaService, clock: Fr
     with pytest.raises(StepUpRequiredError):
         service.begin_totp_enrollment(ADA)
     service.verify_totp(ADA.user_id, app.code())
-    enrollment = service.begin_totp_enrollment(ADA)
+    enrollment = service.begin_totp_enrollment(ADA, name="Tablet")
     activation = service.confirm_totp(
         ADA.user_id, enrollment.totp_id, app_for(enrollment, clock).code()
     )
-    assert activation.replaced
+    assert not activation.replaced
+    assert len(service.list_totp_devices(ADA.user_id)) == 2
 
 
 def test_a_policy_cannot_switch_off_method_change_step_up(
@@ -332,7 +365,7 @@ def test_strictest_organization_sets_the_age_for_a_method_change(
     _org(service, clock, "acme", reference_console())
     strict = dataclasses.replace(
         reference_console(),
-        step_up_max_ages={SensitiveAction.REPLACE_METHOD: timedelta(minutes=2)},
+        step_up_max_ages={SensitiveAction.ADD_METHOD: timedelta(minutes=2)},
     )
     _org(service, clock, "beta", strict)
     app, _ = enroll_totp(service, clock, ADA.user_id)

@@ -72,7 +72,7 @@ def test_confirm_activates_and_issues_backup_codes(
     )
     assert activation.replaced is False
     assert len(activation.backup_codes.codes) == service.settings.backup_code_count
-    assert store.get_active_totp(ADA.user_id) is not None
+    assert store.list_totp_devices(ADA.user_id)
     assert store.count_unused_backup_codes(ADA.user_id) == service.settings.backup_code_count
     assert Advice.ADD_SECOND_METHOD in activation.advice
     assert outbox.of_type(MethodAdded, user_id=ADA.user_id)[0].method == "totp"
@@ -98,7 +98,7 @@ def test_confirm_rejects_wrong_code(
         service.confirm_totp(
             ADA.user_id, enrollment.totp_id, "000000" if good != "000000" else "111111"
         )
-    assert store.get_active_totp(ADA.user_id) is None
+    assert store.list_totp_devices(ADA.user_id) == ()
 
 
 def test_pending_enrollment_expires(service: MfaService, clock: FrozenClock) -> None:
@@ -120,21 +120,25 @@ def test_confirm_with_stale_enrollment_id_is_refused(
         service.confirm_totp(ADA.user_id, first.totp_id, app_for(first, clock).code())
 
 
-def test_update_keeps_old_totp_until_confirmed(service: MfaService, clock: FrozenClock) -> None:
-    """Re-enrolling keeps the old app working until the new one is confirmed, then swaps."""
+def test_another_app_is_added_alongside(service: MfaService, clock: FrozenClock) -> None:
+    """A second enrollment adds a device: the old app keeps working, before and after."""
     old_app, first = enroll_totp(service, clock, ADA.user_id)
-    enrollment = service.begin_totp_enrollment(ADA)
+    enrollment = service.begin_totp_enrollment(ADA, name="Tablet")
     service.verify_totp(ADA.user_id, old_app.code())
     clock.advance(30)
     new_app = app_for(enrollment, clock)
     activation = service.confirm_totp(ADA.user_id, enrollment.totp_id, new_app.code())
-    assert activation.replaced is True
+    assert activation.replaced is False
+    assert (activation.device.device_id, activation.device.name) == (enrollment.totp_id, "Tablet")
     assert set(activation.backup_codes.codes).isdisjoint(first.backup_codes.codes)
     clock.advance(30)
-    with pytest.raises(InvalidCodeError):
-        service.verify_totp(ADA.user_id, old_app.code())
+    assert service.verify_totp(ADA.user_id, old_app.code()).method is MethodKind.TOTP
     clock.advance(30)
     assert service.verify_totp(ADA.user_id, new_app.code()).method is MethodKind.TOTP
+    assert [d.name for d in service.list_totp_devices(ADA.user_id)] == [
+        "Authenticator app",
+        "Tablet",
+    ]
 
 
 def test_delete_requires_typed_delete(
@@ -146,7 +150,7 @@ def test_delete_requires_typed_delete(
         with pytest.raises(PolicyDeniedError) as caught:
             service.delete_totp(ADA.user_id, confirmation=typed)
         assert caught.value.decision.obligations[0].kind is ObligationKind.CONFIRM_PHRASE
-    assert store.get_active_totp(ADA.user_id) is not None
+    assert store.list_totp_devices(ADA.user_id)
 
 
 def test_delete_removes_totp_and_lone_backup_codes(
@@ -156,7 +160,7 @@ def test_delete_removes_totp_and_lone_backup_codes(
     enroll_totp(service, clock, ADA.user_id)
     removal = service.delete_totp(ADA.user_id, confirmation="DELETE")
     assert removal.remaining_methods == 0
-    assert store.get_active_totp(ADA.user_id) is None
+    assert store.list_totp_devices(ADA.user_id) == ()
     assert store.count_unused_backup_codes(ADA.user_id) == 0
     assert outbox.of_type(MethodRemoved, user_id=ADA.user_id)
 
@@ -262,7 +266,7 @@ def test_confirmation_has_its_own_throttle(
 ) -> None:
     """Wrong confirmation codes back off enrollment without touching the sign-in counter."""
     app, _ = enroll_totp(service, clock, ADA.user_id)
-    enrollment = service.begin_totp_enrollment(ADA)
+    enrollment = service.begin_totp_enrollment(ADA, name="Second phone")
     good = app_for(enrollment, clock).code()
     wrong = "000000" if good != "000000" else "111111"
     for _ in range(service.settings.throttle_free_failures + 1):

@@ -19,7 +19,7 @@ from mfakit.errors import (
     StepUpRequiredError,
     StoreError,
 )
-from mfakit.policy import OrgPolicy, reference_console
+from mfakit.policy import OrgPolicy, Outcome, reference_console
 from mfakit.repositories import Membership, MfaStore
 from mfakit.secretbox import KeyRing, generate_key
 from mfakit.service import (
@@ -272,7 +272,9 @@ def test_token_issued_before_a_factor_change_fails_even_if_it_survived(
     assert check.reason is TrustRefusal.FACTORS_CHANGED
 
 
-@pytest.mark.parametrize("change", ["confirm_totp", "delete_totp", "delete_passkey"])
+@pytest.mark.parametrize(
+    "change", ["confirm_totp", "delete_totp_device", "delete_totp", "delete_passkey"]
+)
 def test_every_factor_change_revokes(
     trusting: MfaService,
     store: MfaStore,
@@ -280,7 +282,7 @@ def test_every_factor_change_revokes(
     authenticator: SoftAuthenticator,
     change: str,
 ) -> None:
-    """Replacing or deleting TOTP and deleting a passkey each revoke the trusted browsers."""
+    """Adding an app, deleting one or all, deleting a passkey: each revokes the browsers."""
     app, _ = enroll_totp(trusting, clock, ADA.user_id)
     started = trusting.begin_passkey_registration(ADA, name="Laptop")
     passkey = trusting.finish_passkey_registration(
@@ -291,14 +293,112 @@ def test_every_factor_change_revokes(
     token = trusting.trust_browser(ADA.user_id)
     clock.advance(timedelta(minutes=1))
     if change == "confirm_totp":
-        enrollment = trusting.begin_totp_enrollment(ADA)
+        enrollment = trusting.begin_totp_enrollment(ADA, name="Tablet")
         trusting.confirm_totp(ADA.user_id, enrollment.totp_id, app_for(enrollment, clock).code())
+    elif change == "delete_totp_device":
+        (device,) = trusting.list_totp_devices(ADA.user_id)
+        trusting.delete_totp_device(ADA.user_id, device.device_id, confirmation="DELETE")
+        assert trusting.list_passkeys(ADA.user_id)  # the other method stays
     elif change == "delete_totp":
         trusting.delete_totp(ADA.user_id, confirmation="DELETE")
     else:
         trusting.delete_passkey(ADA.user_id, passkey.credential_id, confirmation="DELETE")
     assert store.list_trusted_browsers(ADA.user_id) == ()
     assert not trusting.check_trusted_browser(ADA.user_id, token.token)
+
+
+def test_renaming_an_app_keeps_the_trusted_browsers(
+    trusting: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """A new name is not a factor change: the browser stays trusted."""
+    token = _trusted(trusting, clock)
+    (device,) = trusting.list_totp_devices(ADA.user_id)
+    trusting.rename_totp_device(ADA.user_id, device.device_id, "Old phone")
+    assert len(store.list_trusted_browsers(ADA.user_id)) == 1
+    assert trusting.check_trusted_browser(ADA.user_id, token.token)
+
+
+def _revoked_by_reset(store: MfaStore, actor_id: str) -> list[Any]:
+    return [
+        e
+        for e in store.list_audit_events(user_id=ADA.user_id, limit=1000).items
+        if e.action == "trusted_browser.revoked" and e.actor_id == actor_id
+    ]
+
+
+def test_member_mfa_reset_revokes_the_trusted_browsers(
+    store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox
+) -> None:
+    """An owner's reset revokes the member's browsers; a token from before it never counts.
+
+    With a stale stamp the owner is refused first (the reset's own step-up),
+    and the browsers stay.
+    """
+    service = _service(store, clock, outbox)
+    owner_app, _ = enroll_totp(service, clock, "acme-owner")
+    service.create_organization("acme", name="acme", owner_id="acme-owner", policy=TRUSTING)
+    service.add_member("acme", ADA.user_id)
+    token = _trusted(service, clock)
+    (row,) = store.list_trusted_browsers(ADA.user_id)
+    clock.advance(timedelta(minutes=20))
+    with pytest.raises(PolicyDeniedError) as caught:
+        service.reset_member_mfa("acme", ADA.user_id, actor_id="acme-owner", reason="lost phone")
+    assert caught.value.decision is not None
+    assert caught.value.decision.outcome is Outcome.REQUIRE_STEP_UP
+    assert store.list_trusted_browsers(ADA.user_id) == (row,)
+    service.verify_totp("acme-owner", owner_app.code())
+    clock.advance(timedelta(minutes=1))
+    service.reset_member_mfa("acme", ADA.user_id, actor_id="acme-owner", reason="lost phone")
+    assert store.list_trusted_browsers(ADA.user_id) == ()
+    assert store.get_user_factors(ADA.user_id).factors_changed_at == clock.now()
+    (event,) = _revoked_by_reset(store, "acme-owner")
+    assert (event.org_id, dict(event.details)) == ("acme", {"count": 1, "reason": "mfa.reset"})
+    assert not service.check_trusted_browser(ADA.user_id, token.token)
+    store.add_trusted_browser(row)  # as if it had survived: its date refuses it
+    check = service.check_trusted_browser(ADA.user_id, token.token)
+    assert check.reason is TrustRefusal.FACTORS_CHANGED
+
+
+def test_support_reset_revokes_the_trusted_browsers(
+    trusting: MfaService, store: MfaStore, clock: FrozenClock
+) -> None:
+    """reset_user_mfa (support staff, a user in no organization) revokes them too."""
+    token = _trusted(trusting, clock)
+    (row,) = store.list_trusted_browsers(ADA.user_id)
+    clock.advance(timedelta(minutes=1))
+    trusting.reset_user_mfa(ADA.user_id, actor_id="support-7", reason="identity checked")
+    assert store.list_trusted_browsers(ADA.user_id) == ()
+    (event,) = _revoked_by_reset(store, "support-7")
+    assert (event.org_id, dict(event.details)) == (None, {"count": 1, "reason": "mfa.reset"})
+    assert not trusting.check_trusted_browser(ADA.user_id, token.token)
+    store.add_trusted_browser(row)
+    check = trusting.check_trusted_browser(ADA.user_id, token.token)
+    assert check.reason is TrustRefusal.FACTORS_CHANGED
+
+
+def test_removed_member_is_not_judged_by_the_organization_any_more(
+    store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox
+) -> None:
+    """Removal changes no factor and revokes nothing; the organization no longer counts.
+
+    A check naming the organization is refused; without it, the personal policy
+    (which here allows trusted browsers too) judges the user, now in no
+    organization.
+    """
+    service = _service(store, clock, outbox)
+    owner_app, _ = enroll_totp(service, clock, "acme-owner")
+    service.create_organization("acme", name="acme", owner_id="acme-owner", policy=TRUSTING)
+    service.add_member("acme", ADA.user_id)
+    token = _trusted(service, clock)
+    changed = store.get_user_factors(ADA.user_id).factors_changed_at
+    service.verify_totp("acme-owner", owner_app.code())
+    clock.advance(timedelta(minutes=1))
+    service.remove_member("acme", ADA.user_id, actor_id="acme-owner")
+    assert len(store.list_trusted_browsers(ADA.user_id)) == 1
+    assert store.get_user_factors(ADA.user_id).factors_changed_at == changed
+    with pytest.raises(PolicyDeniedError):
+        service.check_trusted_browser(ADA.user_id, token.token, org_id="acme")
+    assert service.check_trusted_browser(ADA.user_id, token.token)
 
 
 def test_lock_revokes_and_dates_the_lock(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mfakit.errors import StoreError
+from mfakit.errors import DuplicateError, LimitReachedError, StoreError
 from mfakit.repositories import DEFAULT_LOGIN_CODE_KEY_ID, MfaStore
 from mfakit.stores._common import to_micros
 from mfakit.testing.contracts._records import (
@@ -23,7 +23,6 @@ from mfakit.testing.contracts._records import (
     membership,
     organization,
     outbox_message,
-    pending_totp,
     trusted_browser,
     webauthn_credential,
 )
@@ -34,17 +33,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "V4_INDEXES",
+    "V7_INDEXES",
     "check_login_code_key_id_migrated",
     "check_migrated",
     "check_v3_rows_in_v4",
     "check_v4_rows_in_v5",
-    "check_v6_rows_in_v7",
+    "check_v6_totp_in_v7",
+    "check_v7_rows_in_v8",
     "write_old_login_code",
     "write_old_orgs",
     "write_old_rows",
     "write_v3_rows",
     "write_v4_rows",
-    "write_v6_rows",
+    "write_v6_totp_rows",
+    "write_v7_rows",
 ]
 
 #: The indexes schema version 4 adds.
@@ -52,6 +54,9 @@ V4_INDEXES = frozenset(
     {"mfa_outbox_due", "mfa_outbox_delivered", "mfa_memberships_kind", "mfa_webauthn_user"}
 )
 V3_ORG = "org-v3"
+V6_ORG = "org-v6"
+#: The indexes schema version 7 adds (TOTP devices).
+V7_INDEXES = frozenset({"mfa_totp_pending", "mfa_totp_active_name"})
 
 USER = "u-migrated"
 
@@ -128,13 +133,78 @@ def write_v3_rows(store: MfaStore) -> None:
         ("v3-c", "member", "active"),
     ]:
         store.add_membership(membership(V3_ORG, user, kind=kind, status=status, username=user))
-    totp = pending_totp("v3-a")
-    store.put_pending_totp(totp)
-    store.activate_totp("v3-a", totp.totp_id, step=1, now=NOW)
+    write_old_totp(store, "v3-a", "active", last_step=1)
     store.add_webauthn_credential(webauthn_credential("v3-a", name="Phone"))
     store.replace_backup_codes("v3-c", backup_codes("v3-c", 4))
     store.record_failure("mfa:totp:v3-c", now=NOW)
     write_old_login_code(store, "v3/sub")
+
+
+def write_old_totp(store: MfaStore, user: str, state: str, *, last_step: int | None = None) -> str:
+    """A TOTP row in the columns it had before devices (schema versions 1 to 6); its id."""
+    totp_id = f"{user}-{state}"
+    pending = state == "pending"
+    row = [totp_id, user, state, b"ciphertext-" + totp_id.encode(), to_micros(NOW)]
+    row += [to_micros(NOW + timedelta(hours=1)) if pending else None]
+    row += [None if pending else to_micros(NOW), last_step]
+    store._call(  # type: ignore[attr-defined]
+        lambda c: c.run(
+            "INSERT INTO mfa_totp (totp_id, user_id, state, secret, algorithm, digits, period, "
+            "created_at, expires_at, confirmed_at, last_step) "
+            "VALUES (?, ?, ?, ?, 'sha1', 6, 30, ?, ?, ?, ?)",
+            row,
+        )
+    )
+    return totp_id
+
+
+def write_v6_totp_rows(store: MfaStore) -> None:
+    """Version-6 TOTP rows: a user with an active TOTP and a re-enrollment, one with only one."""
+    store.create_organization(organization(V6_ORG))
+    for user in ("v6-a", "v6-b"):
+        store.add_membership(membership(V6_ORG, user))
+    write_old_totp(store, "v6-a", "active", last_step=42)
+    write_old_totp(store, "v6-a", "pending")
+    write_old_totp(store, "v6-b", "active")
+
+
+def check_v6_totp_in_v7(store: MfaStore) -> None:
+    """Each old active TOTP is one device named "Authenticator app"; more can be added."""
+    (a,) = store.list_totp_devices("v6-a")
+    assert (a.totp_id, a.name, a.last_step, a.secret) == (
+        "v6-a-active",
+        "Authenticator app",
+        42,
+        b"ciphertext-v6-a-active",
+    )
+    assert (a.confirmed_at, a.last_used_at) == (NOW, None)
+    pending = store.get_pending_totp("v6-a", now=NOW)
+    assert pending is not None
+    assert (pending.totp_id, pending.name) == ("v6-a-pending", "Authenticator app")
+    # The same name as the migrated device: refused; renamed, it joins it.
+    with pytest.raises(DuplicateError):
+        store.activate_totp("v6-a", pending.totp_id, step=1, now=NOW, max_devices=5)
+    store.rename_totp_device("v6-a", a.totp_id, "Old phone")
+    store.activate_totp("v6-a", pending.totp_id, step=1, now=NOW, max_devices=5)
+    assert [d.name for d in store.list_totp_devices("v6-a")] == [
+        "Old phone",
+        "Authenticator app",
+    ]
+    # Each device keeps its own step; the limit counts the migrated device.
+    assert store.advance_totp_step("v6-a-active", 43, now=NOW) is True
+    assert store.advance_totp_step("v6-a-pending", 2, now=NOW) is True
+    (b,) = store.list_totp_devices("v6-b")
+    assert (b.name, b.last_step) == ("Authenticator app", None)
+    extra = dataclasses.replace(
+        store.list_totp_devices("v6-b")[0], totp_id="v6-b-new", state="pending", name="New"
+    )
+    store.put_pending_totp(dataclasses.replace(extra, expires_at=NOW + timedelta(hours=1)))
+    with pytest.raises(LimitReachedError):
+        store.activate_totp("v6-b", "v6-b-new", step=1, now=NOW, max_devices=1)
+    summaries = {s.membership.user_id: s for s in store.list_member_summaries(V6_ORG).items}
+    assert {u: s.totp_devices for u, s in summaries.items()} == {"v6-a": 2, "v6-b": 1}
+    assert store.delete_totp("v6-a") is True
+    assert store.list_totp_devices("v6-a") == ()
 
 
 def write_old_login_code(store: MfaStore, subject: str) -> None:
@@ -224,23 +294,23 @@ def check_v4_rows_in_v5(store: SQLiteStore | PostgresStore) -> None:
         store._call(lambda c: c.all("SELECT last_mfa_at FROM mfa_memberships"))
 
 
-V6_STAMPS = {"v6-a": NOW - timedelta(minutes=3), "v6-b": NOW}
+V7_STAMPS = {"v7-a": NOW - timedelta(minutes=3), "v7-b": NOW}
 
 
-def write_v6_rows(store: SQLiteStore | PostgresStore) -> None:
-    """Users with a step-up stamp in a version-6 database (``mfa_user_state`` of one time)."""
-    for user, at in V6_STAMPS.items():
+def write_v7_rows(store: SQLiteStore | PostgresStore) -> None:
+    """Users with a step-up stamp in a version-7 database (``mfa_user_state`` of one time)."""
+    for user, at in V7_STAMPS.items():
         store.record_second_factor(user, at=at)
 
 
-def check_v6_rows_in_v7(store: SQLiteStore | PostgresStore) -> None:
+def check_v7_rows_in_v8(store: SQLiteStore | PostgresStore) -> None:
     """The stamps are kept, no factor change is recorded, trusted browsers work."""
-    for user, at in V6_STAMPS.items():
+    for user, at in V7_STAMPS.items():
         factors = store.get_user_factors(user)
         assert (factors.last_mfa_at, factors.factors_changed_at) == (at, None)
-    browser = trusted_browser("v6-a")
+    browser = trusted_browser("v7-a")
     store.add_trusted_browser(browser)
     assert store.get_trusted_browser(browser.token_hash) == browser
-    assert store.record_factor_change("v6-a", at=NOW) == 1
-    factors = store.get_user_factors("v6-a")
-    assert (factors.last_mfa_at, factors.factors_changed_at) == (V6_STAMPS["v6-a"], NOW)
+    assert store.record_factor_change("v7-a", at=NOW) == 1
+    factors = store.get_user_factors("v7-a")
+    assert (factors.last_mfa_at, factors.factors_changed_at) == (V7_STAMPS["v7-a"], NOW)

@@ -15,6 +15,7 @@ from mfakit.errors import StoreError
 from mfakit.repositories import MfaStore
 from mfakit.stores import _sql, postgres
 from mfakit.stores._schema import MIGRATIONS
+from mfakit.stores._sql_summaries import summary_statement
 from mfakit.stores.postgres import PostgresStore
 from mfakit.testing.contracts import (
     ProcessRaceContract,
@@ -27,16 +28,19 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 from ._migrations import (
     V4_INDEXES,
+    V7_INDEXES,
     check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
-    check_v6_rows_in_v7,
+    check_v6_totp_in_v7,
+    check_v7_rows_in_v8,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
-    write_v6_rows,
+    write_v6_totp_rows,
+    write_v7_rows,
 )
 
 
@@ -253,17 +257,92 @@ def test_upgrade_gives_old_login_codes_the_default_key_id(
     store.close()
 
 
-def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
+def test_member_summary_page_reads_factors_by_index(postgres_cluster: TemporaryPostgres) -> None:
+    """A summary page looks each member's TOTP, codes, throttles and stamp up by index."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    PostgresStore(dsn).close()  # migrate
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TEMPORARY TABLE users AS "
+            "SELECT 'u' || lpad(i::text, 6, '0') AS u FROM generate_series(1, 20000) i"
+        )
+        conn.execute(
+            "INSERT INTO mfa_organizations (org_id, name, policy, enforced, created_at, version) "
+            "VALUES ('o', 'o', '{}', 0, 0, 1)"
+        )
+        conn.execute(
+            "INSERT INTO mfa_memberships (org_id, user_id, kind, status, joined_at, attributes, "
+            "version) SELECT 'o', u, 'member', 'active', 0, '{}', 1 FROM users"
+        )
+        conn.execute(
+            "INSERT INTO mfa_totp (user_id, state, totp_id, name, secret, algorithm, digits, "
+            "period, created_at) SELECT u, 'active', u, 'app', '\\x00', 'sha1', 6, 30, 0 FROM users"
+        )
+        conn.execute("INSERT INTO mfa_backup_code_sets SELECT u, 0 FROM users")
+        conn.execute(
+            "INSERT INTO mfa_backup_codes SELECT u, c::text, 'h', 0, NULL "
+            "FROM users, generate_series(1, 5) c"
+        )
+        conn.execute("INSERT INTO mfa_throttle SELECT 't:' || u, 1 FROM users")
+        conn.execute("INSERT INTO mfa_user_state (user_id, last_mfa_at) SELECT u, 0 FROM users")
+        conn.execute("ANALYZE")
+        statement = summary_statement("org_id = ? AND user_id > ?", ["user_id"], 1)
+        plan = conn.execute(
+            "EXPLAIN (FORMAT JSON) " + postgres._DIALECT.sql(statement),
+            ["o", "u010000", 1001, "t:"],
+        ).fetchone()
+    assert plan is not None
+
+    def scanned(node: dict[str, Any]) -> Iterator[str]:
+        if node["Node Type"] == "Seq Scan":
+            yield node["Relation Name"]
+        for child in node.get("Plans", ()):
+            yield from scanned(child)
+
+    assert set(scanned(plan[0][0]["Plan"])) <= {"mfa_webauthn_credentials"}
+
+
+def test_upgrade_turns_the_old_totp_into_one_named_device(
     postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The trusted-browser migration (version 7) keeps each user's stamp; no change time yet."""
+    """The TOTP devices migration (version 7) recreates the table with every row kept."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
     with monkeypatch.context() as patch:
         patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
         old = PostgresStore(dsn)
-        write_v6_rows(old)
+        write_v6_totp_rows(old)
         old.close()
     store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS)
-    check_v6_rows_in_v7(store)
+    assert store.schema_version() == len(MIGRATIONS) >= 7
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        )
+    }
+    assert indexes >= V7_INDEXES
+    check_v6_totp_in_v7(store)
+    store.close()
+
+
+def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trusted-browser migration (version 8) keeps each user's stamp; no change time yet."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:7])
+        old = PostgresStore(dsn)
+        write_v7_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS) >= 8
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        )
+    }
+    assert indexes >= {"mfa_trusted_browsers_user", "mfa_trusted_browsers_expiry"}
+    check_v7_rows_in_v8(store)
     store.close()

@@ -31,16 +31,19 @@ from mfakit.testing.contracts._records import NOW
 
 from ._migrations import (
     V4_INDEXES,
+    V7_INDEXES,
     check_login_code_key_id_migrated,
     check_migrated,
     check_v3_rows_in_v4,
     check_v4_rows_in_v5,
-    check_v6_rows_in_v7,
+    check_v6_totp_in_v7,
+    check_v7_rows_in_v8,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
-    write_v6_rows,
+    write_v6_totp_rows,
+    write_v7_rows,
 )
 
 
@@ -241,6 +244,29 @@ def test_upgrade_gives_old_login_codes_the_default_key_id(
     store.close()
 
 
+def test_upgrade_turns_the_old_totp_into_one_named_device(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TOTP devices migration (version 7) recreates the table with every row kept."""
+    path = tmp_path / "mfa.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        old = SQLiteStore(path)
+        write_v6_totp_rows(old)
+        old.close()
+    store = SQLiteStore(path)
+    assert store.schema_version() == len(MIGRATIONS) >= 7
+    indexes = {
+        row[0]
+        for row in store._call(
+            lambda c: c.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+        )
+    }
+    assert indexes >= V7_INDEXES
+    check_v6_totp_in_v7(store)
+    store.close()
+
+
 def test_connections_follow_concurrency_not_thread_count(tmp_path: Path) -> None:
     """Many short-lived threads leave at most a few idle connections open."""
     store = SQLiteStore(tmp_path / "mfa.sqlite3")
@@ -348,15 +374,15 @@ def test_atomic_cannot_open_connection(tmp_path: Path) -> None:
 def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The trusted-browser migration (version 7) keeps each user's stamp; no change time yet."""
+    """The trusted-browser migration (version 8) keeps each user's stamp; no change time yet."""
     path = tmp_path / "mfa.sqlite3"
     with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:7])
         old = SQLiteStore(path)
-        write_v6_rows(old)
+        write_v7_rows(old)
         old.close()
     store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS)
+    assert store.schema_version() == len(MIGRATIONS) >= 8
     indexes = {
         row[0]
         for row in store._call(
@@ -364,5 +390,5 @@ def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
         )
     }
     assert indexes >= {"mfa_trusted_browsers_user", "mfa_trusted_browsers_expiry"}
-    check_v6_rows_in_v7(store)
+    check_v7_rows_in_v8(store)
     store.close()

@@ -94,18 +94,18 @@ def _requirements(user: User) -> list[dict[str, object]]:
 def security() -> str:
     """Everything about the user's second factors."""
     user = _me()
-    store = _store()
-    totp = store.get_active_totp(user.user_id)
+    apps = service().list_totp_devices(user.user_id)
     passkeys = service().list_passkeys(user.user_id)
     codes = service().backup_code_status(user.user_id)
     return render_template(
         "security.html",
-        totp=totp,
+        apps=apps,
+        max_apps=service().settings.max_totp_devices,
         passkeys=passkeys,
         codes=codes,
         b64url=b64url,
         requirements=_requirements(user),
-        methods=(1 if totp else 0) + len(passkeys),
+        methods=len(apps) + len(passkeys),
         browsers=service().list_trusted_browsers(user.user_id),
         this_browser=session.get("trusted_id"),
     )
@@ -132,10 +132,12 @@ def _show_codes(codes: BackupCodeSet, *, title: str) -> str:
 @bp.route("/totp/setup", methods=["POST"])
 @login_required
 def totp_setup() -> str | tuple[str, int] | Response:
-    """Start setting up (or updating) TOTP: show the QR code and the key once."""
+    """Start adding a named authenticator app: show the QR code and the key once."""
     user = _me()
     try:
-        enrollment = service().begin_totp_enrollment(user_ref(user))
+        enrollment = service().begin_totp_enrollment(
+            user_ref(user), name=request.form.get("name", "Authenticator app")
+        )
     except MfaError as exc:
         return _refused(exc)
     _pending().put(user.user_id, enrollment)
@@ -164,22 +166,37 @@ def totp_confirm() -> str | tuple[str, int] | Response:
         flash(
             "Tip: add a second method too, so that losing one device does not lock you out.", "info"
         )
-    title = "TOTP updated" if activation.replaced else "TOTP is now enabled"
+    first = len(service().list_totp_devices(user.user_id)) == 1
+    title = "TOTP is now enabled" if first else f'"{activation.device.name}" is added'
     return _show_codes(activation.backup_codes, title=title)
 
 
-@bp.route("/totp/delete", methods=["POST"])
+@bp.route("/totp/<device>/rename", methods=["POST"])
 @login_required
-def totp_delete() -> Response:
-    """Delete TOTP after the typed confirmation DELETE."""
+def totp_rename(device: str) -> Response:
+    """Rename one authenticator app (names are unique per user)."""
     user = _me()
     try:
-        removal = service().delete_totp(
-            user.user_id, confirmation=request.form.get("confirmation", "")
+        renamed = service().rename_totp_device(user.user_id, device, request.form.get("name", ""))
+    except MfaError as exc:
+        flash(explain(exc), "error")
+        return redirect(url_for("account.security"))
+    flash(f'Renamed to "{renamed.name}".', "info")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/totp/<device>/delete", methods=["POST"])
+@login_required
+def totp_delete(device: str) -> Response:
+    """Delete one authenticator app after the typed confirmation DELETE."""
+    user = _me()
+    try:
+        removal = service().delete_totp_device(
+            user.user_id, device, confirmation=request.form.get("confirmation", "")
         )
     except MfaError as exc:
         return _refused(exc)
-    message = "TOTP is deleted."
+    message = f'"{removal.label}" is deleted. Also remove its entry from the app.'
     if removal.deadline is not None:
         message += (
             " Your organization requires MFA: set up a method before"

@@ -1,7 +1,10 @@
-"""The organization page: members and their MFA status, enforcement, reminders, invitations."""
+"""The organization page: members and their MFA status, enforcement, reminders, invitations,
+and the owner's recovery actions (unlock, reset MFA, remove, exemptions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -76,6 +79,8 @@ def _page(
             }
         )
     report = service().compliance_report(org_id)
+    for r in rows:
+        r["exempt_until"] = report.exemptions.get(r["membership"].user_id)
     names = {r["membership"].user_id: r["user"] for r in rows}
     return render_template(
         "org.html",
@@ -269,3 +274,118 @@ def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
         ), 403
     flash(f"You joined {org.name if org else found.org_id}.", "info")
     return redirect(url_for("org.page", org_id=found.org_id))
+
+
+# -- the owner's recovery actions ------------------------------------------------------------
+
+#: What the owner types to confirm a reset or a removal (checked here, in the console).
+RESET_PHRASE = "RESET"
+REMOVE_PHRASE = "REMOVE"
+
+
+def _member_action(
+    org_id: str, user_id: str, act: Callable[[str], object], done: str
+) -> Response | tuple[str, int]:
+    """Run one owner action on a member; a refusal is shown on the page (or asks a step-up)."""
+    _, mine = _load(org_id)
+    if mine.kind != "owner":
+        abort(403)
+    try:
+        act(_me().user_id)
+    except PolicyDeniedError as exc:
+        if needs_step_up(exc):
+            return step_up_redirect(url_for("org.page", org_id=org_id))
+        return _page(org_id, status=409, error=explain(exc))
+    except MfaError as exc:
+        return _page(org_id, status=400, error=explain(exc))
+    flash(done, "info")
+    return redirect(url_for("org.page", org_id=org_id))
+
+
+def _name(user_id: str) -> str:
+    user = accounts().user(user_id)
+    return user.name if user is not None else user_id
+
+
+@bp.route("/org/<org_id>/members/<user_id>/unlock", methods=["POST"])
+@login_required
+def unlock(org_id: str, user_id: str) -> Response | tuple[str, int]:
+    """Unlock a locked member (an overdue one gets a new grace period, policy permitting)."""
+    return _member_action(
+        org_id,
+        user_id,
+        lambda actor: service().unlock_member(org_id, user_id, actor_id=actor),
+        f"{_name(user_id)} is unlocked.",
+    )
+
+
+@bp.route("/org/<org_id>/members/<user_id>/reset", methods=["POST"])
+@login_required
+def reset(org_id: str, user_id: str) -> Response | tuple[str, int]:
+    """Reset a member's MFA after the typed confirmation RESET, with a reason."""
+    if request.form.get("confirmation", "").strip() != RESET_PHRASE:
+        _load(org_id)
+        return _page(org_id, status=400, error=f"Type {RESET_PHRASE} to confirm.")
+    reason = request.form.get("reason", "")
+    return _member_action(
+        org_id,
+        user_id,
+        lambda actor: service().reset_member_mfa(org_id, user_id, actor_id=actor, reason=reason),
+        f"The MFA of {_name(user_id)} was reset. They must set it up again; "
+        "they were signed out and told by e-mail.",
+    )
+
+
+@bp.route("/org/<org_id>/members/<user_id>/remove", methods=["POST"])
+@login_required
+def remove(org_id: str, user_id: str) -> Response | tuple[str, int]:
+    """Remove a member after the typed confirmation REMOVE."""
+    if request.form.get("confirmation", "").strip() != REMOVE_PHRASE:
+        _load(org_id)
+        return _page(org_id, status=400, error=f"Type {REMOVE_PHRASE} to confirm.")
+    return _member_action(
+        org_id,
+        user_id,
+        lambda actor: service().remove_member(org_id, user_id, actor_id=actor),
+        f"{_name(user_id)} was removed from the organization.",
+    )
+
+
+def _until(text: str) -> datetime | None:
+    """The end of the chosen day (UTC), exclusive; ``None`` for a missing or bad date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1)
+
+
+@bp.route("/org/<org_id>/members/<user_id>/exemption", methods=["POST"])
+@login_required
+def exempt(org_id: str, user_id: str) -> Response | tuple[str, int]:
+    """Exempt a member from MFA until the end of the chosen day, with a reason."""
+    until = _until(request.form.get("until", ""))
+    if until is None:
+        _load(org_id)
+        return _page(org_id, status=400, error="Choose the last day of the exemption.")
+    reason = request.form.get("reason", "")
+    return _member_action(
+        org_id,
+        user_id,
+        lambda actor: service().grant_exemption(
+            org_id, user_id, actor_id=actor, until=until, reason=reason
+        ),
+        f"{_name(user_id)} is exempt from MFA until {until.strftime('%Y-%m-%d %H:%M UTC')}.",
+    )
+
+
+@bp.route("/org/<org_id>/members/<user_id>/exemption/revoke", methods=["POST"])
+@login_required
+def unexempt(org_id: str, user_id: str) -> Response | tuple[str, int]:
+    """End a member's exemption now."""
+    return _member_action(
+        org_id,
+        user_id,
+        lambda actor: service().revoke_exemption(org_id, user_id, actor_id=actor),
+        f"The exemption of {_name(user_id)} has ended.",
+    )

@@ -91,6 +91,13 @@ from mfakit.policy._org import (
     can_stop_enforcement,
     can_unlock,
 )
+from mfakit.policy._recovery import (
+    can_grant_exemption,
+    can_remove_member,
+    can_reset_mfa,
+    can_revoke_exemption,
+    evaluate_support_reset,
+)
 from mfakit.policy._schedule import due_reminders, sweep
 
 __all__ = [
@@ -134,13 +141,18 @@ __all__ = [
     "can_accept_invitation",
     "can_add_method",
     "can_enable_enforcement",
+    "can_grant_exemption",
+    "can_remove_member",
     "can_remove_method",
+    "can_reset_mfa",
+    "can_revoke_exemption",
     "can_stop_enforcement",
     "can_unlock",
     "check_action",
     "due_reminders",
     "evaluate_login",
     "evaluate_sensitive_action",
+    "evaluate_support_reset",
     "gradual_rollout",
     "member_compliance",
     "org_compliance_report",

@@ -48,6 +48,12 @@ class SensitiveAction(enum.StrEnum):
     ENABLE_ENFORCEMENT = "enable_enforcement"
     #: Lifting another principal's lock.
     UNLOCK_PRINCIPAL = "unlock_principal"
+    #: Resetting another user's MFA (support/admin recovery).
+    RESET_MFA = "reset_mfa"
+    #: Removing a member from the organization.
+    REMOVE_MEMBER = "remove_member"
+    #: Granting a break-glass exemption from enforcement.
+    GRANT_EXEMPTION = "grant_exemption"
 
 
 #: Actions that change the user's second factors. They always require a recent
@@ -65,9 +71,16 @@ METHOD_CHANGE_ACTIONS: frozenset[SensitiveAction] = frozenset(
 )
 
 #: The default of :attr:`OrgPolicy.step_up_actions <mfakit.policy.OrgPolicy.step_up_actions>`:
-#: the method changes and stopping enforcement.
+#: the method changes, stopping enforcement and the recovery actions (resetting
+#: a user's MFA, removing a member, granting an exemption).
 DEFAULT_STEP_UP_ACTIONS: frozenset[str] = frozenset(
-    {*METHOD_CHANGE_ACTIONS, SensitiveAction.STOP_ENFORCEMENT}
+    {
+        *METHOD_CHANGE_ACTIONS,
+        SensitiveAction.STOP_ENFORCEMENT,
+        SensitiveAction.RESET_MFA,
+        SensitiveAction.REMOVE_MEMBER,
+        SensitiveAction.GRANT_EXEMPTION,
+    }
 )
 
 

@@ -263,6 +263,7 @@ def org_compliance_report(
     check_types(policy, org)
     counts = dict.fromkeys(ComplianceStatus, 0)
     targets: list[str] = []
+    exemptions: dict[str, datetime] = {}
     total = required = satisfied = 0
     nxt: datetime | None = None
     in_grace = ComplianceStatus.IN_GRACE
@@ -282,6 +283,8 @@ def org_compliance_report(
             continue
         if a.exempt:
             nxt = earliest(nxt, a.exemption_end)
+            if a.exemption_end is not None:
+                exemptions[principal.id] = a.exemption_end
         else:
             required += 1
             if a.has_mfa:
@@ -305,4 +308,5 @@ def org_compliance_report(
         reminder_targets=tuple(targets),
         can_enable_enforcement=can_enable,
         next_evaluation=nxt,
+        exemptions=MappingProxyType(exemptions),
     )

@@ -82,6 +82,13 @@ class EffectKind(enum.StrEnum):
     REMOVE_MEMBER = "remove_member"
     #: Store ``at`` as ``subject``'s last reminder time.
     RECORD_REMINDER = "record_reminder"
+    #: Delete every second factor of ``subject`` (TOTP, passkeys, security keys,
+    #: backup codes): an MFA reset.
+    DELETE_METHODS = "delete_methods"
+    #: Store an exemption on ``subject`` from ``at`` until ``until``, granted by ``actor``.
+    SET_EXEMPTION = "set_exemption"
+    #: Remove ``subject``'s exemption.
+    CLEAR_EXEMPTION = "clear_exemption"
 
 
 class NotificationKind(enum.StrEnum):
@@ -95,6 +102,7 @@ class NotificationKind(enum.StrEnum):
     REMOVED = "removed"
     METHOD_ADDED = "method_added"
     METHOD_REMOVED = "method_removed"
+    MFA_RESET = "mfa_reset"
 
 
 class AuditAction(enum.StrEnum):
@@ -108,6 +116,10 @@ class AuditAction(enum.StrEnum):
     REMOVE_METHOD = "method.remove"
     SENSITIVE_ACTION = "sensitive_action"
     UNLOCK = "principal.unlock"
+    RESET_MFA = "principal.reset_mfa"
+    REMOVE_MEMBER = "principal.remove"
+    GRANT_EXEMPTION = "exemption.grant"
+    REVOKE_EXEMPTION = "exemption.revoke"
     SWEEP = "sweep"
 
 
@@ -213,6 +225,8 @@ class Effect(_JsonMixin):
         lock_reason: For ``LOCK``.
         actor: Who caused it, when a person did.
         enabled: For ``SET_ENFORCEMENT``.
+        until: For ``SET_EXEMPTION``: when the exemption ends (exclusive).
+        reason: For ``SET_EXEMPTION``: why it was granted (for the audit trail).
     """
 
     kind: EffectKind
@@ -222,6 +236,8 @@ class Effect(_JsonMixin):
     lock_reason: LockReason | None = None
     actor: str | None = None
     enabled: bool | None = None
+    until: datetime | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -370,6 +386,9 @@ class ComplianceReport(_JsonMixin):
         can_enable_enforcement: Whether enabling enforcement would be allowed now by
             the activation mode (the actor's own checks are not included).
         next_evaluation: The earliest deadline, reminder or expiry still to come.
+        exemptions: Principals with an exemption in force now, with when it ends
+            (exclusive, capped by ``max_exemption``), in input order; exempt
+            principals who do hold MFA are listed too.
     """
 
     total: int
@@ -380,3 +399,4 @@ class ComplianceReport(_JsonMixin):
     reminder_targets: tuple[str, ...]
     can_enable_enforcement: bool
     next_evaluation: datetime | None = None
+    exemptions: Mapping[str, datetime] = field(default_factory=lambda: MappingProxyType({}))

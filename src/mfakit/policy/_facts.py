@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from mfakit.clock import ensure_aware
@@ -76,16 +76,28 @@ class GraceKind(enum.StrEnum):
     EXEMPTION_ENDED = "exemption_ended"
 
 
+# Each enum's members by value, built once: a dict lookup is several times cheaper
+# than ``Enum.__call__``. A StrEnum member hashes and compares as its value, so
+# it finds itself.
+_BY_VALUE: dict[type[enum.Enum], dict[Any, enum.Enum]] = {
+    e: {m.value: m for m in e}
+    for e in (PrincipalKind, PrincipalStatus, MethodKind, LockReason, GraceKind)
+}
+
+
 def _coerce(owner: str, name: str, enum_type: type[_E], value: Any) -> _E:
-    if isinstance(value, enum_type):
-        return value
     try:
-        return enum_type(value)
-    except ValueError as exc:
-        raise ConfigurationError(f"{owner}.{name} is not a valid {enum_type.__name__}") from exc
+        member = _BY_VALUE[enum_type].get(value)
+    except TypeError:  # unhashable
+        member = None
+    if member is None:
+        raise ConfigurationError(f"{owner}.{name} is not a valid {enum_type.__name__}")
+    return member  # type: ignore[return-value]
 
 
 def _when(owner: str, name: str, value: Any) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # what ensure_aware returns for it, without two calls
     try:
         return ensure_aware(value)
     except ConfigurationError as exc:
@@ -93,7 +105,9 @@ def _when(owner: str, name: str, value: Any) -> datetime:
 
 
 def _maybe_when(owner: str, name: str, value: Any) -> datetime | None:
-    return None if value is None else _when(owner, name, value)
+    if value is None or (type(value) is datetime and value.tzinfo is UTC):
+        return value
+    return _when(owner, name, value)
 
 
 def _text(owner: str, name: str, value: Any, *, empty: bool = False) -> None:
@@ -131,11 +145,17 @@ class Method:
     confirmed: bool = True
 
     def __post_init__(self) -> None:
+        # Each field is written back only when normalising changed it: most
+        # facts arrive normalised already, and a frozen write is not free.
         _text("Method", "id", self.id)
-        _set(self, "kind", _coerce("Method", "kind", MethodKind, self.kind))
-        _set(self, "created_at", _when("Method", "created_at", self.created_at))
+        if (kind := _coerce("Method", "kind", MethodKind, self.kind)) is not self.kind:
+            _set(self, "kind", kind)
+        if (created := _when("Method", "created_at", self.created_at)) is not self.created_at:
+            _set(self, "created_at", created)
         _text("Method", "label", self.label, empty=True)
-        _set(self, "last_used_at", _maybe_when("Method", "last_used_at", self.last_used_at))
+        used = _maybe_when("Method", "last_used_at", self.last_used_at)
+        if used is not self.last_used_at:
+            _set(self, "last_used_at", used)
         if not isinstance(self.confirmed, bool):
             raise ConfigurationError("Method.confirmed must be a bool")
 
@@ -241,23 +261,29 @@ class Principal:
 
     def __post_init__(self) -> None:
         _text("Principal", "id", self.id)
-        _set(self, "kind", _coerce("Principal", "kind", PrincipalKind, self.kind))
-        _set(self, "status", _coerce("Principal", "status", PrincipalStatus, self.status))
+        if (kind := _coerce("Principal", "kind", PrincipalKind, self.kind)) is not self.kind:
+            _set(self, "kind", kind)
+        status = _coerce("Principal", "status", PrincipalStatus, self.status)
+        if status is not self.status:
+            _set(self, "status", status)
         given: Any = self.methods
-        if not isinstance(given, _SEQUENCES) or not all(isinstance(m, Method) for m in given):
+        if not isinstance(given, _SEQUENCES):
             raise ConfigurationError("Principal.methods must be a tuple of Method objects")
-        methods = tuple(given)
-        if len(methods) > 1 and len({m.id for m in methods}) != len(methods):
+        for m in given:
+            if not isinstance(m, Method):
+                raise ConfigurationError("Principal.methods must be a tuple of Method objects")
+        if len(given) > 1 and len({m.id for m in given}) != len(given):
             raise ConfigurationError("Principal.methods has two methods with the same id")
-        _set(self, "methods", methods)
-        _set(self, "joined_at", _maybe_when("Principal", "joined_at", self.joined_at))
+        if type(given) is not tuple:
+            _set(self, "methods", tuple(given))
+        joined = _maybe_when("Principal", "joined_at", self.joined_at)
+        if joined is not self.joined_at:
+            _set(self, "joined_at", joined)
         if self.grace is not None and not isinstance(self.grace, GraceAnchor):
             raise ConfigurationError("Principal.grace must be a GraceAnchor")
-        _set(
-            self,
-            "last_reminder_at",
-            _maybe_when("Principal", "last_reminder_at", self.last_reminder_at),
-        )
+        reminded = _maybe_when("Principal", "last_reminder_at", self.last_reminder_at)
+        if reminded is not self.last_reminder_at:
+            _set(self, "last_reminder_at", reminded)
         if self.exemption is not None and not isinstance(self.exemption, Exemption):
             raise ConfigurationError("Principal.exemption must be an Exemption")
         if self.lock is not None and not isinstance(self.lock, Lock):
@@ -268,11 +294,17 @@ class Principal:
             or self.failed_attempts < 0
         ):
             raise ConfigurationError("Principal.failed_attempts must be a non-negative int")
-        _set(self, "last_mfa_at", _maybe_when("Principal", "last_mfa_at", self.last_mfa_at))
+        last_mfa = _maybe_when("Principal", "last_mfa_at", self.last_mfa_at)
+        if last_mfa is not self.last_mfa_at:
+            _set(self, "last_mfa_at", last_mfa)
         held: Any = self.permissions
-        if not isinstance(held, _COLLECTIONS) or not all(isinstance(p, str) for p in held):
+        if not isinstance(held, _COLLECTIONS):
             raise ConfigurationError("Principal.permissions must be a set of strings")
-        _set(self, "permissions", frozenset(held))
+        for p in held:
+            if not isinstance(p, str):
+                raise ConfigurationError("Principal.permissions must be a set of strings")
+        if type(held) is not frozenset:
+            _set(self, "permissions", frozenset(held))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

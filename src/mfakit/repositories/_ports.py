@@ -62,14 +62,16 @@ __all__ = [
 
 @runtime_checkable
 class TotpRepository(Protocol):
-    """TOTP credentials: at most one pending and one active per user."""
+    """TOTP devices: at most one pending enrollment and several named active devices per user."""
 
     def put_pending_totp(self, credential: TotpCredential) -> None:
         """Store a pending enrollment, replacing the user's previous pending one.
 
+        The user's active devices are untouched.
+
         Raises:
             ConfigurationError: ``credential.state`` is not ``"pending"``.
-            DuplicateError: another enrollment already has this ``totp_id``.
+            DuplicateError: another enrollment or device already has this ``totp_id``.
         """
         ...
 
@@ -77,28 +79,37 @@ class TotpRepository(Protocol):
         """Return the user's pending enrollment, or ``None`` if absent or expired."""
         ...
 
-    def get_active_totp(self, user_id: str) -> TotpCredential | None:
-        """Return the user's active TOTP credential, or ``None``."""
+    def list_totp_devices(self, user_id: str) -> tuple[TotpCredential, ...]:
+        """Return the user's active devices, oldest first (by ``created_at``, then ``totp_id``)."""
         ...
 
     def activate_totp(
-        self, user_id: str, totp_id: str, *, step: int, now: datetime
+        self, user_id: str, totp_id: str, *, step: int, now: datetime, max_devices: int
     ) -> TotpCredential:
-        """Atomically turn the pending enrollment ``totp_id`` into the active credential.
+        """Atomically turn the pending enrollment ``totp_id`` into a new active device.
 
-        The previous active credential is replaced and ``last_step`` is set to
-        ``step`` (the confirming code's step, which can then not be replayed).
+        The user's other devices are kept; ``last_step`` is set to ``step``
+        (the confirming code's step, which can then not be replayed). The
+        limit is checked in the same transaction as the activation, so
+        concurrent activations never leave the user more than ``max_devices``
+        active devices.
 
         Raises:
             NotFoundError: no unexpired pending enrollment ``totp_id`` for the user
-                (including when a concurrent call activated it first).
+                (including when a concurrent call activated or replaced it first).
+            LimitReachedError: the user already has ``max_devices`` active devices.
+            DuplicateError: another active device of the user has the pending
+                enrollment's name.
+            ConfigurationError: ``max_devices`` is not a positive int.
+
+        Nothing is written when it raises.
         """
         ...
 
     def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
         """Return the user's second factors and the states of ``throttle_keys`` in one call.
 
-        The active TOTP credential (as :meth:`get_active_totp`, ciphertext
+        The active TOTP devices (as :meth:`list_totp_devices`, ciphertext
         included), the WebAuthn credentials (as
         :meth:`WebAuthnCredentialRepository.list_webauthn_credentials`), the
         backup codes (as :meth:`BackupCodeRepository.list_backup_codes`) and
@@ -118,15 +129,32 @@ class TotpRepository(Protocol):
         """
         ...
 
-    def advance_totp_step(self, user_id: str, step: int) -> bool:
-        """Record ``step`` as accepted; True only if it is greater than the stored step.
+    def advance_totp_step(self, totp_id: str, step: int, *, now: datetime) -> bool:
+        """Record ``step`` as accepted by the active device ``totp_id``; compare-and-set.
 
-        Returns False when the user has no active credential.
+        True only if ``step`` is greater than the device's stored step; then
+        ``last_used_at`` is set to ``now`` too. Each device keeps its own
+        step: advancing one never changes another. Returns False when there
+        is no such active device (a pending enrollment, or one deleted
+        meanwhile).
         """
         ...
 
+    def rename_totp_device(self, user_id: str, totp_id: str, name: str) -> TotpCredential:
+        """Rename one of the user's active devices; return it renamed.
+
+        Raises:
+            NotFoundError: the user has no such active device.
+            DuplicateError: another active device of the user has this name.
+        """
+        ...
+
+    def delete_totp_device(self, user_id: str, totp_id: str) -> bool:
+        """Delete one of the user's active devices; True if it existed."""
+        ...
+
     def delete_totp(self, user_id: str) -> bool:
-        """Delete the user's active and pending credentials; True if any existed."""
+        """Delete the user's active devices and pending enrollment; True if any existed."""
         ...
 
     def list_totp_credentials(

@@ -86,15 +86,19 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TotpCredential:
-    """A user's TOTP secret, pending confirmation or active.
+    """One of a user's TOTP devices (authenticator apps), pending confirmation or active.
 
-    A user has at most one pending and one active credential: re-enrolling
-    keeps the active one working until the new pending one is confirmed.
+    A user has at most one pending enrollment and any number of active devices
+    up to the service's limit, each with its own name (unique among the
+    user's active devices), secret and replay state.
 
     Attributes:
-        totp_id: Random identifier of this enrollment.
+        totp_id: Random identifier of this enrollment, then of the device.
         user_id: The owner.
         state: ``"pending"`` until confirmed, then ``"active"``.
+        name: The device's name, chosen by the user (1 to 64 characters; the
+            name a pending enrollment will take). Devices stored before names
+            existed are called ``"Authenticator app"``.
         secret: The TOTP key as :mod:`mfakit.secretbox` ciphertext (never plaintext).
         algorithm: ``"sha1"``, ``"sha256"`` or ``"sha512"``.
         digits: Code length.
@@ -103,11 +107,13 @@ class TotpCredential:
         expires_at: When a pending enrollment stops being confirmable (``None`` when active).
         confirmed_at: When it became active.
         last_step: The last time step accepted (replay protection), ``None`` before any.
+        last_used_at: When the device last completed a sign-in, ``None`` before any.
     """
 
     totp_id: str
     user_id: str
     state: TotpState
+    name: str = "Authenticator app"
     secret: bytes = field(repr=False)
     algorithm: str = "sha1"
     digits: int = 6
@@ -116,6 +122,7 @@ class TotpCredential:
     expires_at: datetime | None = None
     confirmed_at: datetime | None = None
     last_step: int | None = None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -386,8 +393,10 @@ class UserFactors:
 
     Attributes:
         user_id: The user.
-        totp: The *active* TOTP credential as stored (secret still encrypted),
-            ``None`` without one (a pending enrollment is not returned).
+        totp_devices: The *active* TOTP devices as stored (secrets still
+            encrypted), oldest first (by ``created_at``, then ``totp_id``), as
+            in :meth:`~mfakit.repositories.TotpRepository.list_totp_devices`
+            (a pending enrollment is not returned).
         credentials: The WebAuthn credentials, oldest first (by ``created_at``,
             then ``credential_id``), as in
             :meth:`~mfakit.repositories.WebAuthnCredentialRepository.list_webauthn_credentials`.
@@ -408,12 +417,21 @@ class UserFactors:
     """
 
     user_id: str
-    totp: TotpCredential | None = None
+    totp_devices: tuple[TotpCredential, ...] = ()
     credentials: tuple[WebAuthnCredential, ...] = ()
     backup_codes: tuple[BackupCode, ...] = ()
     throttles: Mapping[str, ThrottleState] = field(default_factory=lambda: _EMPTY)
     last_mfa_at: datetime | None = None
     factors_changed_at: datetime | None = None
+
+    @property
+    def totp(self) -> TotpCredential | None:
+        """The oldest active TOTP device, ``None`` without one.
+
+        .. deprecated:: 0.x
+            A user may have several devices: use :attr:`totp_devices`.
+        """
+        return self.totp_devices[0] if self.totp_devices else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -491,10 +509,12 @@ class MemberSummary:
 
     Attributes:
         membership: The membership record itself.
-        totp_created_at: When the member's *active* TOTP credential was
-            enrolled, ``None`` if the member has no active TOTP (a pending
-            enrollment does not count).
-        totp_confirmed_at: When that credential was confirmed, ``None`` without one.
+        totp_created_at: When the member's oldest *active* TOTP device was
+            enrolled (the earliest ``created_at``), ``None`` if the member has
+            no active device (a pending enrollment does not count).
+        totp_confirmed_at: When the earliest of them was confirmed (the
+            earliest ``confirmed_at``), ``None`` without one.
+        totp_devices: How many active TOTP devices the member has.
         credentials: The member's WebAuthn credentials, oldest first (by
             ``created_at``, then ``credential_id``), as in
             :meth:`~mfakit.repositories.WebAuthnCredentialRepository.list_webauthn_credentials`.
@@ -513,6 +533,7 @@ class MemberSummary:
     membership: Membership
     totp_created_at: datetime | None = None
     totp_confirmed_at: datetime | None = None
+    totp_devices: int = 0
     credentials: tuple[CredentialSummary, ...] = ()
     backup_codes_unused: int = 0
     backup_codes_created_at: datetime | None = None

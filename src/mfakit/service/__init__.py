@@ -33,6 +33,7 @@ from mfakit.service._notify import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    MfaReset,
     Notifier,
     PasskeyNowSynced,
     SignCountAnomaly,
@@ -53,6 +54,7 @@ from mfakit.service._results import (
     SecondFactorResult,
     SweepReport,
     TotpActivation,
+    TotpDevice,
     TotpEnrollment,
     TrustedBrowserCheck,
     TrustedBrowserEntry,
@@ -60,6 +62,7 @@ from mfakit.service._results import (
     TrustRefusal,
 )
 from mfakit.service._service import MfaService
+from mfakit.service._sessions import NoSessionRevoker, SessionRevoker
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
 
 __all__ = [
@@ -82,7 +85,9 @@ __all__ = [
     "MethodRemoval",
     "MethodRemoved",
     "MfaReminder",
+    "MfaReset",
     "MfaService",
+    "NoSessionRevoker",
     "Notifier",
     "Passkey",
     "PasskeyNowSynced",
@@ -92,9 +97,11 @@ __all__ = [
     "SecondFactorChallenge",
     "SecondFactorResult",
     "ServiceSettings",
+    "SessionRevoker",
     "SignCountAnomaly",
     "SweepReport",
     "TotpActivation",
+    "TotpDevice",
     "TotpEnrollment",
     "TrustRefusal",
     "TrustedBrowserCheck",

@@ -13,6 +13,7 @@ is the row's own id). Datetimes are ISO 8601 with their offset. The kinds::
     member.locked                AccountLocked
     member.unlocked              AccountUnlocked
     member.removed               MemberRemoved
+    mfa.reset                    MfaReset
     backup_codes.low             BackupCodesLow
     passkey.sign_count_anomaly   SignCountAnomaly
     passkey.now_synced           PasskeyNowSynced
@@ -53,6 +54,7 @@ from mfakit.service._notify import (
     MethodAdded,
     MethodRemoved,
     MfaReminder,
+    MfaReset,
     PasskeyNowSynced,
     SignCountAnomaly,
 )
@@ -77,6 +79,7 @@ MESSAGE_KINDS: Final[Mapping[str, type[Message]]] = {
     "member.locked": AccountLocked,
     "member.unlocked": AccountUnlocked,
     "member.removed": MemberRemoved,
+    "mfa.reset": MfaReset,
     "backup_codes.low": BackupCodesLow,
     "passkey.sign_count_anomaly": SignCountAnomaly,
     "passkey.now_synced": PasskeyNowSynced,

@@ -40,6 +40,7 @@ from mfakit.service._notify import (
     MemberRemoved,
     Message,
     MfaReminder,
+    MfaReset,
     Notifier,
 )
 from mfakit.service._outbox import Outbox
@@ -286,7 +287,11 @@ class ServiceContext:
             elif kind is NotificationKind.UNLOCKED:
                 message = AccountUnlocked(user_id=to, org_id=org_id, deadline=decision.deadline)
             elif kind is NotificationKind.REMOVED:
-                message = MemberRemoved(user_id=to, org_id=org_id)
+                message = MemberRemoved(user_id=to, org_id=org_id, actor_id=note.actor)
+            elif kind is NotificationKind.MFA_RESET:
+                message = MfaReset(
+                    user_id=to, org_id=org_id, deadline=note.deadline, actor_id=note.actor
+                )
             # METHOD_ADDED / METHOD_REMOVED: the flow sends one notice, not one per org.
             if message is not None:
                 self.send(message, at=at)

@@ -8,8 +8,9 @@ place.
 What each read costs, whatever the organization's size:
 
 * a user's factors (:meth:`Directory.factors`): one ``get_user_factors``
-  (active TOTP, WebAuthn credentials, backup codes, the last second-factor
-  check, the last factor change and, when asked, the sign-in counters);
+  (active TOTP devices, WebAuthn credentials, backup codes, the last
+  second-factor check, the last factor change and, when asked, the sign-in
+  counters);
 * an organization with its policy and state (:meth:`Directory.org_context`):
   the record and one ``count_active_owners`` aggregate;
 * each organization a user belongs to, with the membership
@@ -44,8 +45,10 @@ from mfakit.service._policy_codec import decode_policy
 
 __all__ = ["SUMMARY_PAGE", "Directory", "OrgContext", "UserFactors"]
 
-#: Members read per ``list_member_summaries`` query by organization-wide work.
-SUMMARY_PAGE = 500
+#: Members read per ``list_member_summaries`` query by organization-wide work:
+#: the largest page the port accepts, since each query has a fixed cost
+#: (a round trip, planning) that a bigger page spreads over more members.
+SUMMARY_PAGE = 1000
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +56,7 @@ class UserFactors:
     """A user's second factors as stored, and as the policy sees them.
 
     Attributes:
-        totp: The active TOTP credential, ``None`` without one.
+        totp_devices: The active TOTP devices, oldest first.
         credentials: The WebAuthn credentials, oldest first.
         backup_codes: The backup code set, used codes included.
         methods: The confirmed factors as policy methods.
@@ -64,7 +67,7 @@ class UserFactors:
             membership of theirs was locked), ``None`` before any.
     """
 
-    totp: TotpCredential | None
+    totp_devices: tuple[TotpCredential, ...]
     credentials: tuple[WebAuthnCredential, ...]
     backup_codes: tuple[BackupCode, ...]
     methods: tuple[Method, ...]
@@ -113,11 +116,14 @@ class Directory:
         codes = stored.backup_codes
         unused = sum(1 for c in codes if c.consumed_at is None)
         return UserFactors(
-            totp=stored.totp,
+            totp_devices=stored.totp_devices,
             credentials=stored.credentials,
             backup_codes=codes,
             methods=user_methods(
-                stored.totp, stored.credentials, unused, codes[0].created_at if codes else None
+                stored.totp_devices,
+                stored.credentials,
+                unused,
+                codes[0].created_at if codes else None,
             ),
             throttles=stored.throttles,
             last_mfa_at=stored.last_mfa_at,

@@ -37,6 +37,8 @@ _MEMBERSHIP_EFFECTS = frozenset(
         EffectKind.UNLOCK,
         EffectKind.REMOVE_MEMBER,
         EffectKind.RECORD_REMINDER,
+        EffectKind.SET_EXEMPTION,
+        EffectKind.CLEAR_EXEMPTION,
     }
 )
 
@@ -145,6 +147,7 @@ class EffectWriter:
         at: datetime,
         current: Membership | None = None,
         defer: list[AuditEvent] | None = None,
+        inside: Callable[[Decision], None] | None = None,
     ) -> tuple[Decision, Membership]:
         """:meth:`decide_member`, also returning the membership as now stored.
 
@@ -152,6 +155,10 @@ class EffectWriter:
         without opening a transaction (the event is one write); with
         ``defer`` its event is appended there instead, for the caller to
         write with its own (a sign-in writes it with the attempt's outcome).
+        ``inside``, when given, is called with an allowed decision inside the
+        transaction, after the membership write: the caller's own writes
+        (e.g. deleting the factors of a reset) commit with it, or, if it
+        raises, nothing does.
 
         Raises:
             NotFoundError: the user is not a member.
@@ -169,7 +176,8 @@ class EffectWriter:
                     wanted = apply_effect(wanted, effect)
             reset = any(e.kind is EffectKind.RESET_FAILED_ATTEMPTS for e in decision.effects)
             alone = len(decision.audit) <= 1 and not decision.notifications
-            if wanted == current and not reset and alone:
+            extra = inside is not None and decision.allowed
+            if wanted == current and not reset and alone and not extra:
                 if defer is None:
                     context.audit_decision(decision, org_id)
                 else:
@@ -185,6 +193,8 @@ class EffectWriter:
                     stored = written
                 if reset:
                     self._throttle.reset_sign_in(user_id)
+                if extra and inside is not None:
+                    inside(decision)
                 context.audit_decision(decision, org_id)
                 context.deliver(decision, org_id, at=at)
             return decision, stored

@@ -40,24 +40,33 @@ from mfakit.repositories import (
 __all__ = [
     "BACKUP_METHOD_ID",
     "LEGACY_ENFORCED_BY",
-    "TOTP_METHOD_ID",
+    "TOTP_LABEL",
+    "TOTP_METHOD_PREFIX",
     "apply_effect",
     "credential_method_id",
     "passkey_kind",
     "principal_of",
     "principal_of_summary",
+    "totp_method_id",
     "org_state_of",
     "upgrade_organization",
     "user_methods",
 ]
 
-#: The policy method id of a user's (single) active TOTP.
-TOTP_METHOD_ID = "totp"
+#: The prefix of the policy method id of each of a user's TOTP devices.
+TOTP_METHOD_PREFIX = "totp:"
+#: What a device is called in messages when it has no name of its own.
+TOTP_LABEL = "Authenticator app"
 #: The policy method id of a user's backup code set.
 BACKUP_METHOD_ID = "backup_codes"
 _NO_PERMISSIONS: frozenset[str] = frozenset()
 #: Where services before :attr:`Organization.enforced_by` existed kept it: in the policy.
 LEGACY_ENFORCED_BY = "_enforced_by"
+
+
+def totp_method_id(totp_id: str) -> str:
+    """The policy method id of one TOTP device."""
+    return TOTP_METHOD_PREFIX + totp_id
 
 
 def credential_method_id(credential_id: bytes) -> str:
@@ -86,30 +95,49 @@ def passkey_kind(credential: _CredentialFacts) -> MethodKind:
 
 
 def user_methods(
-    totp: TotpCredential | None,
+    totp_devices: Iterable[TotpCredential],
     credentials: Iterable[WebAuthnCredential],
     unused_backup_codes: int,
     backup_created_at: datetime | None,
 ) -> tuple[Method, ...]:
-    """The user's confirmed second factors as policy :class:`~mfakit.policy.Method` facts."""
-    return _methods(
-        None if totp is None else totp.confirmed_at or totp.created_at,
-        credentials,
-        unused_backup_codes,
-        backup_created_at,
-    )
+    """The user's confirmed second factors as policy :class:`~mfakit.policy.Method` facts.
+
+    Each TOTP device is a method of its own (id :func:`totp_method_id`,
+    labelled with the device's name).
+    """
+    devices = [
+        Method(
+            id=totp_method_id(d.totp_id),
+            kind=MethodKind.TOTP,
+            created_at=d.confirmed_at or d.created_at,
+            label=d.name,
+            last_used_at=d.last_used_at,
+        )
+        for d in totp_devices
+    ]
+    return _methods(devices, credentials, unused_backup_codes, backup_created_at)
 
 
 def principal_of_summary(summary: MemberSummary) -> Principal:
     """The policy's :class:`~mfakit.policy.Principal` for a member read by a summary listing.
 
     The same facts as :func:`principal_of` over the membership and
-    :func:`user_methods`, with no further store call.
+    :func:`user_methods`, with no further store call, but for the TOTP
+    devices: a summary counts them (with the earliest times) without their
+    ids or names, so each is a method ``totp:#1``, ``totp:#2``... as old as
+    the oldest. Compliance, which counts methods of each kind, is the same.
     """
+    since = summary.totp_confirmed_at or summary.totp_created_at
+    devices = (
+        []
+        if since is None
+        else [
+            Method(id=f"{TOTP_METHOD_PREFIX}#{i}", kind=MethodKind.TOTP, created_at=since)
+            for i in range(1, summary.totp_devices + 1)
+        ]
+    )
     methods = _methods(
-        None
-        if summary.totp_created_at is None
-        else summary.totp_confirmed_at or summary.totp_created_at,
+        devices,
         summary.credentials,
         summary.backup_codes_unused,
         summary.backup_codes_created_at,
@@ -123,21 +151,12 @@ def principal_of_summary(summary: MemberSummary) -> Principal:
 
 
 def _methods(
-    totp_since: datetime | None,
+    totp_devices: list[Method],
     credentials: Iterable[_CredentialFacts],
     unused_backup_codes: int,
     backup_created_at: datetime | None,
 ) -> tuple[Method, ...]:
-    methods: list[Method] = []
-    if totp_since is not None:
-        methods.append(
-            Method(
-                id=TOTP_METHOD_ID,
-                kind=MethodKind.TOTP,
-                created_at=totp_since,
-                label="Authenticator app",
-            )
-        )
+    methods = totp_devices
     methods.extend(
         Method(
             id=credential_method_id(c.credential_id),
@@ -155,9 +174,8 @@ def _methods(
     return tuple(methods)
 
 
-def _exemption(m: Membership) -> Exemption | None:
-    if m.exempt_until is None:
-        return None
+def _exemption(m: Membership) -> Exemption:
+    assert m.exempt_until is not None  # noqa: S101 - the caller checks
     raw: Any = m.attributes.get("exemption")
     data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     try:
@@ -205,7 +223,7 @@ def principal_of(
         joined_at=m.joined_at,
         grace=grace,
         last_reminder_at=m.last_reminder_at,
-        exemption=_exemption(m),
+        exemption=None if m.exempt_until is None else _exemption(m),
         lock=lock,
         failed_attempts=failed_attempts,
         last_mfa_at=last_mfa_at,
@@ -282,5 +300,20 @@ def apply_effect(m: Membership, effect: Effect) -> Membership:
         return dataclasses.replace(m, status="removed")
     if kind is EffectKind.RECORD_REMINDER:
         return dataclasses.replace(m, last_reminder_at=effect.at)
-    # RESET_FAILED_ATTEMPTS lives in the throttle store; SET_ENFORCEMENT on the organization.
+    if kind is EffectKind.SET_EXEMPTION:
+        assert effect.at is not None  # noqa: S101 - the policy always sets it
+        assert effect.until is not None  # noqa: S101 - the policy always sets it
+        attributes = dict(m.attributes)
+        attributes["exemption"] = {
+            "granted_at": effect.at.isoformat(),
+            "granted_by": effect.actor or "unknown",
+            "reason": effect.reason or "",
+        }
+        return dataclasses.replace(m, exempt_until=effect.until, attributes=attributes)
+    if kind is EffectKind.CLEAR_EXEMPTION:
+        attributes = dict(m.attributes)
+        attributes.pop("exemption", None)
+        return dataclasses.replace(m, exempt_until=None, attributes=attributes)
+    # RESET_FAILED_ATTEMPTS lives in the throttle store, DELETE_METHODS in the factor
+    # stores; SET_ENFORCEMENT on the organization.
     return m

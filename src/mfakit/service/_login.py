@@ -114,18 +114,31 @@ class SecondFactorFlow:
         context = self._context
         now = context.now()
         with self._gate.attempt(user_id, org_id, now) as attempt:
-            active = self._gate.factors(attempt).totp
-            if active is None:
+            devices = self._gate.factors(attempt).totp_devices
+            if not devices:
                 raise NotFoundError("the user has no TOTP")
             self._gate.charge(attempt, "totp")
-            totp = self._totp.totp_of(active)
             window = context.settings.totp_window
-            step = totp.verify(code, for_time=now, window=window, after_step=active.last_step)
-            if step is None:
-                replay = totp.verify(code, for_time=now, window=window) is not None
+            matched: tuple[str, int] | None = None
+            replay = False
+            # One verify per device over the whole window (one HMAC per step),
+            # every step tried: a match at or below the device's last step is a
+            # replay on that device, and the other devices are still tried.
+            for device in devices:
+                step = self._totp.totp_of(device).verify(code, for_time=now, window=window)
+                if step is None:
+                    continue
+                if device.last_step is not None and step <= device.last_step:
+                    replay = True
+                    continue
+                matched = (device.totp_id, step)
+                break
+            if matched is None:
                 self._gate.after_failure(attempt, "totp")
                 raise ReplayedCodeError if replay else InvalidCodeError
-            if not context.store.advance_totp_step(user_id, step):
+            # The matching device's own step, compare-and-set: a concurrent
+            # sign-in with the same code, or the device's deletion, wins.
+            if not context.store.advance_totp_step(matched[0], matched[1], now=now):
                 self._gate.after_failure(attempt, "totp")
                 raise ReplayedCodeError
             return self._gate.after_success(attempt, MethodKind.TOTP)

@@ -36,6 +36,7 @@ __all__ = [
     "MethodAdded",
     "MethodRemoved",
     "MfaReminder",
+    "MfaReset",
     "Notifier",
     "PasskeyNowSynced",
     "SignCountAnomaly",
@@ -186,16 +187,45 @@ class AccountUnlocked:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemberRemoved:
-    """The user was removed from an organization for missing the MFA deadline.
+    """The user was removed from an organization.
 
     Attributes:
         user_id: The recipient.
         org_id: The organization.
+        actor_id: The administrator who removed them; ``None`` when the sweep
+            removed them for missing the MFA deadline.
         message_id: The outbox id (see :data:`Message`); empty until enqueued.
     """
 
     user_id: str
     org_id: str
+    actor_id: str | None = None
+    message_id: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaReset:
+    """An administrator or the host's support deleted every second factor of the account.
+
+    Suggested text: *Your multi-factor authentication was reset by an
+    administrator: your authenticator app, passkeys, security keys and backup
+    codes no longer work. Set up multi-factor authentication again (before the
+    deadline, if there is one). If you did not ask for this, contact support.*
+
+    Attributes:
+        user_id: The recipient.
+        org_id: The organization whose administrator reset it (one message per
+            organization for a support reset); ``None`` for a support reset of
+            a user in no organization.
+        deadline: When the user must have enrolled again, if a grace period started.
+        actor_id: Who reset it.
+        message_id: The outbox id (see :data:`Message`); empty until enqueued.
+    """
+
+    user_id: str
+    org_id: str | None = None
+    deadline: datetime | None = None
+    actor_id: str | None = None
     message_id: str = field(default="", compare=False)
 
 
@@ -266,6 +296,7 @@ Message: TypeAlias = (
     | AccountLocked
     | AccountUnlocked
     | MemberRemoved
+    | MfaReset
     | BackupCodesLow
     | SignCountAnomaly
     | PasskeyNowSynced

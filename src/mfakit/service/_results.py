@@ -24,6 +24,7 @@ __all__ = [
     "SecondFactorResult",
     "SweepReport",
     "TotpActivation",
+    "TotpDevice",
     "TotpEnrollment",
     "TrustRefusal",
     "TrustedBrowserCheck",
@@ -47,6 +48,7 @@ class TotpEnrollment:
 
     Attributes:
         totp_id: Pass it back to :meth:`~mfakit.service.MfaService.confirm_totp`.
+        name: The name the device will have once confirmed.
         manual_key: The secret in base32, grouped by four, for typing into the app.
         uri: The ``otpauth://`` URI (contains the secret).
         qr_svg: The URI as an accessible SVG QR code.
@@ -54,6 +56,7 @@ class TotpEnrollment:
     """
 
     totp_id: str
+    name: str = "Authenticator app"
     manual_key: str = field(repr=False)
     uri: str = field(repr=False)
     qr_svg: str = field(repr=False)
@@ -78,16 +81,39 @@ class TotpActivation:
     """The result of confirming a TOTP enrollment.
 
     Attributes:
-        totp_id: The now active credential.
-        replaced: Whether it replaced a previously active TOTP (an update).
+        totp_id: The now active device (its ``device_id``).
+        replaced: Always ``False``: a confirmed enrollment is added as one more
+            device, it no longer replaces one. Kept for compatibility.
         backup_codes: The new backup codes, shown once.
         advice: Recommendations (e.g. add a second method).
+        device: The new device as listed by
+            :meth:`~mfakit.service.MfaService.list_totp_devices`.
     """
 
     totp_id: str
     replaced: bool
     backup_codes: BackupCodeSet
     advice: tuple[Advice, ...] = ()
+    device: TotpDevice
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotpDevice:
+    """One of the user's authenticator apps (TOTP devices), as listed to its owner.
+
+    Attributes:
+        device_id: The device's id (use it to rename or delete it).
+        name: The user's name for it, unique among the user's devices.
+        created_at: When its enrollment began.
+        confirmed_at: When it was confirmed.
+        last_used_at: When it last completed a sign-in, ``None`` before any.
+    """
+
+    device_id: str
+    name: str
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

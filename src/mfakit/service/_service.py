@@ -30,6 +30,8 @@ graph is acyclic::
     * TrustedBrowserFlow  _trusted         context, Directory, LoginGate
     * MemberFlow          _members         context, Directory, EffectWriter
     * OrgFlow             _org             context, Directory, EffectWriter
+    * RecoveryFlow        _recovery        context, Directory, EffectWriter, Throttle,
+                                           FactorChanges, the host's SessionRevoker
     * LoginCodeFlow       _login_codes     context, Directory, EffectWriter, Throttle,
                                            LoginGate
     * SecretRewrap        _rotation        the context's store, key ring and clock
@@ -49,10 +51,11 @@ browsers) is the FactorChanges' alone.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mfakit.clock import Clock
+from mfakit.errors import ConfigurationError
 from mfakit.policy import (
     ComplianceReport,
     Decision,
@@ -77,6 +80,7 @@ from mfakit.service._notify import Notifier
 from mfakit.service._org import OrgFlow
 from mfakit.service._outbox import DeliveryReport
 from mfakit.service._passkeys import PasskeyFlow
+from mfakit.service._recovery import RecoveryFlow
 from mfakit.service._results import (
     BackupCodeSet,
     BackupCodeStatus,
@@ -90,12 +94,14 @@ from mfakit.service._results import (
     SecondFactorResult,
     SweepReport,
     TotpActivation,
+    TotpDevice,
     TotpEnrollment,
     TrustedBrowserCheck,
     TrustedBrowserEntry,
     TrustedBrowserToken,
 )
 from mfakit.service._rotation import SecretRewrap
+from mfakit.service._sessions import NoSessionRevoker, SessionRevoker
 from mfakit.service._settings import RelyingParty, ServiceSettings, UserRef
 from mfakit.service._step_up import StepUp
 from mfakit.service._throttle import Throttle
@@ -136,6 +142,8 @@ class MfaService:
         login_code_key_id: With ``login_code_keys``: the id of the key new
             codes are made with.
         settings: Tunables; see :class:`ServiceSettings`.
+        session_revoker: Ends a user's sessions after an MFA reset or a removal
+            (see :class:`SessionRevoker`); by default nothing is revoked.
 
     Raises:
         ConfigurationError: an argument is invalid.
@@ -168,7 +176,13 @@ class MfaService:
         login_code_keys: Mapping[str, bytes] | None = None,
         login_code_key_id: str | None = None,
         settings: ServiceSettings | None = None,
+        session_revoker: SessionRevoker | None = None,
     ) -> None:
+        revoker = NoSessionRevoker() if session_revoker is None else session_revoker
+        if not isinstance(revoker, SessionRevoker):
+            raise ConfigurationError(
+                "session_revoker must have a revoke_sessions(user_id, *, reason, org_id) method"
+            )
         context = ServiceContext(
             store=store,
             keys=keys,
@@ -236,6 +250,14 @@ class MfaService:
         self._trusted = TrustedBrowserFlow(context=context, directory=directory, gate=gate)
         self._members = MemberFlow(context=context, directory=directory, effects=effects)
         self._org = OrgFlow(context=context, directory=directory, effects=effects)
+        self._recovery = RecoveryFlow(
+            context=context,
+            directory=directory,
+            effects=effects,
+            throttle=throttle,
+            factor_changes=factor_changes,
+            revoker=revoker,
+        )
         self._login_codes = LoginCodeFlow(
             context=context, directory=directory, effects=effects, throttle=throttle, gate=gate
         )
@@ -254,19 +276,26 @@ class MfaService:
 
     # -- TOTP ------------------------------------------------------------------------------
 
-    def begin_totp_enrollment(self, user: UserRef) -> TotpEnrollment:
-        """Start setting up (or replacing) the user's authenticator app.
+    def begin_totp_enrollment(
+        self, user: UserRef, *, name: str = "Authenticator app"
+    ) -> TotpEnrollment:
+        """Start adding an authenticator app (a TOTP device) named ``name``.
 
-        A new secret is stored encrypted as a *pending* enrollment that expires
-        after ``settings.pending_totp_ttl``. An active TOTP keeps working until the
-        new one is confirmed (that is how TOTP is updated).
+        A user may have up to ``settings.max_totp_devices`` devices, each with
+        its own name (1 to 64 characters, unique per user without regard to
+        case), secret and replay state. The name and the limit are checked
+        before any secret is made or shown. A new secret is stored encrypted
+        as a *pending* enrollment that expires after
+        ``settings.pending_totp_ttl``; a user has at most one (beginning again
+        replaces it). The user's devices keep working meanwhile.
 
         A user who already has a second factor must have passed one recently
-        (step-up, action ``add_method``, or ``replace_method`` when a TOTP is
-        active); a first enrollment needs none.
+        (step-up, action ``add_method``), checked before the name, the limit
+        or anything stored; a first enrollment needs none.
 
         Args:
             user: The user, with the account name shown by the app.
+            name: The device's name, e.g. ``"Work phone"``.
 
         Returns:
             The key to type, the ``otpauth://`` URI and its QR code. Show them once.
@@ -274,39 +303,82 @@ class MfaService:
         Raises:
             StepUpRequiredError: the user has a second factor and their last
                 check is too old (nothing is stored).
+            InvalidNameError: the name is blank, longer than 64 characters, or
+                holds control characters.
+            DuplicateError: the user has a device with this name.
+            LimitReachedError: the user has ``max_totp_devices`` devices already.
             PolicyDeniedError: an organization does not let this user use TOTP.
         """
-        return self._totp.begin_totp_enrollment(user)
+        return self._totp.begin_totp_enrollment(user, name=name)
 
     def confirm_totp(self, user_id: str, totp_id: str, code: str) -> TotpActivation:
         """Activate a pending enrollment with a code from the app; issue new backup codes.
 
-        The confirming code's time step is stored, so the same code cannot then
-        be used to sign in. A previously active TOTP is replaced, and the user's
-        backup codes are replaced by a new set (shown once). The confirming code
-        counts as a recent second factor (the user's step-up stamp is set), and
-        the change revokes every trusted browser of the user.
+        The new device is added to the user's devices; the confirming code's
+        time step is stored, so the same code cannot then be used to sign in.
+        The user's backup codes are replaced by a new set (shown once). The
+        device limit is checked again atomically with the activation. The
+        confirming code counts as a recent second factor (the user's step-up
+        stamp is set), and the change revokes every trusted browser of the user.
 
         Raises:
             ExpiredCodeError: no pending enrollment ``totp_id`` (expired, replaced or
                 already confirmed).
             InvalidCodeError: the code does not match.
             ThrottledError: too many wrong codes.
+            LimitReachedError: the user reached ``max_totp_devices`` meanwhile.
+            DuplicateError: a device was renamed to this name meanwhile.
             PolicyDeniedError: an organization no longer lets the user use TOTP.
         """
         return self._totp.confirm_totp(user_id, totp_id, code)
 
-    def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
-        """Delete the user's TOTP after the typed confirmation ``DELETE``.
+    def list_totp_devices(self, user_id: str) -> tuple[TotpDevice, ...]:
+        """The user's authenticator apps, oldest first."""
+        return self._totp.list_totp_devices(user_id)
 
-        A recent second factor is required first (step-up, action
-        ``remove_method``). Each organization's policy decides the rest:
-        removing the last method may be refused or start a grace period. When
-        no second factor remains, the backup codes are deleted too. The change
-        revokes every trusted browser of the user.
+    def rename_totp_device(self, user_id: str, device_id: str, name: str) -> TotpDevice:
+        """Rename one of the user's authenticator apps.
+
+        Not a factor change: no step-up is asked, and trusted browsers stay.
 
         Raises:
-            NotFoundError: the user has no TOTP.
+            InvalidNameError: the name is blank, too long or holds control characters.
+            NotFoundError: the user has no such device.
+            DuplicateError: another of the user's devices has this name.
+        """
+        return self._totp.rename_totp_device(user_id, device_id, name)
+
+    def delete_totp_device(
+        self, user_id: str, device_id: str, *, confirmation: str | None
+    ) -> MethodRemoval:
+        """Delete one authenticator app after the typed confirmation ``DELETE``.
+
+        A recent second factor is required first (step-up, action
+        ``remove_method``). The device is one method to each organization's
+        policy: removing the user's last method may be refused or start a
+        grace period. When no second factor remains, the backup codes are
+        deleted too. A sign-in racing the deletion is refused once the
+        device is gone. The change revokes every trusted browser of the user.
+
+        Raises:
+            NotFoundError: the user has no such device.
+            StepUpRequiredError: the user's last second-factor check is too old.
+            PolicyDeniedError: confirmation missing or wrong, or refused by an
+                organization (``decision`` says why).
+        """
+        return self._totp.delete_totp_device(user_id, device_id, confirmation=confirmation)
+
+    def delete_totp(self, user_id: str, *, confirmation: str | None) -> MethodRemoval:
+        """Delete all of the user's authenticator apps after the typed confirmation ``DELETE``.
+
+        The devices are judged together, as one method, by each
+        organization's policy (as :meth:`delete_totp_device` judges one),
+        after the same step-up (action ``remove_method``). A pending
+        enrollment is deleted too. The change revokes every trusted browser of
+        the user.
+
+        Raises:
+            NotFoundError: the user has no TOTP device.
             StepUpRequiredError: the user's last second-factor check is too old.
             PolicyDeniedError: confirmation missing or wrong, or refused by an
                 organization (``decision`` says why).
@@ -356,11 +428,15 @@ class MfaService:
     def verify_totp(
         self, user_id: str, code: str, *, org_id: str | None = None
     ) -> SecondFactorResult:
-        """Complete the second factor with a code from the authenticator app.
+        """Complete the second factor with a code from one of the user's authenticator apps.
 
-        Replay-proof: the matched time step is recorded with the store's atomic
-        ``advance_totp_step``, so a code (or an older one) is accepted once, even
-        when two requests race.
+        The code is checked against each active device in turn (one pass over
+        the drift window each, so at most ``2 * totp_window + 1`` HMACs per
+        device) until one matches. Replay-proof per device: the matched time
+        step is recorded on that device with the store's atomic
+        ``advance_totp_step``, so a code (or an older one) is accepted once by
+        it, even when two requests race; the other devices' steps are
+        unchanged.
 
         Raises:
             PolicyDeniedError: an organization refuses the sign-in.
@@ -730,6 +806,128 @@ class MfaService:
             PolicyDeniedError: refused (not locked, self-unlock, not an administrator).
         """
         return self._members.unlock_member(org_id, user_id, actor_id=actor_id)
+
+    # -- support and administrator recovery, exemptions ------------------------------------
+
+    def reset_member_mfa(
+        self, org_id: str, user_id: str, *, actor_id: str, reason: str
+    ) -> Decision:
+        """Delete every second factor of a member: the administrator's recovery of a lost device.
+
+        The member's TOTP (active and pending), passkeys, security keys and
+        backup codes are deleted, their sign-in throttles reset, a lock by the
+        MFA deadline or by failed attempts lifted (an administrator's lock
+        stays), and under enforcement a grace period of kind ``lost_method``
+        starts: they must enroll again by its deadline. A reset is a factor
+        change: the member's trusted browsers are revoked and their
+        factor-change time set. All of it, the audit events
+        (``member.mfa_reset`` with the reason) and the member's
+        :class:`MfaReset` notice commit in one transaction; then the session
+        revoker ends their sessions. The actor needs a recent second factor
+        (``reset_mfa`` is in the default ``step_up_actions``). See :func:`~mfakit.policy.can_reset_mfa`
+        for who may reset whom.
+
+        Args:
+            org_id: The organization.
+            user_id: The member to reset.
+            actor_id: The owner or administrator who resets.
+            reason: Why (1 to 500 characters, no control characters); kept in
+                the audit trail only.
+
+        Raises:
+            ConfigurationError: a bad id or reason (nothing is read or written).
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused: the actor resets themselves, is not an
+                owner or administrator, is not an owner and the user is; the user
+                has nothing to reset (also the loser of two concurrent resets) or
+                belongs to other organizations; a step-up is required.
+            SessionRevocationError: the reset is done, but the revoker failed.
+        """
+        return self._recovery.reset_member_mfa(org_id, user_id, actor_id=actor_id, reason=reason)
+
+    def reset_user_mfa(self, user_id: str, *, actor_id: str, reason: str) -> tuple[Decision, ...]:
+        """Delete every second factor of a user: the host's support staff's recovery.
+
+        The host decides who its support staff are; no organization's actor
+        rule applies. The user's factors are deleted and their throttles reset
+        as by :meth:`reset_member_mfa`, and in each organization the user
+        belongs to, that organization's policy applies the consequences (lifted
+        locks, a new ``lost_method`` grace period under enforcement) and the
+        user gets an :class:`MfaReset` notice naming it; a user in no
+        organization gets one notice without an organization. The user's
+        trusted browsers are revoked, as by any factor change. One transaction
+        for everything (``user.mfa_reset`` audited with the reason), then the
+        session revoker is called.
+
+        Returns:
+            One decision per organization the user belongs to (none for a user
+            in no organization).
+
+        Raises:
+            ConfigurationError: a bad id or reason.
+            NotFoundError: the user has no second factor to reset (also the
+                loser of two concurrent resets).
+            SessionRevocationError: the reset is done, but the revoker failed.
+        """
+        return self._recovery.reset_user_mfa(user_id, actor_id=actor_id, reason=reason)
+
+    def remove_member(self, org_id: str, user_id: str, *, actor_id: str) -> Decision:
+        """Remove a member from the organization (status ``removed``); they are told.
+
+        Their second factors stay (they belong to the account), and so do
+        their trusted browsers (not a factor change: a trusted-browser check
+        no longer counts the removed membership). The session revoker is
+        called after the commit. See
+        :func:`~mfakit.policy.can_remove_member`: nobody removes themselves,
+        only an owner removes an owner, and the sole active owner stays.
+
+        Raises:
+            ConfigurationError: a bad id.
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused (``decision`` says why; also when already removed).
+            SessionRevocationError: the removal is done, but the revoker failed.
+        """
+        return self._recovery.remove_member(org_id, user_id, actor_id=actor_id)
+
+    def grant_exemption(
+        self, org_id: str, user_id: str, *, actor_id: str, until: datetime, reason: str
+    ) -> Decision:
+        """Exempt a member from the MFA requirement until ``until`` (a break-glass account).
+
+        The exemption ends by itself at ``until`` (then a grace period anchored
+        at its end applies); it replaces any previous one and appears in
+        :meth:`compliance_report` (``exemptions``). See
+        :func:`~mfakit.policy.can_grant_exemption`.
+
+        Args:
+            org_id: The organization.
+            user_id: The member to exempt.
+            actor_id: The owner or administrator who grants it.
+            until: When it ends (aware, in the future, within ``max_exemption``).
+            reason: Why (1 to 500 characters, no control characters); stored
+                with the exemption and audited (``member.exemption_granted``).
+
+        Raises:
+            ConfigurationError: a bad id, reason or ``until`` (naive or not in the future).
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused: exemptions are off, longer than the
+                policy allows, for oneself, by a non-owner for an owner, step-up.
+        """
+        return self._recovery.grant_exemption(
+            org_id, user_id, actor_id=actor_id, until=until, reason=reason
+        )
+
+    def revoke_exemption(
+        self, org_id: str, user_id: str, *, actor_id: str, reason: str | None = None
+    ) -> Decision:
+        """End a member's exemption now; under enforcement a grace period starts if they lack MFA.
+
+        Raises:
+            ConfigurationError: a bad id or reason.
+            NotFoundError: no such organization, or the actor or user is not a member.
+            PolicyDeniedError: refused (no exemption in force, or the actor may not).
+        """
+        return self._recovery.revoke_exemption(org_id, user_id, actor_id=actor_id, reason=reason)
 
     # -- organizations: enforcement, compliance, reminders, the sweep ----------------------
 

@@ -34,6 +34,8 @@ def check_user_id(user_id: object, name: str = "user_id") -> str:
 # make a name display as another one.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: The most authenticator apps (TOTP devices) ``max_totp_devices`` may allow per user.
+MAX_TOTP_DEVICES = 20
 #: Longest user, member and organization names accepted, in characters.
 MAX_NAME = 256
 
@@ -152,6 +154,8 @@ class ServiceSettings:
         pending_totp_ttl: How long a TOTP enrollment may wait for its confirming code.
         totp_window: Time steps accepted either side of the current one (RFC 6238 §5.2).
         totp_digits: Code length of new TOTP enrollments (6 works in every app).
+        max_totp_devices: How many authenticator apps (TOTP devices) a user may
+            have, 1 to 20. A sign-in checks a code against each of them.
         backup_code_count: Codes in each new set.
         backup_code_hasher: The Argon2id profile for backup codes
             (``Hasher(profile=CHEAP_FOR_TESTS)`` in test suites only).
@@ -199,6 +203,7 @@ class ServiceSettings:
     pending_totp_ttl: timedelta = timedelta(minutes=10)
     totp_window: int = 1
     totp_digits: int = 6
+    max_totp_devices: int = 5
     backup_code_count: int = 10
     backup_code_hasher: Hasher = field(default_factory=Hasher)
     backup_codes_low: int = 3
@@ -247,6 +252,7 @@ class ServiceSettings:
         _int("delivery_max_attempts", self.delivery_max_attempts, 1, 100)
         _int("totp_window", self.totp_window, 0, MAX_WINDOW)
         _int("totp_digits", self.totp_digits, 6, 8)
+        _int("max_totp_devices", self.max_totp_devices, 1, MAX_TOTP_DEVICES)
         _int("backup_code_count", self.backup_code_count, 1, 100)
         _int("backup_codes_low", self.backup_codes_low, 0, 100)
         _int("throttle_max_failures", self.throttle_max_failures, 1, 1000)

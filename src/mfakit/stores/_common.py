@@ -100,6 +100,13 @@ def check_int(value: object, what: str) -> int:
     return value
 
 
+def check_max_devices(value: object) -> int:
+    """Refuse a device limit that is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        raise ConfigurationError(f"max_devices must be an integer from 1 to {MAX_PAGE}")
+    return value
+
+
 def check_opt_bool(value: object, what: str) -> bool | None:
     """Refuse anything but ``True``, ``False`` or ``None`` (no truthy stand-ins)."""
     if value is not None and not isinstance(value, bool):

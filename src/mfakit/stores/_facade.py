@@ -141,23 +141,33 @@ class StoreFacade:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
         return self._totp.get_pending_totp(user_id, now=now)
 
-    def get_active_totp(self, user_id: str) -> TotpCredential | None:
-        """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
-        return self._totp.get_active_totp(user_id)
+    def list_totp_devices(self, user_id: str) -> tuple[TotpCredential, ...]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_devices`."""
+        return self._totp.list_totp_devices(user_id)
 
     def activate_totp(
-        self, user_id: str, totp_id: str, *, step: int, now: datetime
+        self, user_id: str, totp_id: str, *, step: int, now: datetime, max_devices: int
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
-        return self._totp.activate_totp(user_id, totp_id, step=step, now=now)
+        return self._totp.activate_totp(
+            user_id, totp_id, step=step, now=now, max_devices=max_devices
+        )
 
     def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
         """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`."""
         return self._totp.get_user_factors(user_id, throttle_keys=throttle_keys)
 
-    def advance_totp_step(self, user_id: str, step: int) -> bool:
+    def advance_totp_step(self, totp_id: str, step: int, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
-        return self._totp.advance_totp_step(user_id, step)
+        return self._totp.advance_totp_step(totp_id, step, now=now)
+
+    def rename_totp_device(self, user_id: str, totp_id: str, name: str) -> TotpCredential:
+        """See :meth:`mfakit.repositories.TotpRepository.rename_totp_device`."""
+        return self._totp.rename_totp_device(user_id, totp_id, name)
+
+    def delete_totp_device(self, user_id: str, totp_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.delete_totp_device`."""
+        return self._totp.delete_totp_device(user_id, totp_id)
 
     def delete_totp(self, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""

@@ -69,11 +69,12 @@ class MemoryState:
     for, not the size of the store: each organization's user ids sorted (a
     page of members is a bisect and a slice), the organizations that have
     members sorted, each user's organizations, usernames, active owners,
-    each user's credential ids, and trusted browsers by token hash and by
-    user. Indexes change only through :meth:`put_membership`,
-    :meth:`remove_membership`, :meth:`index_credential`,
-    :meth:`index_trusted` and :meth:`drop_trusted`, and are rebuilt from the
-    records when an ``atomic()`` block rolls back.
+    each user's credential ids, each active TOTP device's owner, and trusted
+    browsers by token hash and by user. Indexes change only through
+    :meth:`put_membership`, :meth:`remove_membership`,
+    :meth:`index_credential`, :meth:`put_totp_devices`, :meth:`index_trusted`
+    and :meth:`drop_trusted`, and are rebuilt from the records when an
+    ``atomic()`` block rolls back.
     """
 
     # The record containers an atomic() block snapshots (backup codes, a dict of
@@ -101,7 +102,8 @@ class MemoryState:
         self.lock = threading.RLock()
         self._closed = False
         self.pending_totp: dict[str, TotpCredential] = {}
-        self.active_totp: dict[str, TotpCredential] = {}
+        # Each user's active TOTP devices (immutable tuples, so a shallow copy snapshots them).
+        self.active_totp: dict[str, tuple[TotpCredential, ...]] = {}
         self.backup: dict[str, dict[str, BackupCode]] = {}
         self.webauthn: dict[bytes, WebAuthnCredential] = {}
         self.challenges: dict[str, Challenge] = {}
@@ -135,6 +137,9 @@ class MemoryState:
         self.usernames: dict[tuple[str, str], str] = {}
         self.active_owners: dict[str, set[str]] = {}
         self.user_credentials: dict[str, set[bytes]] = {}
+        self.totp_owners: dict[str, str] = {
+            d.totp_id: user for user, devices in self.active_totp.items() for d in devices
+        }
         self.trusted_hashes: dict[bytes, str] = {}
         self.user_trusted: dict[str, set[str]] = {}
         for browser in self.trusted.values():
@@ -196,6 +201,15 @@ class MemoryState:
         ids.discard(credential_id)
         if not ids:
             del self.user_credentials[user_id]
+
+    def put_totp_devices(self, user_id: str, devices: tuple[TotpCredential, ...]) -> None:
+        """Replace the user's active TOTP devices and update the device index."""
+        for old in self.active_totp.pop(user_id, ()):
+            del self.totp_owners[old.totp_id]
+        if devices:
+            self.active_totp[user_id] = devices
+            for d in devices:
+                self.totp_owners[d.totp_id] = user_id
 
     def index_trusted(self, browser: TrustedBrowser, *, add: bool) -> None:
         """Add or remove a trusted browser in the hash and per-user indexes."""

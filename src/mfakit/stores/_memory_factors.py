@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
+from mfakit.errors import ConfigurationError, DuplicateError, LimitReachedError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
     Page,
@@ -15,10 +15,21 @@ from mfakit.repositories import (
     UserFactors,
     WebAuthnCredential,
 )
-from mfakit.stores._common import check_int, check_keys, check_opt_bool, normalize, utc
+from mfakit.stores._common import (
+    check_int,
+    check_keys,
+    check_max_devices,
+    check_opt_bool,
+    normalize,
+    utc,
+)
 from mfakit.stores._memory import MemoryState, page
 
 __all__ = ["MemoryBackupCodes", "MemoryTotp", "MemoryWebAuthn"]
+
+
+def _oldest_first(devices: Iterable[TotpCredential]) -> tuple[TotpCredential, ...]:
+    return tuple(sorted(devices, key=lambda d: (d.created_at, d.totp_id)))
 
 
 class MemoryTotp:
@@ -40,11 +51,12 @@ class MemoryTotp:
             self._state.pending_totp[record.user_id] = record
 
     def _totp_by_id(self, totp_id: str) -> TotpCredential | None:
-        for table in (self._state.pending_totp, self._state.active_totp):
-            for record in table.values():
-                if record.totp_id == totp_id:
-                    return record
-        return None
+        state = self._state
+        user = state.totp_owners.get(totp_id)
+        if user is not None:
+            return next(d for d in state.active_totp[user] if d.totp_id == totp_id)
+        # Pending enrollments are looked up by id only for maintenance and new ids.
+        return next((r for r in state.pending_totp.values() if r.totp_id == totp_id), None)
 
     def get_pending_totp(self, user_id: str, *, now: datetime) -> TotpCredential | None:
         """See :meth:`mfakit.repositories.TotpRepository.get_pending_totp`."""
@@ -56,11 +68,11 @@ class MemoryTotp:
             return None
         return record
 
-    def get_active_totp(self, user_id: str) -> TotpCredential | None:
-        """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
+    def list_totp_devices(self, user_id: str) -> tuple[TotpCredential, ...]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_devices`."""
         with self._state.lock:
             self._state.check_open()
-            return self._state.active_totp.get(user_id)
+            return self._state.active_totp.get(user_id, ())
 
     def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
         """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`."""
@@ -71,7 +83,7 @@ class MemoryTotp:
             codes = state.backup.get(user_id, {})
             return UserFactors(
                 user_id=user_id,
-                totp=state.active_totp.get(user_id),
+                totp_devices=state.active_totp.get(user_id, ()),
                 credentials=tuple(
                     sorted(
                         state.user_webauthn(user_id), key=lambda c: (c.created_at, c.credential_id)
@@ -84,46 +96,91 @@ class MemoryTotp:
             )
 
     def activate_totp(
-        self, user_id: str, totp_id: str, *, step: int, now: datetime
+        self, user_id: str, totp_id: str, *, step: int, now: datetime, max_devices: int
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         now = utc(now)
         check_int(step, "step")
-        with self._state.lock:
-            self._state.check_open()
-            pending = self._state.pending_totp.get(user_id)
+        check_max_devices(max_devices)
+        state = self._state
+        with state.lock:
+            state.check_open()
+            pending = state.pending_totp.get(user_id)
             if (
                 pending is None
                 or pending.totp_id != totp_id
                 or (pending.expires_at is not None and pending.expires_at <= now)
             ):
                 raise NotFoundError("no such pending TOTP enrollment")
+            devices = state.active_totp.get(user_id, ())
+            if len(devices) >= max_devices:
+                raise LimitReachedError(
+                    "the user has as many authenticator apps as allowed", limit=max_devices
+                )
+            if any(d.name == pending.name for d in devices):
+                raise DuplicateError("the user already has an authenticator app with this name")
             active = dataclasses.replace(
                 pending, state="active", expires_at=None, confirmed_at=now, last_step=step
             )
-            del self._state.pending_totp[user_id]
-            self._state.active_totp[user_id] = active
+            del state.pending_totp[user_id]
+            state.put_totp_devices(user_id, _oldest_first((*devices, active)))
             return active
 
-    def advance_totp_step(self, user_id: str, step: int) -> bool:
+    def advance_totp_step(self, totp_id: str, step: int, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
         check_int(step, "step")
-        with self._state.lock:
-            self._state.check_open()
-            active = self._state.active_totp.get(user_id)
-            if active is None or (active.last_step is not None and step <= active.last_step):
+        now = utc(now)
+        state = self._state
+        with state.lock:
+            state.check_open()
+            user = state.totp_owners.get(totp_id)
+            if user is None:
                 return False
-            self._state.active_totp[user_id] = dataclasses.replace(active, last_step=step)
+            devices = state.active_totp[user]
+            active = next(d for d in devices if d.totp_id == totp_id)
+            if active.last_step is not None and step <= active.last_step:
+                return False
+            advanced = dataclasses.replace(active, last_step=step, last_used_at=now)
+            state.put_totp_devices(user, tuple(advanced if d is active else d for d in devices))
+            return True
+
+    def rename_totp_device(self, user_id: str, totp_id: str, name: str) -> TotpCredential:
+        """See :meth:`mfakit.repositories.TotpRepository.rename_totp_device`."""
+        if not isinstance(name, str) or "\x00" in name:
+            raise ConfigurationError("name must be a string without NUL characters")
+        state = self._state
+        with state.lock:
+            state.check_open()
+            devices = state.active_totp.get(user_id, ())
+            found = next((d for d in devices if d.totp_id == totp_id), None)
+            if found is None:
+                raise NotFoundError("the user has no such authenticator app")
+            if any(d.name == name and d is not found for d in devices):
+                raise DuplicateError("the user already has an authenticator app with this name")
+            renamed = dataclasses.replace(found, name=name)
+            state.put_totp_devices(user_id, tuple(renamed if d is found else d for d in devices))
+            return renamed
+
+    def delete_totp_device(self, user_id: str, totp_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.delete_totp_device`."""
+        state = self._state
+        with state.lock:
+            state.check_open()
+            devices = state.active_totp.get(user_id, ())
+            kept = tuple(d for d in devices if d.totp_id != totp_id)
+            if len(kept) == len(devices):
+                return False
+            state.put_totp_devices(user_id, kept)
             return True
 
     def delete_totp(self, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""
-        with self._state.lock:
-            self._state.check_open()
-            found = [
-                d.pop(user_id, None) for d in (self._state.active_totp, self._state.pending_totp)
-            ]
-            return any(r is not None for r in found)
+        state = self._state
+        with state.lock:
+            state.check_open()
+            had = bool(state.active_totp.get(user_id))
+            state.put_totp_devices(user_id, ())
+            return state.pending_totp.pop(user_id, None) is not None or had
 
     def list_totp_credentials(
         self, *, after: str | None = None, limit: int = 100
@@ -131,20 +188,28 @@ class MemoryTotp:
         """See :meth:`mfakit.repositories.TotpRepository.list_totp_credentials`."""
         with self._state.lock:
             self._state.check_open()
-            records = [*self._state.pending_totp.values(), *self._state.active_totp.values()]
+            records = [
+                *self._state.pending_totp.values(),
+                *(d for devices in self._state.active_totp.values() for d in devices),
+            ]
         return page(records, lambda r: r.totp_id, after, limit)
 
     def rewrap_totp_secret(self, totp_id: str, *, expected: bytes, new: bytes) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.rewrap_totp_secret`."""
-        with self._state.lock:
-            self._state.check_open()
+        state = self._state
+        with state.lock:
+            state.check_open()
             record = self._totp_by_id(totp_id)
             if record is None or record.secret != expected:
                 return False
-            table = (
-                self._state.pending_totp if record.state == "pending" else self._state.active_totp
-            )
-            table[record.user_id] = dataclasses.replace(record, secret=bytes(new))
+            rewrapped = dataclasses.replace(record, secret=bytes(new))
+            if record.state == "pending":
+                state.pending_totp[record.user_id] = rewrapped
+            else:
+                devices = state.active_totp[record.user_id]
+                state.put_totp_devices(
+                    record.user_id, tuple(rewrapped if d is record else d for d in devices)
+                )
             return True
 
 

@@ -147,7 +147,7 @@ class MemoryMemberships:
     def _summary(self, m: Membership, prefixes: list[str]) -> MemberSummary:
         """Summarize one member from the per-user records (no scan of other users)."""
         user = m.user_id
-        totp = self._state.active_totp.get(user)
+        devices = self._state.active_totp.get(user, ())
         codes = self._state.backup.get(user, {}).values()
         creds = sorted(
             self._state.user_webauthn(user),
@@ -156,8 +156,11 @@ class MemoryMemberships:
         throttles = (self._state.throttle.get(p + user) for p in prefixes)
         return MemberSummary(
             membership=m,
-            totp_created_at=None if totp is None else totp.created_at,
-            totp_confirmed_at=None if totp is None else totp.confirmed_at,
+            totp_created_at=min((d.created_at for d in devices), default=None),
+            totp_confirmed_at=min(
+                (d.confirmed_at for d in devices if d.confirmed_at is not None), default=None
+            ),
+            totp_devices=len(devices),
             credentials=tuple(
                 CredentialSummary(
                     credential_id=c.credential_id,

@@ -243,7 +243,41 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     # previous one still verify. Codes stored before were made under the single
     # login_code_key, whose id is "default" (DEFAULT_LOGIN_CODE_KEY_ID).
     ("ALTER TABLE mfa_login_codes ADD COLUMN key_id TEXT NOT NULL DEFAULT 'default'",),
-    # Version 7 (issue 15, trusted browsers): browsers a user chose to trust for
+    # Version 7 (issue 15, TOTP devices): a user may have several named
+    # authenticator apps. The table is keyed by totp_id (SQLite cannot change
+    # a primary key: the table is recreated and its rows copied); at most one
+    # pending enrollment per user, and names unique among a user's active
+    # devices, are partial unique indexes. Each device keeps its own
+    # last_step and now its last use. Rows stored before are named
+    # "Authenticator app" (a user had at most one active TOTP, so names
+    # cannot collide).
+    (
+        """CREATE TABLE mfa_totp_v7 (
+            totp_id {key} PRIMARY KEY,
+            user_id {key} NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+            name TEXT NOT NULL,
+            secret {blob} NOT NULL,
+            algorithm TEXT NOT NULL,
+            digits INTEGER NOT NULL,
+            period INTEGER NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT,
+            confirmed_at BIGINT,
+            last_step BIGINT,
+            last_used_at BIGINT
+        )""",
+        """INSERT INTO mfa_totp_v7 (totp_id, user_id, state, name, secret, algorithm, digits,
+            period, created_at, expires_at, confirmed_at, last_step, last_used_at)
+            SELECT totp_id, user_id, state, 'Authenticator app', secret, algorithm, digits,
+            period, created_at, expires_at, confirmed_at, last_step, NULL FROM mfa_totp""",
+        "DROP TABLE mfa_totp",
+        "ALTER TABLE mfa_totp_v7 RENAME TO mfa_totp",
+        "CREATE UNIQUE INDEX mfa_totp_pending ON mfa_totp (user_id) WHERE state = 'pending'",
+        """CREATE UNIQUE INDEX mfa_totp_active_name ON mfa_totp (user_id, name)
+            WHERE state = 'active'""",
+    ),
+    # Version 8 (issue 15, trusted browsers): browsers a user chose to trust for
     # a while, found by the SHA-256 of their token (the token itself is never
     # stored), listed per user in order, purged by expiry; and when each user's
     # second factors last changed, before which no trusted browser counts.

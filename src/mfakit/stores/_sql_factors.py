@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
+from mfakit.errors import ConfigurationError, DuplicateError, LimitReachedError, NotFoundError
 from mfakit.repositories import (
     BackupCode,
     Page,
@@ -19,6 +19,7 @@ from mfakit.stores._common import (
     check_int,
     check_keys,
     check_limit,
+    check_max_devices,
     check_opt_bool,
     check_record,
     opt_from_micros,
@@ -42,6 +43,12 @@ from mfakit.stores._sql_rows import (
 )
 
 __all__ = ["SqlBackupCodes", "SqlTotp", "SqlWebAuthn"]
+
+
+_ACTIVE_DEVICES = (
+    f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active' "
+    "ORDER BY created_at, totp_id"
+)
 
 
 class SqlTotp:
@@ -68,14 +75,18 @@ class SqlTotp:
             opt_micros(t.expires_at),
             opt_micros(t.confirmed_at),
             t.last_step,
+            t.name,
+            opt_micros(t.last_used_at),
         ]
 
-        # One upsert: concurrent re-enrollments replace each other, last one wins.
+        # One upsert on the one-pending-per-user index: concurrent re-enrollments
+        # replace each other, last one wins; an id taken by any other row is a
+        # primary-key violation (DuplicateError).
         updates = ", ".join(f"{col} = excluded.{col}" for col in TOTP_COLS.split(", "))
         self._sql.call(
             lambda c: c.run(
                 f"INSERT INTO mfa_totp ({TOTP_COLS}) VALUES ({marks(TOTP_COLS)}) "
-                f"ON CONFLICT (user_id, state) DO UPDATE SET {updates}",
+                f"ON CONFLICT (user_id) WHERE state = 'pending' DO UPDATE SET {updates}",
                 params,
             )
         )
@@ -91,15 +102,10 @@ class SqlTotp:
         )
         return None if row is None else row_totp(row)
 
-    def get_active_totp(self, user_id: str) -> TotpCredential | None:
-        """See :meth:`mfakit.repositories.TotpRepository.get_active_totp`."""
-        row = self._sql.call(
-            lambda c: c.one(
-                f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active'",
-                [user_id],
-            )
-        )
-        return None if row is None else row_totp(row)
+    def list_totp_devices(self, user_id: str) -> tuple[TotpCredential, ...]:
+        """See :meth:`mfakit.repositories.TotpRepository.list_totp_devices`."""
+        rows = self._sql.call(lambda c: c.all(_ACTIVE_DEVICES, [user_id]))
+        return tuple(row_totp(r) for r in rows)
 
     def get_user_factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
         """See :meth:`mfakit.repositories.TotpRepository.get_user_factors`.
@@ -110,10 +116,7 @@ class SqlTotp:
         keys = check_keys(throttle_keys)
 
         def read(c: Conn) -> UserFactors:
-            totp = c.one(
-                f"SELECT {TOTP_COLS} FROM mfa_totp WHERE user_id = ? AND state = 'active'",
-                [user_id],
-            )
+            devices = c.all(_ACTIVE_DEVICES, [user_id])
             creds = c.all(
                 f"SELECT {CRED_COLS} FROM mfa_webauthn_credentials WHERE user_id = ? "
                 "ORDER BY created_at, credential_id",
@@ -136,7 +139,7 @@ class SqlTotp:
             )
             return UserFactors(
                 user_id=user_id,
-                totp=None if totp is None else row_totp(totp),
+                totp_devices=tuple(row_totp(r) for r in devices),
                 credentials=tuple(row_cred(r) for r in creds),
                 backup_codes=tuple(row_code(r) for r in codes),
                 throttles={k: found.get(k) or ThrottleState(key=k) for k in keys},
@@ -147,14 +150,19 @@ class SqlTotp:
         return self._sql.call(read, snapshot=True)
 
     def activate_totp(
-        self, user_id: str, totp_id: str, *, step: int, now: datetime
+        self, user_id: str, totp_id: str, *, step: int, now: datetime, max_devices: int
     ) -> TotpCredential:
         """See :meth:`mfakit.repositories.TotpRepository.activate_totp`."""
         at = to_micros(now)
         check_int(step, "step")
+        check_max_devices(max_devices)
 
         def activate(c: Conn) -> TotpCredential:
-            # Lock the user's rows first so concurrent activations queue up here.
+            # Lock the user's rows first so concurrent activations queue up here
+            # (SQLite: the write transaction already runs alone). With the
+            # pending row locked no other enrollment of the user can be stored
+            # (one pending per user) nor activated, so the count below holds
+            # until the commit.
             c.all(
                 f"SELECT state FROM mfa_totp WHERE user_id = ?{self._sql.dialect.for_update}",
                 [user_id],
@@ -166,27 +174,60 @@ class SqlTotp:
             )
             if pending is None:
                 raise NotFoundError("no such pending TOTP enrollment")
-            c.run("DELETE FROM mfa_totp WHERE user_id = ? AND state = 'active'", [user_id])
+            count = c.one(
+                "SELECT COUNT(*) FROM mfa_totp WHERE user_id = ? AND state = 'active'", [user_id]
+            )
+            if int(required(count)[0]) >= max_devices:
+                raise LimitReachedError(
+                    "the user has as many authenticator apps as allowed", limit=max_devices
+                )
+            # A name taken by an active device violates mfa_totp_active_name: DuplicateError.
             row = c.one(
                 "UPDATE mfa_totp SET state = 'active', expires_at = NULL, confirmed_at = ?, "
-                f"last_step = ? WHERE user_id = ? AND state = 'pending' RETURNING {TOTP_COLS}",
-                [at, step, user_id],
+                f"last_step = ? WHERE totp_id = ? AND state = 'pending' RETURNING {TOTP_COLS}",
+                [at, step, totp_id],
             )
             return row_totp(required(row))
 
         return self._sql.call(activate, write=True)
 
-    def advance_totp_step(self, user_id: str, step: int) -> bool:
+    def advance_totp_step(self, totp_id: str, step: int, *, now: datetime) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.advance_totp_step`."""
         check_int(step, "step")
+        at = to_micros(now)
         changed = self._sql.call(
             lambda c: c.run(
-                "UPDATE mfa_totp SET last_step = ? WHERE user_id = ? AND state = 'active' "
-                "AND (last_step IS NULL OR last_step < ?)",
-                [step, user_id, step],
+                "UPDATE mfa_totp SET last_step = ?, last_used_at = ? "
+                "WHERE totp_id = ? AND state = 'active' AND (last_step IS NULL OR last_step < ?)",
+                [step, at, totp_id, step],
             )
         )
         return changed == 1
+
+    def rename_totp_device(self, user_id: str, totp_id: str, name: str) -> TotpCredential:
+        """See :meth:`mfakit.repositories.TotpRepository.rename_totp_device`."""
+        if not isinstance(name, str) or "\x00" in name:
+            raise ConfigurationError("name must be a string without NUL characters")
+        row = self._sql.call(
+            lambda c: c.one(
+                "UPDATE mfa_totp SET name = ? WHERE user_id = ? AND totp_id = ? "
+                f"AND state = 'active' RETURNING {TOTP_COLS}",
+                [name, user_id, totp_id],
+            )
+        )
+        if row is None:
+            raise NotFoundError("the user has no such authenticator app")
+        return row_totp(row)
+
+    def delete_totp_device(self, user_id: str, totp_id: str) -> bool:
+        """See :meth:`mfakit.repositories.TotpRepository.delete_totp_device`."""
+        n = self._sql.call(
+            lambda c: c.run(
+                "DELETE FROM mfa_totp WHERE user_id = ? AND totp_id = ? AND state = 'active'",
+                [user_id, totp_id],
+            )
+        )
+        return n > 0
 
     def delete_totp(self, user_id: str) -> bool:
         """See :meth:`mfakit.repositories.TotpRepository.delete_totp`."""

@@ -66,7 +66,7 @@ __all__ = [
 
 TOTP_COLS = (
     "totp_id, user_id, state, secret, algorithm, digits, period, created_at, expires_at, "
-    "confirmed_at, last_step"
+    "confirmed_at, last_step, name, last_used_at"
 )
 CODE_COLS = "user_id, code_id, hash, created_at, consumed_at"
 CRED_COLS = (
@@ -120,6 +120,8 @@ def row_totp(r: Row) -> TotpCredential:
         expires_at=opt_from_micros(r[8]),
         confirmed_at=opt_from_micros(r[9]),
         last_step=r[10],
+        name=r[11],
+        last_used_at=opt_from_micros(r[12]),
     )
 
 

@@ -20,47 +20,38 @@ _MEMBER_WIDTH = len(MEMBER_COLS.split(", "))
 def summary_statement(where: str, order: Sequence[str], prefixes: int) -> str:
     """The one statement that reads a page of members with their factor summaries.
 
-    ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order);
-    the other tables are joined on its user ids only, through their
-    ``user_id``-first indexes, so the cost follows the page, not the table.
-    Backup codes and throttle failures are aggregated per user before the join,
-    the per-user state is joined on its primary key;
-    credentials are joined as rows (a member with ``n`` credentials gives
+    ``mp`` is the page of memberships (``limit + 1`` of them, in keyset order).
+    Each member's TOTP devices (counted), backup code and throttle facts and
+    step-up stamp are correlated scalar subqueries on ``user_id``-first keys:
+    every database runs them as one index lookup per member, so the cost
+    follows the page, not the tables. (As joins and grouped subqueries,
+    PostgreSQL's planner hashed whole tables for each page once they held some
+    100,000 rows: it cannot see that the page is a few hundred users.)
+    Credentials are joined as rows (a member with ``n`` credentials gives
     ``n`` rows, with none one row of NULLs), grouped back in Python.
 
     Parameters, in order: those of ``where``, the page size, then one per
     throttle prefix.
     """
-    order_by = ", ".join(order)
-    fails_cte = ""
-    fails_join = ""
     fails_col = "0"
     if prefixes:
-        keys = ", ".join("? || u.user_id" for _ in range(prefixes))
-        fails_cte = (
-            ", fails AS (SELECT u.user_id, SUM(t.failures) AS failures "
-            "FROM (SELECT DISTINCT user_id FROM mp) u "
-            f"JOIN mfa_throttle t ON t.key IN ({keys}) GROUP BY u.user_id)"
+        keys = ", ".join("? || p.user_id" for _ in range(prefixes))
+        fails_col = (
+            f"(SELECT COALESCE(SUM(f.failures), 0) FROM mfa_throttle f WHERE f.key IN ({keys}))"
         )
-        fails_join = " LEFT JOIN fails f ON f.user_id = p.user_id"
-        fails_col = "COALESCE(f.failures, 0)"
     member_cols = ", ".join(f"p.{col}" for col in MEMBER_COLS.split(", "))
+    totp = "FROM mfa_totp t WHERE t.user_id = p.user_id AND t.state = 'active'"
+    codes = "FROM mfa_backup_codes b WHERE b.user_id = p.user_id"
+    stamp = "(SELECT us.last_mfa_at FROM mfa_user_state us WHERE us.user_id = p.user_id)"
     return (
         f"WITH mp AS (SELECT {MEMBER_COLS} FROM mfa_memberships WHERE {where} "
-        f"ORDER BY {order_by} LIMIT ?), "
-        "codes AS (SELECT b.user_id, "
-        "SUM(CASE WHEN b.consumed_at IS NULL THEN 1 ELSE 0 END) AS unused, "
-        "MIN(b.created_at) AS created_at FROM mfa_backup_codes b "
-        "WHERE b.user_id IN (SELECT user_id FROM mp) GROUP BY b.user_id)"
-        f"{fails_cte} "
-        f"SELECT {member_cols}, t.created_at, t.confirmed_at, COALESCE(c.unused, 0), "
-        f"c.created_at, {fails_col}, us.last_mfa_at, "
+        f"ORDER BY {', '.join(order)} LIMIT ?) "
+        f"SELECT {member_cols}, (SELECT MIN(t.created_at) {totp}), "
+        f"(SELECT MIN(t.confirmed_at) {totp}), "
+        f"(SELECT COUNT(*) {codes} AND b.consumed_at IS NULL), (SELECT MIN(b.created_at) {codes}), "
+        f"{fails_col}, {stamp}, (SELECT COUNT(*) {totp}), "
         "w.credential_id, w.name, w.kind, w.created_at, w.last_used_at "
-        "FROM mp p "
-        "LEFT JOIN mfa_totp t ON t.user_id = p.user_id AND t.state = 'active' "
-        f"LEFT JOIN codes c ON c.user_id = p.user_id{fails_join} "
-        "LEFT JOIN mfa_user_state us ON us.user_id = p.user_id "
-        "LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
+        "FROM mp p LEFT JOIN mfa_webauthn_credentials w ON w.user_id = p.user_id "
         f"ORDER BY {', '.join(f'p.{col}' for col in order)}, w.created_at, w.credential_id"
     )
 
@@ -71,7 +62,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
     current: Row | None = None
     creds: list[CredentialSummary] = []
     w = _MEMBER_WIDTH
-    cred = w + 6  # the first credential column
+    cred = w + 7  # the first credential column
 
     def flush() -> None:
         if current is None:
@@ -87,6 +78,7 @@ def _summaries(rows: list[Row]) -> list[MemberSummary]:
                 backup_codes_created_at=opt_from_micros(current[w + 3]),
                 failed_attempts=int(current[w + 4]),
                 last_mfa_at=opt_from_micros(current[w + 5]),
+                totp_devices=int(current[w + 6]),
             )
         )
 

@@ -125,7 +125,7 @@ class StoreContract(
     def test_step_out_of_range_refused(self, store: MfaStore, step: int) -> None:
         """A step no store can hold (or a bool) is a ConfigurationError, never a stray error."""
         with pytest.raises(ConfigurationError):
-            store.advance_totp_step(new_id("user"), step)
+            store.advance_totp_step(new_id("totp"), step, now=NOW)
 
     def test_sign_count_out_of_range_refused(self, store: MfaStore) -> None:
         """Counters beyond 64 bits are refused before reaching the database."""

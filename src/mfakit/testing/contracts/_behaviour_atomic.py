@@ -11,6 +11,7 @@ import pytest
 from mfakit.errors import DuplicateError
 from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     audit_event,
     backup_codes,
@@ -41,12 +42,12 @@ class AtomicContract:
         m = store.add_membership(membership(org.org_id))
         rec = pending_totp(m.user_id)
         store.put_pending_totp(rec)
-        store.activate_totp(m.user_id, rec.totp_id, step=1, now=NOW)
+        store.activate_totp(m.user_id, rec.totp_id, step=1, now=NOW, max_devices=MAX_DEVICES)
         with store.atomic():
             assert store.delete_totp(m.user_id) is True
             updated = store.update_membership(dataclasses.replace(m, grace_started_at=NOW))
             assert updated is not None
-        assert store.get_active_totp(m.user_id) is None
+        assert store.list_totp_devices(m.user_id) == ()
         got = store.get_membership(org.org_id, m.user_id)
         assert got is not None
         assert got.grace_started_at == NOW

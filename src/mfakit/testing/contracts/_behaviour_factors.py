@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from mfakit.errors import ConfigurationError, DuplicateError, NotFoundError
-from mfakit.repositories import MfaStore
+from mfakit.errors import ConfigurationError, DuplicateError, LimitReachedError, NotFoundError
+from mfakit.repositories import MfaStore, TotpCredential
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     backup_codes,
     new_id,
@@ -21,6 +22,13 @@ from mfakit.testing.contracts._records import (
 __all__ = ["FactorContract"]
 
 LATER = NOW + timedelta(hours=1)
+
+
+def _activate(store: MfaStore, rec: TotpCredential, *, step: int = 1) -> TotpCredential:
+    """Activate the pending ``rec`` at NOW under the suite's device limit."""
+    return store.activate_totp(
+        rec.user_id, rec.totp_id, step=step, now=NOW, max_devices=MAX_DEVICES
+    )
 
 
 class FactorContract:
@@ -59,14 +67,14 @@ class FactorContract:
             store.put_pending_totp(rec)
 
     def test_activate_totp(self, store: MfaStore) -> None:
-        """Activation makes the pending secret active with the confirming step."""
+        """Activation makes the pending secret an active device with the confirming step."""
         rec = pending_totp(new_id("user"))
         store.put_pending_totp(rec)
-        active = store.activate_totp(rec.user_id, rec.totp_id, step=1000, now=NOW)
+        active = _activate(store, rec, step=1000)
         assert active == dataclasses.replace(
             rec, state="active", expires_at=None, confirmed_at=NOW, last_step=1000
         )
-        assert store.get_active_totp(rec.user_id) == active
+        assert store.list_totp_devices(rec.user_id) == (active,)
         assert store.get_pending_totp(rec.user_id, now=NOW) is None
 
     def test_activate_totp_wrong_id_not_found(self, store: MfaStore) -> None:
@@ -74,7 +82,17 @@ class FactorContract:
         rec = pending_totp(new_id("user"))
         store.put_pending_totp(rec)
         with pytest.raises(NotFoundError):
-            store.activate_totp(rec.user_id, "other", step=1, now=NOW)
+            store.activate_totp(rec.user_id, "other", step=1, now=NOW, max_devices=MAX_DEVICES)
+        assert store.get_pending_totp(rec.user_id, now=NOW) == rec
+
+    def test_activate_totp_of_another_user_not_found(self, store: MfaStore) -> None:
+        """A user cannot activate someone else's pending enrollment."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        with pytest.raises(NotFoundError):
+            store.activate_totp(
+                new_id("user"), rec.totp_id, step=1, now=NOW, max_devices=MAX_DEVICES
+            )
         assert store.get_pending_totp(rec.user_id, now=NOW) == rec
 
     def test_activate_totp_expired_not_found(self, store: MfaStore) -> None:
@@ -82,49 +100,163 @@ class FactorContract:
         rec = pending_totp(new_id("user"), ttl=timedelta(seconds=1))
         store.put_pending_totp(rec)
         with pytest.raises(NotFoundError):
-            store.activate_totp(rec.user_id, rec.totp_id, step=1, now=LATER)
-        assert store.get_active_totp(rec.user_id) is None
+            store.activate_totp(rec.user_id, rec.totp_id, step=1, now=LATER, max_devices=1)
+        assert store.list_totp_devices(rec.user_id) == ()
 
-    def test_reenrollment_keeps_active_until_confirmed(self, store: MfaStore) -> None:
-        """The old active secret works until the new one is confirmed, then is replaced."""
+    def test_several_devices_kept_oldest_first(self, store: MfaStore) -> None:
+        """Each confirmed enrollment is one more device; earlier ones keep working."""
         user = new_id("user")
-        old, new = pending_totp(user), pending_totp(user)
-        store.put_pending_totp(old)
-        old_active = store.activate_totp(user, old.totp_id, step=5, now=NOW)
-        store.put_pending_totp(new)
-        assert store.get_active_totp(user) == old_active
-        store.activate_totp(user, new.totp_id, step=7, now=NOW)
-        active = store.get_active_totp(user)
-        assert active is not None
-        assert active.totp_id == new.totp_id
+        recs = [
+            dataclasses.replace(pending_totp(user), created_at=NOW - timedelta(minutes=i))
+            for i in range(3)
+        ]
+        for i, rec in enumerate(recs):
+            store.put_pending_totp(rec)
+            _activate(store, rec, step=i)
+        devices = store.list_totp_devices(user)
+        assert [d.totp_id for d in devices] == [r.totp_id for r in reversed(recs)]
+        assert [d.last_step for d in devices] == [2, 1, 0]
+        assert store.list_totp_devices(new_id("user")) == ()
 
-    def test_advance_totp_step_only_forward(self, store: MfaStore) -> None:
-        """A step is accepted only if greater than the stored one."""
+    def test_activate_totp_refuses_beyond_the_limit(self, store: MfaStore) -> None:
+        """At the limit an activation is LimitReachedError and changes nothing."""
+        user = new_id("user")
+        for _ in range(2):
+            rec = pending_totp(user)
+            store.put_pending_totp(rec)
+            store.activate_totp(user, rec.totp_id, step=1, now=NOW, max_devices=2)
+        extra = pending_totp(user)
+        store.put_pending_totp(extra)
+        with pytest.raises(LimitReachedError) as caught:
+            store.activate_totp(user, extra.totp_id, step=1, now=NOW, max_devices=2)
+        assert caught.value.limit == 2
+        assert len(store.list_totp_devices(user)) == 2
+        assert store.get_pending_totp(user, now=NOW) == extra
+        _activate(store, extra, step=1)  # a higher limit lets it in
+        assert len(store.list_totp_devices(user)) == 3
+
+    @pytest.mark.parametrize("limit", [0, -1, True, 1.5, 1001])
+    def test_activate_totp_refuses_a_bad_limit(self, store: MfaStore, limit: Any) -> None:
+        """The limit is a positive int: anything else is a ConfigurationError."""
         rec = pending_totp(new_id("user"))
         store.put_pending_totp(rec)
-        store.activate_totp(rec.user_id, rec.totp_id, step=10, now=NOW)
-        assert store.advance_totp_step(rec.user_id, 10) is False
-        assert store.advance_totp_step(rec.user_id, 9) is False
-        assert store.advance_totp_step(rec.user_id, 11) is True
-        active = store.get_active_totp(rec.user_id)
-        assert active is not None
-        assert active.last_step == 11
+        with pytest.raises(ConfigurationError):
+            store.activate_totp(rec.user_id, rec.totp_id, step=1, now=NOW, max_devices=limit)
+        assert store.get_pending_totp(rec.user_id, now=NOW) == rec
+
+    def test_activate_totp_refuses_a_taken_name(self, store: MfaStore) -> None:
+        """Names are unique among a user's active devices; other users may share them."""
+        user, other = new_id("user"), new_id("user")
+        first = pending_totp(user, name="Phone")
+        store.put_pending_totp(first)
+        _activate(store, first)
+        same = pending_totp(user, name="Phone")
+        store.put_pending_totp(same)
+        with pytest.raises(DuplicateError):
+            _activate(store, same)
+        assert [d.totp_id for d in store.list_totp_devices(user)] == [first.totp_id]
+        assert store.get_pending_totp(user, now=NOW) == same
+        theirs = pending_totp(other, name="Phone")
+        store.put_pending_totp(theirs)
+        assert _activate(store, theirs).name == "Phone"
+
+    def test_advance_totp_step_only_forward(self, store: MfaStore) -> None:
+        """A step is accepted only if greater than the stored one; the use is recorded."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        _activate(store, rec, step=10)
+        assert store.advance_totp_step(rec.totp_id, 10, now=LATER) is False
+        assert store.advance_totp_step(rec.totp_id, 9, now=LATER) is False
+        assert store.list_totp_devices(rec.user_id)[0].last_used_at is None
+        assert store.advance_totp_step(rec.totp_id, 11, now=LATER) is True
+        (active,) = store.list_totp_devices(rec.user_id)
+        assert (active.last_step, active.last_used_at) == (11, LATER)
+
+    def test_advance_totp_step_is_per_device(self, store: MfaStore) -> None:
+        """Advancing one device leaves the user's other devices' steps alone."""
+        user = new_id("user")
+        a, b = pending_totp(user), pending_totp(user)
+        store.put_pending_totp(a)
+        _activate(store, a, step=10)
+        store.put_pending_totp(b)
+        _activate(store, b, step=10)
+        assert store.advance_totp_step(a.totp_id, 20, now=LATER) is True
+        steps = {d.totp_id: d.last_step for d in store.list_totp_devices(user)}
+        assert steps == {a.totp_id: 20, b.totp_id: 10}
+        assert store.advance_totp_step(b.totp_id, 11, now=LATER) is True
 
     def test_advance_totp_step_without_active(self, store: MfaStore) -> None:
-        """Without an active credential no step is accepted."""
+        """A pending enrollment or an unknown id accepts no step."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        assert store.advance_totp_step(rec.totp_id, 1, now=NOW) is False
+        assert store.advance_totp_step(new_id("totp"), 1, now=NOW) is False
+
+    def test_rename_totp_device(self, store: MfaStore) -> None:
+        """A device is renamed on its own; a taken name or a stranger's device is refused."""
         user = new_id("user")
-        store.put_pending_totp(pending_totp(user))
-        assert store.advance_totp_step(user, 1) is False
+        a, b = pending_totp(user, name="A"), pending_totp(user, name="B")
+        for rec in (a, b):
+            store.put_pending_totp(rec)
+            _activate(store, rec)
+        renamed = store.rename_totp_device(user, a.totp_id, "Work phone")
+        assert renamed.name == "Work phone"
+        assert {d.name for d in store.list_totp_devices(user)} == {"Work phone", "B"}
+        with pytest.raises(DuplicateError):
+            store.rename_totp_device(user, a.totp_id, "B")
+        with pytest.raises(NotFoundError):
+            store.rename_totp_device(new_id("user"), a.totp_id, "Stolen")
+        with pytest.raises(NotFoundError):
+            store.rename_totp_device(user, new_id("totp"), "C")
+        assert store.rename_totp_device(user, a.totp_id, "Work phone").name == "Work phone"
+        assert {d.name for d in store.list_totp_devices(user)} == {"Work phone", "B"}
+
+    def test_rename_refuses_a_pending_enrollment(self, store: MfaStore) -> None:
+        """Only active devices are renamed."""
+        rec = pending_totp(new_id("user"))
+        store.put_pending_totp(rec)
+        with pytest.raises(NotFoundError):
+            store.rename_totp_device(rec.user_id, rec.totp_id, "New")
+
+    def test_delete_totp_device(self, store: MfaStore) -> None:
+        """One device goes; the others, and other users' devices, stay."""
+        user = new_id("user")
+        a, b = pending_totp(user), pending_totp(user)
+        for rec in (a, b):
+            store.put_pending_totp(rec)
+            _activate(store, rec)
+        assert store.delete_totp_device(new_id("user"), a.totp_id) is False
+        assert store.delete_totp_device(user, a.totp_id) is True
+        assert [d.totp_id for d in store.list_totp_devices(user)] == [b.totp_id]
+        assert store.delete_totp_device(user, a.totp_id) is False
+        assert store.advance_totp_step(a.totp_id, 99, now=NOW) is False
+        # A freed name and slot can be used again.
+        again = pending_totp(user, name=a.name)
+        store.put_pending_totp(again)
+        store.activate_totp(user, again.totp_id, step=1, now=NOW, max_devices=2)
+
+    def test_delete_totp_device_keeps_the_pending_enrollment(self, store: MfaStore) -> None:
+        """Deleting a device never deletes an enrollment in progress."""
+        user = new_id("user")
+        a = pending_totp(user)
+        store.put_pending_totp(a)
+        _activate(store, a)
+        pending = pending_totp(user)
+        store.put_pending_totp(pending)
+        assert store.delete_totp_device(user, pending.totp_id) is False
+        assert store.delete_totp_device(user, a.totp_id) is True
+        assert store.get_pending_totp(user, now=NOW) == pending
 
     def test_delete_totp(self, store: MfaStore) -> None:
-        """Deleting removes the active and pending secrets and reports whether any existed."""
+        """Deleting removes every device and the pending enrollment; says whether any existed."""
         user = new_id("user")
-        first = pending_totp(user)
-        store.put_pending_totp(first)
-        store.activate_totp(user, first.totp_id, step=1, now=NOW)
+        for _ in range(2):
+            rec = pending_totp(user)
+            store.put_pending_totp(rec)
+            _activate(store, rec)
         store.put_pending_totp(pending_totp(user))
         assert store.delete_totp(user) is True
-        assert store.get_active_totp(user) is None
+        assert store.list_totp_devices(user) == ()
         assert store.get_pending_totp(user, now=NOW) is None
         assert store.delete_totp(user) is False
 
@@ -145,7 +277,7 @@ class FactorContract:
             rec = pending_totp(new_id("user"))
             store.put_pending_totp(rec)
             mine.add(rec.totp_id)
-        store.activate_totp(rec.user_id, rec.totp_id, step=1, now=NOW)
+        _activate(store, rec)
         page = store.list_totp_credentials(limit=2)
         seen = [r.totp_id for r in page.items]
         while page.next_cursor is not None:
@@ -159,11 +291,10 @@ class FactorContract:
         """A re-encrypted secret replaces the old one only if it is still the stored one."""
         rec = pending_totp(new_id("user"))
         store.put_pending_totp(rec)
-        store.activate_totp(rec.user_id, rec.totp_id, step=1, now=NOW)
+        _activate(store, rec)
         assert store.rewrap_totp_secret(rec.totp_id, expected=b"stale", new=b"x") is False
         assert store.rewrap_totp_secret(rec.totp_id, expected=rec.secret, new=b"new") is True
-        active = store.get_active_totp(rec.user_id)
-        assert active is not None
+        (active,) = store.list_totp_devices(rec.user_id)
         assert active.secret == b"new"
         assert store.rewrap_totp_secret(new_id("totp"), expected=b"", new=b"x") is False
 

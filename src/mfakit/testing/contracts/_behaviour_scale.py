@@ -14,6 +14,7 @@ import pytest
 from mfakit.errors import ConfigurationError
 from mfakit.repositories import CredentialSummary, MemberSummary, MfaStore
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     backup_codes,
     login_code,
@@ -71,11 +72,39 @@ class ScaleContract:
         store.put_pending_totp(first)
         assert _only(store, org_id).totp_created_at is None
         confirmed = NOW + timedelta(minutes=1)
-        store.activate_totp(user, first.totp_id, step=1, now=confirmed)
+        store.activate_totp(user, first.totp_id, step=1, now=confirmed, max_devices=MAX_DEVICES)
         store.put_pending_totp(pending_totp(user))  # a re-enrollment in progress
         summary = _only(store, org_id)
         assert (summary.totp_created_at, summary.totp_confirmed_at) == (NOW, confirmed)
+        assert summary.totp_devices == 1
         assert summary.has_totp is True
+
+    def test_summary_aggregates_several_totp_devices(self, store: MfaStore) -> None:
+        """Several devices: one summary (no row per device), counted, with the earliest dates."""
+        org_id, user = _member(store)
+        other = store.add_membership(membership(org_id)).user_id
+        for i in range(3):
+            rec = dataclasses.replace(
+                pending_totp(user, ttl=timedelta(days=1)), created_at=NOW + timedelta(minutes=i)
+            )
+            store.put_pending_totp(rec)
+            store.activate_totp(
+                user,
+                rec.totp_id,
+                step=1,
+                now=NOW + timedelta(hours=i + 1),
+                max_devices=MAX_DEVICES,
+            )
+        store.add_webauthn_credential(webauthn_credential(user))
+        store.add_webauthn_credential(webauthn_credential(user))
+        page = store.list_member_summaries(org_id)
+        assert [s.membership.user_id for s in page.items] == sorted([user, other])
+        mine = next(s for s in page.items if s.membership.user_id == user)
+        assert mine.totp_devices == 3
+        assert (mine.totp_created_at, mine.totp_confirmed_at) == (NOW, NOW + timedelta(hours=1))
+        assert len(mine.credentials) == 2
+        theirs = next(s for s in page.items if s.membership.user_id == other)
+        assert theirs.totp_devices == 0
 
     def test_summary_lists_credentials_oldest_first(self, store: MfaStore) -> None:
         """Credentials come oldest first with their label, kind and dates, no key material."""

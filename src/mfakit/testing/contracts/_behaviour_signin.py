@@ -15,6 +15,7 @@ import pytest
 from mfakit.errors import ConfigurationError, DuplicateError
 from mfakit.repositories import MembershipContext, MfaStore, ThrottleState, UserFactors
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     audit_event,
     backup_codes,
@@ -46,10 +47,12 @@ class SignInContract:
     def test_user_factors_match_the_single_reads(self, store: MfaStore) -> None:
         """Each part equals what its own port method returns, the secret included."""
         user = new_id("user")
-        first = pending_totp(user)
+        first, second = pending_totp(user), pending_totp(user)
         store.put_pending_totp(first)
-        store.activate_totp(user, first.totp_id, step=7, now=NOW)
-        store.put_pending_totp(pending_totp(user))  # a re-enrollment is not returned
+        store.activate_totp(user, first.totp_id, step=7, now=NOW, max_devices=MAX_DEVICES)
+        store.put_pending_totp(second)
+        store.activate_totp(user, second.totp_id, step=8, now=NOW, max_devices=MAX_DEVICES)
+        store.put_pending_totp(pending_totp(user))  # an enrollment in progress is not returned
         store.add_webauthn_credential(webauthn_credential(user, created_offset=5))
         store.add_webauthn_credential(webauthn_credential(user, created_offset=1))
         store.add_webauthn_credential(webauthn_credential(new_id("other")))
@@ -58,9 +61,9 @@ class SignInContract:
         assert store.consume_backup_code(user, code.code_id, now=NOW)
         factors = store.get_user_factors(user)
         assert factors.user_id == user
-        assert factors.totp == store.get_active_totp(user)
-        assert factors.totp is not None
-        assert factors.totp.secret == first.secret
+        assert factors.totp_devices == store.list_totp_devices(user)
+        assert {d.secret for d in factors.totp_devices} == {first.secret, second.secret}
+        assert factors.totp == factors.totp_devices[0]  # the deprecated alias: the oldest
         assert factors.credentials == store.list_webauthn_credentials(user)
         assert [c.created_at for c in factors.credentials] == sorted(
             c.created_at for c in factors.credentials

@@ -19,6 +19,7 @@ from hypothesis.stateful import (
 
 from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     backup_codes,
     challenge,
@@ -45,6 +46,7 @@ def _machine(store: MfaStore) -> type[RuleBasedStateMachine]:
             self.codes: dict[str, dict[str, bool]] = {u: {} for u in self.users}
             self.code_ids: dict[str, list[str]] = {u: [] for u in self.users}
             self.steps: dict[str, int] = {}
+            self.devices: dict[str, str] = {}
             self.challenges: list[tuple[str, datetime]] = []
             self.failures: dict[str, int] = {}
             self.creds: dict[int, tuple[bytes, int]] = {}
@@ -94,16 +96,19 @@ def _machine(store: MfaStore) -> type[RuleBasedStateMachine]:
         @rule(slot=_SLOT, step=st.integers(min_value=0, max_value=50))
         def enroll_totp(self, slot: int, step: int) -> None:
             user = self.users[slot]
+            store.delete_totp(user)  # one device per user in this model
             rec = pending_totp(user)
             store.put_pending_totp(rec)
-            store.activate_totp(user, rec.totp_id, step=step, now=NOW)
+            store.activate_totp(user, rec.totp_id, step=step, now=NOW, max_devices=MAX_DEVICES)
             self.steps[user] = step
+            self.devices[user] = rec.totp_id
 
         @rule(slot=_SLOT, step=st.integers(min_value=0, max_value=60))
         def advance_step(self, slot: int, step: int) -> None:
             user = self.users[slot]
             expected = user in self.steps and step > self.steps[user]
-            assert store.advance_totp_step(user, step) is expected
+            device = self.devices.get(user, new_id("totp"))
+            assert store.advance_totp_step(device, step, now=NOW) is expected
             if expected:
                 self.steps[user] = step
 

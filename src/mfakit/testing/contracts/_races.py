@@ -16,6 +16,7 @@ import pytest
 from mfakit.errors import MfaError
 from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
     NOW,
     backup_codes,
     challenge,
@@ -50,8 +51,19 @@ def _setup(store: MfaStore, op: str, rounds: int) -> list[Any]:
         if op == "advance_totp_step":
             rec = pending_totp(user)
             store.put_pending_totp(rec)
-            store.activate_totp(user, rec.totp_id, step=100, now=NOW)
-            targets.append((user, 101))
+            store.activate_totp(user, rec.totp_id, step=100, now=NOW, max_devices=MAX_DEVICES)
+            targets.append((rec.totp_id, 101))
+        elif op == "activate_totp_last_slot":
+            for _ in range(MAX_DEVICES - 1):
+                rec = pending_totp(user)
+                store.put_pending_totp(rec)
+                store.activate_totp(user, rec.totp_id, step=1, now=NOW, max_devices=MAX_DEVICES)
+            targets.append(user)
+        elif op == "advance_totp_step_or_delete":
+            rec = pending_totp(user)
+            store.put_pending_totp(rec)
+            store.activate_totp(user, rec.totp_id, step=100, now=NOW, max_devices=MAX_DEVICES)
+            targets.append((user, rec.totp_id))
         elif op == "consume_backup_code":
             codes = backup_codes(user, 3)
             store.replace_backup_codes(user, codes)
@@ -102,6 +114,12 @@ def _check_round(op: str, outcomes: list[object], racers: int) -> None:
         claimed = [i for ids in outcomes for i in ids]  # type: ignore[attr-defined]
         assert len(claimed) == len(set(claimed)), outcomes
         assert len(claimed) == min(CLAIM_MESSAGES, racers * CLAIM_LIMIT), outcomes
+        return
+    if op == "advance_totp_step_or_delete":
+        # The deletion always happens; at most one sign-in advanced the step first.
+        assert outcomes.count("deleted") == 1, outcomes
+        assert Counter(outcomes)[True] <= 1, outcomes
+        assert all(o in (True, False, "deleted") for o in outcomes), outcomes
         return
     if op == "record_failure":
         # Every racer counted once: the counts seen are exactly 1..n.

@@ -31,6 +31,7 @@ __all__ = [
     "new_id",
     "organization",
     "outbox_message",
+    "MAX_DEVICES",
     "pending_totp",
     "trusted_browser",
     "webauthn_credential",
@@ -45,12 +46,19 @@ def new_id(prefix: str = "id") -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def pending_totp(user_id: str, *, ttl: timedelta = timedelta(minutes=10)) -> TotpCredential:
-    """A pending TOTP enrollment for ``user_id``."""
+#: The device limit the contract suite activates TOTP enrollments under.
+MAX_DEVICES = 5
+
+
+def pending_totp(
+    user_id: str, *, ttl: timedelta = timedelta(minutes=10), name: str | None = None
+) -> TotpCredential:
+    """A pending TOTP enrollment for ``user_id`` (a fresh name unless ``name`` is given)."""
     return TotpCredential(
         totp_id=new_id("totp"),
         user_id=user_id,
         state="pending",
+        name=new_id("app") if name is None else name,
         secret=secrets.token_bytes(48),
         algorithm="sha1",
         digits=6,

@@ -10,9 +10,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from mfakit.errors import MfaError
+from mfakit.errors import LimitReachedError, MfaError, NotFoundError
 from mfakit.repositories import MfaStore
-from mfakit.testing.contracts._records import NOW, login_code, membership
+from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
+    NOW,
+    login_code,
+    membership,
+    pending_totp,
+)
 
 __all__ = ["CLAIM_LIMIT", "COOLDOWN", "OPS", "run_worker"]
 
@@ -23,8 +29,8 @@ CLAIM_LIMIT = 3
 
 
 def _advance(store: MfaStore, target: Any, worker: int) -> object:
-    user, step = target
-    return store.advance_totp_step(user, step)
+    totp_id, step = target
+    return store.advance_totp_step(totp_id, step, now=NOW)
 
 
 def _consume_backup(store: MfaStore, target: Any, worker: int) -> object:
@@ -58,10 +64,30 @@ def _consume_login(store: MfaStore, target: Any, worker: int) -> object:
 def _activate(store: MfaStore, target: Any, worker: int) -> object:
     user, totp_id = target
     try:
-        store.activate_totp(user, totp_id, step=1, now=NOW)
+        store.activate_totp(user, totp_id, step=1, now=NOW, max_devices=MAX_DEVICES)
     except MfaError:
         return False
     return True
+
+
+def _activate_last_slot(store: MfaStore, target: Any, worker: int) -> object:
+    # Each racer enrolls and confirms its own app for the user's last free slot.
+    user = target
+    rec = pending_totp(user)
+    try:
+        store.put_pending_totp(rec)
+        store.activate_totp(user, rec.totp_id, step=1, now=NOW, max_devices=MAX_DEVICES)
+    except (NotFoundError, LimitReachedError):
+        return False
+    return True
+
+
+def _advance_or_delete(store: MfaStore, target: Any, worker: int) -> object:
+    # Worker 0 deletes the device while the others sign in with it.
+    user, totp_id = target
+    if worker == 0:
+        return "deleted" if store.delete_totp_device(user, totp_id) else "missing"
+    return store.advance_totp_step(totp_id, 101, now=NOW)
 
 
 def _accept(store: MfaStore, target: Any, worker: int) -> object:
@@ -95,6 +121,8 @@ def _claim(store: MfaStore, target: Any, worker: int) -> object:
 OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
     "accept_invitation": _accept,
     "activate_totp": _activate,
+    "activate_totp_last_slot": _activate_last_slot,
+    "advance_totp_step_or_delete": _advance_or_delete,
     "advance_totp_step": _advance,
     "claim_messages": _claim,
     "consume_backup_code": _consume_backup,
