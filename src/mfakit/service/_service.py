@@ -824,8 +824,8 @@ class MfaService:
         (``member.mfa_reset`` with the reason) and the member's
         :class:`MfaReset` notice commit in one transaction; then the session
         revoker ends their sessions. The actor needs a recent second factor
-        (``reset_mfa`` is in the default ``step_up_actions``). See :func:`~mfakit.policy.can_reset_mfa`
-        for who may reset whom.
+        (``reset_mfa`` is in the default ``step_up_actions``). See
+        :func:`~mfakit.policy.can_reset_mfa` for who may reset whom.
 
         Args:
             org_id: The organization.
