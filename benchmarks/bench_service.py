@@ -180,6 +180,7 @@ _TOTP_COLUMNS = (
     "expires_at",
     "confirmed_at",
     "last_step",
+    "name",
 )
 
 
@@ -296,6 +297,7 @@ def populate(
                         None,
                         joined,
                         0,
+                        "Authenticator app",
                     )
                 )
                 if i % 10 == 1:

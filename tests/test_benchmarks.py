@@ -68,3 +68,31 @@ def test_workload_self_checks_pass(workload: Workload) -> None:
     for impl in [workload.reference, *workload.impls]:
         impl.check()
         impl.op()
+
+
+def test_service_benchmark_runs_on_tiny_organizations() -> None:
+    """bench_service's bulk setup matches the schema and every measure runs (SQLite, tiny)."""
+    import bench_service as bs
+
+    tiny = bs.Sizes(
+        calls_org=20,
+        timing_org=20,
+        reminders=(5, 20),
+        report_org=30,
+        sweep=(200, 400),
+        sweep_org=100,
+        signins=3,
+    )
+    with bs.benches(with_postgres=False) as (bench,):
+        calls = bs.measure_calls(bench, tiny)
+        assert calls["solo"] == calls["member"] == 6
+        solo, member = bs.measure_signin_time(bench, tiny)
+        assert solo > 0
+        assert member > 0
+        _, _, small, big = bs.measure_reminders(bench, tiny)
+        assert big > small
+        seconds, report_calls = bs.measure_report(bench, tiny)
+        assert seconds > 0
+        assert report_calls >= 1
+        swept = bs.measure_sweep(bench, tiny)
+        assert [total for total, _, _ in swept] == [200, 400]

@@ -158,18 +158,17 @@ class SqlTotp:
         check_max_devices(max_devices)
 
         def activate(c: Conn) -> TotpCredential:
-            # Lock the user's rows first so concurrent activations queue up here
-            # (SQLite: the write transaction already runs alone). With the
-            # pending row locked no other enrollment of the user can be stored
-            # (one pending per user) nor activated, so the count below holds
-            # until the commit.
-            c.all(
-                f"SELECT state FROM mfa_totp WHERE user_id = ?{self._sql.dialect.for_update}",
-                [user_id],
-            )
+            # Lock the user's one pending row (the partial unique index allows
+            # one; SQLite: the write transaction already runs alone). Every
+            # activation of the user needs that row, so activations queue up on
+            # one lock, and no second pending row can be stored (nor become
+            # active) until this commits: the count below holds. (Locking all
+            # the user's rows instead could deadlock: an upsert of the pending
+            # row moves it, so two activations could lock in different orders.)
             pending = c.one(
                 "SELECT totp_id FROM mfa_totp WHERE user_id = ? AND state = 'pending' "
-                "AND totp_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+                "AND totp_id = ? AND (expires_at IS NULL OR expires_at > ?)"
+                f"{self._sql.dialect.for_update}",
                 [user_id, totp_id, at],
             )
             if pending is None:
