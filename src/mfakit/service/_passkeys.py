@@ -47,6 +47,7 @@ from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration,
 from mfakit.service._settings import UserRef, check_name, check_user_id
 from mfakit.service._step_up import StepUp
 from mfakit.service._throttle import Throttle
+from mfakit.webauthn.providers import ProviderName, ProviderNames, provider_name
 
 __all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
 
@@ -71,7 +72,14 @@ def _requested_kind(context: Mapping[str, Any], backup_eligible: bool) -> WebAut
     return "passkey" if context.get("kind") == "passkey" else "security_key"
 
 
-def _listed(c: WebAuthnCredential) -> Passkey:
+def _listed(
+    c: WebAuthnCredential,
+    names: ProviderNames | None,
+    provider: ProviderName | None = None,
+) -> Passkey:
+    if provider is None and names is not None and len(c.aaguid) == 16:
+        found = names.lookup(c.aaguid)
+        provider = None if found is None else ProviderName(name=found.name, attested=False)
     return Passkey(
         credential_id=c.credential_id,
         name=c.name,
@@ -80,6 +88,7 @@ def _listed(c: WebAuthnCredential) -> Passkey:
         last_used_at=c.last_used_at,
         transports=c.transports,
         backed_up=c.backup_state,
+        provider_name=provider,
     )
 
 
@@ -226,12 +235,16 @@ class PasskeyFlow:
             context.send(
                 MethodAdded(user_id=user_id, method=kind.value, label=credential.name), at=now
             )
-        return _listed(credential)
+        names = context.settings.provider_names
+        return _listed(credential, names, provider_name(verified, names))
 
     def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
         """See :meth:`MfaService.list_passkeys`."""
         check_user_id(user_id)
-        return tuple(_listed(c) for c in self._context.store.list_webauthn_credentials(user_id))
+        names = self._context.settings.provider_names
+        return tuple(
+            _listed(c, names) for c in self._context.store.list_webauthn_credentials(user_id)
+        )
 
     def rename_passkey(self, user_id: str, credential_id: bytes, name: str) -> Passkey:
         """See :meth:`MfaService.rename_passkey`."""
@@ -251,7 +264,7 @@ class PasskeyFlow:
         if credential is None or credential.user_id != user_id:
             raise NotFoundError("no such passkey")
         context.audit("passkey.renamed", at=now, user_id=user_id)
-        return _listed(credential)
+        return _listed(credential, context.settings.provider_names)
 
     def delete_passkey(
         self, user_id: str, credential_id: bytes, *, confirmation: str | None

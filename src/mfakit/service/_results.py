@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from mfakit.policy import Decision, MethodKind, Obligation
+from mfakit.webauthn.providers import ProviderName
 
 __all__ = [
     "Advice",
@@ -163,6 +164,13 @@ class Passkey:
         last_used_at: Last successful sign-in with it.
         transports: Transport hints.
         backed_up: Whether the credential is currently backed up (synced).
+        provider_name: Who holds it ("Google Password Manager"), for display:
+            from the AAGUID list of ``ServiceSettings.provider_names``
+            (``attested=False``: the authenticator's claim), or ``None``
+            when the list does not know the AAGUID or is off. The service
+            verifies registrations without an attestation policy, so its
+            names are never ``attested``; see
+            :func:`mfakit.webauthn.providers.provider_name`.
     """
 
     credential_id: bytes
@@ -172,6 +180,7 @@ class Passkey:
     last_used_at: datetime | None = None
     transports: tuple[str, ...] = ()
     backed_up: bool = False
+    provider_name: ProviderName | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

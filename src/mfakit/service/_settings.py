@@ -13,6 +13,7 @@ from mfakit.errors import ConfigurationError, InvalidNameError
 from mfakit.login_codes import LoginCodePolicy
 from mfakit.otp import MAX_WINDOW
 from mfakit.policy import OrgPolicy
+from mfakit.webauthn.providers import ProviderNames
 
 __all__ = ["RelyingParty", "ServiceSettings", "UserRef"]
 
@@ -198,6 +199,11 @@ class ServiceSettings:
         delivery_max_attempts: Attempts per message; after the last failed one
             the message is given up (kept in the outbox, never retried) and a
             ``notification.failed`` audit event with ``gave_up`` is written.
+        provider_names: The AAGUID list that names a passkey's provider in
+            :class:`~mfakit.service.Passkey` results (``provider_name``):
+            by default the community list shipped with mfakit; a newer copy
+            from :meth:`~mfakit.webauthn.providers.ProviderNames.from_json`;
+            or ``None`` to name no provider.
     """
 
     pending_totp_ttl: timedelta = timedelta(minutes=10)
@@ -224,6 +230,7 @@ class ServiceSettings:
     delivery_backoff_factor: float = 2.0
     delivery_backoff_cap: timedelta = timedelta(hours=1)
     delivery_max_attempts: int = 8
+    provider_names: ProviderNames | None = field(default_factory=ProviderNames.bundled)
 
     def __post_init__(self) -> None:
         for name in (
@@ -270,6 +277,10 @@ class ServiceSettings:
             raise ConfigurationError("ServiceSettings.login_codes must be a LoginCodePolicy")
         if not isinstance(self.personal_policy, OrgPolicy):
             raise ConfigurationError("ServiceSettings.personal_policy must be an OrgPolicy")
+        if self.provider_names is not None and not isinstance(self.provider_names, ProviderNames):
+            raise ConfigurationError(
+                "ServiceSettings.provider_names must be a ProviderNames or None"
+            )
 
     def backoff(self, failures: int) -> timedelta:
         """The wait imposed after the ``failures``-th failure in the window (zero if free)."""
