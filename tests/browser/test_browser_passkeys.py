@@ -37,6 +37,8 @@ def test_platform_passkey_discoverable(console: Any, new_page: Any, tmp_path: Pa
     row = page.get_by_role("row", name="Work laptop")
     expect(row).to_contain_text("Passkey")
     expect(row).to_contain_text("Never")
+    # The virtual authenticator's AAGUID is in no provider list.
+    expect(row.get_by_role("cell").nth(2)).to_have_text("Unknown")
     (stored,) = authenticator.credentials()
     assert stored["isResidentCredential"] is True
     # The user handle the browser keeps is the console's opaque user id, not the e-mail.
