@@ -13,6 +13,7 @@ shell history and the process list::
     $ mfakit backup-codes generate --count 10
     $ mfakit secretbox new-key --id k1
     $ MFAKIT_SECRET_KEYS=... mfakit secretbox rewrap --store sqlite:////var/lib/app/mfa.sqlite3
+    $ mfakit webauthn inspect response.json --options options.json --json
 
 ``secretbox rewrap`` re-encrypts the stored TOTP secrets under the current key
 of the key ring read from an environment variable (``MFAKIT_SECRET_KEYS`` by
@@ -20,11 +21,17 @@ default, in :meth:`KeyRing.from_config <mfakit.secretbox.KeyRing.from_config>`
 form): keys are never taken on the command line. It prints one line per batch
 and never prints a secret; exit status 1 if a row could not be re-encrypted or
 the store failed.
+
+``webauthn inspect`` decodes a registration or authentication response (a
+file, or ``-`` for standard input) with the verifier's own parsers and prints
+what is in it; given the options or an RP ID it runs the real verifier and
+prints why it would fail (exit status 1 then). Nothing secret is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +39,7 @@ from datetime import datetime
 from typing import NoReturn, TextIO
 
 from mfakit import __version__, backup_codes, qr, secretbox
+from mfakit._inspect import MAX_INPUT_BYTES, inspect_input, render_text
 from mfakit.clock import SystemClock, to_timestamp
 from mfakit.errors import ConfigurationError, MalformedDataError, MfaError
 from mfakit.otp import TOTP, decode_base32, encode_base32, generate_secret
@@ -123,6 +131,38 @@ def _build_parser() -> _Parser:
         metavar="NAME",
         help=f"environment variable holding the key ring (default: {KEYS_ENV})",
     )
+
+    webauthn = commands.add_parser("webauthn", help="passkeys and security keys")
+    webauthn_commands = webauthn.add_subparsers(
+        dest="action", metavar="ACTION", parser_class=_Parser
+    )
+    webauthn_commands.required = True
+    inspect = webauthn_commands.add_parser(
+        "inspect",
+        help="decode a registration or authentication response; say why it would not verify",
+    )
+    inspect.add_argument(
+        "response",
+        metavar="FILE",
+        help='the response JSON, or {"response": ..., "options": ...}; - reads stdin',
+    )
+    inspect.add_argument(
+        "--options", metavar="FILE", help="the creation or request options JSON sent with it"
+    )
+    inspect.add_argument("--rp-id", metavar="RP_ID", help="the RP ID to verify against")
+    inspect.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an expected origin (repeatable; default: the RP ID and its subdomains)",
+    )
+    inspect.add_argument(
+        "--public-key",
+        metavar="B64URL",
+        help="the credential's stored COSE public key, to check an authentication's signature",
+    )
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -182,6 +222,8 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
             return EXIT_REJECTED
         out.write(f"accepted (time step {step})\n")
         return EXIT_OK
+    if args.command == "webauthn":
+        return _inspect(args, out, stdin)
     if args.command == "backup-codes":
         generated = backup_codes.generate(count=args.count)
         out.write("\n".join(generated.codes) + "\n")
@@ -190,6 +232,57 @@ def _run(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         return _rewrap(args, out)
     out.write(secretbox.generate_key_entry(args.key_id) + "\n")
     return EXIT_OK
+
+
+def _read_input(name: str, stdin: TextIO, what: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``; at most MAX_INPUT_BYTES."""
+    try:
+        if name == "-":
+            buffer = getattr(stdin, "buffer", None)
+            raw = (
+                buffer.read(MAX_INPUT_BYTES + 1)
+                if buffer is not None
+                else stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8")
+            )
+        else:
+            with open(name, "rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigurationError(f"cannot read the {what}") from exc
+    if len(raw) > MAX_INPUT_BYTES:
+        raise MalformedDataError(f"the {what} is too large")
+    return raw
+
+
+def _inspect(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    raw = _read_input(args.response, stdin, "response")
+    options = None
+    if args.options is not None:
+        if args.options == "-" and args.response == "-":
+            raise ConfigurationError("only one of FILE and --options can be read from stdin")
+        text = _read_input(args.options, stdin, "options")
+        try:
+            options = json.loads(text)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise MalformedDataError("the options are not JSON") from exc
+        if type(options) is not dict:
+            raise MalformedDataError("the options must be a JSON object")
+        # The client's JSON may wrap them, as {"publicKey": {...}}.
+        if type(options.get("publicKey")) is dict:
+            options = options["publicKey"]
+    result = inspect_input(
+        raw,
+        options=options,
+        rp_id=args.rp_id,
+        origins=args.origin,
+        public_key=args.public_key,
+        now=SystemClock().now(),
+    )
+    if args.json:
+        out.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    else:
+        out.write(render_text(result))
+    return EXIT_REJECTED if result["verification"].get("ok") is False else EXIT_OK
 
 
 def _open_store(url: str) -> MfaStore:

@@ -141,6 +141,42 @@ def test_user_ref_and_relying_party_validation() -> None:
             RelyingParty(**args)  # type: ignore[arg-type]
 
 
+def test_relying_party_origins_must_be_covered() -> None:
+    """An origin outside the RP ID needs the related origins document (WebAuthn L3 §5.11)."""
+    rp = RelyingParty(
+        rp_id="example.com",
+        rp_name="Ex",
+        origins=("https://example.com", "https://login.example.com", "https://example.co.uk"),
+        related_origins=("https://example.co.uk", "https://example.de", "https://example.co.uk"),
+    )
+    assert rp.related_origins == ("https://example.co.uk", "https://example.de")
+    assert rp.related_origins_document() == (
+        '{"origins":["https://example.co.uk","https://example.de"]}'
+    )
+    local = RelyingParty(rp_id="localhost", rp_name="Dev", origins=("http://localhost:8000",))
+    assert local.related_origins == ()
+    with pytest.raises(ConfigurationError):
+        local.related_origins_document()
+    for kwargs in (
+        {"origins": ("https://example.co.uk",)},
+        {"origins": ("https://badexample.com",)},
+        {"origins": ("http://example.com",)},
+        {"origins": ("https://example.com/",)},
+        {"origins": ("https://example.co.uk",), "related_origins": ("https://example.de",)},
+        {"related_origins": ("https://example.co.uk/path",)},
+        {"related_origins": "https://example.co.uk"},
+    ):
+        args: dict[str, object] = {
+            "rp_id": "example.com",
+            "rp_name": "Ex",
+            "origins": ("https://example.com",),
+        }
+        args.update(kwargs)
+        with pytest.raises(ConfigurationError) as caught:
+            RelyingParty(**args)  # type: ignore[arg-type]
+        assert "example.co.uk" not in str(caught.value)
+
+
 def _build(**overrides: object) -> MfaService:
     args: dict[str, object] = {
         "store": MemoryStore(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from mfakit.errors import ConfigurationError, InvalidNameError
 from mfakit.login_codes import LoginCodePolicy
 from mfakit.otp import MAX_WINDOW
 from mfakit.policy import OrgPolicy
+from mfakit.webauthn import origin_covered, related_origins_document
 from mfakit.webauthn.providers import ProviderNames
 
 __all__ = ["RelyingParty", "ServiceSettings", "UserRef"]
@@ -104,11 +106,22 @@ class RelyingParty:
         rp_id: The RP ID, a registrable domain (``example.com``).
         rp_name: The name shown in passkey prompts.
         origins: The exact origins the browser may report (``https://example.com``).
+            Each must be the RP ID or a subdomain of it over https (or http on
+            localhost), or be listed in ``related_origins``.
+        related_origins: The origins of the RP ID's related origins document
+            (WebAuthn Level 3 §5.11), served at ``https://{rp_id}/.well-known/webauthn``
+            (build it with :meth:`related_origins_document`). Empty when every
+            origin is the RP ID or one of its subdomains.
+
+    Raises:
+        ConfigurationError: A field is invalid, or an origin is covered neither
+            by the RP ID nor by ``related_origins``.
     """
 
     rp_id: str
     rp_name: str
     origins: tuple[str, ...]
+    related_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.rp_id, str) or not self.rp_id or "/" in self.rp_id:
@@ -123,7 +136,28 @@ class RelyingParty:
         origins = tuple(given)
         if not all(isinstance(o, str) and "://" in o for o in origins):
             raise ConfigurationError("RelyingParty.origins must be origins like https://host")
+        related: Any = self.related_origins
+        if isinstance(related, str) or not isinstance(related, Collection):
+            raise ConfigurationError("RelyingParty.related_origins must be a tuple of origins")
+        if related:
+            # Validates every entry and drops repeats, keeping the order.
+            related = tuple(json.loads(related_origins_document(related))["origins"])
+        for index, origin in enumerate(origins):
+            if not origin_covered(origin, self.rp_id, related):
+                raise ConfigurationError(
+                    f"RelyingParty.origins[{index}] is covered neither by rp_id "
+                    "nor by related_origins"
+                )
         object.__setattr__(self, "origins", origins)
+        object.__setattr__(self, "related_origins", tuple(related))
+
+    def related_origins_document(self) -> str:
+        """The JSON to serve at ``https://{rp_id}/.well-known/webauthn``.
+
+        Raises:
+            ConfigurationError: ``related_origins`` is empty (serve nothing then).
+        """
+        return related_origins_document(self.related_origins)
 
 
 def _personal_policy() -> OrgPolicy:

@@ -10,7 +10,9 @@ browser, and verify what comes back.
 * :func:`verify_authentication` (§7.2), with a cacheable
   :class:`CredentialPublicKey` from :func:`parse_credential_public_key`;
 * the results :class:`VerifiedRegistration` and :class:`VerifiedAuthentication`,
-  and the errors they raise (also in :mod:`mfakit.errors`).
+  and the errors they raise (also in :mod:`mfakit.errors`);
+* :func:`related_origins_document` and :func:`origin_covered` for related
+  origin requests (§5.11, the ``/.well-known/webauthn`` document).
 
 Each verifier follows one path, in the spec's step order; signatures are
 checked only by ``cryptography`` and CBOR is decoded only by ``cbor2``.
@@ -82,6 +84,12 @@ from ._options import (
 )
 from ._public import publish
 from ._registration import VerifiedRegistration, verify_registration
+from ._related import (
+    MAX_ORIGIN_LABELS,
+    RELATED_ORIGINS_PATH,
+    origin_covered,
+    related_origins_document,
+)
 from .attestation import (
     AttestationPolicy,
     AttestationType,
@@ -102,8 +110,10 @@ __all__ = [
     "DEFAULT_TIMEOUT_MS",
     "InvalidAttestationError",
     "InvalidSignatureError",
+    "MAX_ORIGIN_LABELS",
     "MalformedDataError",
     "MetadataProvider",
+    "RELATED_ORIGINS_PATH",
     "RegistrationOptions",
     "SignCountError",
     "UnsupportedAlgorithmError",
@@ -118,9 +128,11 @@ __all__ = [
     "authentication_options",
     "low_level",
     "metadata",
+    "origin_covered",
     "parse_credential_public_key",
     "public_trust_anchors",
     "registration_options",
+    "related_origins_document",
     "typing",
     "verify_authentication",
     "verify_registration",
