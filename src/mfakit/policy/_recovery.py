@@ -120,16 +120,15 @@ def _reset_consequences(
     a = assess(policy, org, principal, now, methods=(), ignore_lock=True)
     deadline: datetime | None = None
     if a.status in _DUE:
-        deadline = now + policy.grace_for(GraceKind.LOST_METHOD)
-        b.deadline = deadline
-        b.next_at(deadline)
-        b.reason(
-            ReasonCode.GRACE_STARTED,
-            RuleId.RESET_GRACE,
-            "a new grace period starts to set up multi-factor authentication again",
-            deadline=deadline,
+        deadline = _start_grace(
+            b,
+            policy,
+            principal,
+            kind=GraceKind.LOST_METHOD,
+            rule=RuleId.RESET_GRACE,
+            message="a new grace period starts to set up multi-factor authentication again",
+            now=now,
         )
-        b.effect(EffectKind.START_GRACE, principal.id, at=now, grace_kind=GraceKind.LOST_METHOD)
     b.notify(NotificationKind.MFA_RESET, principal.id, deadline=deadline)
 
 
@@ -390,15 +389,33 @@ def can_revoke_exemption(
     )
     b.effect(EffectKind.CLEAR_EXEMPTION, principal.id, actor=actor.id)
     if not before.has_mfa and org.enforced_since is not None:
-        deadline = now + policy.grace_for(GraceKind.EXEMPTION_ENDED)
-        b.deadline = deadline
-        b.next_at(deadline)
-        b.reason(
-            ReasonCode.GRACE_STARTED,
-            RuleId.EXEMPTION_ACTIVE,
-            "a grace period starts to set up multi-factor authentication",
-            deadline=deadline,
+        deadline = _start_grace(
+            b,
+            policy,
+            principal,
+            kind=GraceKind.EXEMPTION_ENDED,
+            rule=RuleId.EXEMPTION_ACTIVE,
+            message="a grace period starts to set up multi-factor authentication",
+            now=now,
         )
-        b.effect(EffectKind.START_GRACE, principal.id, at=now, grace_kind=GraceKind.EXEMPTION_ENDED)
         b.notify(NotificationKind.GRACE_STARTED, principal.id, deadline=deadline)
     return b.build()
+
+
+def _start_grace(
+    b: Builder,
+    policy: OrgPolicy,
+    principal: Principal,
+    *,
+    kind: GraceKind,
+    rule: RuleId,
+    message: str,
+    now: datetime,
+) -> datetime:
+    """Start a ``kind`` grace period for ``principal`` now; return its deadline."""
+    deadline = now + policy.grace_for(kind)
+    b.deadline = deadline
+    b.next_at(deadline)
+    b.reason(ReasonCode.GRACE_STARTED, rule, message, deadline=deadline)
+    b.effect(EffectKind.START_GRACE, principal.id, at=now, grace_kind=kind)
+    return deadline
