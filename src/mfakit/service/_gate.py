@@ -78,6 +78,23 @@ class SignIn:
     factors: UserFactors | None = None
     audit: list[AuditEvent] = dataclasses.field(default_factory=list)
 
+    def outcome(self) -> tuple[tuple[Obligation, ...], datetime | None, bool]:
+        """What the login decisions ask of a sign-in that succeeds.
+
+        Returns their obligations together, the earliest deadline, and whether
+        some organization allows the session only to enroll.
+        """
+        obligations: list[Obligation] = []
+        deadline: datetime | None = None
+        for decision in self.decisions.values():
+            obligations.extend(decision.obligations)
+            if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
+                deadline = decision.deadline
+        enrollment_only = any(
+            d.outcome is Outcome.REQUIRE_ENROLLMENT for d in self.decisions.values()
+        )
+        return tuple(obligations), deadline, enrollment_only
+
 
 class LoginGate:
     """Login decisions before a factor is checked, bookkeeping after.
@@ -287,21 +304,13 @@ class LoginGate:
             self._throttle.record_success(user_id, now)
             self._context.audit_all(events)
         attempt.audit.clear()
-        obligations: list[Obligation] = []
-        deadline: datetime | None = None
-        decisions = attempt.decisions
-        for decision in decisions.values():
-            obligations.extend(decision.obligations)
-            if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
-                deadline = decision.deadline
+        obligations, deadline, enrollment_only = attempt.outcome()
         return SecondFactorResult(
             user_id=user_id,
             method=method,
-            obligations=tuple(obligations),
+            obligations=obligations,
             deadline=deadline,
             advice=self._advice(user_id, self.factors(attempt), unused=backup_codes_unused),
-            enrollment_only=any(
-                d.outcome is Outcome.REQUIRE_ENROLLMENT for d in decisions.values()
-            ),
-            decisions=dict(decisions),
+            enrollment_only=enrollment_only,
+            decisions=dict(attempt.decisions),
         )

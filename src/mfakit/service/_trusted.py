@@ -44,7 +44,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from mfakit.errors import ConfigurationError, NotFoundError, PolicyDeniedError, StepUpRequiredError
-from mfakit.policy import Obligation, Outcome
 from mfakit.repositories import AuditEvent, Membership, TrustedBrowser
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory, OrgContext, UserFactors
@@ -220,21 +219,14 @@ class TrustedBrowserFlow:
     def _trusted(
         self, user_id: str, record: TrustedBrowser, attempt: SignIn
     ) -> TrustedBrowserCheck:
-        obligations: list[Obligation] = []
-        deadline: datetime | None = None
-        for decision in attempt.decisions.values():
-            obligations.extend(decision.obligations)
-            if decision.deadline is not None and (deadline is None or decision.deadline < deadline):
-                deadline = decision.deadline
+        obligations, deadline, enrollment_only = attempt.outcome()
         return TrustedBrowserCheck(
             user_id=user_id,
             trusted=True,
             token_id=record.token_id,
-            obligations=tuple(obligations),
+            obligations=obligations,
             deadline=deadline,
-            enrollment_only=any(
-                d.outcome is Outcome.REQUIRE_ENROLLMENT for d in attempt.decisions.values()
-            ),
+            enrollment_only=enrollment_only,
             decisions=dict(attempt.decisions),
         )
 
