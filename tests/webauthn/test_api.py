@@ -38,8 +38,10 @@ FRONT_DOOR = [
     "VerifiedAuthentication",
     "VerifiedRegistration",
     "WebAuthnError",
+    "all_accepted_credentials_signal",
     "attestation",
     "authentication_options",
+    "current_user_details_signal",
     "low_level",
     "metadata",
     "origin_covered",
@@ -48,6 +50,7 @@ FRONT_DOOR = [
     "registration_options",
     "related_origins_document",
     "typing",
+    "unknown_credential_signal",
     "verify_authentication",
     "verify_registration",
 ]
@@ -98,10 +101,12 @@ ATTESTATION = [
     "public_trust_anchors",
 ]
 TYPING = [
+    "AllAcceptedCredentialsOptionsJSON",
     "AuthenticationResponseJSON",
     "AuthenticatorAssertionResponseJSON",
     "AuthenticatorAttestationResponseJSON",
     "AuthenticatorSelectionCriteriaJSON",
+    "CurrentUserDetailsOptionsJSON",
     "PublicKeyCredentialCreationOptionsJSON",
     "PublicKeyCredentialDescriptorJSON",
     "PublicKeyCredentialParametersJSON",
@@ -109,6 +114,7 @@ TYPING = [
     "PublicKeyCredentialRpEntityJSON",
     "PublicKeyCredentialUserEntityJSON",
     "RegistrationResponseJSON",
+    "UnknownCredentialOptionsJSON",
 ]
 MODULES = [
     (mfakit.webauthn, FRONT_DOOR),

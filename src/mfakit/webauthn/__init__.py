@@ -12,7 +12,10 @@ browser, and verify what comes back.
 * the results :class:`VerifiedRegistration` and :class:`VerifiedAuthentication`,
   and the errors they raise (also in :mod:`mfakit.errors`);
 * :func:`related_origins_document` and :func:`origin_covered` for related
-  origin requests (§5.11, the ``/.well-known/webauthn`` document).
+  origin requests (§5.11, the ``/.well-known/webauthn`` document);
+* :func:`unknown_credential_signal`, :func:`all_accepted_credentials_signal`
+  and :func:`current_user_details_signal`: the payloads of the browser's
+  Signal API, which keep passkey providers in step with the server.
 
 Each verifier follows one path, in the spec's step order; signatures are
 checked only by ``cryptography`` and CBOR is decoded only by ``cbor2``.
@@ -90,6 +93,11 @@ from ._related import (
     origin_covered,
     related_origins_document,
 )
+from ._signals import (
+    all_accepted_credentials_signal,
+    current_user_details_signal,
+    unknown_credential_signal,
+)
 from .attestation import (
     AttestationPolicy,
     AttestationType,
@@ -124,8 +132,10 @@ __all__ = [
     "VerifiedAuthentication",
     "VerifiedRegistration",
     "WebAuthnError",
+    "all_accepted_credentials_signal",
     "attestation",
     "authentication_options",
+    "current_user_details_signal",
     "low_level",
     "metadata",
     "origin_covered",
@@ -134,6 +144,7 @@ __all__ = [
     "registration_options",
     "related_origins_document",
     "typing",
+    "unknown_credential_signal",
     "verify_authentication",
     "verify_registration",
 ]

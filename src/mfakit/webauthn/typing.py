@@ -3,8 +3,9 @@
 ``TypedDict`` classes (from ``typing_extensions``) for the dictionaries
 :meth:`~mfakit.webauthn.RegistrationOptions.to_json` and
 :meth:`~mfakit.webauthn.AuthenticationOptions.to_json` return, and for the
-``credential.toJSON()`` responses the verifiers take, so a type checker can
-follow them through a web framework's handlers::
+``credential.toJSON()`` responses the verifiers take, and for the Signal API
+payloads (:func:`~mfakit.webauthn.unknown_credential_signal` and its
+siblings), so a type checker can follow them through a web framework's handlers::
 
     from mfakit.webauthn.typing import AuthenticationResponseJSON
 
@@ -32,12 +33,19 @@ from ._response import (
     AuthenticatorAttestationResponseJSON,
     RegistrationResponseJSON,
 )
+from ._signals import (
+    AllAcceptedCredentialsOptionsJSON,
+    CurrentUserDetailsOptionsJSON,
+    UnknownCredentialOptionsJSON,
+)
 
 __all__ = [
+    "AllAcceptedCredentialsOptionsJSON",
     "AuthenticationResponseJSON",
     "AuthenticatorAssertionResponseJSON",
     "AuthenticatorAttestationResponseJSON",
     "AuthenticatorSelectionCriteriaJSON",
+    "CurrentUserDetailsOptionsJSON",
     "PublicKeyCredentialCreationOptionsJSON",
     "PublicKeyCredentialDescriptorJSON",
     "PublicKeyCredentialParametersJSON",
@@ -45,6 +53,7 @@ __all__ = [
     "PublicKeyCredentialRpEntityJSON",
     "PublicKeyCredentialUserEntityJSON",
     "RegistrationResponseJSON",
+    "UnknownCredentialOptionsJSON",
 ]
 
 publish(__name__, globals(), __all__)
