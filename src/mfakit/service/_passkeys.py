@@ -55,6 +55,9 @@ __all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
 REGISTRATION_PURPOSE = "webauthn.registration"
 _MAX_NAME = 64
 _KINDS = frozenset({MethodKind.PASSKEY, MethodKind.SECURITY_KEY})
+#: The mediation of a conditional create (the browser's automatic passkey upgrade).
+CONDITIONAL = "conditional"
+_MEDIATIONS = frozenset({"optional", CONDITIONAL})
 
 
 def _name(name: object) -> str:
@@ -126,7 +129,12 @@ class PasskeyFlow:
         return "required" if self._context.settings.require_user_verification else "preferred"
 
     def begin_passkey_registration(
-        self, user: UserRef, *, name: str, kind: MethodKind | str = MethodKind.PASSKEY
+        self,
+        user: UserRef,
+        *,
+        name: str,
+        kind: MethodKind | str = MethodKind.PASSKEY,
+        mediation: str = "optional",
     ) -> PasskeyRegistration:
         """See :meth:`MfaService.begin_passkey_registration`."""
         context = self._context
@@ -136,6 +144,11 @@ class PasskeyFlow:
         method = MethodKind(kind)
         if method not in _KINDS:
             raise ConfigurationError("kind must be passkey or security_key")
+        if mediation not in _MEDIATIONS:
+            raise ConfigurationError("mediation must be optional or conditional")
+        if mediation == CONDITIONAL and method is not MethodKind.PASSKEY:
+            # A conditional create is the browser's offer to save a passkey.
+            raise ConfigurationError("conditional mediation registers a passkey only")
         now = context.now()
         existing = context.store.list_webauthn_credentials(user.user_id)
         if any(c.name.casefold() == label.casefold() for c in existing):
@@ -155,7 +168,9 @@ class PasskeyFlow:
             user_display_name=user.display_name,
             exclude_credentials=[c.credential_id for c in existing],
             resident_key="required" if method is MethodKind.PASSKEY else "discouraged",
-            user_verification=self._uv(),
+            # A conditional create collects no verification (the browser asks
+            # for neither presence nor verification): do not ask for it.
+            user_verification="discouraged" if mediation == CONDITIONAL else self._uv(),
         )
         expires_at = now + context.settings.challenge_ttl
         challenge = Challenge(
@@ -165,11 +180,14 @@ class PasskeyFlow:
             challenge=options.challenge,
             created_at=now,
             expires_at=expires_at,
-            context={"name": label, "kind": method.value},
+            context={"name": label, "kind": method.value, "mediation": mediation},
         )
         context.store.put_challenge(challenge)
         return PasskeyRegistration(
-            challenge_id=challenge.challenge_id, options=options.to_json(), expires_at=expires_at
+            challenge_id=challenge.challenge_id,
+            options=options.to_json(),
+            expires_at=expires_at,
+            mediation=mediation,
         )
 
     def _pop(self, challenge_id: str, purpose: str, user_id: str) -> Challenge:
@@ -186,13 +204,21 @@ class PasskeyFlow:
         check_user_id(user_id)
         now = context.now()
         challenge = self._pop(challenge_id, REGISTRATION_PURPOSE, user_id)
+        # Only a challenge issued for a conditional create accepts a response
+        # without user presence (and verification): the browser created the
+        # passkey in the background, right after the user signed in with a
+        # password. Any other registration demands UP (WebAuthn L3 §7.1).
+        conditional = challenge.context.get("mediation") == CONDITIONAL
         try:
             verified = webauthn.verify_registration(
                 response,
                 expected_challenge=challenge.challenge,
                 expected_origins=context.rp.origins,
                 expected_rp_id=context.rp.rp_id,
-                require_user_verification=context.settings.require_user_verification,
+                require_user_verification=(
+                    context.settings.require_user_verification and not conditional
+                ),
+                require_user_presence=not conditional,
                 now=now,
             )
         except VerificationError as exc:

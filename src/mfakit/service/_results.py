@@ -192,11 +192,15 @@ class PasskeyRegistration:
         options: ``PublicKeyCredentialCreationOptionsJSON`` for
             ``PublicKeyCredential.parseCreationOptionsFromJSON``.
         expires_at: When the single-use challenge expires.
+        mediation: ``"optional"`` (a modal ceremony) or ``"conditional"``
+            (the browser's automatic upgrade: pass it as
+            ``navigator.credentials.create({mediation: "conditional", ...})``).
     """
 
     challenge_id: str
     options: Mapping[str, Any]
     expires_at: datetime
+    mediation: str = "optional"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

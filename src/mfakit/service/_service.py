@@ -466,7 +466,12 @@ class MfaService:
     # -- passkeys and security keys ---------------------------------------------------------
 
     def begin_passkey_registration(
-        self, user: UserRef, *, name: str, kind: MethodKind | str = MethodKind.PASSKEY
+        self,
+        user: UserRef,
+        *,
+        name: str,
+        kind: MethodKind | str = MethodKind.PASSKEY,
+        mediation: str = "optional",
     ) -> PasskeyRegistration:
         """Start adding a passkey (discoverable) or a security key, with a unique name.
 
@@ -479,14 +484,28 @@ class MfaService:
         A user who already has a second factor must have passed one recently
         (step-up, action ``add_method``); a first one needs none.
 
+        ``mediation="conditional"`` starts an automatic passkey upgrade (a
+        conditional create): right after a password sign-in, the page calls
+        ``navigator.credentials.create`` with ``mediation: "conditional"`` and
+        the browser's password manager may save a passkey without a dialog.
+        Such a response carries neither user presence nor user verification
+        (the browser asks for neither), so the options ask for no verification
+        and :meth:`finish_passkey_registration` accepts UP=0 and UV=0 for this
+        challenge only; every other registration challenge still demands UP.
+        It registers a passkey (``kind`` must be ``passkey``).
+
         Raises:
+            ConfigurationError: ``kind`` or ``mediation`` is not one of the
+                accepted values, or a conditional create asks for a security key.
             DuplicateError: the user already has a credential with this name.
             StepUpRequiredError: the user has a second factor and their last
                 check is too old (no challenge is stored, no options returned).
             PolicyDeniedError: an organization does not let this kind of principal
                 use this kind of method.
         """
-        return self._passkeys.begin_passkey_registration(user, name=name, kind=kind)
+        return self._passkeys.begin_passkey_registration(
+            user, name=name, kind=kind, mediation=mediation
+        )
 
     def finish_passkey_registration(
         self, user_id: str, challenge_id: str, response: Any
