@@ -7,12 +7,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from service_helpers import ORIGIN, RP_ID, SETTINGS, START
+from service_helpers import ORIGIN, START, build_service
 
 from mfakit.clock import FrozenClock
 from mfakit.repositories import MfaStore
-from mfakit.secretbox import KeyRing, generate_key
-from mfakit.service import InMemoryOutbox, MfaService, RelyingParty
+from mfakit.service import InMemoryOutbox, MfaService
 from mfakit.stores.memory import MemoryStore
 from mfakit.stores.postgres import PostgresStore
 from mfakit.stores.sqlite import SQLiteStore
@@ -69,16 +68,7 @@ def outbox() -> InMemoryOutbox:
 @pytest.fixture
 def service(store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox) -> MfaService:
     """A service over the store, with cheap Argon2 for speed."""
-    return MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=SETTINGS,
-    )
+    return build_service(store, clock, outbox)
 
 
 @pytest.fixture

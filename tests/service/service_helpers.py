@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
 from mfakit.otp import TOTP, decode_base32
+from mfakit.repositories import MfaStore
+from mfakit.secretbox import KeyRing, generate_key
 from mfakit.service import (
     MfaService,
+    Notifier,
+    RelyingParty,
     ServiceSettings,
     TotpActivation,
     TotpEnrollment,
@@ -20,6 +24,22 @@ RP_ID = "console.example"
 ORIGIN = "https://console.example"
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
+
+
+def build_service(
+    store: MfaStore, clock: FrozenClock, notifier: Notifier, settings: ServiceSettings = SETTINGS
+) -> MfaService:
+    """A service of the console's relying party over ``store``, with a fresh key ring."""
+    return MfaService(
+        store=store,
+        keys=KeyRing({"k1": generate_key()}, current="k1"),
+        notifier=notifier,
+        clock=clock,
+        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
+        issuer="Console",
+        login_code_key=b"k" * 32,
+        settings=settings,
+    )
 
 
 @dataclass

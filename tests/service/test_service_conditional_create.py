@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from service_helpers import ORIGIN, RP_ID, SETTINGS
+from service_helpers import SETTINGS, build_service
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import ConfigurationError, UserPresenceError, UserVerificationError
 from mfakit.policy import MethodKind
 from mfakit.repositories import MfaStore
-from mfakit.secretbox import KeyRing, generate_key
-from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, UserRef
+from mfakit.service import InMemoryOutbox, MfaService, UserRef
 from mfakit.testing import Fault, SoftAuthenticator
 
 ADA = UserRef(user_id="u-ada", name="ada@example.com", display_name="Ada")
@@ -21,15 +20,8 @@ ADA = UserRef(user_id="u-ada", name="ada@example.com", display_name="Ada")
 @pytest.fixture
 def strict_service(store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox) -> MfaService:
     """A service that requires user verification for every ceremony."""
-    return MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=dataclasses.replace(SETTINGS, require_user_verification=True),
+    return build_service(
+        store, clock, outbox, dataclasses.replace(SETTINGS, require_user_verification=True)
     )
 
 

@@ -6,17 +6,15 @@ import dataclasses
 import uuid
 
 import pytest
-from service_helpers import ORIGIN, RP_ID, SETTINGS
+from service_helpers import ORIGIN, SETTINGS, build_service
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import ConfigurationError
 from mfakit.repositories import MfaStore
-from mfakit.secretbox import KeyRing, generate_key
 from mfakit.service import (
     InMemoryOutbox,
     MfaService,
     Passkey,
-    RelyingParty,
     ServiceSettings,
     UserRef,
 )
@@ -30,16 +28,7 @@ GOOGLE = uuid.UUID("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4")
 def _service(
     store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox, settings: ServiceSettings
 ) -> MfaService:
-    return MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=settings,
-    )
+    return build_service(store, clock, outbox, settings)
 
 
 def _register(service: MfaService, authenticator: SoftAuthenticator, name: str) -> Passkey:

@@ -6,18 +6,16 @@ import dataclasses
 from typing import Any
 
 import pytest
-from service_helpers import ORIGIN, RP_ID, SETTINGS, enroll_totp
+from service_helpers import ORIGIN, SETTINGS, build_service, enroll_totp
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import SignCountError, WebAuthnError
 from mfakit.policy import MethodKind, PrincipalKind, reference_console
 from mfakit.repositories import MfaStore, WebAuthnCredential
-from mfakit.secretbox import KeyRing, generate_key
 from mfakit.service import (
     InMemoryOutbox,
     MfaService,
     PasskeyNowSynced,
-    RelyingParty,
     SecondFactorResult,
     ServiceSettings,
     SignCountAnomaly,
@@ -70,16 +68,7 @@ def _upgrade_events(store: MfaStore) -> list[Any]:
 def _service(
     store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox, settings: ServiceSettings
 ) -> MfaService:
-    return MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=settings,
-    )
+    return build_service(store, clock, outbox, settings)
 
 
 def test_upgrade_accepted_by_default() -> None:
