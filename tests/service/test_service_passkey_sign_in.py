@@ -106,12 +106,14 @@ def test_registration_gives_a_random_handle_kept_per_user(
 
 
 def test_refused_registration_makes_no_handle(
-    service: MfaService, store: MfaStore, authenticator: SoftAuthenticator
+    service: MfaService, store: MfaStore, clock: FrozenClock
 ) -> None:
-    """A registration refused before its options (a taken name) stores no handle for anyone."""
-    _register(service, authenticator)
-    handle = store.webauthn_user_handle(BOB.user_id, create_with=b"b" * 32)
-    assert handle == b"b" * 32  # Bob had none: nothing was made for him before
+    """A registration refused before its options (a stale step-up) stores no handle."""
+    enroll_totp(service, clock, BOB.user_id)
+    clock.advance(int(timedelta(hours=1).total_seconds()))
+    with pytest.raises(StepUpRequiredError):
+        service.begin_passkey_registration(BOB, name="Key")
+    assert store.webauthn_user_handle(BOB.user_id, create_with=b"b" * 32) == b"b" * 32
 
 
 # -- beginning --------------------------------------------------------------------------------
@@ -133,11 +135,18 @@ def test_begin_asks_for_any_discoverable_credential_with_uv(
     assert challenge.challenge == _unb64(start.options["challenge"])
 
 
-@pytest.mark.parametrize("mediation", ["silent", "required", "", None])
+@pytest.mark.parametrize("mediation", ["silent", "required", "", None, ["optional"]])
 def test_begin_refuses_an_unknown_mediation(service: MfaService, mediation: Any) -> None:
     """A mediation other than conditional or optional is a ConfigurationError."""
     with pytest.raises(ConfigurationError):
         service.begin_passkey_sign_in(mediation=mediation)
+
+
+@pytest.mark.parametrize("org_id", ["", 7])
+def test_begin_refuses_a_bad_organization(service: MfaService, org_id: Any) -> None:
+    """An organization id that is not a non-empty string is a ConfigurationError."""
+    with pytest.raises(ConfigurationError):
+        service.begin_passkey_sign_in(org_id=org_id)
 
 
 # -- signing in -------------------------------------------------------------------------------

@@ -43,7 +43,6 @@ from mfakit.service._assertion import SIGN_IN_ACTION, PasskeyAssertion, expected
 from mfakit.service._context import ServiceContext
 from mfakit.service._gate import LoginGate, SignIn
 from mfakit.service._results import Mediation, PasskeySignInChallenge, PasskeySignInResult
-from mfakit.service._settings import check_user_id
 
 __all__ = ["SIGN_IN_PURPOSE", "PasskeySignInFlow"]
 
@@ -71,10 +70,10 @@ class PasskeySignInFlow:
     ) -> PasskeySignInChallenge:
         """See :meth:`MfaService.begin_passkey_sign_in`."""
         context = self._context
-        if mediation not in _MEDIATIONS:
+        if not isinstance(mediation, str) or mediation not in _MEDIATIONS:
             raise ConfigurationError('mediation must be "conditional" or "optional"')
-        if org_id is not None:
-            check_user_id(org_id, "org_id")
+        if org_id is not None and (not isinstance(org_id, str) or not org_id):
+            raise ConfigurationError("org_id must be a non-empty string or None")
         now = context.now()
         options = webauthn.authentication_options(
             rp_id=context.rp.rp_id, user_verification="required"
