@@ -27,3 +27,19 @@ def test_tutorial_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "refused: replayed_code" in out
     assert "backup codes left: 9" in out
     assert "MacBook Touch ID" in out
+
+
+def _section(page: str, heading: str) -> str:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else None]
+
+
+def test_passkey_sign_in_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The passkeys guide's sign-in without a username runs as written."""
+    section = _section("guides/passkeys.md", "Passkey sign-in without a username")
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "docs/guides/passkeys.md", "exec"), {"__name__": "guide"})  # noqa: S102
+    assert capsys.readouterr().out == "u-1 passkey False\n"

@@ -20,6 +20,7 @@ from mfakit.errors import (
     SignCountError,
     StepUpRequiredError,
     ThrottledError,
+    UnknownCredentialError,
     UnknownKeyError,
     UnsupportedAlgorithmError,
     UnsupportedAttestationError,
@@ -56,6 +57,8 @@ EXPECTED_PARENTS = {
     "InvalidAttestationError": "WebAuthnError",
     "UntrustedAttestationError": "WebAuthnError",
     "SignCountError": "WebAuthnError",
+    "UnknownCredentialError": "WebAuthnError",
+    "PasswordlessNotAllowedError": "WebAuthnError",
     "ThrottledError": "MfaError",
     "LimitReachedError": "MfaError",
     "PolicyDeniedError": "MfaError",
@@ -162,3 +165,15 @@ def test_step_up_required_carries_action_age_and_factors() -> None:
     assert exc.code == "step_up_required"
     assert "action='delete_project'" in repr(exc)
     assert "factors=('totp', 'passkey')" in repr(exc)
+
+
+def test_unknown_credential_carries_the_signal_options_only() -> None:
+    """The signalUnknownCredential argument is an attribute; the id is in no message or repr."""
+    credential_id = bytes(range(1, 33))
+    exc = UnknownCredentialError(rp_id="example.com", credential_id=credential_id)
+    encoded = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"
+    assert exc.signal_options == {"rpId": "example.com", "credentialId": encoded}
+    assert encoded not in str(exc)
+    assert encoded not in repr(exc)
+    assert credential_id.hex() not in repr(exc)
+    assert exc.code == "unknown_credential"

@@ -30,7 +30,10 @@ or other credential material. Structured details live in attributes.
     │       ├── UnsupportedAttestationError (.fmt)
     │       ├── InvalidAttestationError
     │       ├── UntrustedAttestationError
-    │       └── SignCountError (.stored, .received)
+    │       ├── SignCountError (.stored, .received)
+    │       ├── UnknownCredentialError (.signal_options)
+    │       │                                    a passkey sign-in with no such credential
+    │       └── PasswordlessNotAllowedError      a credential kept for second factors only
     ├── ThrottledError (.retry_after)            too many attempts; try again later
     ├── LimitReachedError (.limit)               the user already has as many as allowed
     ├── PolicyDeniedError (.decision)            the organization's policy refuses the action
@@ -58,6 +61,7 @@ Example::
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any, Literal
@@ -79,6 +83,7 @@ __all__ = [
     "MalformedDataError",
     "MfaError",
     "NotFoundError",
+    "PasswordlessNotAllowedError",
     "PolicyDeniedError",
     "ReplayedCodeError",
     "SessionRevocationError",
@@ -86,6 +91,7 @@ __all__ = [
     "StepUpRequiredError",
     "StoreError",
     "ThrottledError",
+    "UnknownCredentialError",
     "UnknownKeyError",
     "UnsupportedAlgorithmError",
     "UnsupportedAttestationError",
@@ -392,6 +398,48 @@ class SignCountError(WebAuthnError):
 
     def _details(self) -> dict[str, Any]:
         return {"stored": self.stored, "received": self.received}
+
+
+class UnknownCredentialError(WebAuthnError):
+    """A passkey sign-in named a credential that cannot sign anyone in.
+
+    The one refusal for a credential id nobody has registered (or that was
+    deleted) and for a registered credential whose response names another
+    user handle: the message and attributes are the same in every case, so
+    the answer tells nothing about other users' credentials. Tell the
+    browser, so the passkey manager can stop offering the credential::
+
+        PublicKeyCredential.signalUnknownCredential(error.signal_options)
+
+    Args:
+        message: A log-safe description (never the credential id).
+        rp_id: The relying party's RP ID.
+        credential_id: The credential id of the response (not a secret, but
+            kept out of the message and ``repr``).
+    """
+
+    code = "unknown_credential"
+    default_message = "this passkey cannot sign in here"
+
+    def __init__(self, message: str | None = None, *, rp_id: str, credential_id: bytes) -> None:
+        super().__init__(message)
+        encoded = base64.urlsafe_b64encode(credential_id).rstrip(b"=").decode("ascii")
+        #: ``{"rpId": ..., "credentialId": <base64url>}``: the argument of
+        #: ``PublicKeyCredential.signalUnknownCredential`` (WebAuthn L3 §5.1.10).
+        self.signal_options: dict[str, str] = {"rpId": rp_id, "credentialId": encoded}
+
+
+class PasswordlessNotAllowedError(WebAuthnError):
+    """A valid passkey assertion, from a credential its owner keeps for second factors only.
+
+    Raised by a passkey sign-in only after the assertion verified, so only
+    the holder of the credential's private key learns that the credential
+    exists and is not allowed to sign in on its own. The credential still
+    works as a second factor: do not signal it as unknown.
+    """
+
+    code = "passwordless_not_allowed"
+    default_message = "this passkey works as a second factor only; sign in another way"
 
 
 class ThrottledError(MfaError):

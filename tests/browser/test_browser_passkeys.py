@@ -41,9 +41,11 @@ def test_platform_passkey_discoverable(console: Any, new_page: Any, tmp_path: Pa
     expect(row.get_by_role("cell").nth(2)).to_have_text("Unknown")
     (stored,) = authenticator.credentials()
     assert stored["isResidentCredential"] is True
-    # The user handle the browser keeps is the console's opaque user id, not the e-mail.
-    handle = base64.b64decode(stored["userHandle"]).decode()
-    assert handle.startswith("u-")
+    # The user handle the browser keeps is 32 random bytes: neither the e-mail nor the user id.
+    handle = base64.b64decode(stored["userHandle"])
+    assert len(handle) == 32
+    assert b"ada" not in handle
+    assert not handle.startswith(b"u-")
     sign_out(page, base)
 
     _sign_in_with_passkey(page, base, "ada@example.com")

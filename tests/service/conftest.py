@@ -20,10 +20,16 @@ from mfakit.testing.postgres import TemporaryPostgres
 
 
 @pytest.fixture(scope="session")
-def service_postgres_dsn() -> Iterator[str]:
+def service_postgres() -> Iterator[TemporaryPostgres]:
     """A private PostgreSQL server for the service tests, deleted after the session."""
     with TemporaryPostgres(database="mfakit_service") as pg:
-        yield pg.dsn
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def service_postgres_dsn(service_postgres: TemporaryPostgres) -> str:
+    """The DSN of the service tests' shared database."""
+    return service_postgres.dsn
 
 
 def _truncate(dsn: str) -> None:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from mfakit.errors import DuplicateError, LimitReachedError, StoreError
-from mfakit.repositories import DEFAULT_LOGIN_CODE_KEY_ID, MfaStore
-from mfakit.stores._common import to_micros
+from mfakit.repositories import DEFAULT_LOGIN_CODE_KEY_ID, MfaStore, WebAuthnCredential
+from mfakit.stores._common import opt_micros, to_micros
 from mfakit.testing.contracts._records import (
     NOW,
     backup_codes,
@@ -40,6 +40,8 @@ __all__ = [
     "check_v4_rows_in_v5",
     "check_v6_totp_in_v7",
     "check_v7_rows_in_v8",
+    "check_v8_rows_in_v9",
+    "write_old_credential",
     "write_old_login_code",
     "write_old_orgs",
     "write_old_rows",
@@ -47,6 +49,7 @@ __all__ = [
     "write_v4_rows",
     "write_v6_totp_rows",
     "write_v7_rows",
+    "write_v8_rows",
 ]
 
 #: The indexes schema version 4 adds.
@@ -134,10 +137,25 @@ def write_v3_rows(store: MfaStore) -> None:
     ]:
         store.add_membership(membership(V3_ORG, user, kind=kind, status=status, username=user))
     write_old_totp(store, "v3-a", "active", last_step=1)
-    store.add_webauthn_credential(webauthn_credential("v3-a", name="Phone"))
+    write_old_credential(store, webauthn_credential("v3-a", name="Phone"))
     store.replace_backup_codes("v3-c", backup_codes("v3-c", 4))
     store.record_failure("mfa:totp:v3-c", now=NOW)
     write_old_login_code(store, "v3/sub")
+
+
+def write_old_credential(store: MfaStore, cred: WebAuthnCredential) -> None:
+    """A credential in the columns it had before user handles (schema versions 3 to 8)."""
+    row = [cred.credential_id, cred.user_id, cred.name, cred.public_key, cred.sign_count]
+    row += ['["usb"]', cred.aaguid, int(cred.backup_eligible), int(cred.backup_state)]
+    row += [to_micros(cred.created_at), opt_micros(cred.last_used_at), cred.kind]
+    store._call(  # type: ignore[attr-defined]
+        lambda c: c.run(
+            "INSERT INTO mfa_webauthn_credentials (credential_id, user_id, name, public_key, "
+            "sign_count, transports, aaguid, backup_eligible, backup_state, created_at, "
+            "last_used_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+    )
 
 
 def write_old_totp(store: MfaStore, user: str, state: str, *, last_step: int | None = None) -> str:
@@ -314,3 +332,34 @@ def check_v7_rows_in_v8(store: SQLiteStore | PostgresStore) -> None:
     assert store.record_factor_change("v7-a", at=NOW) == 1
     factors = store.get_user_factors("v7-a")
     assert (factors.last_mfa_at, factors.factors_changed_at) == (V7_STAMPS["v7-a"], NOW)
+
+
+V8_USER = "v8-a"
+
+
+def write_v8_rows(store: SQLiteStore | PostgresStore) -> list[WebAuthnCredential]:
+    """Credentials of a version-8 database: a passkey and a security key, without handles."""
+    passkey = dataclasses.replace(webauthn_credential(V8_USER, name="Phone"), kind="passkey")
+    key = dataclasses.replace(webauthn_credential(V8_USER, name="Key"), kind="security_key")
+    for cred in (passkey, key):
+        write_old_credential(store, cred)
+    return [passkey, key]
+
+
+def check_v8_rows_in_v9(store: SQLiteStore | PostgresStore, old: list[WebAuthnCredential]) -> None:
+    """Old credentials have no handle; passkeys may sign in alone; users get handles."""
+    creds = {c.name: c for c in store.list_webauthn_credentials(V8_USER)}
+    assert {n: (c.user_handle, c.passwordless) for n, c in creds.items()} == {
+        "Phone": (None, True),
+        "Key": (None, False),
+    }
+    assert creds["Phone"].credential_id == old[0].credential_id
+    legacy = V8_USER.encode()
+    assert store.update_sign_count(old[0].credential_id, 0, 1, now=NOW, user_handle=legacy)
+    phone = store.get_webauthn_credential(old[0].credential_id)
+    assert phone is not None
+    assert phone.user_handle == legacy
+    handle = store.webauthn_user_handle(V8_USER, create_with=b"h" * 32)
+    assert (handle, store.find_user_by_webauthn_handle(handle)) == (b"h" * 32, V8_USER)
+    with pytest.raises(DuplicateError):
+        store.webauthn_user_handle("v8-b", create_with=handle)

@@ -35,12 +35,14 @@ from ._migrations import (
     check_v4_rows_in_v5,
     check_v6_totp_in_v7,
     check_v7_rows_in_v8,
+    check_v8_rows_in_v9,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
     write_v4_rows,
     write_v6_totp_rows,
     write_v7_rows,
+    write_v8_rows,
 )
 
 
@@ -345,4 +347,20 @@ def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
     }
     assert indexes >= {"mfa_trusted_browsers_user", "mfa_trusted_browsers_expiry"}
     check_v7_rows_in_v8(store)
+    store.close()
+
+
+def test_upgrade_to_user_handles_keeps_the_credentials(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user-handle migration (version 9): credentials kept, passkeys may sign in alone."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:8])
+        old = PostgresStore(dsn)
+        written = write_v8_rows(old)
+        old.close()
+    store = PostgresStore(dsn)
+    assert store.schema_version() == len(MIGRATIONS) >= 9
+    check_v8_rows_in_v9(store, written)
     store.close()

@@ -150,6 +150,11 @@ class OrgPolicy:
         trusted_browser_days: For how many days a browser the user chose to
             trust may skip the second factor at sign-in, 0 (the default:
             trusted browsers are off) to 90.
+        passkey_sign_in_satisfies_mfa: Whether a passkey sign-in with user
+            verification (a usernameless sign-in: the passkey is something
+            the user has, unlocked by something they know or are) satisfies
+            the MFA requirement on its own. When False, the user passes a
+            second factor after it, as after a password.
         max_failed_attempts: Consecutive failed attempts that lock the principal.
         failed_attempts_lockout: How long a failed-attempts lock lasts; ``None``
             means only an administrator can unlock.
@@ -184,6 +189,7 @@ class OrgPolicy:
     step_up_max_ages: Mapping[str, timedelta] = field(default_factory=dict)
     step_up_actions: frozenset[str] = DEFAULT_STEP_UP_ACTIONS
     trusted_browser_days: int = 0
+    passkey_sign_in_satisfies_mfa: bool = True
     max_failed_attempts: int = 10
     failed_attempts_lockout: timedelta | None = timedelta(minutes=15)
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1))
@@ -213,6 +219,7 @@ class OrgPolicy:
             "allow_exemptions",
             "stop_clears_grace",
             "stop_releases_locks",
+            "passkey_sign_in_satisfies_mfa",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigurationError(f"OrgPolicy.{name} must be a bool")

@@ -38,6 +38,7 @@ _BOOLS = frozenset(
         "allow_exemptions",
         "stop_clears_grace",
         "stop_releases_locks",
+        "passkey_sign_in_satisfies_mfa",
     }
 )
 _INTS = frozenset({"min_methods", "max_failed_attempts", "trusted_browser_days"})

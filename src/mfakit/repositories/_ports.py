@@ -249,6 +249,7 @@ class WebAuthnCredentialRepository(Protocol):
         now: datetime,
         backup_state: bool | None = None,
         backup_eligible: bool | None = None,
+        user_handle: bytes | None = None,
     ) -> bool:
         """Compare-and-set the signature counter after a successful assertion.
 
@@ -263,6 +264,53 @@ class WebAuthnCredentialRepository(Protocol):
         backup-eligible credential is a synced passkey whatever it was
         registered as (see :attr:`WebAuthnCredential.kind`), so a synced
         credential is never judged by a policy as a device-bound security key.
+
+        ``user_handle``, when given, becomes the credential's
+        :attr:`~mfakit.repositories.WebAuthnCredential.user_handle` in the
+        same guarded update if it has none (a credential stored before
+        handles were recorded); a recorded handle is never replaced.
+
+        Raises:
+            ConfigurationError: a flag is not a bool or ``None``, or
+                ``user_handle`` is not 1 to 64 bytes (nothing changes).
+        """
+        ...
+
+    def set_webauthn_passwordless(
+        self, user_id: str, credential_id: bytes, passwordless: bool
+    ) -> WebAuthnCredential:
+        """Set whether one of the user's credentials may sign in on its own; return it updated.
+
+        Only :attr:`~mfakit.repositories.WebAuthnCredential.passwordless`
+        changes.
+
+        Raises:
+            NotFoundError: the user has no such credential.
+            ConfigurationError: ``passwordless`` is not a bool.
+        """
+        ...
+
+    def webauthn_user_handle(self, user_id: str, *, create_with: bytes) -> bytes:
+        """Return the user's WebAuthn user handle, storing ``create_with`` if there is none.
+
+        One atomic get-or-create: the first call for a user stores
+        ``create_with``; every later call (and every concurrent one, whatever
+        its ``create_with``) returns the stored handle. A stored handle never
+        changes, even when the user's credentials are all deleted. The
+        caller passes fresh random bytes (``secrets.token_bytes(32)``): a
+        user handle must not hold personal information (WebAuthn L3 §14.6.1).
+
+        Raises:
+            ConfigurationError: ``create_with`` is not 1 to 64 bytes.
+            DuplicateError: the user has no handle and ``create_with`` is
+                another user's (nothing is written).
+        """
+        ...
+
+    def find_user_by_webauthn_handle(self, handle: bytes) -> str | None:
+        """Return the user whose handle (as stored by :meth:`webauthn_user_handle`) is ``handle``.
+
+        One lookup by a unique index; ``None`` when no user has it.
         """
         ...
 

@@ -68,6 +68,18 @@ class _FromBackupEligible:
 
 _DERIVE_KIND: Any = _FromBackupEligible()
 
+
+class _FromKind:
+    """Default of :attr:`WebAuthnCredential.passwordless`: derive it from the kind."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<derived from kind>"
+
+
+_DERIVE_PASSWORDLESS: Any = _FromKind()
+
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -169,6 +181,20 @@ class WebAuthnCredential:
             field existed. Stores keep it as given; the one change is to
             ``"passkey"`` when the credential becomes backup-eligible
             (``update_sign_count(..., backup_eligible=True)``).
+        user_handle: The WebAuthn user handle the credential was registered
+            with (the user's random handle, see
+            :meth:`~mfakit.repositories.WebAuthnCredentialRepository.webauthn_user_handle`),
+            which a discoverable credential returns with each assertion.
+            ``None`` for a credential stored before handles were recorded
+            (then registered with the user id's UTF-8 bytes) until its next
+            assertion records that value (``update_sign_count(...,
+            user_handle=...)``).
+        passwordless: Whether the credential may sign the user in on its own
+            (a usernameless passkey sign-in), not only as a second factor.
+            When not given it is derived from ``kind``: True for a
+            ``"passkey"``, False for a ``"security_key"``, which is also how
+            the SQL stores fill it for credentials stored before the field
+            existed.
     """
 
     credential_id: bytes
@@ -183,11 +209,15 @@ class WebAuthnCredential:
     created_at: datetime
     last_used_at: datetime | None = None
     kind: WebAuthnKind = _DERIVE_KIND
+    user_handle: bytes | None = None
+    passwordless: bool = _DERIVE_PASSWORDLESS
 
     def __post_init__(self) -> None:
         if self.kind is _DERIVE_KIND:
             derived = "passkey" if self.backup_eligible else "security_key"
             object.__setattr__(self, "kind", derived)
+        if self.passwordless is _DERIVE_PASSWORDLESS:
+            object.__setattr__(self, "passwordless", self.kind == "passkey")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,7 @@ from typing import Any
 from mfakit.clock import Clock, SystemClock, ensure_aware
 from mfakit.errors import ConfigurationError
 from mfakit.policy import Decision, EffectKind, NotificationKind
-from mfakit.repositories import AuditEvent, MfaStore
+from mfakit.repositories import AuditEvent, Challenge, MfaStore
 from mfakit.secretbox import KeyRing
 from mfakit.service._login_code_keys import LoginCodeKeys
 from mfakit.service._notify import (
@@ -127,6 +127,36 @@ class ServiceContext:
     def now(self) -> datetime:
         """The current time, always timezone-aware."""
         return ensure_aware(self.clock.now())
+
+    def issue_challenge(
+        self,
+        purpose: str,
+        challenge: bytes,
+        *,
+        user_id: str | None,
+        now: datetime,
+        data: Mapping[str, Any] | None = None,
+    ) -> Challenge:
+        """Store a new single-use WebAuthn challenge valid for ``settings.challenge_ttl``.
+
+        Args:
+            purpose: What it is for (a finishing flow checks it).
+            challenge: The options' random challenge.
+            user_id: The user it is issued to, ``None`` for a sign-in without a username.
+            now: The issue time.
+            data: What the ceremony needs later (the challenge's ``context``).
+        """
+        issued = Challenge(
+            challenge_id=secrets.token_urlsafe(16),
+            purpose=purpose,
+            user_id=user_id,
+            challenge=challenge,
+            created_at=now,
+            expires_at=now + self.settings.challenge_ttl,
+            context={} if data is None else data,
+        )
+        self.store.put_challenge(issued)
+        return issued
 
     # -- audit ------------------------------------------------------------------------
 

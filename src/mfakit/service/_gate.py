@@ -258,13 +258,16 @@ class LoginGate:
         )
         attempt.charged = (factor, charged)
 
-    def after_failure(self, attempt: SignIn, factor: str) -> None:
-        """Audit a failed factor; lock memberships whose failed-attempts limit is reached."""
+    def after_failure(self, attempt: SignIn, factor: str, *, action: str | None = None) -> None:
+        """Audit a failed factor; lock memberships whose failed-attempts limit is reached.
+
+        The audit event's action is ``action``, by default ``<factor>.verify``.
+        """
         user_id, now = attempt.user_id, attempt.now
         self._flush(
             attempt,
             self._context.event(
-                f"{factor}.verify",
+                action or f"{factor}.verify",
                 at=now,
                 outcome="failure",
                 user_id=user_id,
@@ -284,11 +287,21 @@ class LoginGate:
                 self._evaluate(ctx, user_id, factors=factors, now=now, failed=failed, current=m)
 
     def after_success(
-        self, attempt: SignIn, method: MethodKind, *, backup_codes_unused: int | None = None
+        self,
+        attempt: SignIn,
+        method: MethodKind,
+        *,
+        backup_codes_unused: int | None = None,
+        action: str | None = None,
+        stamp: bool = True,
     ) -> SecondFactorResult:
         """Reset the throttles and stamp the user's last check; build the result.
 
         ``backup_codes_unused`` is the count after a backup code was consumed.
+        The audit event's action is ``action``, by default
+        ``<method>.verify``. With ``stamp=False`` (a sign-in that does not
+        count as a second factor) the throttles are reset and the user's last
+        check is left as it is.
         """
         user_id, now = attempt.user_id, attempt.now
         # The success's bookkeeping: one transaction, so one commit, of two
@@ -298,10 +311,13 @@ class LoginGate:
         # to write, if the transaction fails.
         events = [
             *attempt.audit,
-            self._context.event(f"{method.value}.verify", at=now, user_id=user_id),
+            self._context.event(action or f"{method.value}.verify", at=now, user_id=user_id),
         ]
         with self._context.transaction():
-            self._throttle.record_success(user_id, now)
+            if stamp:
+                self._throttle.record_success(user_id, now)
+            else:
+                self._throttle.reset_sign_in(user_id)
             self._context.audit_all(events)
         attempt.audit.clear()
         obligations, deadline, enrollment_only = attempt.outcome()

@@ -21,12 +21,10 @@ bounded number of store calls whatever the size of the user's organizations.
 from __future__ import annotations
 
 import dataclasses
-import secrets
 
 from mfakit import backup_codes, webauthn
 from mfakit.errors import InvalidCodeError, NotFoundError, ReplayedCodeError
 from mfakit.policy import MethodKind
-from mfakit.repositories import Challenge
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
@@ -88,22 +86,15 @@ class SecondFactorFlow:
             if context.settings.require_user_verification
             else "preferred",
         )
-        expires_at = now + context.settings.challenge_ttl
-        challenge = Challenge(
-            challenge_id=secrets.token_urlsafe(16),
-            purpose=AUTHENTICATION_PURPOSE,
-            user_id=user_id,
-            challenge=options.challenge,
-            created_at=now,
-            expires_at=expires_at,
+        challenge = context.issue_challenge(
+            AUTHENTICATION_PURPOSE, options.challenge, user_id=user_id, now=now
         )
-        context.store.put_challenge(challenge)
         return SecondFactorChallenge(
             user_id=user_id,
             methods=kinds,
             challenge_id=challenge.challenge_id,
             webauthn_options=options.to_json(),
-            expires_at=expires_at,
+            expires_at=challenge.expires_at,
         )
 
     def verify_totp(

@@ -1,34 +1,32 @@
 """Passkeys and security keys: register, list, rename, delete, and sign in with them.
 
 Registration and authentication challenges are stored single-use: finishing a
-ceremony pops its challenge atomically, so a response can be used once. After
-an assertion the signature counter is stored with a compare-and-set; a counter
-that does not increase is reported as a possibly cloned authenticator. A
-credential registered without the BE flag that now asserts it (its provider
-started syncing it) is, when the settings accept it, recorded in that same
-compare-and-set as backup-eligible and a passkey, and the user is told.
+ceremony pops its challenge atomically, so a response can be used once. A
+registration gives the authenticator the user's random user handle (stored
+once per user, never derived from the user id) and records it on the new
+credential. Checking an assertion is the passkey assertion's
+(``_assertion``): the counter's compare-and-set, a possibly cloned
+authenticator, a credential whose provider started syncing it.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from mfakit import webauthn
 from mfakit.errors import (
     ConfigurationError,
     DuplicateError,
-    MalformedDataError,
     NotFoundError,
     ReplayedCodeError,
-    SignCountError,
     VerificationError,
     WebAuthnError,
 )
 from mfakit.policy import MethodKind, SensitiveAction
 from mfakit.repositories import Challenge, WebAuthnCredential, WebAuthnKind
+from mfakit.service._assertion import PasskeyAssertion
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
@@ -37,16 +35,17 @@ from mfakit.service._facts import credential_method_id, passkey_kind
 from mfakit.service._gate import LoginGate
 from mfakit.service._login import AUTHENTICATION_PURPOSE
 from mfakit.service._methods import MethodPolicy
-from mfakit.service._notify import (
-    MethodAdded,
-    MethodRemoved,
-    PasskeyNowSynced,
-    SignCountAnomaly,
+from mfakit.service._notify import MethodAdded, MethodRemoved
+from mfakit.service._results import (
+    Mediation,
+    MethodRemoval,
+    Passkey,
+    PasskeyRegistration,
+    SecondFactorResult,
+    check_mediation,
 )
-from mfakit.service._results import MethodRemoval, Passkey, PasskeyRegistration, SecondFactorResult
 from mfakit.service._settings import UserRef, check_name, check_user_id
 from mfakit.service._step_up import StepUp
-from mfakit.service._throttle import Throttle
 from mfakit.webauthn.providers import ProviderName, ProviderNames, provider_name
 
 __all__ = ["PasskeyFlow", "REGISTRATION_PURPOSE"]
@@ -56,8 +55,7 @@ REGISTRATION_PURPOSE = "webauthn.registration"
 _MAX_NAME = 64
 _KINDS = frozenset({MethodKind.PASSKEY, MethodKind.SECURITY_KEY})
 #: The mediation of a conditional create (the browser's automatic passkey upgrade).
-CONDITIONAL = "conditional"
-_MEDIATIONS = frozenset({"optional", CONDITIONAL})
+CONDITIONAL: Mediation = "conditional"
 
 
 def _name(name: object) -> str:
@@ -73,6 +71,13 @@ def _requested_kind(context: Mapping[str, Any], backup_eligible: bool) -> WebAut
     if backup_eligible:
         return "passkey"
     return "passkey" if context.get("kind") == "passkey" else "security_key"
+
+
+def _registered_handle(context: Mapping[str, Any]) -> bytes | None:
+    # The handle the options gave the authenticator. A challenge stored before
+    # handles were kept gave it the user id's bytes: None, recorded at first use.
+    stored = context.get("user_handle")
+    return bytes.fromhex(stored) if isinstance(stored, str) else None
 
 
 def _listed(
@@ -92,16 +97,18 @@ def _listed(
         transports=c.transports,
         backed_up=c.backup_state,
         provider_name=provider,
+        passwordless=c.passwordless,
     )
 
 
 class PasskeyFlow:
     """WebAuthn credentials as second factors: register, list, rename, delete, sign in.
 
-    Depends on the context, the directory, the throttle, the method policy,
-    the step-up (adding a credential when the user has a factor, deleting
-    one), the factor changes, the backup code flow (deleting the last factor
-    drops the backup codes) and the login gate (signing in with a passkey).
+    Depends on the context, the directory, the method policy, the step-up
+    (adding a credential when the user has a factor, deleting one, allowing
+    or refusing it to sign in alone), the factor changes, the backup code
+    flow (deleting the last factor drops the backup codes), the login gate
+    and the passkey assertion (signing in with a passkey as a second factor).
     """
 
     def __init__(
@@ -109,21 +116,21 @@ class PasskeyFlow:
         *,
         context: ServiceContext,
         directory: Directory,
-        throttle: Throttle,
         policy: MethodPolicy,
         step_up: StepUp,
         factor_changes: FactorChanges,
         backup: BackupCodeFlow,
         gate: LoginGate,
+        assertion: PasskeyAssertion,
     ) -> None:
         self._context = context
         self._directory = directory
-        self._throttle = throttle
         self._policy = policy
         self._step_up = step_up
         self._factor_changes = factor_changes
         self._backup = backup
         self._gate = gate
+        self._assertion = assertion
 
     def _uv(self) -> str:
         return "required" if self._context.settings.require_user_verification else "preferred"
@@ -134,7 +141,7 @@ class PasskeyFlow:
         *,
         name: str,
         kind: MethodKind | str = MethodKind.PASSKEY,
-        mediation: str = "optional",
+        mediation: Mediation | str = "optional",
     ) -> PasskeyRegistration:
         """See :meth:`MfaService.begin_passkey_registration`."""
         context = self._context
@@ -144,8 +151,7 @@ class PasskeyFlow:
         method = MethodKind(kind)
         if method not in _KINDS:
             raise ConfigurationError("kind must be passkey or security_key")
-        if mediation not in _MEDIATIONS:
-            raise ConfigurationError("mediation must be optional or conditional")
+        mediation = check_mediation(mediation)
         if mediation == CONDITIONAL and method is not MethodKind.PASSKEY:
             # A conditional create is the browser's offer to save a passkey.
             raise ConfigurationError("conditional mediation registers a passkey only")
@@ -160,10 +166,15 @@ class PasskeyFlow:
         self._policy.check_add(
             user.user_id, method, label, factors.methods, now, last_mfa_at=factors.last_mfa_at
         )
+        # A random handle, the user's for every credential (never the user id:
+        # WebAuthn L3 §14.6.1); stored once, on the first registration begun.
+        handle = context.store.webauthn_user_handle(
+            user.user_id, create_with=secrets.token_bytes(32)
+        )
         options = webauthn.registration_options(
             rp_id=context.rp.rp_id,
             rp_name=context.rp.rp_name,
-            user_id=user.user_id.encode("utf-8"),
+            user_id=handle,
             user_name=user.name,
             user_display_name=user.display_name,
             exclude_credentials=[c.credential_id for c in existing],
@@ -172,21 +183,22 @@ class PasskeyFlow:
             # for neither presence nor verification): do not ask for it.
             user_verification="discouraged" if mediation == CONDITIONAL else self._uv(),
         )
-        expires_at = now + context.settings.challenge_ttl
-        challenge = Challenge(
-            challenge_id=secrets.token_urlsafe(16),
-            purpose=REGISTRATION_PURPOSE,
+        challenge = context.issue_challenge(
+            REGISTRATION_PURPOSE,
+            options.challenge,
             user_id=user.user_id,
-            challenge=options.challenge,
-            created_at=now,
-            expires_at=expires_at,
-            context={"name": label, "kind": method.value, "mediation": mediation},
+            now=now,
+            data={
+                "name": label,
+                "kind": method.value,
+                "user_handle": handle.hex(),
+                "mediation": mediation,
+            },
         )
-        context.store.put_challenge(challenge)
         return PasskeyRegistration(
             challenge_id=challenge.challenge_id,
             options=options.to_json(),
-            expires_at=expires_at,
+            expires_at=challenge.expires_at,
             mediation=mediation,
         )
 
@@ -242,6 +254,7 @@ class PasskeyFlow:
             backup_state=verified.backup_state,
             created_at=now,
             kind=_requested_kind(challenge.context, verified.backup_eligible),
+            user_handle=_registered_handle(challenge.context),
         )
         kind = passkey_kind(credential)
         factors = self._directory.factors(user_id)
@@ -334,96 +347,47 @@ class PasskeyFlow:
             remaining_methods=remaining,
         )
 
+    def set_passkey_passwordless(
+        self, user_id: str, credential_id: bytes, allowed: bool
+    ) -> Passkey:
+        """See :meth:`MfaService.set_passkey_passwordless`."""
+        context = self._context
+        check_user_id(user_id)
+        if not isinstance(allowed, bool):
+            raise ConfigurationError("allowed must be a bool")
+        now = context.now()
+        credential = context.store.get_webauthn_credential(credential_id)
+        if credential is None or credential.user_id != user_id:
+            raise NotFoundError("no such passkey")
+        # Allowing adds a way to sign in, refusing removes one: the step-up of each.
+        action = SensitiveAction.ADD_METHOD if allowed else SensitiveAction.REMOVE_METHOD
+        self._step_up.require_for_method_change(
+            user_id, action, self._directory.factors(user_id), now
+        )
+        updated = context.store.set_webauthn_passwordless(user_id, credential_id, allowed)
+        context.audit(
+            "passkey.passwordless_changed",
+            at=now,
+            user_id=user_id,
+            details={"passwordless": allowed},
+        )
+        return _listed(updated, context.settings.provider_names)
+
     def verify_passkey(
         self, user_id: str, challenge_id: str, response: Any, *, org_id: str | None = None
     ) -> SecondFactorResult:
         """See :meth:`MfaService.verify_passkey`."""
         context = self._context
         check_user_id(user_id)
-        now = context.now()
-        with self._gate.attempt(user_id, org_id, now) as attempt:
-            self._gate.charge(attempt, "passkey")
-            credential: WebAuthnCredential | None = None
-            try:
-                challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
-                parsed = webauthn.low_level.parse_authentication_response(response)
-                credential = context.store.get_webauthn_credential(parsed.credential_id)
-                if credential is None or credential.user_id != user_id:
-                    raise WebAuthnError("the credential is not registered to this user")
-                verified = webauthn.verify_authentication(
-                    response,
-                    expected_challenge=challenge.challenge,
-                    expected_origins=context.rp.origins,
-                    expected_rp_id=context.rp.rp_id,
-                    credential_public_key=credential.public_key,
-                    current_sign_count=credential.sign_count,
-                    require_user_verification=context.settings.require_user_verification,
-                    now=now,
-                    expected_backup_eligible=credential.backup_eligible,
-                    expected_user_handle=user_id.encode("utf-8"),
-                    accept_backup_eligibility_upgrade=context.settings.accept_backup_eligibility_upgrade,
-                )
-                if not self._record_assertion(credential, verified, now):
-                    # A concurrent sign-in stored a counter first: this one is not newer.
-                    raise SignCountError(
-                        stored=credential.sign_count, received=verified.new_sign_count
-                    )
-            except SignCountError:
-                label = credential.name if credential is not None else ""
-                context.send(SignCountAnomaly(user_id=user_id, label=label), at=now)
-                self._gate.hold(
-                    attempt,
-                    context.event(
-                        "passkey.sign_count_anomaly", at=now, outcome="failure", user_id=user_id
-                    ),
-                )
-                self._gate.after_failure(attempt, "passkey")
-                raise
-            except (VerificationError, MalformedDataError):
-                self._gate.after_failure(attempt, "passkey")
-                raise
-            kind = (
-                MethodKind.PASSKEY
-                if verified.backup_eligibility_upgraded
-                else passkey_kind(credential)
-            )
-            return self._gate.after_success(attempt, kind)
 
-    def _record_assertion(
-        self,
-        credential: WebAuthnCredential,
-        verified: webauthn.VerifiedAuthentication,
-        now: datetime,
-    ) -> bool:
-        """Compare-and-set the counter (and an accepted BE upgrade); False if the CAS lost."""
-        context = self._context
-        if not verified.backup_eligibility_upgraded:
-            return context.store.update_sign_count(
-                credential.credential_id,
-                credential.sign_count,
-                verified.new_sign_count,
-                now=now,
-                backup_state=verified.backup_state,
-            )
-        with context.transaction():
-            # BE and kind="passkey" are written by the same guarded statement as
-            # the counter: a lost race records neither, and sends nothing.
-            if not context.store.update_sign_count(
-                credential.credential_id,
-                credential.sign_count,
-                verified.new_sign_count,
-                now=now,
-                backup_state=verified.backup_state,
-                backup_eligible=True,
-            ):
-                return False
-            context.audit(
-                "passkey.backup_eligibility_upgraded",
-                at=now,
-                user_id=credential.user_id,
-                details={"previous_kind": credential.kind, "kind": MethodKind.PASSKEY.value},
-            )
-            context.send(
-                PasskeyNowSynced(user_id=credential.user_id, label=credential.name), at=now
-            )
-        return True
+        def load() -> tuple[Challenge, WebAuthnCredential]:
+            challenge = self._pop(challenge_id, AUTHENTICATION_PURPOSE, user_id)
+            parsed = webauthn.low_level.parse_authentication_response(response)
+            credential = context.store.get_webauthn_credential(parsed.credential_id)
+            if credential is None or credential.user_id != user_id:
+                raise WebAuthnError("the credential is not registered to this user")
+            return challenge, credential
+
+        with self._gate.attempt(user_id, org_id, context.now()) as attempt:
+            kind = self._assertion.check(attempt, response, load, first_factor=False)
+            return self._gate.after_success(attempt, kind)

@@ -6,8 +6,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
+from mfakit.errors import ConfigurationError
 from mfakit.policy import Decision, MethodKind, Obligation
 from mfakit.webauthn.providers import ProviderName
 
@@ -17,9 +18,12 @@ __all__ = [
     "BackupCodeStatus",
     "IamLoginResult",
     "LoginCodeRequested",
+    "Mediation",
     "MethodRemoval",
     "Passkey",
     "PasskeyRegistration",
+    "PasskeySignInChallenge",
+    "PasskeySignInResult",
     "RewrapProgress",
     "SecondFactorChallenge",
     "SecondFactorResult",
@@ -171,6 +175,9 @@ class Passkey:
             verifies registrations without an attestation policy, so its
             names are never ``attested``; see
             :func:`mfakit.webauthn.providers.provider_name`.
+        passwordless: Whether it may sign the user in on its own (a passkey
+            sign-in without a username), not only as a second factor; see
+            :meth:`~mfakit.service.MfaService.set_passkey_passwordless`.
     """
 
     credential_id: bytes
@@ -181,6 +188,7 @@ class Passkey:
     transports: tuple[str, ...] = ()
     backed_up: bool = False
     provider_name: ProviderName | None = None
+    passwordless: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,7 +200,7 @@ class PasskeyRegistration:
         options: ``PublicKeyCredentialCreationOptionsJSON`` for
             ``PublicKeyCredential.parseCreationOptionsFromJSON``.
         expires_at: When the single-use challenge expires.
-        mediation: ``"optional"`` (a modal ceremony) or ``"conditional"``
+        mediation: :data:`Mediation`: ``"optional"`` (a modal ceremony) or ``"conditional"``
             (the browser's automatic upgrade: pass it as
             ``navigator.credentials.create({mediation: "conditional", ...})``).
     """
@@ -200,7 +208,79 @@ class PasskeyRegistration:
     challenge_id: str
     options: Mapping[str, Any]
     expires_at: datetime
-    mediation: str = "optional"
+    mediation: Mediation = "optional"
+
+
+#: How the browser asks for a passkey at sign-in (``mediation`` of
+#: ``navigator.credentials.get``): ``"conditional"`` offers the passkeys in the
+#: username field's autofill, ``"optional"`` opens the browser's dialog.
+Mediation = Literal["conditional", "optional"]
+_MEDIATIONS: frozenset[str] = frozenset({"conditional", "optional"})
+
+
+def check_mediation(mediation: object) -> Mediation:
+    """Return ``mediation`` if it is ``"conditional"`` or ``"optional"``.
+
+    Raises:
+        ConfigurationError: Anything else.
+    """
+    if isinstance(mediation, str) and mediation in _MEDIATIONS:
+        return cast(Mediation, mediation)
+    raise ConfigurationError('mediation must be "conditional" or "optional"')
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeySignInChallenge:
+    """A started passkey sign-in (no username): send ``options`` to the browser.
+
+    Attributes:
+        challenge_id: Pass it back with the browser's response.
+        options: ``PublicKeyCredentialRequestOptionsJSON`` for
+            ``PublicKeyCredential.parseRequestOptionsFromJSON``: an empty
+            ``allowCredentials`` (the authenticator offers its discoverable
+            credentials) and ``userVerification: "required"``.
+        mediation: Pass it as ``mediation`` to ``navigator.credentials.get``.
+        expires_at: When the single-use challenge expires.
+    """
+
+    challenge_id: str
+    options: Mapping[str, Any]
+    mediation: Mediation
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeySignInResult:
+    """A passkey sign-in that verified: who signed in, and what the organizations ask next.
+
+    Attributes:
+        user_id: The user the passkey belongs to.
+        method: ``passkey`` or ``security_key``: the kind of the credential used.
+        credential_id: The credential that signed in.
+        second_factor_required: An organization judging the sign-in does not
+            count a passkey sign-in as MFA
+            (``OrgPolicy.passkey_sign_in_satisfies_mfa`` is False): continue
+            with :meth:`~mfakit.service.MfaService.begin_second_factor`, as
+            after a password; the user's last second-factor check was not
+            updated. When False the sign-in was multi-factor (a recent second
+            factor for step-up).
+        obligations: What the organizations require next (as in
+            :class:`SecondFactorResult`).
+        deadline: The earliest enrollment deadline in play, if any.
+        advice: Recommendations (second method, backup codes low).
+        enrollment_only: The session may only set up a method.
+        decisions: The organizations' login decisions, by organization id.
+    """
+
+    user_id: str
+    method: MethodKind
+    credential_id: bytes
+    second_factor_required: bool = False
+    obligations: tuple[Obligation, ...] = ()
+    deadline: datetime | None = None
+    advice: tuple[Advice, ...] = ()
+    enrollment_only: bool = False
+    decisions: Mapping[str, Decision] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,9 +24,11 @@ graph is acyclic::
                                            StepUp, FactorChanges, BackupCodeFlow
     * SecondFactorFlow    _login           context, Directory, Throttle, LoginGate,
                                            TotpFlow, BackupCodeFlow
-    * PasskeyFlow         _passkeys        context, Directory, Throttle, MethodPolicy,
-                                           StepUp, FactorChanges, BackupCodeFlow,
-                                           LoginGate
+      PasskeyAssertion    _assertion       context, LoginGate
+    * PasskeyFlow         _passkeys        context, Directory, MethodPolicy, StepUp,
+                                           FactorChanges, BackupCodeFlow, LoginGate,
+                                           PasskeyAssertion
+    * PasskeySignInFlow   _passkey_sign_in context, LoginGate, PasskeyAssertion
     * TrustedBrowserFlow  _trusted         context, Directory, LoginGate
     * MemberFlow          _members         context, Directory, EffectWriter
     * OrgFlow             _org             context, Directory, EffectWriter
@@ -66,6 +68,7 @@ from mfakit.policy import (
 )
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
 from mfakit.secretbox import KeyRing
+from mfakit.service._assertion import PasskeyAssertion
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
@@ -79,6 +82,7 @@ from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import Notifier
 from mfakit.service._org import OrgFlow
 from mfakit.service._outbox import DeliveryReport
+from mfakit.service._passkey_sign_in import PasskeySignInFlow
 from mfakit.service._passkeys import PasskeyFlow
 from mfakit.service._recovery import RecoveryFlow
 from mfakit.service._results import (
@@ -86,9 +90,12 @@ from mfakit.service._results import (
     BackupCodeStatus,
     IamLoginResult,
     LoginCodeRequested,
+    Mediation,
     MethodRemoval,
     Passkey,
     PasskeyRegistration,
+    PasskeySignInChallenge,
+    PasskeySignInResult,
     RewrapProgress,
     SecondFactorChallenge,
     SecondFactorResult,
@@ -237,16 +244,18 @@ class MfaService:
             totp=totp,
             backup=backup,
         )
+        assertion = PasskeyAssertion(context=context, gate=gate)
         self._passkeys = PasskeyFlow(
             context=context,
             directory=directory,
-            throttle=throttle,
             policy=policy,
             step_up=step_up,
             factor_changes=factor_changes,
             backup=backup,
             gate=gate,
+            assertion=assertion,
         )
+        self._passkey_sign_in = PasskeySignInFlow(context=context, gate=gate, assertion=assertion)
         self._trusted = TrustedBrowserFlow(context=context, directory=directory, gate=gate)
         self._members = MemberFlow(context=context, directory=directory, effects=effects)
         self._org = OrgFlow(context=context, directory=directory, effects=effects)
@@ -471,11 +480,15 @@ class MfaService:
         *,
         name: str,
         kind: MethodKind | str = MethodKind.PASSKEY,
-        mediation: str = "optional",
+        mediation: Mediation | str = "optional",
     ) -> PasskeyRegistration:
         """Start adding a passkey (discoverable) or a security key, with a unique name.
 
-        The options exclude the user's existing credentials; the challenge is
+        The options' ``user.id`` is the user's WebAuthn user handle: 32 random
+        bytes made for the user the first time and stored (never derived from
+        the user id, so an authenticator holds nothing personal; WebAuthn L3
+        §14.6.1); the new credential records it. The options exclude the
+        user's existing credentials; the challenge is
         stored for ``settings.challenge_ttl`` and can be used once. It carries
         the name and the ``kind`` chosen here, which
         :meth:`finish_passkey_registration` stores with the credential: the
@@ -512,9 +525,11 @@ class MfaService:
     ) -> Passkey:
         """Verify the browser's registration response and store the new credential.
 
-        The new credential's signature counts as a recent second factor (the
-        user's step-up stamp is set), and the change revokes every trusted
-        browser of the user.
+        A passkey may then sign in on its own (:meth:`finish_passkey_sign_in`),
+        a security key only as a second factor; see
+        :meth:`set_passkey_passwordless`. The new credential's signature
+        counts as a recent second factor (the user's step-up stamp is set),
+        and the change revokes every trusted browser of the user.
 
         Raises:
             ReplayedCodeError: the challenge is unknown, used or expired.
@@ -553,10 +568,38 @@ class MfaService:
         """
         return self._passkeys.delete_passkey(user_id, credential_id, confirmation=confirmation)
 
+    def set_passkey_passwordless(
+        self, user_id: str, credential_id: bytes, allowed: bool
+    ) -> Passkey:
+        """Allow or refuse one of the user's credentials to sign in on its own.
+
+        A credential allowed (``passwordless``, the default of a passkey) can
+        sign the user in without a username or password
+        (:meth:`finish_passkey_sign_in`); a refused one (the default of a
+        security key) is a second factor only. A recent second factor is
+        required first, as for the other method changes (step-up, action
+        ``add_method`` to allow, ``remove_method`` to refuse); the change is
+        audited as ``passkey.passwordless_changed``.
+
+        Returns:
+            The credential as listed, with its new ``passwordless``.
+
+        Raises:
+            ConfigurationError: ``allowed`` is not a bool.
+            NotFoundError: the user has no such credential.
+            StepUpRequiredError: the user's last second-factor check is too old.
+        """
+        return self._passkeys.set_passkey_passwordless(user_id, credential_id, allowed)
+
     def verify_passkey(
         self, user_id: str, challenge_id: str, response: Any, *, org_id: str | None = None
     ) -> SecondFactorResult:
         """Complete the second factor with a passkey assertion.
+
+        The response's user handle, when it has one, must be the credential's
+        (its user's random handle, or for a credential registered before
+        handles were recorded the user id's UTF-8 bytes, which this first
+        use records on the credential).
 
         A credential registered without the backup-eligible (BE) flag that now
         asserts it has been taken up by a syncing provider. With
@@ -580,6 +623,100 @@ class MfaService:
             MalformedDataError: the response cannot be parsed.
         """
         return self._passkeys.verify_passkey(user_id, challenge_id, response, org_id=org_id)
+
+    # -- passkey sign-in without a username ------------------------------------------------
+
+    def begin_passkey_sign_in(
+        self, *, org_id: str | None = None, mediation: Mediation | str = "optional"
+    ) -> PasskeySignInChallenge:
+        """Start a passkey sign-in without a username (the passkey is the first factor).
+
+        The options have an empty ``allowCredentials`` (the authenticator
+        offers its discoverable credentials for the RP ID) and require user
+        verification. Call it when the sign-in page loads with
+        ``mediation="conditional"`` to offer the passkeys in the username
+        field's autofill (``autocomplete="username webauthn"``), or on a
+        "Sign in with a passkey" button with ``"optional"``. The challenge is
+        stored single-use for ``settings.challenge_ttl``, for no user, bound to
+        ``org_id``; anyone can ask for one, so run :meth:`sweep` (which purges
+        expired challenges) regularly.
+
+        Args:
+            org_id: The organization whose sign-in page this is; finish with
+                the same one. ``None``: the sign-in is judged by every
+                organization of the user.
+            mediation: ``"conditional"`` or ``"optional"``, returned for
+                ``navigator.credentials.get``.
+
+        Raises:
+            ConfigurationError: an unknown ``mediation`` or a bad ``org_id``.
+
+        Example::
+
+            start = service.begin_passkey_sign_in(mediation="conditional")
+            # page: navigator.credentials.get({mediation: start.mediation,
+            #   publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(start.options)})
+            result = service.finish_passkey_sign_in(start.challenge_id, credential_json)
+            if result.second_factor_required:
+                ...  # continue with begin_second_factor(result.user_id), as after a password
+        """
+        return self._passkey_sign_in.begin_passkey_sign_in(org_id=org_id, mediation=mediation)
+
+    def finish_passkey_sign_in(
+        self, challenge_id: str, response: Any, *, org_id: str | None = None
+    ) -> PasskeySignInResult:
+        """Sign a user in with a discoverable passkey's assertion: the user is the passkey's.
+
+        The challenge is popped (single use); the credential is found by the
+        response's id, and the response's user handle must be the
+        credential's (a discoverable credential returns it). An unknown or
+        deleted credential and a user handle that is not the credential's get
+        one refusal, :class:`~mfakit.errors.UnknownCredentialError`, the same
+        in every case; pass its ``signal_options`` to
+        ``PublicKeyCredential.signalUnknownCredential`` so the passkey manager
+        stops offering it. Nothing is charged to anyone then.
+
+        Otherwise the sign-in is the credential's user's, through the same
+        gate as :meth:`verify_passkey`: each organization's login decision
+        first (a locked member is refused), the attempt charged to the user's
+        passkey throttle, failures counted and locking as for second factors.
+        The assertion must verify with user verification (UV), whatever
+        ``settings.require_user_verification`` says, and the credential must
+        be allowed to sign in alone (:meth:`set_passkey_passwordless`). The
+        counter is stored with a compare-and-set (a regression is a possible
+        clone, and the user is told), as is the handle of a credential
+        registered before handles were recorded.
+
+        A sign-in with a UV passkey is multi-factor: the user's last
+        second-factor check is stamped (step-up) and the result's
+        ``second_factor_required`` is False, unless a judging organization's
+        policy (``OrgPolicy.passkey_sign_in_satisfies_mfa``; for a user in
+        none, ``settings.personal_policy``) says otherwise: then nothing is
+        stamped and ``second_factor_required`` is True; continue with
+        :meth:`begin_second_factor`. Audited as ``passkey.sign_in``.
+
+        Args:
+            challenge_id: From :meth:`begin_passkey_sign_in`.
+            response: The browser's ``PublicKeyCredential`` (``toJSON()``).
+            org_id: The organization given to :meth:`begin_passkey_sign_in`.
+
+        Raises:
+            ReplayedCodeError: the challenge is unknown, used, expired, of
+                another purpose or begun for another organization.
+            MalformedDataError: the response cannot be parsed.
+            UnknownCredentialError: no such credential, or not this user handle.
+            PasswordlessNotAllowedError: the assertion verified, but its owner
+                keeps this credential for second factors only (raised only
+                after the signature verified; do not signal it as unknown).
+            NotFoundError: ``org_id`` is given and the passkey's user is not
+                its member.
+            PolicyDeniedError: an organization refuses the sign-in (locked...).
+            ThrottledError: too many failed attempts.
+            UserVerificationError: the authenticator did not verify the user.
+            SignCountError: the signature counter did not increase.
+            WebAuthnError: the assertion does not verify.
+        """
+        return self._passkey_sign_in.finish_passkey_sign_in(challenge_id, response, org_id=org_id)
 
     # -- step-up and trusted browsers -------------------------------------------------------
 

@@ -107,11 +107,29 @@ def check_max_devices(value: object) -> int:
     return value
 
 
+def check_bool(value: object, what: str) -> bool:
+    """Refuse anything but ``True`` or ``False`` (no truthy stand-ins)."""
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{what} must be a bool")
+    return value
+
+
 def check_opt_bool(value: object, what: str) -> bool | None:
     """Refuse anything but ``True``, ``False`` or ``None`` (no truthy stand-ins)."""
     if value is not None and not isinstance(value, bool):
         raise ConfigurationError(f"{what} must be a bool or None")
     return value
+
+
+#: The longest WebAuthn user handle (WebAuthn L3 §5.4.3).
+MAX_USER_HANDLE_BYTES = 64
+
+
+def check_user_handle(value: object, what: str) -> bytes:
+    """Refuse anything but a WebAuthn user handle: bytes, 1 to 64 of them."""
+    if not isinstance(value, bytes) or not 1 <= len(value) <= MAX_USER_HANDLE_BYTES:
+        raise ConfigurationError(f"{what} must be 1 to {MAX_USER_HANDLE_BYTES} bytes")
+    return bytes(value)
 
 
 def check_record(record: object) -> None:
@@ -132,6 +150,10 @@ def check_record(record: object) -> None:
             raise ConfigurationError(f"{kind}.{f.name} has an unknown value")
         if isinstance(value, str) and "\x00" in value:
             raise ConfigurationError(f"{kind}.{f.name} contains a NUL character")
+        if f.name == "user_handle" and value is not None:
+            check_user_handle(value, f"{kind}.{f.name}")
+        if f.name == "passwordless":
+            check_bool(value, f"{kind}.{f.name}")
         if isinstance(value, int) and not isinstance(value, bool):
             check_int(value, f"{kind}.{f.name}")
             if f.name in _COUNTERS and value < 0:

@@ -242,6 +242,7 @@ class StoreFacade:
         now: datetime,
         backup_state: bool | None = None,
         backup_eligible: bool | None = None,
+        user_handle: bytes | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         return self._webauthn.update_sign_count(
@@ -251,7 +252,26 @@ class StoreFacade:
             now=now,
             backup_state=backup_state,
             backup_eligible=backup_eligible,
+            user_handle=user_handle,
         )
+
+    def set_webauthn_passwordless(
+        self, user_id: str, credential_id: bytes, passwordless: bool
+    ) -> WebAuthnCredential:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.set_webauthn_passwordless`.
+        """
+        return self._webauthn.set_webauthn_passwordless(user_id, credential_id, passwordless)
+
+    def webauthn_user_handle(self, user_id: str, *, create_with: bytes) -> bytes:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.webauthn_user_handle`."""
+        return self._webauthn.webauthn_user_handle(user_id, create_with=create_with)
+
+    def find_user_by_webauthn_handle(self, handle: bytes) -> str | None:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.find_user_by_webauthn_handle`.
+        """
+        return self._webauthn.find_user_by_webauthn_handle(handle)
 
     # -- ChallengeRepository ---------------------------------------------------------------
 

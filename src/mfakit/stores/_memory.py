@@ -70,10 +70,11 @@ class MemoryState:
     page of members is a bisect and a slice), the organizations that have
     members sorted, each user's organizations, usernames, active owners,
     each user's credential ids, each active TOTP device's owner, and trusted
-    browsers by token hash and by user. Indexes change only through
+    browsers by token hash and by user, users by WebAuthn user handle.
+    Indexes change only through
     :meth:`put_membership`, :meth:`remove_membership`,
-    :meth:`index_credential`, :meth:`put_totp_devices`, :meth:`index_trusted`
-    and :meth:`drop_trusted`, and are rebuilt from the records when an
+    :meth:`index_credential`, :meth:`put_totp_devices`, :meth:`index_trusted`,
+    :meth:`drop_trusted` and :meth:`put_user_handle`, and are rebuilt from the records when an
     ``atomic()`` block rolls back.
     """
 
@@ -89,6 +90,7 @@ class MemoryState:
         "last_mfa",
         "factors_changed",
         "trusted",
+        "user_handles",
         "orgs",
         "members",
         "invitations",
@@ -115,6 +117,8 @@ class MemoryState:
         self.factors_changed: dict[str, datetime] = {}
         # Trusted browsers by token id (indexed by hash and by user below).
         self.trusted: dict[str, TrustedBrowser] = {}
+        # Each user's WebAuthn user handle (indexed by handle below).
+        self.user_handles: dict[str, bytes] = {}
         self.orgs: dict[str, Organization] = {}
         self.members: dict[tuple[str, str], Membership] = {}
         self.invitations: dict[str, Invitation] = {}
@@ -141,6 +145,7 @@ class MemoryState:
             d.totp_id: user for user, devices in self.active_totp.items() for d in devices
         }
         self.trusted_hashes: dict[bytes, str] = {}
+        self.handle_users: dict[bytes, str] = {h: u for u, h in self.user_handles.items()}
         self.user_trusted: dict[str, set[str]] = {}
         for browser in self.trusted.values():
             self.index_trusted(browser, add=True)
@@ -226,6 +231,11 @@ class MemoryState:
     def drop_trusted(self, token_id: str) -> None:
         """Delete one trusted browser and its index entries."""
         self.index_trusted(self.trusted.pop(token_id), add=False)
+
+    def put_user_handle(self, user_id: str, handle: bytes) -> None:
+        """Store a user's first WebAuthn user handle and index it."""
+        self.user_handles[user_id] = handle
+        self.handle_users[handle] = user_id
 
     def user_webauthn(self, user_id: str) -> list[WebAuthnCredential]:
         """The user's WebAuthn credentials, through the index (no scan of other users)."""

@@ -16,10 +16,12 @@ from mfakit.repositories import (
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
+    check_bool,
     check_int,
     check_keys,
     check_max_devices,
     check_opt_bool,
+    check_user_handle,
     normalize,
     utc,
 )
@@ -330,6 +332,7 @@ class MemoryWebAuthn:
         now: datetime,
         backup_state: bool | None = None,
         backup_eligible: bool | None = None,
+        user_handle: bytes | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         now = utc(now)
@@ -337,6 +340,8 @@ class MemoryWebAuthn:
         check_int(new, "new")
         check_opt_bool(backup_state, "backup_state")
         check_opt_bool(backup_eligible, "backup_eligible")
+        if user_handle is not None:
+            check_user_handle(user_handle, "user_handle")
         with self._state.lock:
             self._state.check_open()
             cred = self._state.webauthn.get(bytes(credential_id))
@@ -345,6 +350,7 @@ class MemoryWebAuthn:
             bs = cred.backup_state if backup_state is None else backup_state
             be = cred.backup_eligible if backup_eligible is None else backup_eligible
             kind = "passkey" if backup_eligible else cred.kind
+            handle = user_handle if cred.user_handle is None else cred.user_handle
             self._state.webauthn[cred.credential_id] = dataclasses.replace(
                 cred,
                 sign_count=new,
@@ -352,5 +358,46 @@ class MemoryWebAuthn:
                 backup_state=bs,
                 backup_eligible=be,
                 kind=kind,
+                user_handle=handle,
             )
             return True
+
+    def set_webauthn_passwordless(
+        self, user_id: str, credential_id: bytes, passwordless: bool
+    ) -> WebAuthnCredential:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.set_webauthn_passwordless`.
+        """
+        check_bool(passwordless, "passwordless")
+        with self._state.lock:
+            self._state.check_open()
+            cred = self._state.webauthn.get(bytes(credential_id))
+            if cred is None or cred.user_id != user_id:
+                raise NotFoundError("the user has no such credential")
+            cred = dataclasses.replace(cred, passwordless=passwordless)
+            self._state.webauthn[cred.credential_id] = cred
+            return cred
+
+    def webauthn_user_handle(self, user_id: str, *, create_with: bytes) -> bytes:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.webauthn_user_handle`."""
+        handle = check_user_handle(create_with, "create_with")
+        state = self._state
+        with state.lock:
+            state.check_open()
+            stored = state.user_handles.get(user_id)
+            if stored is not None:
+                return stored
+            if handle in state.handle_users:
+                raise DuplicateError("the user handle is taken; nothing was written")
+            state.put_user_handle(user_id, handle)
+            return handle
+
+    def find_user_by_webauthn_handle(self, handle: bytes) -> str | None:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.find_user_by_webauthn_handle`.
+        """
+        if not isinstance(handle, bytes):
+            raise ConfigurationError("handle must be bytes")
+        with self._state.lock:
+            self._state.check_open()
+            return self._state.handle_users.get(handle)

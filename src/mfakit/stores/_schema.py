@@ -296,4 +296,20 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX mfa_trusted_browsers_expiry ON mfa_trusted_browsers (expires_at)",
         "ALTER TABLE mfa_user_state ADD COLUMN factors_changed_at BIGINT",
     ),
+    # Version 9 (issue 16, passkey sign-in): each user's random WebAuthn user
+    # handle (never derived from the user id, WebAuthn L3 §14.6.1), unique so
+    # that a handle names one user; the handle each credential was registered
+    # with (NULL for rows stored before: they were registered with the user
+    # id's UTF-8 bytes, recorded at their next assertion); and whether each
+    # credential may sign in on its own, on for the passkeys stored before.
+    (
+        """CREATE TABLE mfa_webauthn_user_handles (
+            user_id {key} PRIMARY KEY,
+            handle {blob} NOT NULL UNIQUE
+        )""",
+        "ALTER TABLE mfa_webauthn_credentials ADD COLUMN user_handle {blob}",
+        """ALTER TABLE mfa_webauthn_credentials ADD COLUMN passwordless INTEGER NOT NULL
+            DEFAULT 0 CHECK (passwordless IN (0, 1))""",
+        "UPDATE mfa_webauthn_credentials SET passwordless = 1 WHERE kind = 'passkey'",
+    ),
 )

@@ -16,12 +16,14 @@ from mfakit.repositories import (
     WebAuthnCredential,
 )
 from mfakit.stores._common import (
+    check_bool,
     check_int,
     check_keys,
     check_limit,
     check_max_devices,
     check_opt_bool,
     check_record,
+    check_user_handle,
     opt_from_micros,
     opt_micros,
     to_micros,
@@ -364,6 +366,8 @@ class SqlWebAuthn:
             to_micros(w.created_at),
             opt_micros(w.last_used_at),
             w.kind,
+            None if w.user_handle is None else bytes(w.user_handle),
+            int(w.passwordless),
         ]
         self._sql.call(
             lambda c: c.run(
@@ -424,23 +428,80 @@ class SqlWebAuthn:
         now: datetime,
         backup_state: bool | None = None,
         backup_eligible: bool | None = None,
+        user_handle: bytes | None = None,
     ) -> bool:
         """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.update_sign_count`."""
         check_int(expected_old, "expected_old")
         check_int(new, "new")
         check_opt_bool(backup_state, "backup_state")
         check_opt_bool(backup_eligible, "backup_eligible")
+        handle = None if user_handle is None else check_user_handle(user_handle, "user_handle")
         bs = None if backup_state is None else int(backup_state)
         be = None if backup_eligible is None else int(backup_eligible)
-        # One guarded statement: the flags and the kind change only with the counter.
+        # One guarded statement: the flags, the kind and a first user handle
+        # change only with the counter.
         kind = "passkey" if backup_eligible else None
+        params = [new, to_micros(now), bs, be, kind, handle, bytes(credential_id), expected_old]
         n = self._sql.call(
             lambda c: c.run(
                 "UPDATE mfa_webauthn_credentials SET sign_count = ?, last_used_at = ?, "
                 "backup_state = COALESCE(?, backup_state), "
-                "backup_eligible = COALESCE(?, backup_eligible), kind = COALESCE(?, kind) "
+                "backup_eligible = COALESCE(?, backup_eligible), kind = COALESCE(?, kind), "
+                "user_handle = COALESCE(user_handle, ?) "
                 "WHERE credential_id = ? AND sign_count = ?",
-                [new, to_micros(now), bs, be, kind, bytes(credential_id), expected_old],
+                params,
             )
         )
         return n == 1
+
+    def set_webauthn_passwordless(
+        self, user_id: str, credential_id: bytes, passwordless: bool
+    ) -> WebAuthnCredential:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.set_webauthn_passwordless`.
+        """
+        flag = int(check_bool(passwordless, "passwordless"))
+        row = self._sql.call(
+            lambda c: c.one(
+                "UPDATE mfa_webauthn_credentials SET passwordless = ? WHERE credential_id = ? "
+                f"AND user_id = ? RETURNING {CRED_COLS}",
+                [flag, bytes(credential_id), user_id],
+            )
+        )
+        if row is None:
+            raise NotFoundError("the user has no such credential")
+        return row_cred(row)
+
+    def webauthn_user_handle(self, user_id: str, *, create_with: bytes) -> bytes:
+        """See :meth:`mfakit.repositories.WebAuthnCredentialRepository.webauthn_user_handle`.
+
+        One write transaction: an insert that does nothing when the user has a
+        handle (it waits for a concurrent insert of the same user to commit),
+        then a read of the stored handle. A ``create_with`` taken by another
+        user violates the unique index: :class:`DuplicateError`.
+        """
+        handle = check_user_handle(create_with, "create_with")
+
+        def get_or_create(c: Conn) -> bytes:
+            c.run(
+                "INSERT INTO mfa_webauthn_user_handles (user_id, handle) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO NOTHING",
+                [user_id, handle],
+            )
+            row = c.one("SELECT handle FROM mfa_webauthn_user_handles WHERE user_id = ?", [user_id])
+            return bytes(required(row)[0])
+
+        return self._sql.call(get_or_create, write=True)
+
+    def find_user_by_webauthn_handle(self, handle: bytes) -> str | None:
+        """See
+        :meth:`mfakit.repositories.WebAuthnCredentialRepository.find_user_by_webauthn_handle`.
+        """
+        if not isinstance(handle, bytes):
+            raise ConfigurationError("handle must be bytes")
+        row = self._sql.call(
+            lambda c: c.one(
+                "SELECT user_id FROM mfa_webauthn_user_handles WHERE handle = ?", [handle]
+            )
+        )
+        return None if row is None else str(row[0])

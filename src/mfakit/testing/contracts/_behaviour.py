@@ -13,6 +13,7 @@ from mfakit.repositories import MfaStore
 from mfakit.testing.contracts._behaviour_atomic import AtomicContract
 from mfakit.testing.contracts._behaviour_factors import FactorContract
 from mfakit.testing.contracts._behaviour_flows import FlowContract
+from mfakit.testing.contracts._behaviour_handles import WebAuthnHandleContract
 from mfakit.testing.contracts._behaviour_orgs import OrgContract
 from mfakit.testing.contracts._behaviour_outbox import OutboxContract
 from mfakit.testing.contracts._behaviour_scale import ScaleContract
@@ -34,6 +35,7 @@ __all__ = ["StoreContract"]
 
 class StoreContract(
     FactorContract,
+    WebAuthnHandleContract,
     FlowContract,
     OrgContract,
     ScaleContract,

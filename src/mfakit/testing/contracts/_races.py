@@ -76,8 +76,8 @@ def _setup(store: MfaStore, op: str, rounds: int) -> list[Any]:
             cred = webauthn_credential(user, sign_count=7)
             store.add_webauthn_credential(cred)
             targets.append((cred.credential_id, 7))
-        elif op == "record_failure":
-            targets.append(new_id("key"))
+        elif op in ("record_failure", "webauthn_user_handle"):
+            targets.append(new_id("key" if op == "record_failure" else "user"))
         elif op == "claim_messages":
             kind = new_id("kind")  # the racers claim this kind only
             for _ in range(CLAIM_MESSAGES):
@@ -120,6 +120,13 @@ def _check_round(op: str, outcomes: list[object], racers: int) -> None:
         assert outcomes.count("deleted") == 1, outcomes
         assert Counter(outcomes)[True] <= 1, outcomes
         assert all(o in (True, False, "deleted") for o in outcomes), outcomes
+        return
+    if op == "webauthn_user_handle":
+        # One racer's handle is stored, and every racer got that one back.
+        pairs = [o for o in outcomes if isinstance(o, tuple)]
+        assert len(pairs) == racers, outcomes
+        assert sum(bool(won) for won, _ in pairs) == 1, outcomes
+        assert len({stored for _, stored in pairs}) == 1, outcomes
         return
     if op == "record_failure":
         # Every racer counted once: the counts seen are exactly 1..n.

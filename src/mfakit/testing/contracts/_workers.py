@@ -6,6 +6,7 @@ This module imports neither pytest nor hypothesis, so a spawned worker starts fa
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -117,6 +118,13 @@ def _claim(store: MfaStore, target: Any, worker: int) -> object:
     return [m.message_id for m in claimed]
 
 
+def _user_handle(store: MfaStore, target: Any, worker: int) -> object:
+    # Each racer offers its own handle; all must get the one stored handle back.
+    offered = hashlib.sha256(f"{target}/{worker}".encode()).digest()
+    stored = store.webauthn_user_handle(target, create_with=offered)
+    return (stored == offered, stored.hex())
+
+
 #: Each atomic operation: ``(store, target, worker index) -> picklable result``.
 OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
     "accept_invitation": _accept,
@@ -133,6 +141,7 @@ OPS: dict[str, Callable[[MfaStore, Any, int], object]] = {
     "record_login_code_attempt": _attempt,
     "update_organization": _update_org,
     "update_sign_count": _sign_count,
+    "webauthn_user_handle": _user_handle,
 }
 
 
