@@ -316,6 +316,32 @@ def test_conditional_create_unsupported_rejects_before_asking(tab: Tab) -> None:
     assert [calls, reported, available] == [0, False, False]
 
 
+def test_without_webauthn_everything_says_unsupported(tab: Tab) -> None:
+    """Without PublicKeyCredential: isSupported() false, ceremonies not_supported, nothing sent."""
+    result = tab.run(
+        """async () => {
+            const begun = await post("/register/options", {user_name: "ada"});
+            delete window.PublicKeyCredential;
+            const caps = await mfakit.capabilities();
+            return {
+                supported: mfakit.isSupported(),
+                trueCapabilities: Object.keys(caps).filter((k) => caps[k] !== false),
+                register: (await outcome(mfakit.register(begun.options))).error.code,
+                autofill: await mfakit.startAutofill({}, () => {}),
+                signal: await mfakit.signalUnknownCredential(
+                    {rpId: "localhost", credentialId: "AA"}),
+            };
+        }"""
+    )
+    assert result == {
+        "supported": False,
+        "trueCapabilities": [],
+        "register": "not_supported",
+        "autofill": False,
+        "signal": False,
+    }
+
+
 # --- one ceremony at a time ------------------------------------------------------
 
 

@@ -62,7 +62,7 @@ function failure(code, ceremony, cause) {
 }
 
 // NotAllowedError means "cancelled" or "timed out"; browsers do not say which
-// (§13.5.1, privacy). It is "timed_out" when it came no earlier than the
+// (for privacy). It is "timed_out" when it came no earlier than the
 // options' timeout, measured from the call; else "cancelled".
 function mapError(error, ceremony, startedAt, timeoutMs) {
   if (error instanceof MfakitWebAuthnError) {
@@ -274,30 +274,23 @@ export async function isConditionalCreateAvailable() {
  * where it has none), completed with the members this module relies on.
  */
 export async function capabilities() {
-  if (!isSupported()) {
-    return {
-      supported: false,
-      conditionalCreate: false,
-      conditionalGet: false,
-      jsonMethods: false,
-    };
-  }
-  const found = await clientCapabilities();
-  const P = PublicKeyCredential;
+  const supported = isSupported();
+  const found = supported ? await clientCapabilities() : {};
+  const P = supported ? PublicKeyCredential : {};
+  const has = (method) => typeof P[method] === "function";
   return {
     ...found,
-    supported: true,
+    supported,
     conditionalCreate: found.conditionalCreate === true,
     conditionalGet: found.conditionalGet === true ||
-      (await askBoolean("isConditionalMediationAvailable")),
+      (supported && (await askBoolean("isConditionalMediationAvailable"))),
     userVerifyingPlatformAuthenticator: found.userVerifyingPlatformAuthenticator === true ||
-      (await askBoolean("isUserVerifyingPlatformAuthenticatorAvailable")),
-    signalUnknownCredential: typeof P.signalUnknownCredential === "function",
-    signalAllAcceptedCredentials: typeof P.signalAllAcceptedCredentials === "function",
-    signalCurrentUserDetails: typeof P.signalCurrentUserDetails === "function",
-    jsonMethods: typeof P.parseCreationOptionsFromJSON === "function" &&
-      typeof P.parseRequestOptionsFromJSON === "function" &&
-      typeof P.prototype.toJSON === "function",
+      (supported && (await askBoolean("isUserVerifyingPlatformAuthenticatorAvailable"))),
+    signalUnknownCredential: has("signalUnknownCredential"),
+    signalAllAcceptedCredentials: has("signalAllAcceptedCredentials"),
+    signalCurrentUserDetails: has("signalCurrentUserDetails"),
+    jsonMethods: has("parseCreationOptionsFromJSON") && has("parseRequestOptionsFromJSON") &&
+      Boolean(P.prototype) && typeof P.prototype.toJSON === "function",
   };
 }
 
