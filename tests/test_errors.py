@@ -27,6 +27,7 @@ from mfakit.errors import (
     VerificationError,
     WebAuthnError,
 )
+from mfakit.webauthn import unknown_credential_signal
 
 ALL_ERRORS = [
     obj
@@ -170,7 +171,9 @@ def test_step_up_required_carries_action_age_and_factors() -> None:
 def test_unknown_credential_carries_the_signal_options_only() -> None:
     """The signalUnknownCredential argument is an attribute; the id is in no message or repr."""
     credential_id = bytes(range(1, 33))
-    exc = UnknownCredentialError(rp_id="example.com", credential_id=credential_id)
+    exc = UnknownCredentialError(
+        signal_options=unknown_credential_signal(rp_id="example.com", credential_id=credential_id)
+    )
     encoded = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"
     assert exc.signal_options == {"rpId": "example.com", "credentialId": encoded}
     assert encoded not in str(exc)

@@ -61,8 +61,7 @@ Example::
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -413,20 +412,20 @@ class UnknownCredentialError(WebAuthnError):
 
     Args:
         message: A log-safe description (never the credential id).
-        rp_id: The relying party's RP ID.
-        credential_id: The credential id of the response (not a secret, but
-            kept out of the message and ``repr``).
+        signal_options: The payload of
+            :func:`~mfakit.webauthn.unknown_credential_signal` for the
+            response's credential id (not a secret, but kept out of the
+            message and ``repr``).
     """
 
     code = "unknown_credential"
     default_message = "this passkey cannot sign in here"
 
-    def __init__(self, message: str | None = None, *, rp_id: str, credential_id: bytes) -> None:
+    def __init__(self, message: str | None = None, *, signal_options: Mapping[str, object]) -> None:
         super().__init__(message)
-        encoded = base64.urlsafe_b64encode(credential_id).rstrip(b"=").decode("ascii")
         #: ``{"rpId": ..., "credentialId": <base64url>}``: the argument of
-        #: ``PublicKeyCredential.signalUnknownCredential`` (WebAuthn L3 §5.1.10).
-        self.signal_options: dict[str, str] = {"rpId": rp_id, "credentialId": encoded}
+        #: ``PublicKeyCredential.signalUnknownCredential``.
+        self.signal_options: dict[str, object] = dict(signal_options)
 
 
 class PasswordlessNotAllowedError(WebAuthnError):

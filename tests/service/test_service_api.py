@@ -65,6 +65,7 @@ def test_all_is_pinned() -> None:
         "PasskeyRegistration",
         "PasskeySignInChallenge",
         "PasskeySignInResult",
+        "PasskeySignals",
         "RelyingParty",
         "RewrapProgress",
         "SecondFactorChallenge",

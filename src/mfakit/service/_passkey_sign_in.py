@@ -109,7 +109,9 @@ class PasskeySignInFlow:
             owner = None if credential is None else credential.user_id
             if credential is None or not _handle_matches(parsed.user_handle, credential):
                 raise UnknownCredentialError(
-                    rp_id=context.rp.rp_id, credential_id=parsed.credential_id
+                    signal_options=webauthn.unknown_credential_signal(
+                        rp_id=context.rp.rp_id, credential_id=parsed.credential_id
+                    )
                 )
         except (VerificationError, MalformedDataError) as exc:
             context.audit(

@@ -41,6 +41,7 @@ from mfakit.service._results import (
     MethodRemoval,
     Passkey,
     PasskeyRegistration,
+    PasskeySignals,
     SecondFactorResult,
     check_mediation,
 )
@@ -345,6 +346,46 @@ class PasskeyFlow:
             deadline=deadline,
             obligations=obligations,
             remaining_methods=remaining,
+            unknown_credential_signal=webauthn.unknown_credential_signal(
+                rp_id=context.rp.rp_id, credential_id=credential_id
+            ),
+        )
+
+    def passkey_signals(self, user: UserRef) -> PasskeySignals:
+        """See :meth:`MfaService.passkey_signals`."""
+        context = self._context
+        if not isinstance(user, UserRef):
+            raise ConfigurationError("user must be a UserRef")
+        credentials = context.store.list_webauthn_credentials(user.user_id)
+        # The user's random handle (made now if the user never began a
+        # registration: a random value, harmless), then every other handle
+        # the user's passkeys carry: a credential registered before handles
+        # were random carries the user id's bytes.
+        handles = [
+            context.store.webauthn_user_handle(user.user_id, create_with=secrets.token_bytes(32))
+        ]
+        for credential in credentials:
+            handle = credential.user_handle or user.user_id.encode("utf-8")
+            if handle not in handles:
+                handles.append(handle)
+        ids = [c.credential_id for c in credentials]
+        rp_id = context.rp.rp_id
+        return PasskeySignals(
+            all_accepted_credentials=tuple(
+                webauthn.all_accepted_credentials_signal(
+                    rp_id=rp_id, user_handle=handle, credential_ids=ids
+                )
+                for handle in handles
+            ),
+            current_user_details=tuple(
+                webauthn.current_user_details_signal(
+                    rp_id=rp_id,
+                    user_handle=handle,
+                    name=user.name,
+                    display_name=user.display_name,
+                )
+                for handle in handles
+            ),
         )
 
     def set_passkey_passwordless(

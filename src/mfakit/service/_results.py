@@ -22,6 +22,7 @@ __all__ = [
     "MethodRemoval",
     "Passkey",
     "PasskeyRegistration",
+    "PasskeySignals",
     "PasskeySignInChallenge",
     "PasskeySignInResult",
     "RewrapProgress",
@@ -147,6 +148,10 @@ class MethodRemoval:
             one), when an organization requires MFA.
         obligations: What the user must now do (e.g. enroll before ``deadline``).
         remaining_methods: How many second factors are left.
+        unknown_credential_signal: For a deleted passkey or security key, the
+            argument of ``PublicKeyCredential.signalUnknownCredential``
+            (:func:`~mfakit.webauthn.unknown_credential_signal`), so the
+            user's passkey provider can stop offering it; ``None`` otherwise.
     """
 
     method: MethodKind
@@ -154,6 +159,31 @@ class MethodRemoval:
     deadline: datetime | None = None
     obligations: tuple[Obligation, ...] = ()
     remaining_methods: int = 0
+    unknown_credential_signal: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasskeySignals:
+    """What the browser should tell the user's passkey providers (the Signal API).
+
+    Send them from a page the user is signed in to (after a sign-in, after a
+    passkey was added or deleted, after the user's names changed), for
+    example with ``mfakit-webauthn.js``'s ``signalAllAcceptedCredentials``
+    and ``signalCurrentUserDetails``. There is one payload per user handle
+    the user's passkeys may carry: the user's random handle, and the user
+    id's bytes for passkeys registered before handles were random.
+
+    Attributes:
+        all_accepted_credentials: Arguments of
+            ``PublicKeyCredential.signalAllAcceptedCredentials``: every
+            credential id the user still has (a provider may hide the others).
+        current_user_details: Arguments of
+            ``PublicKeyCredential.signalCurrentUserDetails``: the user's
+            current account name and display name.
+    """
+
+    all_accepted_credentials: tuple[Mapping[str, Any], ...]
+    current_user_details: tuple[Mapping[str, Any], ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

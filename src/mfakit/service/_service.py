@@ -94,6 +94,7 @@ from mfakit.service._results import (
     MethodRemoval,
     Passkey,
     PasskeyRegistration,
+    PasskeySignals,
     PasskeySignInChallenge,
     PasskeySignInResult,
     RewrapProgress,
@@ -543,6 +544,29 @@ class MfaService:
     def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
         """The user's passkeys and security keys, oldest first."""
         return self._passkeys.list_passkeys(user_id)
+
+    def passkey_signals(self, user: UserRef) -> PasskeySignals:
+        """The Signal API payloads that keep the user's passkey providers in step.
+
+        Send them to a page the user is signed in to, after a sign-in, after
+        a passkey was added or deleted, or after the user's name or display
+        name changed (``user`` carries the current ones). Browsers without
+        the Signal API ignore them (``mfakit-webauthn.js`` checks). After a
+        failed passkey sign-in use
+        :attr:`~mfakit.errors.UnknownCredentialError.signal_options`; after
+        a deletion, :attr:`MethodRemoval.unknown_credential_signal`.
+
+        The user's passkeys may carry two user handles (the random one, and
+        the user id's bytes for passkeys registered before handles were
+        random): there is one payload of each kind per handle. Reads the
+        credentials and the user's handle (one store call each; the handle is
+        made on the first call for a user who has none).
+
+        Raises:
+            ConfigurationError: ``user`` is not a :class:`UserRef`, or a name is
+                longer than 1,024 characters.
+        """
+        return self._passkeys.passkey_signals(user)
 
     def rename_passkey(self, user_id: str, credential_id: bytes, name: str) -> Passkey:
         """Rename one of the user's passkeys.
