@@ -8,14 +8,17 @@ reopens it with the current code and reads the rows back through the ports.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
 from mfakit.errors import DuplicateError, LimitReachedError, StoreError
 from mfakit.repositories import DEFAULT_LOGIN_CODE_KEY_ID, MfaStore, WebAuthnCredential
+from mfakit.stores import _sql
 from mfakit.stores._common import opt_micros, to_micros
+from mfakit.stores._schema import MIGRATIONS
 from mfakit.testing.contracts._records import (
     NOW,
     backup_codes,
@@ -363,3 +366,49 @@ def check_v8_rows_in_v9(store: SQLiteStore | PostgresStore, old: list[WebAuthnCr
     assert (handle, store.find_user_by_webauthn_handle(handle)) == (b"h" * 32, V8_USER)
     with pytest.raises(DuplicateError):
         store.webauthn_user_handle("v8-b", create_with=handle)
+
+
+def write_v9_credential(store: MfaStore) -> WebAuthnCredential:
+    """A credential in a version-9 database (no attested provider column yet)."""
+    cred = webauthn_credential("v9-a", name="Laptop")
+    write_old_credential(store, cred)
+    return cred
+
+
+def check_v9_credential_in_v10(store: MfaStore, cred: WebAuthnCredential) -> None:
+    """The version-9 credential has no attested provider; a new one keeps its own."""
+    read = store.get_webauthn_credential(cred.credential_id)
+    assert read is not None
+    assert read.name == "Laptop"
+    assert read.attested_provider is None
+    named = dataclasses.replace(
+        webauthn_credential("v9-a", name="Key"), attested_provider="mfakit Test Key"
+    )
+    store.add_webauthn_credential(named)
+    again = store.get_webauthn_credential(named.credential_id)
+    assert again is not None
+    assert again.attested_provider == "mfakit Test Key"
+
+
+S = TypeVar("S", bound="SQLiteStore | PostgresStore")
+T = TypeVar("T")
+
+
+def upgrade_from(
+    version: int,
+    open_store: Callable[[], S],
+    write: Callable[[S], T],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[S, T]:
+    """Open a database at ``version``, ``write`` into it, close it, and reopen it migrated.
+
+    Returns the migrated store and what ``write`` returned.
+    """
+    with monkeypatch.context() as patch:
+        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:version])
+        old = open_store()
+        written = write(old)
+        old.close()
+    store = open_store()
+    assert store.schema_version() == len(MIGRATIONS) > version
+    return store, written

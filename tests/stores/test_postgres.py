@@ -36,6 +36,8 @@ from ._migrations import (
     check_v6_totp_in_v7,
     check_v7_rows_in_v8,
     check_v8_rows_in_v9,
+    check_v9_credential_in_v10,
+    upgrade_from,
     write_old_login_code,
     write_old_rows,
     write_v3_rows,
@@ -43,6 +45,7 @@ from ._migrations import (
     write_v6_totp_rows,
     write_v7_rows,
     write_v8_rows,
+    write_v9_credential,
 )
 
 
@@ -355,12 +358,16 @@ def test_upgrade_to_user_handles_keeps_the_credentials(
 ) -> None:
     """The user-handle migration (version 9): credentials kept, passkeys may sign in alone."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:8])
-        old = PostgresStore(dsn)
-        written = write_v8_rows(old)
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS) >= 9
+    store, written = upgrade_from(8, lambda: PostgresStore(dsn), write_v8_rows, monkeypatch)
     check_v8_rows_in_v9(store, written)
+    store.close()
+
+
+def test_upgrade_to_attested_provider_names_keeps_the_credentials(
+    postgres_cluster: TemporaryPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider-name migration (version 10): credentials kept, none attested."""
+    dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
+    store, cred = upgrade_from(9, lambda: PostgresStore(dsn), write_v9_credential, monkeypatch)
+    check_v9_credential_in_v10(store, cred)
     store.close()

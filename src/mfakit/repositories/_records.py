@@ -195,6 +195,10 @@ class WebAuthnCredential:
             ``"passkey"``, False for a ``"security_key"``, which is also how
             the SQL stores fill it for credentials stored before the field
             existed.
+        attested_provider: The authenticator model's name from FIDO metadata,
+            recorded at registration only when the attestation chained to a
+            trust anchor and the metadata described the model (an attested
+            provider name); ``None`` otherwise.
     """
 
     credential_id: bytes
@@ -211,6 +215,7 @@ class WebAuthnCredential:
     kind: WebAuthnKind = _DERIVE_KIND
     user_handle: bytes | None = None
     passwordless: bool = _DERIVE_PASSWORDLESS
+    attested_provider: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind is _DERIVE_KIND:

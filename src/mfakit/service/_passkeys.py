@@ -81,12 +81,13 @@ def _registered_handle(context: Mapping[str, Any]) -> bytes | None:
     return bytes.fromhex(stored) if isinstance(stored, str) else None
 
 
-def _listed(
-    c: WebAuthnCredential,
-    names: ProviderNames | None,
-    provider: ProviderName | None = None,
-) -> Passkey:
-    if provider is None and names is not None and len(c.aaguid) == 16:
+def _listed(c: WebAuthnCredential, names: ProviderNames | None) -> Passkey:
+    # The attested name kept at registration (verified FIDO metadata) wins;
+    # else the AAGUID list's name, unattested.
+    provider: ProviderName | None = None
+    if c.attested_provider is not None:
+        provider = ProviderName(name=c.attested_provider, attested=True)
+    elif names is not None and len(c.aaguid) == 16:
         found = names.lookup(c.aaguid)
         provider = None if found is None else ProviderName(name=found.name, attested=False)
     return Passkey(
@@ -179,6 +180,7 @@ class PasskeyFlow:
             user_name=user.name,
             user_display_name=user.display_name,
             exclude_credentials=[c.credential_id for c in existing],
+            attestation="none" if context.settings.attestation is None else "direct",
             resident_key="required" if method is MethodKind.PASSKEY else "discouraged",
             # A conditional create collects no verification (the browser asks
             # for neither presence nor verification): do not ask for it.
@@ -232,6 +234,7 @@ class PasskeyFlow:
                     context.settings.require_user_verification and not conditional
                 ),
                 require_user_presence=not conditional,
+                attestation=context.settings.attestation,
                 now=now,
             )
         except VerificationError as exc:
@@ -243,6 +246,8 @@ class PasskeyFlow:
                 details={"error": exc.code},
             )
             raise
+        names = context.settings.provider_names
+        provider = provider_name(verified, names)
         credential = WebAuthnCredential(
             credential_id=verified.credential_id,
             user_id=user_id,
@@ -256,6 +261,7 @@ class PasskeyFlow:
             created_at=now,
             kind=_requested_kind(challenge.context, verified.backup_eligible),
             user_handle=_registered_handle(challenge.context),
+            attested_provider=provider.name if provider is not None and provider.attested else None,
         )
         kind = passkey_kind(credential)
         factors = self._directory.factors(user_id)
@@ -275,8 +281,7 @@ class PasskeyFlow:
             context.send(
                 MethodAdded(user_id=user_id, method=kind.value, label=credential.name), at=now
             )
-        names = context.settings.provider_names
-        return _listed(credential, names, provider_name(verified, names))
+        return _listed(credential, names)
 
     def list_passkeys(self, user_id: str) -> tuple[Passkey, ...]:
         """See :meth:`MfaService.list_passkeys`."""

@@ -14,7 +14,7 @@ from mfakit.errors import ConfigurationError, InvalidNameError
 from mfakit.login_codes import LoginCodePolicy
 from mfakit.otp import MAX_WINDOW
 from mfakit.policy import OrgPolicy
-from mfakit.webauthn import origin_covered, related_origins_document
+from mfakit.webauthn import AttestationPolicy, origin_covered, related_origins_document
 from mfakit.webauthn.providers import ProviderNames
 
 __all__ = ["RelyingParty", "ServiceSettings", "UserRef"]
@@ -238,6 +238,14 @@ class ServiceSettings:
             by default the community list shipped with mfakit; a newer copy
             from :meth:`~mfakit.webauthn.providers.ProviderNames.from_json`;
             or ``None`` to name no provider.
+        attestation: How to verify the attestation of new passkeys and
+            security keys (:class:`~mfakit.webauthn.AttestationPolicy`: trust
+            anchors, FIDO metadata, revocation), or ``None`` (the default) to
+            ask for none. With a policy the options ask for ``direct``
+            attestation, the policy decides what is refused, and a credential
+            whose attestation chained to a trust anchor and whose model the
+            metadata describes keeps that name as its attested provider name
+            (:attr:`~mfakit.webauthn.providers.ProviderName.attested`).
     """
 
     pending_totp_ttl: timedelta = timedelta(minutes=10)
@@ -265,6 +273,7 @@ class ServiceSettings:
     delivery_backoff_cap: timedelta = timedelta(hours=1)
     delivery_max_attempts: int = 8
     provider_names: ProviderNames | None = field(default_factory=ProviderNames.bundled)
+    attestation: AttestationPolicy | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -314,6 +323,10 @@ class ServiceSettings:
         if self.provider_names is not None and not isinstance(self.provider_names, ProviderNames):
             raise ConfigurationError(
                 "ServiceSettings.provider_names must be a ProviderNames or None"
+            )
+        if self.attestation is not None and not isinstance(self.attestation, AttestationPolicy):
+            raise ConfigurationError(
+                "ServiceSettings.attestation must be an AttestationPolicy or None"
             )
 
     def backoff(self, failures: int) -> timedelta:

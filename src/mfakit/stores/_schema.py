@@ -312,4 +312,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             DEFAULT 0 CHECK (passwordless IN (0, 1))""",
         "UPDATE mfa_webauthn_credentials SET passwordless = 1 WHERE kind = 'passkey'",
     ),
+    # Version 10 (issue 16, provider names): the authenticator model's name from
+    # FIDO metadata, kept only when the credential's attestation was verified
+    # to a trust anchor (NULL for every credential stored before).
+    ("ALTER TABLE mfa_webauthn_credentials ADD COLUMN attested_provider TEXT",),
 )

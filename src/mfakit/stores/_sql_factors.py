@@ -368,6 +368,7 @@ class SqlWebAuthn:
             w.kind,
             None if w.user_handle is None else bytes(w.user_handle),
             int(w.passwordless),
+            w.attested_provider,
         ]
         self._sql.call(
             lambda c: c.run(

@@ -71,7 +71,7 @@ TOTP_COLS = (
 CODE_COLS = "user_id, code_id, hash, created_at, consumed_at"
 CRED_COLS = (
     "credential_id, user_id, name, public_key, sign_count, transports, aaguid, backup_eligible, "
-    "backup_state, created_at, last_used_at, kind, user_handle, passwordless"
+    "backup_state, created_at, last_used_at, kind, user_handle, passwordless, attested_provider"
 )
 CHAL_COLS = "challenge_id, purpose, user_id, challenge, created_at, expires_at, context"
 LOGIN_COLS = (
@@ -151,6 +151,7 @@ def row_cred(r: Row) -> WebAuthnCredential:
         kind=r[11],
         user_handle=None if r[12] is None else bytes(r[12]),
         passwordless=bool(r[13]),
+        attested_provider=r[14],
     )
 
 

@@ -816,9 +816,17 @@ class AttestationBuilder:
 
     # -- whole registrations (one per format) ------------------------------------------
 
-    def packed(self, *, fault: str | None = None, **chain: Any) -> BuiltRegistration:
-        """A ``packed`` x5c registration (see :meth:`packed_statement`)."""
-        return self._registration("packed", -7, self.packed_statement(fault=fault, **chain))
+    def packed(
+        self, *, fault: str | None = None, challenge: bytes | None = None, **chain: Any
+    ) -> BuiltRegistration:
+        """A ``packed`` x5c registration (see :meth:`packed_statement`).
+
+        ``challenge`` answers a given challenge (a relying party's options);
+        default: a fresh random one.
+        """
+        return self._registration(
+            "packed", -7, self.packed_statement(fault=fault, **chain), challenge=challenge
+        )
 
     def fido_u2f(self, **chain: Any) -> BuiltRegistration:
         """A ``fido-u2f`` registration (see :meth:`fido_u2f_statement`); zero AAGUID."""

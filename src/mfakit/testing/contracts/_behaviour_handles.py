@@ -202,3 +202,29 @@ class WebAuthnHandleContract:
         with pytest.raises(ConfigurationError):
             store.set_webauthn_passwordless(cred.user_id, cred.credential_id, 0)  # type: ignore[arg-type]
         assert store.get_webauthn_credential(cred.credential_id) == cred
+
+    # -- the attested provider name ---------------------------------------------------
+
+    def test_attested_provider_kept(self, store: MfaStore) -> None:
+        """A credential's attested provider name reads back from get and list; None by default."""
+        user = new_id("user")
+        named = dataclasses.replace(
+            webauthn_credential(user, name="Key"), attested_provider="Example Key 5 NFC"
+        )
+        plain = webauthn_credential(user, name="Phone", created_offset=1)
+        store.add_webauthn_credential(named)
+        store.add_webauthn_credential(plain)
+        got = store.get_webauthn_credential(named.credential_id)
+        assert got is not None
+        assert got.attested_provider == "Example Key 5 NFC"
+        listed = {c.name: c.attested_provider for c in store.list_webauthn_credentials(user)}
+        assert listed == {"Key": "Example Key 5 NFC", "Phone": None}
+
+    def test_attested_provider_with_nul_refused(self, store: MfaStore) -> None:
+        """A NUL character in the name is refused by every store, and nothing is written."""
+        cred = dataclasses.replace(
+            webauthn_credential(new_id("user")), attested_provider="bad\x00name"
+        )
+        with pytest.raises(ConfigurationError):
+            store.add_webauthn_credential(cred)
+        assert store.get_webauthn_credential(cred.credential_id) is None
