@@ -183,3 +183,30 @@ def test_other_library_failures_exit_1(
     monkeypatch.setattr(backup_codes, "generate", refuse)
     assert run("backup-codes", "generate") == (1, "")
     assert capsys.readouterr().err == "mfakit: refused for a test\n"
+
+
+class _ClosedPipe(io.StringIO):
+    """An output whose reader went away: every write fails as on a closed pipe."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_pipe_exits_141_without_a_word(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["totp", "new", "--issuer", "X", "--account", "a@b"], out=_ClosedPipe())
+    assert status == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_closed_pipe_in_a_real_process_prints_no_traceback() -> None:
+    """``mfakit totp new ... | head -2``: the reader closes before the output is written."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "mfakit", "totp", "new", "--issuer", "X", "--account", "a@b"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # before the interpreter has even started: every write fails
+    _, err = child.communicate(timeout=60)
+    assert err == b""
+    assert child.returncode == 141

@@ -2,7 +2,9 @@
 
 Run ``mfakit --help`` or ``python -m mfakit --help``. Every sub-command has its
 own ``--help``. Exit status: 0 on success, 1 when a code is not accepted, 2 on a
-usage error (one line on standard error).
+usage error (one line on standard error), 141 (128 + SIGPIPE, as a shell tool
+killed by a closed pipe) when the reader of the output went away, as in
+``mfakit totp new ... | head -2``: quietly, without a traceback.
 
 Secrets given as ``-`` are read from standard input, so they stay out of the
 shell history and the process list::
@@ -52,6 +54,8 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
+#: The reader of standard output closed the pipe (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 #: Where ``secretbox rewrap`` reads the key ring by default.
 KEYS_ENV = "MFAKIT_SECRET_KEYS"
 
@@ -375,3 +379,24 @@ def main(
     except MfaError as exc:
         sys.stderr.write(f"mfakit: {exc}\n")
         return EXIT_REJECTED
+    except BrokenPipeError:
+        _silence(out)
+        return EXIT_BROKEN_PIPE
+
+
+def _silence(out: TextIO) -> None:
+    """After the reader closed the pipe: send what is left of ``out`` nowhere.
+
+    Python flushes standard output once more at exit, which would fail again
+    and print "Exception ignored ... BrokenPipeError"; pointing the file
+    descriptor at the null device makes that flush succeed quietly.
+    """
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's buffer): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
