@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
+
+from mfakit.secretbox import generate_key_entry
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -15,8 +18,16 @@ def _blocks(page: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-def test_tutorial_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
-    """Every block of docs/tutorial.md executes in one namespace, in order."""
+def test_tutorial_runs_end_to_end(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every block of docs/tutorial.md executes in one namespace, in order.
+
+    The environment is what the tutorial's two ``export`` lines make.
+    """
+    monkeypatch.setenv("MFAKIT_KEYS", generate_key_entry("k1"))
+    monkeypatch.setenv("MFAKIT_LOGIN_CODE_KEY", secrets.token_hex(32))
+    monkeypatch.delenv("TUTORIAL_DATA", raising=False)
     blocks = _blocks("tutorial.md")
     assert len(blocks) >= 8
     namespace: dict[str, object] = {"__name__": "tutorial"}
@@ -27,6 +38,8 @@ def test_tutorial_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -> None:
     assert "refused: replayed_code" in out
     assert "backup codes left: 9" in out
     assert "MacBook Touch ID" in out
+    # The second process decrypted the secret with the same keys.
+    assert "second process: totp" in out
 
 
 def _section(page: str, heading: str) -> str:
