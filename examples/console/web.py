@@ -9,8 +9,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 
+from mfakit import static
 from mfakit.errors import (
     AttemptsExhaustedError,
     DuplicateError,
@@ -21,11 +33,13 @@ from mfakit.errors import (
     MalformedDataError,
     MfaError,
     NotFoundError,
+    PasswordlessNotAllowedError,
     PolicyDeniedError,
     ReplayedCodeError,
     SignCountError,
     StepUpRequiredError,
     ThrottledError,
+    UnknownCredentialError,
     WebAuthnError,
 )
 from mfakit.policy import ObligationKind
@@ -140,23 +154,79 @@ def _canonical_host() -> Response | None:
     return None
 
 
+#: Where the console serves mfakit's browser module (console.js imports it from here).
+MODULE_URL = f"/js/{static.MODULE_NAME}"
+#: The endpoints whose answers browsers may keep (revalidated with their ETag).
+_CACHEABLE = frozenset({"static", "mfakit_webauthn_js"})
+
+
+def mfakit_webauthn_js() -> Response:
+    """mfakit's browser module, from the installed package, as JavaScript.
+
+    The URL has no version in it (console.js imports it by this name), so
+    browsers revalidate it with its ETag, as they do the console's own files.
+    """
+    response = Response(static.read_module(), mimetype=static.MEDIA_TYPE)
+    response.cache_control.no_cache = True
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
 def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.endpoint != "static":
+    if request.endpoint not in _CACHEABLE:
         response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def install(app: Flask) -> None:
-    """Register the hooks every request goes through."""
+    """Register the hooks every request goes through, and the browser module's route."""
     app.before_request(_canonical_host)
     app.before_request(_check_csrf)
     app.after_request(_headers)
+    app.add_url_rule(MODULE_URL, "mfakit_webauthn_js", mfakit_webauthn_js)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
+
+
+def json_body() -> dict[str, Any]:
+    """The JSON object a page's script posted; anything else ends the request with a 400."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        refusal = jsonify(error="Bad request.")
+        refusal.status_code = 400
+        abort(refusal)
+    return body
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("Windows", "Windows"),
+    ("Mac OS", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_label() -> str:
+    """A short name for the browser, from its User-Agent (names trusted browsers and passkeys)."""
+    agent = request.headers.get("User-Agent", "")
+    browser = next(
+        (name for key, name in _BROWSERS if key in agent),
+        "A browser",
+    )
+    system = next((name for key, name in _SYSTEMS if key in agent), None)
+    return f"{browser} on {system}" if system else browser
 
 
 def needs_step_up(exc: MfaError) -> bool:
@@ -174,6 +244,15 @@ TRUST_COOKIE_PREFIX = "console_trusted_"
 def trust_cookie(user_id: str) -> str:
     """The name of ``user_id``'s trusted-browser cookie."""
     return TRUST_COOKIE_PREFIX + user_id
+
+
+#: The cookie of a user who declined the passkey offered after a password sign-in.
+NO_PASSKEY_OFFER_PREFIX = "console_no_passkey_offer_"
+
+
+def no_passkey_offer_cookie(user_id: str) -> str:
+    """The name of the cookie that remembers ``user_id`` declined the passkey offer."""
+    return NO_PASSKEY_OFFER_PREFIX + user_id
 
 
 def secure_cookies() -> bool:
@@ -207,6 +286,15 @@ def explain(exc: MfaError) -> str:
             ),
         ),
         (SignCountError, "This passkey may have been copied: its counter went backwards."),
+        # One answer for every credential that cannot sign in: it tells nothing about others.
+        (UnknownCredentialError, "This passkey cannot sign in here. Sign in with your password."),
+        (
+            PasswordlessNotAllowedError,
+            (
+                "This passkey is for the second step of sign-in only. "
+                "Sign in with your password first."
+            ),
+        ),
         (WebAuthnError, "The passkey could not be verified."),
         (MalformedDataError, "The browser's answer could not be read."),
         (DuplicateError, "That name is already used."),

@@ -27,11 +27,34 @@ class Authenticator:
         found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator_id})
         return list(found["credentials"])
 
+    def presence(self, *, enabled: bool) -> None:
+        """Switch the simulated user presence (off: the browser's requests wait)."""
+        self.cdp.send(
+            "WebAuthn.setAutomaticPresenceSimulation",
+            {"authenticatorId": self.authenticator_id, "enabled": enabled},
+        )
+
+
+def _refuse_autofill(route: Any) -> None:
+    body = route.request.post_data_json
+    if isinstance(body, dict) and body.get("mediation") == "conditional":
+        route.abort()
+    else:
+        route.continue_()
+
 
 def add_authenticator(
-    page: Any, *, transport: str, resident_key: bool, backup_eligible: bool
+    page: Any, *, transport: str, resident_key: bool, backup_eligible: bool, autofill: bool = False
 ) -> Authenticator:
-    """Attach a CTAP2 virtual authenticator (always user-verifying) to ``page``."""
+    """Attach a CTAP2 virtual authenticator (always user-verifying) to ``page``.
+
+    The virtual authenticator answers the sign-in page's autofill request at
+    once, with no one to pick the passkey; unless ``autofill``, the page's
+    autofill request is refused (as on a browser without passkey autofill), so
+    that the test signs in the way it chooses.
+    """
+    if not autofill:
+        page.route("**/login/passkey/options", _refuse_autofill)
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
     options = {
@@ -83,7 +106,7 @@ def sign_in_password(page: Any, base: str, *, email: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def totp_code(manual_key: str, *, ahead: int = 0) -> str:

@@ -12,8 +12,10 @@ import pytest
 from argon2 import PasswordHasher
 from console import create_app
 
+from mfakit import static, webauthn
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.service import ServiceSettings
+from mfakit.testing import SoftAuthenticator
 
 BASE = "http://localhost:8000"
 
@@ -333,3 +335,124 @@ def test_trusted_browser_cookie_is_secure_on_https(tmp_path: Path) -> None:
     flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
     assert {"secure", "httponly", "expires", "path"} <= flags
     assert "SameSite=Lax" in cookie
+
+
+# -- passkey sign-in, the offered passkey and the browser module -----------------------
+
+
+def _json(client: Any, path: str, body: Any, token: str | None) -> Any:
+    headers = {} if token is None else {"X-CSRF-Token": token}
+    return client.post(BASE + path, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("path", ["/login/passkey/options", "/login/passkey"])
+def test_passkey_sign_in_endpoints_need_the_csrf_header(client: Any, path: str) -> None:
+    """Without this session's token, neither passkey sign-in endpoint runs."""
+    _token(client)
+    response = _json(client, path, {"mediation": "conditional"}, None)
+    assert response.status_code == 400
+    assert "form expired" in response.text
+
+
+@pytest.mark.parametrize("path", ["/login/passkey/options", "/login/passkey"])
+@pytest.mark.parametrize("body", [None, b"{not json", b"[1, 2]", b'"text"'])
+def test_passkey_sign_in_endpoints_want_a_json_object(client: Any, path: str, body: Any) -> None:
+    """A body that is not a JSON object is refused with a JSON error (400)."""
+    headers = {"X-CSRF-Token": _token(client), "Content-Type": "application/json"}
+    response = client.post(BASE + path, data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json == {"error": "Bad request."}
+
+
+def test_passkey_sign_in_options_for_autofill(client: Any) -> None:
+    """Sign-in options ask for any discoverable passkey of the site, with verification."""
+    response = _json(client, "/login/passkey/options", {"mediation": "conditional"}, _token(client))
+    assert response.status_code == 200
+    assert response.json["mediation"] == "conditional"
+    options = response.json["options"]
+    assert options["rpId"] == "localhost"
+    assert options.get("allowCredentials", []) == []
+    assert options["userVerification"] == "required"
+
+
+def test_passkey_sign_in_options_refuse_another_mediation(client: Any) -> None:
+    """Only "conditional" and "optional" mediation are asked for."""
+    response = _json(client, "/login/passkey/options", {"mediation": "silent"}, _token(client))
+    assert response.status_code == 400
+
+
+def test_unknown_passkey_gets_a_generic_answer_and_the_signal(client: Any) -> None:
+    """A passkey the console does not know: one generic message, and the signal's payload."""
+    device = SoftAuthenticator(origin=BASE)
+    created = webauthn.registration_options(
+        rp_id="localhost",
+        rp_name="elsewhere",
+        user_id=b"\x01" * 32,
+        user_name="ada@example.com",
+        user_display_name="Ada",
+    )
+    device.create(created.to_json(), discoverable=True)
+    token = _token(client)
+    begun = _json(client, "/login/passkey/options", {"mediation": "optional"}, token).json
+    credential = device.get(begun["options"])
+    body = {"challenge_id": begun["challenge_id"], "credential": credential}
+    response = _json(client, "/login/passkey", body, token)
+    assert response.status_code == 400
+    assert response.json == {
+        "error": "This passkey cannot sign in here. Sign in with your password.",
+        "signal": {"rpId": "localhost", "credentialId": credential["id"]},
+    }
+    assert client.get(BASE + "/account/security").status_code == 302  # not signed in
+
+
+def _sign_in(client: Any, email: str = "ada@example.com") -> Any:
+    client.post(BASE + "/logout", data={"csrf_token": _token(client, "/account/security")})
+    return client.post(
+        BASE + "/login",
+        data={"csrf_token": _token(client), "email": email, "password": "correct horse battery"},
+    )
+
+
+def test_offer_starts_a_conditional_create_after_a_password(client: Any) -> None:
+    """After a password sign-in the offer's options are a passkey's, for a conditional create."""
+    _sign_up(client)
+    token = _token(client, "/account/security")
+    assert _json(client, "/account/passkeys/upgrade", {}, token).status_code == 404
+    _sign_in(client)
+    token = _token(client, "/account/security")
+    assert 'id="passkey-offer"' in client.get(BASE + "/account/security").text
+    response = _json(client, "/account/passkeys/upgrade", {}, token)
+    assert response.status_code == 200
+    assert response.json["name"].startswith("Passkey (")
+    options = response.json["options"]
+    assert options["authenticatorSelection"]["residentKey"] == "required"
+    assert options["authenticatorSelection"]["userVerification"] == "discouraged"
+
+
+def test_dismissed_offer_is_remembered_by_a_cookie(client: Any) -> None:
+    """Declining ("Not now") sets an HttpOnly cookie; the next password sign-in makes no offer."""
+    _sign_up(client)
+    _sign_in(client)
+    token = _token(client, "/account/security")
+    response = _json(client, "/account/passkeys/upgrade/dismiss", {}, token)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("console_no_passkey_offer_u-")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    _sign_in(client)
+    assert 'id="passkey-offer"' not in client.get(BASE + "/account/security").text
+
+
+def test_browser_module_is_served_as_javascript(client: Any) -> None:
+    """The console serves mfakit's module, revalidated by its ETag."""
+    response = client.get(BASE + "/js/mfakit-webauthn.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.data == static.read_module()
+    assert response.headers["Cache-Control"] == "no-cache"
+    again = client.get(
+        BASE + "/js/mfakit-webauthn.js", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    page = client.get(BASE + "/login").text
+    assert '<script type="module" src="/static/console.js">' in page

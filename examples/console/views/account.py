@@ -24,10 +24,13 @@ from werkzeug.wrappers import Response
 from console.data import User
 from console.pending import PendingEnrollments
 from console.web import (
+    browser_label,
     current_user,
     explain,
+    json_body,
     login_required,
     needs_step_up,
+    no_passkey_offer_cookie,
     secure_cookies,
     service,
     trust_cookie,
@@ -89,6 +92,21 @@ def _requirements(user: User) -> list[dict[str, object]]:
     return found
 
 
+def _signals(user: User) -> dict[str, list[dict[str, object]]]:
+    """What the page tells the user's passkey providers (WebAuthn signals), as JSON.
+
+    Every credential the console accepts for the user and their current names;
+    after a deletion, the deleted credential as unknown (once).
+    """
+    signals = service().passkey_signals(user_ref(user))
+    unknown = session.pop("unknown_credential_signal", None)
+    return {
+        "allAcceptedCredentials": [dict(p) for p in signals.all_accepted_credentials],
+        "currentUserDetails": [dict(p) for p in signals.current_user_details],
+        "unknownCredentials": [unknown] if isinstance(unknown, dict) else [],
+    }
+
+
 @bp.route("/security")
 @login_required
 def security() -> str:
@@ -108,6 +126,7 @@ def security() -> str:
         methods=len(apps) + len(passkeys),
         browsers=service().list_trusted_browsers(user.user_id),
         this_browser=session.get("trusted_id"),
+        signals=_signals(user),
     )
 
 
@@ -223,9 +242,7 @@ def regenerate_codes() -> str | Response:
 def passkey_options() -> Response | tuple[Response, int]:
     """Start adding a named passkey or security key: the creation options for the browser."""
     user = _me()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(error="Bad request."), 400
+    body = json_body()
     kind = "security_key" if body.get("kind") == "security_key" else "passkey"
     try:
         registration = service().begin_passkey_registration(
@@ -245,9 +262,7 @@ def passkey_options() -> Response | tuple[Response, int]:
 def passkey_register() -> Response | tuple[Response, int]:
     """Verify and store the browser's new credential."""
     user = _me()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(error="Bad request."), 400
+    body = json_body()
     try:
         passkey = service().finish_passkey_registration(
             user.user_id, str(body.get("challenge_id", "")), body.get("credential")
@@ -255,16 +270,78 @@ def passkey_register() -> Response | tuple[Response, int]:
     except MfaError as exc:
         return jsonify(error=explain(exc)), 400
     session.pop("enrollment_only", None)
+    session.pop("passkey_offer", None)
     what = "Passkey" if passkey.kind.value == "passkey" else "Security key"
     flash(f'{what} "{passkey.name}" added.', "info")
     return jsonify(redirect=url_for("account.security"))
 
 
-def _credential_id(encoded: str) -> bytes | None:
+# -- the passkey offered after a password sign-in ------------------------------------
+
+
+def _offer_name(user: User) -> str:
+    """A name for the offered passkey: the browser's, numbered if the user already uses it."""
+    taken = {p.name.casefold() for p in service().list_passkeys(user.user_id)}
+    base = f"Passkey ({browser_label()})"
+    number = 1
+    name = base
+    while name.casefold() in taken:
+        number += 1
+        name = f"{base} {number}"
+    return name
+
+
+@bp.route("/passkeys/upgrade", methods=["POST"])
+@login_required
+def passkey_upgrade() -> Response | tuple[Response, int]:
+    """Start the offered passkey: a conditional create the browser may complete quietly.
+
+    The service checks the organizations' policies: a refusal (a member who may
+    not use passkeys, say) ends the offer for this session.
+    """
+    user = _me()
+    if not session.get("passkey_offer"):
+        return jsonify(error="No passkey is offered."), 404
+    name = _offer_name(user)
+    try:
+        registration = service().begin_passkey_registration(
+            user_ref(user), name=name, kind="passkey", mediation="conditional"
+        )
+    except MfaError as exc:
+        session.pop("passkey_offer", None)
+        return jsonify(error=explain(exc)), 403
+    return jsonify(challenge_id=registration.challenge_id, options=registration.options, name=name)
+
+
+@bp.route("/passkeys/upgrade/dismiss", methods=["POST"])
+@login_required
+def passkey_upgrade_dismiss() -> Response:
+    """Decline the offered passkey: this browser does not offer it to the user again."""
+    user = _me()
+    session.pop("passkey_offer", None)
+    response = jsonify(dismissed=True)
+    response.set_cookie(
+        no_passkey_offer_cookie(user.user_id),
+        "1",
+        max_age=365 * 24 * 3600,
+        path="/",
+        secure=secure_cookies(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _credential_id(encoded: str) -> bytes:
+    """The credential id in a URL.
+
+    Raises:
+        NotFoundError: not base64url (so no credential of the user's).
+    """
     try:
         return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (binascii.Error, ValueError):
-        return None
+        raise NotFoundError from None
 
 
 @bp.route("/passkeys/<credential>/rename", methods=["POST"])
@@ -272,11 +349,10 @@ def _credential_id(encoded: str) -> bytes | None:
 def passkey_rename(credential: str) -> Response:
     """Rename one passkey (names are unique per user)."""
     user = _me()
-    raw = _credential_id(credential)
     try:
-        if raw is None:
-            raise NotFoundError
-        renamed = service().rename_passkey(user.user_id, raw, request.form.get("name", ""))
+        renamed = service().rename_passkey(
+            user.user_id, _credential_id(credential), request.form.get("name", "")
+        )
     except MfaError as exc:
         flash(explain(exc), "error")
         return redirect(url_for("account.security"))
@@ -289,19 +365,40 @@ def passkey_rename(credential: str) -> Response:
 def passkey_delete(credential: str) -> Response:
     """Delete one passkey after the typed confirmation DELETE."""
     user = _me()
-    raw = _credential_id(credential)
     try:
-        if raw is None:
-            raise NotFoundError
         removal = service().delete_passkey(
-            user.user_id, raw, confirmation=request.form.get("confirmation", "")
+            user.user_id,
+            _credential_id(credential),
+            confirmation=request.form.get("confirmation", ""),
         )
     except MfaError as exc:
         return _refused(exc)
+    if removal.unknown_credential_signal is not None:
+        # The next page tells the passkey provider to stop offering it.
+        session["unknown_credential_signal"] = dict(removal.unknown_credential_signal)
     message = f'"{removal.label}" is deleted. Also remove it from your password manager or key.'
     if removal.deadline is not None:
         message += f" Set up another method before {removal.deadline:%Y-%m-%d %H:%M} UTC."
     flash(message, "info")
+    return redirect(url_for("account.security"))
+
+
+@bp.route("/passkeys/<credential>/passwordless", methods=["POST"])
+@login_required
+def passkey_passwordless(credential: str) -> Response:
+    """Allow or refuse one passkey to sign in without a password (a fresh factor first)."""
+    user = _me()
+    allowed = request.form.get("allowed") == "1"
+    try:
+        changed = service().set_passkey_passwordless(
+            user.user_id, _credential_id(credential), allowed
+        )
+    except MfaError as exc:
+        return _refused(exc)
+    if changed.passwordless:
+        flash(f'"{changed.name}" can now sign you in without a password.', "info")
+    else:
+        flash(f'"{changed.name}" is now for the second step of sign-in only.', "info")
     return redirect(url_for("account.security"))
 
 
@@ -412,9 +509,7 @@ def step_up_options() -> Response | tuple[Response, int]:
 @login_required
 def step_up_passkey() -> Response | tuple[Response, int]:
     """Check a passkey assertion for the step-up."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(error="Bad request."), 400
+    body = json_body()
     try:
         service().verify_passkey(
             _me().user_id, str(body.get("challenge_id", "")), body.get("credential")

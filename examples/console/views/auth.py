@@ -23,15 +23,18 @@ from werkzeug.wrappers import Response
 from console.data import User
 from console.web import (
     accounts,
+    browser_label,
     current_user,
     explain,
+    json_body,
+    no_passkey_offer_cookie,
     secure_cookies,
     service,
     sign_in,
     trust_cookie,
 )
-from mfakit.errors import MfaError, PolicyDeniedError
-from mfakit.policy import reference_console
+from mfakit.errors import MfaError, PolicyDeniedError, UnknownCredentialError
+from mfakit.policy import MethodKind, reference_console
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
 bp = Blueprint("auth", __name__)
@@ -84,38 +87,12 @@ def _deadline_text(result: Any) -> str | None:
     return None if deadline is None else deadline.isoformat()
 
 
-_BROWSERS = (
-    ("Edg/", "Edge"),
-    ("Firefox/", "Firefox"),
-    ("Chrome/", "Chrome"),
-    ("Safari/", "Safari"),
-)
-_SYSTEMS = (
-    ("Android", "Android"),
-    ("iPhone", "iPhone"),
-    ("Windows", "Windows"),
-    ("Mac OS", "macOS"),
-    ("Linux", "Linux"),
-)
-
-
-def _browser_label() -> str:
-    """A short name for the browser, from its User-Agent (shown in the trusted list)."""
-    agent = request.headers.get("User-Agent", "")
-    browser = next(
-        (name for key, name in _BROWSERS if key in agent),
-        "A browser",
-    )
-    system = next((name for key, name in _SYSTEMS if key in agent), None)
-    return f"{browser} on {system}" if system else browser
-
-
 def _trust(user: User, org_id: str | None, *, asked: bool) -> TrustedBrowserToken | None:
     """Trust this browser when the user asked to, right after their second factor."""
     if not asked:
         return None
     try:
-        return service().trust_browser(user.user_id, label=_browser_label(), org_id=org_id)
+        return service().trust_browser(user.user_id, label=browser_label(), org_id=org_id)
     except MfaError as exc:
         flash(f"This browser could not be trusted: {explain(exc)}", "warning")
         return None
@@ -141,22 +118,30 @@ def _finish(
     *,
     trusted: TrustedBrowserToken | None = None,
     trusted_id: str | None = None,
+    offer_passkey: bool | None = None,
 ) -> Response:
     """Open the session once every factor passed; say what the organization requires.
 
     ``trusted`` is a browser trusted just now (its cookie is set); ``trusted_id``
-    the trusted browser this sign-in came from.
+    the trusted browser this sign-in came from. ``offer_passkey``: the pages
+    offer to create a passkey (after a password); ``None``: as the pending
+    sign-in says.
     """
     enrollment_only = bool(getattr(result, "enrollment_only", False))
     obligations = getattr(result, "obligations", ())
     # Read before sign_in(), which starts a fresh session.
     target = _safe_next(session.get("next") or request.args.get("next"))
+    if offer_passkey is None:
+        pending = session.get("pending")
+        offer_passkey = isinstance(pending, dict) and pending.get("offer_passkey") is True
     sign_in(
         user,
         org_id=org_id,
         enroll_by=_deadline_text(result) if obligations else None,
         enrollment_only=enrollment_only,
     )
+    if offer_passkey:
+        session["passkey_offer"] = True
     browser_id = trusted.token_id if trusted is not None else trusted_id
     if browser_id is not None:
         session["trusted_id"] = browser_id
@@ -180,19 +165,32 @@ def _finish(
     return response
 
 
-def _second_factor(user: User, org_id: str | None, result: Any = None) -> Response | str:
+def _second_factor(
+    user: User, org_id: str | None, result: Any = None, *, offer_passkey: bool = False
+) -> Response | str:
     """After the first factor: a trusted browser signs in, else ask for a second factor."""
-    cookie = trust_cookie(user.user_id)
-    token = request.cookies.get(cookie)
     try:
-        check = token and service().check_trusted_browser(user.user_id, token, org_id=org_id)
-        if check:
-            return _finish(check, user, org_id, trusted_id=check.token_id)
-        challenge = service().begin_second_factor(user.user_id, org_id=org_id)
+        return _second_step(user, org_id, result, offer_passkey=offer_passkey)
     except PolicyDeniedError as exc:
         return render_template("login.html", error=explain(exc)), 403  # type: ignore[return-value]
+
+
+def _second_step(
+    user: User, org_id: str | None, result: Any, *, offer_passkey: bool = False
+) -> Response:
+    """Sign in on a trusted browser or without a second factor, else go to the second step.
+
+    Raises:
+        PolicyDeniedError: an organization refuses the sign-in.
+    """
+    cookie = trust_cookie(user.user_id)
+    token = request.cookies.get(cookie)
+    check = token and service().check_trusted_browser(user.user_id, token, org_id=org_id)
+    if check:
+        return _finish(check, user, org_id, trusted_id=check.token_id, offer_passkey=offer_passkey)
+    challenge = service().begin_second_factor(user.user_id, org_id=org_id)
     if not challenge.methods:
-        return _finish(result, user, org_id)
+        return _finish(result, user, org_id, offer_passkey=offer_passkey)
     target = request.args.get("next")
     session.clear()
     session["pending"] = {
@@ -200,6 +198,7 @@ def _second_factor(user: User, org_id: str | None, result: Any = None) -> Respon
         "org": org_id,
         "methods": [m.value for m in challenge.methods],
         "trust_days": service().trusted_browser_days(user.user_id, org_id=org_id),
+        "offer_passkey": offer_passkey,
     }
     if target:
         session["next"] = target
@@ -260,7 +259,58 @@ def login() -> Response | str | tuple[str, int]:
     user = accounts().user_by_email(email)
     if not _check_password(user, request.form.get("password", "")) or user is None:
         return render_template("login.html", error="Wrong e-mail or password.", email=email), 401
-    return _second_factor(user, None)
+    return _second_factor(user, None, offer_passkey=_offers_passkey(user))
+
+
+def _offers_passkey(user: User) -> bool:
+    """After a password: offer a passkey unless the user has one or declined the offer.
+
+    Whether their organizations allow one is asked when the page starts the offer.
+    """
+    if request.cookies.get(no_passkey_offer_cookie(user.user_id)):
+        return False
+    return all(p.kind is not MethodKind.PASSKEY for p in service().list_passkeys(user.user_id))
+
+
+def _json_redirect(response: Response) -> Response:
+    """A redirect as the page's script takes it: the target in JSON, the cookies kept."""
+    answer = jsonify(redirect=response.location)
+    for cookie in response.headers.getlist("Set-Cookie"):
+        answer.headers.add("Set-Cookie", cookie)
+    return answer
+
+
+@bp.route("/login/passkey/options", methods=["POST"])
+def passkey_sign_in_options() -> Response | tuple[Response, int]:
+    """A fresh challenge for a passkey sign-in without a username (autofill or the button)."""
+    mediation = json_body().get("mediation", "optional")
+    if mediation not in ("conditional", "optional"):
+        return jsonify(error="Bad request."), 400
+    started = service().begin_passkey_sign_in(mediation=mediation)
+    return jsonify(
+        challenge_id=started.challenge_id, options=started.options, mediation=started.mediation
+    )
+
+
+@bp.route("/login/passkey", methods=["POST"])
+def passkey_sign_in() -> Response | tuple[Response, int]:
+    """Sign in with the passkey's assertion; its user's second step when a policy wants one."""
+    body = json_body()
+    try:
+        result = service().finish_passkey_sign_in(
+            str(body.get("challenge_id", "")), body.get("credential")
+        )
+        user = accounts().user(result.user_id)
+        if user is None:  # pragma: no cover - passkeys are registered by console users
+            return jsonify(error="Unknown user."), 400
+        if result.second_factor_required:
+            return _json_redirect(_second_step(user, None, result))
+    except UnknownCredentialError as exc:
+        # The page tells the passkey provider to stop offering this credential.
+        return jsonify(error=explain(exc), signal=dict(exc.signal_options)), 400
+    except MfaError as exc:
+        return jsonify(error=explain(exc)), 400
+    return _json_redirect(_finish(result, user, None, offer_passkey=False))
 
 
 @bp.route("/login/verify")
@@ -336,9 +386,7 @@ def verify_passkey() -> Response | tuple[Response, int]:
     if found is None:
         return jsonify(error="Sign in again."), 401
     user, org_id = found
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(error="Bad request."), 400
+    body = json_body()
     try:
         result = service().verify_passkey(
             user.user_id, str(body.get("challenge_id", "")), body.get("credential"), org_id=org_id
@@ -346,10 +394,7 @@ def verify_passkey() -> Response | tuple[Response, int]:
     except MfaError as exc:
         return jsonify(error=explain(exc)), 400
     trusted = _trust(user, org_id, asked=body.get("trust") is True)
-    answer = jsonify(redirect=_finish(result, user, org_id, trusted=trusted).location)
-    if trusted is not None:
-        _set_trust_cookie(answer, user, trusted)
-    return answer
+    return _json_redirect(_finish(result, user, org_id, trusted=trusted))
 
 
 @bp.route("/logout", methods=["POST"])
