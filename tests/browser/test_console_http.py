@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from datetime import timedelta
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from console import create_app
+from console.views.auth import CONSOLE_POLICY
 
 from mfakit import static, webauthn
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
-from mfakit.service import ServiceSettings
+from mfakit.service import ServiceSettings, UserRef
 from mfakit.testing import SoftAuthenticator
 
 BASE = "http://localhost:8000"
@@ -456,3 +458,34 @@ def test_browser_module_is_served_as_javascript(client: Any) -> None:
     assert again.status_code == 304
     page = client.get(BASE + "/login").text
     assert '<script type="module" src="/static/console.js">' in page
+
+
+def test_passkey_sign_in_leads_to_the_second_step_when_the_policy_wants_one(client: Any) -> None:
+    """An organization that does not count a passkey sign-in as MFA gets its second step."""
+    _sign_up(client)
+    app = client.application
+    service = app.extensions["mfa_service"]
+    user = app.extensions["console_accounts"].user_by_email("ada@example.com")
+    device = SoftAuthenticator(origin=BASE)
+    ada = UserRef(user_id=user.user_id, name="ada@example.com", display_name="Ada")
+    started = service.begin_passkey_registration(ada, name="Laptop")
+    service.finish_passkey_registration(
+        user.user_id, started.challenge_id, device.create(started.options)
+    )
+    org_id = "org-" + user.user_id.removeprefix("u-")
+    service.set_policy(
+        org_id,
+        dataclasses.replace(CONSOLE_POLICY, passkey_sign_in_satisfies_mfa=False),
+        actor_id=user.user_id,
+    )
+    client.post(BASE + "/logout", data={"csrf_token": _token(client, "/account/security")})
+
+    token = _token(client)
+    begun = _json(client, "/login/passkey/options", {"mediation": "optional"}, token).json
+    body = {"challenge_id": begun["challenge_id"], "credential": device.get(begun["options"])}
+    response = _json(client, "/login/passkey", body, token)
+    assert response.status_code == 200
+    assert response.json["redirect"].endswith("/login/verify")
+    # Not signed in yet: the second step is still ahead.
+    assert client.get(BASE + "/account/security").status_code == 302
+    assert client.get(BASE + "/login/verify").status_code == 200
