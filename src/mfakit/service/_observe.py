@@ -159,9 +159,10 @@ class TimedStore:
 
     Every port method is a real method of the class (so it is an
     :class:`~mfakit.repositories.MfaStore` to runtime checks). Each instance
-    also holds, per port method, a closure over the inner store's bound
-    method that the attribute lookup finds first: a call is one extra frame
-    and two clock reads, without looking anything up. Either way the inner
+    also holds, per port method, a closure that the attribute lookup finds
+    first: a call is one extra frame, two clock reads and the lookup of the
+    inner store's method, at each call (so a method patched on the inner
+    store later, as tests do, is the one called). Either way the inner
     store's method is called once, with the same arguments.
     """
 
@@ -170,7 +171,7 @@ class TimedStore:
         self._metrics = metrics
         self._slow = slow
         for name in PORT_METHODS:
-            setattr(self, name, self._timed(name, getattr(inner, name)))
+            setattr(self, name, self._timed(name))
 
     def atomic(self) -> AbstractContextManager[None]:
         """The inner store's transaction (a scope, not timed)."""
@@ -183,14 +184,14 @@ class TimedStore:
     def __repr__(self) -> str:
         return f"TimedStore({self.inner!r})"
 
-    def _timed(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        done, slow, timing = self._done, self._slow, self._metrics is not None
+    def _timed(self, name: str) -> Callable[..., Any]:
+        inner, done, slow, timing = self.inner, self._done, self._slow, self._metrics is not None
         clock = perf_counter
 
         def call(*args: Any, **kwargs: Any) -> Any:
             start = clock()
             try:
-                result = method(*args, **kwargs)
+                result = getattr(inner, name)(*args, **kwargs)
             except BaseException as exc:
                 done(name, clock() - start, type(exc).__name__)
                 raise
