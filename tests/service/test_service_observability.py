@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from counting import CountingStore
-from service_helpers import ORIGIN, RP_ID, SETTINGS, START, app_for
+from service_helpers import SETTINGS, START, app_for, build_service
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
@@ -43,7 +43,6 @@ from mfakit.service import (
     InMemoryOutbox,
     LoginCode,
     MfaService,
-    RelyingParty,
     ServiceSettings,
     UserRef,
 )
@@ -117,17 +116,8 @@ def metrics() -> RecordingMetrics:
 def _service(
     store: MfaStore, clock: FrozenClock, outbox: InMemoryOutbox, metrics: Any, **settings: Any
 ) -> MfaService:
-    return MfaService(
-        store=store,
-        keys=KeyRing({"k1": generate_key()}, current="k1"),
-        notifier=outbox,
-        clock=clock,
-        relying_party=RelyingParty(rp_id=RP_ID, rp_name="Console", origins=(ORIGIN,)),
-        issuer="Console",
-        login_code_key=b"k" * 32,
-        settings=dataclasses.replace(SETTINGS, personal_policy=PERSONAL, **settings),
-        metrics=metrics,
-    )
+    changed = dataclasses.replace(SETTINGS, personal_policy=PERSONAL, **settings)
+    return build_service(store, clock, outbox, changed, metrics=metrics)
 
 
 @pytest.fixture
