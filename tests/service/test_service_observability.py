@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -607,3 +608,45 @@ def test_mfakit_has_a_null_handler_and_leaves_the_root_logger_alone() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.splitlines() == ["['NullHandler']", "[] WARNING"]
+
+
+# -- the guide --------------------------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "observability.md"
+GUIDE_BLOCKS = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
+#: The OpenTelemetry bridge's block, which runs only where opentelemetry is installed.
+OTEL = [b for b in GUIDE_BLOCKS if b.startswith("# needs opentelemetry")]
+
+
+def test_guide_examples_run_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    """The observability guide's blocks (but the OpenTelemetry one) run and print as shown."""
+    assert len(OTEL) == 1
+    namespace: dict[str, object] = {"__name__": "guide"}
+    logger = logging.getLogger("mfakit")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        for source in GUIDE_BLOCKS:
+            if source not in OTEL:
+                exec(compile(source, str(GUIDE), "exec"), namespace)  # noqa: S102
+    finally:
+        for handler in logger.handlers[len(handlers) :]:
+            logger.removeHandler(handler)
+        logging.getLogger(SECURITY_LOGGER).handlers.clear()
+        logger.setLevel(level)
+    out = capsys.readouterr().out
+    assert "mfa totp.verify success INFO totp u-ada\n" in out
+    assert (
+        "mfakit.security_events 1 {'action': 'totp.enrollment_started', "
+        "'outcome': 'success', 'factor': 'totp'}\n"
+    ) in out
+
+
+def test_guide_opentelemetry_bridge_is_metrics() -> None:
+    """The OpenTelemetry bridge implements Metrics (where opentelemetry is installed)."""
+    pytest.importorskip("opentelemetry.metrics")
+    namespace: dict[str, Any] = {"__name__": "guide"}
+    exec(compile(OTEL[0], str(GUIDE), "exec"), namespace)  # noqa: S102
+    bridge = namespace["OpenTelemetryMetrics"]()
+    assert isinstance(bridge, Metrics)
+    bridge.increment(SECURITY_EVENTS_METRIC, tags={"action": "totp.verify"})
+    bridge.timing(SERVICE_CALL_METRIC, 0.01, tags={"operation": "verify_totp"})
