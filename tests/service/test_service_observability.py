@@ -17,6 +17,7 @@ import pytest
 from counting import CountingStore
 from service_helpers import SETTINGS, START, app_for, build_service
 
+import mfakit.observability
 from mfakit.clock import FrozenClock
 from mfakit.errors import (
     ConfigurationError,
@@ -591,6 +592,22 @@ def test_a_rewrap_without_a_service_is_logged(store: MfaStore, logs: Capture) ->
     SecretRewrap(store=store, keys=keys, now=FrozenClock(START).now).rewrap_secrets()
     assert [r.mfa_action for r in logs.of(SECURITY_LOGGER)] == ["secretbox.rewrap"]  # type: ignore[attr-defined]
     assert [e.action for e in _audit_trail(store)] == ["secretbox.rewrap"]
+
+
+def test_observability_all_is_pinned() -> None:
+    """The public names of mfakit.observability are exactly these."""
+    assert mfakit.observability.__all__ == [
+        "METRICS_LOGGER",
+        "Metrics",
+        "NO_METRICS",
+        "NullMetrics",
+        "SECURITY_EVENTS_METRIC",
+        "SECURITY_LOGGER",
+        "SERVICE_CALL_METRIC",
+        "SLOW_STORE_CALLS_METRIC",
+        "STORE_CALL_METRIC",
+        "STORE_LOGGER",
+    ]
 
 
 # -- library etiquette -----------------------------------------------------------------------------
