@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
+from mfakit.observability import NO_METRICS, Metrics
 from mfakit.otp import TOTP, decode_base32
 from mfakit.repositories import MfaStore
 from mfakit.secretbox import KeyRing, generate_key
@@ -27,7 +28,12 @@ SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
 
 
 def build_service(
-    store: MfaStore, clock: FrozenClock, notifier: Notifier, settings: ServiceSettings = SETTINGS
+    store: MfaStore,
+    clock: FrozenClock,
+    notifier: Notifier,
+    settings: ServiceSettings = SETTINGS,
+    *,
+    metrics: Metrics = NO_METRICS,
 ) -> MfaService:
     """A service of the console's relying party over ``store``, with a fresh key ring."""
     return MfaService(
@@ -39,6 +45,7 @@ def build_service(
         issuer="Console",
         login_code_key=b"k" * 32,
         settings=settings,
+        metrics=metrics,
     )
 
 

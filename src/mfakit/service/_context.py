@@ -3,9 +3,16 @@
 A :class:`ServiceContext` is built once by :class:`~mfakit.service.MfaService`
 and handed to each flow object. It holds what the host application passed in
 (store, key ring, notifier, clock, relying party, issuer, login-code keys,
-settings) and the few helpers that every flow uses the same way: reading the
-clock, writing an audit event, opening a store transaction, and sending a
-message.
+settings, metrics) and the few helpers that every flow uses the same way:
+reading the clock, writing an audit event, opening a store transaction, and
+sending a message.
+
+Writing audit events is one path (:meth:`ServiceContext.audit_all`): the
+events are appended to the store, then logged and counted by the
+:class:`~mfakit.service._observe.SecurityLog` -- at once outside a
+transaction, after the outermost commit inside one (a rolled-back event is
+neither in the trail nor in the log). The store the flows see is wrapped once
+here, by :func:`~mfakit.service._observe.timed_store`, to time its calls.
 
 Sending writes the message to the store's transactional outbox inside the
 current transaction (opening one if there is none), so the message commits
@@ -28,6 +35,7 @@ from typing import Any
 
 from mfakit.clock import Clock, SystemClock, ensure_aware
 from mfakit.errors import ConfigurationError
+from mfakit.observability import NO_METRICS, Metrics
 from mfakit.policy import Decision, EffectKind, NotificationKind
 from mfakit.repositories import AuditEvent, Challenge, MfaStore
 from mfakit.secretbox import KeyRing
@@ -43,6 +51,7 @@ from mfakit.service._notify import (
     MfaReset,
     Notifier,
 )
+from mfakit.service._observe import SecurityLog, active_metrics, timed_store
 from mfakit.service._outbox import Outbox
 from mfakit.service._settings import RelyingParty, ServiceSettings
 
@@ -53,21 +62,26 @@ class ServiceContext:
     """What the host application wired in, and the helpers every flow shares.
 
     The attributes are read-only by convention: flows read them, nothing
-    replaces them after construction.
+    replaces them after construction. ``store`` is the host's store behind
+    the timing wrapper (the host's own is ``backend``); ``metrics`` is
+    ``None`` when the host gave none.
 
     Raises:
         ConfigurationError: an argument is invalid (checked here, once).
     """
 
     __slots__ = (
+        "backend",
         "clock",
         "issuer",
         "keys",
         "local",
         "login_code_keys",
+        "metrics",
         "notifier",
         "outbox",
         "rp",
+        "security_log",
         "settings",
         "store",
     )
@@ -85,6 +99,7 @@ class ServiceContext:
         login_code_keys: Mapping[str, bytes] | None = None,
         login_code_key_id: str | None = None,
         settings: ServiceSettings | None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         if not isinstance(store, MfaStore):
             raise ConfigurationError("store must implement mfakit.repositories.MfaStore")
@@ -102,10 +117,18 @@ class ServiceContext:
         settings = ServiceSettings() if settings is None else settings
         if not isinstance(settings, ServiceSettings):
             raise ConfigurationError("settings must be a ServiceSettings")
+        if not isinstance(metrics, Metrics):
+            raise ConfigurationError("metrics must have increment() and timing() methods")
         clock = SystemClock() if clock is None else clock
         if not callable(getattr(clock, "now", None)):
             raise ConfigurationError("clock must have a now() method")
-        self.store = store
+        self.metrics = active_metrics(metrics)
+        self.security_log = SecurityLog(self.metrics)
+        self.backend = store
+        slow = settings.slow_store_call
+        self.store = timed_store(
+            store, metrics=self.metrics, slow=None if slow is None else slow.total_seconds()
+        )
         self.keys = keys
         self.notifier = notifier
         self.clock = clock
@@ -116,7 +139,7 @@ class ServiceContext:
         # The kinds written to the outbox by the open transaction (per thread).
         self.local = threading.local()
         self.outbox = Outbox(
-            store=store,
+            store=self.store,
             keys=keys,
             notifier=notifier,
             now=self.now,
@@ -194,25 +217,39 @@ class ServiceContext:
         org_id: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append one audit event to the store."""
-        self.store.append_audit_event(
-            self.event(
-                action,
-                at=at,
-                outcome=outcome,
-                actor_id=actor_id,
-                user_id=user_id,
-                org_id=org_id,
-                details=details,
+        """Append one audit event to the store, and log it (see :meth:`audit_all`)."""
+        self.audit_all(
+            (
+                self.event(
+                    action,
+                    at=at,
+                    outcome=outcome,
+                    actor_id=actor_id,
+                    user_id=user_id,
+                    org_id=org_id,
+                    details=details,
+                ),
             )
         )
 
     def audit_all(self, events: Sequence[AuditEvent]) -> None:
-        """Append ``events`` in order, in one store call (none when there are none)."""
+        """Append ``events`` in order, in one store call (none when there are none); log them.
+
+        The one path of audit events: each one written is logged on
+        ``mfakit.service.security`` and counted, once, right after the write,
+        or, inside a transaction, after the outermost one commits.
+        """
         if len(events) == 1:
             self.store.append_audit_event(events[0])
         elif events:
             self.store.append_audit_events(events)
+        else:
+            return
+        held: list[AuditEvent] | None = getattr(self.local, "logged", None)
+        if held is None:
+            self.security_log.record(events)
+        else:
+            held.extend(events)
 
     @staticmethod
     def decision_events(decision: Decision, org_id: str) -> list[AuditEvent]:
@@ -246,20 +283,25 @@ class ServiceContext:
     def transaction(self) -> Iterator[None]:
         """One store transaction; its messages are written to the outbox inside it.
 
-        After the outermost one commits, its messages are delivered at once if
-        ``deliver_after_commit`` is set (login codes never are).
+        After the outermost one commits, its audit events are logged, and its
+        messages are delivered at once if ``deliver_after_commit`` is set
+        (login codes never are). A rollback logs and delivers nothing.
         """
         if getattr(self.local, "pending", None) is not None:
             with self.store.atomic():
                 yield
             return
         pending: list[str] = []
+        logged: list[AuditEvent] = []
         self.local.pending = pending
+        self.local.logged = logged
         try:
             with self.store.atomic():
                 yield
         finally:
             self.local.pending = None
+            self.local.logged = None
+        self.security_log.record(logged)
         if pending and self.settings.deliver_after_commit:
             self.outbox.deliver_committed(pending)
 

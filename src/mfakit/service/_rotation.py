@@ -25,13 +25,14 @@ It needs the store, the key ring and the clock only, so the command line
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from mfakit.errors import ConfigurationError, DecryptionError, MalformedDataError
-from mfakit.repositories import MfaStore, TotpCredential
+from mfakit.repositories import AuditEvent, MfaStore, TotpCredential
 from mfakit.secretbox import TOTP_SECRET_PURPOSE, KeyRing
 from mfakit.service._context import ServiceContext
+from mfakit.service._observe import SecurityLog
 from mfakit.service._results import RewrapProgress
 
 __all__ = ["MAX_BATCH", "SecretRewrap"]
@@ -44,13 +45,29 @@ _MAX_CURSOR = 1024
 class SecretRewrap:
     """Re-encrypts stored TOTP secrets under the current key, one batch per call.
 
-    Depends on the store, the key ring and a clock function (``now``), nothing else.
+    Depends on the store, the key ring and a clock function (``now``), and
+    optionally on the service's audit path (``audit``, the context's
+    ``audit_all``); without it, the audit event is appended to the store and
+    logged (not counted: there are no metrics).
     """
 
-    def __init__(self, *, store: MfaStore, keys: KeyRing, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        *,
+        store: MfaStore,
+        keys: KeyRing,
+        now: Callable[[], datetime],
+        audit: Callable[[Sequence[AuditEvent]], None] | None = None,
+    ) -> None:
         self._store = store
         self._keys = keys
         self._now = now
+        self._audit = self._write if audit is None else audit
+
+    def _write(self, events: Sequence[AuditEvent]) -> None:
+        for event in events:
+            self._store.append_audit_event(event)
+        SecurityLog(None).record(events)
 
     def rewrap_secrets(self, *, batch: int = 500, after: str | None = None) -> RewrapProgress:
         """See :meth:`MfaService.rewrap_secrets`."""
@@ -85,21 +102,23 @@ class SecretRewrap:
             failed=tuple(failed),
             next_cursor=page.next_cursor,
         )
-        self._store.append_audit_event(
-            ServiceContext.event(
-                "secretbox.rewrap",
-                at=self._now(),
-                outcome="failure" if failed else "success",
-                details={
-                    "key_id": progress.key_id,
-                    "scanned": progress.scanned,
-                    "rewrapped": rewrapped,
-                    "already_current": current,
-                    "raced": raced,
-                    "failed": list(progress.failed),
-                    "done": progress.done,
-                },
-            )
+        self._audit(
+            [
+                ServiceContext.event(
+                    "secretbox.rewrap",
+                    at=self._now(),
+                    outcome="failure" if failed else "success",
+                    details={
+                        "key_id": progress.key_id,
+                        "scanned": progress.scanned,
+                        "rewrapped": rewrapped,
+                        "already_current": current,
+                        "raced": raced,
+                        "failed": list(progress.failed),
+                        "done": progress.done,
+                    },
+                )
+            ]
         )
         return progress
 

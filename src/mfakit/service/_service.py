@@ -5,7 +5,9 @@
 login-code key, audit, transactions, the outbox) and the parts below. Each
 part receives the context and, by name, exactly the parts it uses; no part
 inherits from another, and every public method of the facade is a one-line
-delegation to a flow (marked ``*``).
+delegation to a flow (marked ``*``). The class decorator ``timed_calls``
+(``_observe``) reports each public call's duration to the host's metrics,
+when there are any.
 
 The parts in construction order; each depends only on parts above it, so the
 graph is acyclic::
@@ -58,6 +60,7 @@ from typing import Any
 
 from mfakit.clock import Clock
 from mfakit.errors import ConfigurationError
+from mfakit.observability import NO_METRICS, Metrics
 from mfakit.policy import (
     ComplianceReport,
     Decision,
@@ -80,6 +83,7 @@ from mfakit.service._login_codes import LoginCodeFlow
 from mfakit.service._members import MemberFlow
 from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import Notifier
+from mfakit.service._observe import timed_calls
 from mfakit.service._org import OrgFlow
 from mfakit.service._outbox import DeliveryReport
 from mfakit.service._passkey_sign_in import PasskeySignInFlow
@@ -119,6 +123,7 @@ from mfakit.service._trusted import TrustedBrowserFlow
 __all__ = ["MfaService"]
 
 
+@timed_calls
 class MfaService:
     """Multi-factor authentication for an application: what the application calls.
 
@@ -152,6 +157,11 @@ class MfaService:
         settings: Tunables; see :class:`ServiceSettings`.
         session_revoker: Ends a user's sessions after an MFA reset or a removal
             (see :class:`SessionRevoker`); by default nothing is revoked.
+        metrics: Receives a count of each security event and the duration of
+            each public call and store call
+            (:class:`~mfakit.observability.Metrics`); by default
+            :data:`~mfakit.observability.NO_METRICS`, which costs nothing.
+            Logging needs no argument: see the observability guide.
 
     Raises:
         ConfigurationError: an argument is invalid.
@@ -185,6 +195,7 @@ class MfaService:
         login_code_key_id: str | None = None,
         settings: ServiceSettings | None = None,
         session_revoker: SessionRevoker | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         revoker = NoSessionRevoker() if session_revoker is None else session_revoker
         if not isinstance(revoker, SessionRevoker):
@@ -202,6 +213,7 @@ class MfaService:
             login_code_keys=login_code_keys,
             login_code_key_id=login_code_key_id,
             settings=settings,
+            metrics=metrics,
         )
         self._context = context
         # Shared pieces first, then the flows; each gets exactly the parts it uses,
@@ -271,11 +283,13 @@ class MfaService:
         self._login_codes = LoginCodeFlow(
             context=context, directory=directory, effects=effects, throttle=throttle, gate=gate
         )
-        self._rotation = SecretRewrap(store=context.store, keys=context.keys, now=context.now)
+        self._rotation = SecretRewrap(
+            store=context.store, keys=context.keys, now=context.now, audit=context.audit_all
+        )
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(store={self._context.store!r}, "
+            f"{type(self).__name__}(store={self._context.backend!r}, "
             f"rp_id={self._context.rp.rp_id!r})"
         )
 

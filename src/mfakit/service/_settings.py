@@ -246,6 +246,11 @@ class ServiceSettings:
             whose attestation chained to a trust anchor and whose model the
             metadata describes keeps that name as its attested provider name
             (:attr:`~mfakit.webauthn.providers.ProviderName.attested`).
+        slow_store_call: Store calls taking this long or longer are logged
+            at ``WARNING`` on the ``mfakit.store`` logger, with the port
+            method's name and the duration (never the arguments);
+            ``timedelta(0)`` logs every call, ``None`` none (and, without
+            metrics, leaves the store unwrapped). See the observability guide.
     """
 
     pending_totp_ttl: timedelta = timedelta(minutes=10)
@@ -274,6 +279,7 @@ class ServiceSettings:
     delivery_max_attempts: int = 8
     provider_names: ProviderNames | None = field(default_factory=ProviderNames.bundled)
     attestation: AttestationPolicy | None = None
+    slow_store_call: timedelta | None = timedelta(milliseconds=250)
 
     def __post_init__(self) -> None:
         for name in (
@@ -284,6 +290,8 @@ class ServiceSettings:
             "delivery_lease",
         ):
             _positive(name, getattr(self, name))
+        if self.slow_store_call is not None:
+            _positive("slow_store_call", self.slow_store_call, zero=True)
         _positive("throttle_backoff_base", self.throttle_backoff_base, zero=True)
         _positive("throttle_backoff_cap", self.throttle_backoff_cap, zero=True)
         if self.throttle_backoff_cap < self.throttle_backoff_base:

@@ -260,7 +260,7 @@ class TrustedBrowserFlow:
         reason: TrustRefusal,
         record: TrustedBrowser | None,
     ) -> TrustedBrowserCheck:
-        self._context.store.append_audit_event(self._event(user_id, org_id, now, reason, record))
+        self._context.audit_all((self._event(user_id, org_id, now, reason, record),))
         return TrustedBrowserCheck(
             user_id=user_id,
             trusted=False,
