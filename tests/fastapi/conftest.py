@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from fastapi_helpers import CHEAP_PASSWORDS, ORIGIN, SETTINGS, START
+from fastapi_helpers import CHEAP_PASSWORDS, ORIGIN, SETTINGS, START, run_async
 from mfakit_demo_api import close, create_app
 
 from mfakit.clock import FrozenClock
@@ -35,7 +34,7 @@ def app(tmp_path: Path, clock: FrozenClock) -> Iterator[Any]:
         max_workers=2,
     )
     yield made
-    asyncio.run(close(made))
+    run_async(lambda: close(made))
 
 
 Scenario = Callable[[httpx.AsyncClient], Awaitable[T]]
@@ -51,6 +50,6 @@ def run(app: Any) -> Callable[[Scenario[Any]], Any]:
             async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as client:
                 return await scenario(client)
 
-        return asyncio.run(main())
+        return run_async(main)
 
     return runner

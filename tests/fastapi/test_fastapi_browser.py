@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi_helpers import CHEAP_PASSWORDS, SETTINGS
+from fastapi_helpers import CHEAP_PASSWORDS, SETTINGS, in_fresh_thread
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 
@@ -57,6 +57,10 @@ def served(tmp_path: Path) -> Iterator[str]:
 
 def test_register_a_passkey_and_sign_in_with_it(served: str) -> None:
     """Sign up, add a passkey with the page's button, sign out, sign in with the passkey."""
+    in_fresh_thread(lambda: _register_and_sign_in(served))
+
+
+def _register_and_sign_in(served: str) -> None:
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")

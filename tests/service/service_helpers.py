@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
@@ -24,6 +28,7 @@ RP_ID = "console.example"
 ORIGIN = "https://console.example"
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
+T = TypeVar("T")
 
 
 def build_service(
@@ -70,3 +75,18 @@ def enroll_totp(
     activation = service.confirm_totp(user_id, enrollment.totp_id, app.code())
     clock.advance(30)
     return app, activation
+
+
+def in_fresh_thread(function: Callable[[], T]) -> T:
+    """Call ``function`` on a new thread: free of an event loop the main thread may run.
+
+    (playwright's sync API, used by the session's browser tests, keeps a loop
+    running on the main thread, where ``asyncio.run`` then refuses to start.)
+    """
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(function).result()
+
+
+def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a new thread (see :func:`in_fresh_thread`)."""
+    return in_fresh_thread(lambda: asyncio.run(main()))

@@ -7,13 +7,13 @@ import contextvars
 import inspect
 import re
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from service_helpers import START, App, build_service, enroll_totp
+from service_helpers import START, App, build_service, enroll_totp, in_fresh_thread, run_async
 from store_spy import StoreSpy
 
 from mfakit.clock import FrozenClock
@@ -29,10 +29,6 @@ ASYNC_ONLY = {"aclose", "service"}
 
 def _public(cls: type) -> dict[str, Any]:
     return {name: value for name, value in vars(cls).items() if not name.startswith("_")}
-
-
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
 
 
 def _sync_service(store: Any = None) -> tuple[MfaService, FrozenClock]:
@@ -96,7 +92,7 @@ def test_properties_mirror_the_sync_service() -> None:
     facade = AsyncMfaService(service)
     assert facade.settings is service.settings
     assert facade.service is service
-    _run(facade.aclose())
+    run_async(facade.aclose)
 
 
 def test_a_call_returns_the_sync_result_and_raises_its_errors() -> None:
@@ -115,7 +111,7 @@ def test_a_call_returns_the_sync_result_and_raises_its_errors() -> None:
             devices = await facade.list_totp_devices("u-1")
             assert [d.name for d in devices] == ["Authenticator app"]
 
-    _run(main())
+    run_async(main)
 
 
 def test_calls_run_off_the_event_loop_thread_with_the_callers_context() -> None:
@@ -140,7 +136,7 @@ def test_calls_run_off_the_event_loop_thread_with_the_callers_context() -> None:
             await facade.verify_totp("u-1", app.code())
         return threading.get_ident()
 
-    loop_thread = _run(main())
+    loop_thread = run_async(main)
     assert store.threads
     assert loop_thread not in store.threads
     assert seen == ["req-7"]
@@ -174,7 +170,7 @@ def test_at_most_max_workers_calls_run_at_once(monkeypatch: pytest.MonkeyPatch) 
         async with AsyncMfaService(service, max_workers=2) as facade:
             await asyncio.gather(*(facade.backup_code_status(f"u-{i}") for i in range(20)))
 
-    _run(main())
+    run_async(main)
     assert peak == 2
 
 
@@ -197,7 +193,7 @@ def test_a_call_cancelled_while_queued_never_runs() -> None:
         gate.set()
         await facade.aclose()
 
-    _run(main())
+    run_async(main)
     assert blocker.result() is True
     pool.shutdown(wait=True)
     # Never ran: the code was not consumed, and no failure was counted.
@@ -223,7 +219,7 @@ def test_a_call_cancelled_while_running_completes_in_the_store_first() -> None:
             # The sign-in committed before the cancellation was delivered.
             assert store.wrapped.list_totp_devices("u-1")[0].last_step == confirmed_step + 1
 
-    _run(main())
+    run_async(main)
     with pytest.raises(ReplayedCodeError):
         service.verify_totp("u-1", app.code())
 
@@ -266,7 +262,7 @@ def test_a_running_call_survives_repeated_cancellation_and_timeouts_still_fire()
             with pytest.raises(TimeoutError):
                 await timing
 
-    _run(main())
+    run_async(main)
     # Both sign-ins committed: each code is now a replay.
     with pytest.raises(ReplayedCodeError):
         service.verify_totp("u-1", app.code())
@@ -284,7 +280,7 @@ def test_aclose_shuts_an_owned_pool_and_refuses_later_calls() -> None:
             await facade.backup_code_status("u-1")
         return facade
 
-    facade = _run(main())
+    facade = run_async(main)
     assert "closed" in repr(facade)
     pool = facade._runner._executor  # the pool it made is shut down
     with pytest.raises(RuntimeError):
@@ -305,7 +301,7 @@ def test_aclose_leaves_a_host_executor_running() -> None:
         with pytest.raises(ConfigurationError, match="shut down"):
             await other.backup_code_status("u-1")
 
-    _run(main())
+    run_async(main)
 
 
 @pytest.mark.parametrize(
@@ -363,7 +359,7 @@ def test_every_method_delegates_with_its_arguments() -> None:
             assert calls[-1] == (name, tuple(args), kwargs)
         await facade.aclose()
 
-    _run(main())
+    run_async(main)
     assert len(calls) == len(names)
 
 
@@ -376,7 +372,7 @@ def test_user_refs_reach_the_service_unchanged() -> None:
             enrollment = await facade.begin_totp_enrollment(UserRef(user_id="u-9", name="nine"))
             return enrollment.uri
 
-    assert "nine" in _run(main())
+    assert "nine" in run_async(main)
 
 
 def test_async_guide_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -385,7 +381,8 @@ def test_async_guide_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     text = guide.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) == 1
-    exec(compile(blocks[0], str(guide), "exec"), {"__name__": "guide"})  # noqa: S102
+    code = compile(blocks[0], str(guide), "exec")
+    in_fresh_thread(lambda: exec(code, {"__name__": "guide"}))  # noqa: S102
     printed = capsys.readouterr().out
     assert printed == "['ReplayedCodeError', 'SecondFactorResult']\n"
     assert f"This prints `{printed.strip()}`" in text

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from service_databases import opener
-from service_helpers import SETTINGS, START, App, build_service, enroll_totp
+from service_helpers import SETTINGS, START, App, build_service, enroll_totp, run_async
 
 from mfakit.clock import FrozenClock
 from mfakit.errors import ReplayedCodeError
@@ -145,7 +145,7 @@ def _measured_runs(
             async with AsyncMfaService(service, max_workers=8) as facade:
                 return await _under_heartbeat(facade, sign_ins)
 
-        results, heartbeat = asyncio.run(main())
+        results, heartbeat = run_async(main)
         accepted = [r for r in results if isinstance(r, SecondFactorResult)]
         refused = [r for r in results if not isinstance(r, SecondFactorResult)]
         assert len(accepted) == successes
