@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.clock import FrozenClock
@@ -25,6 +26,7 @@ RP_ID = "console.example"
 ORIGIN = "https://console.example"
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 SETTINGS = ServiceSettings(backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS))
+T = TypeVar("T")
 
 
 def build_service(

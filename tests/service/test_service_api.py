@@ -39,6 +39,7 @@ def test_all_is_pinned() -> None:
         "AccountLocked",
         "AccountUnlocked",
         "Advice",
+        "AsyncMfaService",
         "BackupCodeSet",
         "BackupCodeStatus",
         "BackupCodesLow",

@@ -5,6 +5,9 @@ a store (:mod:`mfakit.stores`), a :class:`Notifier` for outgoing messages and a
 :class:`~mfakit.clock.Clock`, and it owns throttling, replay protection, single
 use, the persistence of policy effects, audit events and notifications.
 
+:class:`AsyncMfaService` offers the same methods as coroutines for asyncio
+applications: it runs the synchronous service on a bounded thread pool.
+
 Example::
 
     from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, UserRef
@@ -20,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+from mfakit.service._async import AsyncMfaService
 from mfakit.service._notify import (
     AccountLocked,
     AccountUnlocked,
@@ -73,6 +77,7 @@ __all__ = [
     "AccountLocked",
     "AccountUnlocked",
     "Advice",
+    "AsyncMfaService",
     "BackupCodeSet",
     "BackupCodeStatus",
     "BackupCodesLow",
