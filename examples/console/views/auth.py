@@ -21,6 +21,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.guidance import lockouts
 from console.web import (
     accounts,
     browser_label,
@@ -35,6 +36,7 @@ from console.web import (
 )
 from mfakit.errors import MfaError, PolicyDeniedError, UnknownCredentialError
 from mfakit.policy import MethodKind, reference_console
+from mfakit.repositories import MfaStore
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
 bp = Blueprint("auth", __name__)
@@ -52,6 +54,10 @@ _MIN_PASSWORD = 10
 #: The policy of the organizations the console creates: the reference console's
 #: rules, and browsers may be trusted for 30 days.
 CONSOLE_POLICY = dataclasses.replace(reference_console(), trusted_browser_days=30)
+
+
+def _store() -> MfaStore:
+    return cast(MfaStore, current_app.extensions["mfa_store"])
 
 
 def _passwords() -> PasswordHasher:
@@ -159,6 +165,9 @@ def _finish(
         flash("You are running out of backup codes: generate a new set.", "warning")
     if enrollment_only:
         flash("Your organization requires MFA: set up a method to continue.", "warning")
+    if obligations:
+        # Enrolment is due (after an unlock, say): straight to the set-up, not elsewhere.
+        target = url_for("account.security", _anchor="set-up")
     response = redirect(target)
     if trusted is not None:
         _set_trust_cookie(response, user, trusted)
@@ -172,7 +181,10 @@ def _second_factor(
     try:
         return _second_step(user, org_id, result, offer_passkey=offer_passkey)
     except PolicyDeniedError as exc:
-        return render_template("login.html", error=explain(exc)), 403  # type: ignore[return-value]
+        page = render_template(
+            "login.html", error=explain(exc), lockouts=lockouts(user.user_id, org_id, exc)
+        )
+        return page, 403  # type: ignore[return-value]
 
 
 def _second_step(
@@ -445,6 +457,13 @@ def member_code() -> Response | str | tuple[str, int]:
     try:
         result = service().verify_login_code(org_id, username, code)
     except MfaError as exc:
+        member = _store().get_membership_by_username(org_id, username) if org_id else None
+        locked = [] if member is None else lockouts(member.user_id, org_id, exc)
+        if locked:
+            # The code was right, but the organization keeps the member out: say who can help.
+            return render_template(
+                "member_login.html", step="locked", error=explain(exc), lockouts=locked
+            ), 403
         return render_template(
             "member_login.html", step="code", org_id=org_id, username=username, error=explain(exc)
         ), 400

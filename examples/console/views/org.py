@@ -22,6 +22,7 @@ from console.web import (
     service,
 )
 from mfakit.errors import MfaError, PolicyDeniedError, StepUpRequiredError
+from mfakit.policy import Decision
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
 
 bp = Blueprint("org", __name__)
@@ -298,7 +299,8 @@ def _member_action(
         return _page(org_id, status=409, error=explain(exc))
     except MfaError as exc:
         return _page(org_id, status=400, error=explain(exc))
-    flash(done, "info")
+    if done:
+        flash(done, "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -311,12 +313,25 @@ def _name(user_id: str) -> str:
 @login_required
 def unlock(org_id: str, user_id: str) -> Response | tuple[str, int]:
     """Unlock a locked member (an overdue one gets a new grace period, policy permitting)."""
-    return _member_action(
-        org_id,
-        user_id,
-        lambda actor: service().unlock_member(org_id, user_id, actor_id=actor),
-        f"{_name(user_id)} is unlocked.",
-    )
+    unlocked: list[Decision] = []
+
+    def act(actor: str) -> None:
+        unlocked.append(service().unlock_member(org_id, user_id, actor_id=actor))
+
+    response = _member_action(org_id, user_id, act, "")
+    if unlocked:
+        deadline = unlocked[0].deadline
+        flash(
+            f"{_name(user_id)} is unlocked"
+            + (
+                f" and must set up MFA before {deadline:%Y-%m-%d %H:%M} UTC."
+                if deadline is not None
+                else "."
+            )
+            + " They were told by e-mail.",
+            "info",
+        )
+    return response
 
 
 @bp.route("/org/<org_id>/members/<user_id>/reset", methods=["POST"])
