@@ -9,49 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import cast
 
 from flask import current_app
 
 from mfakit.errors import MfaError, PolicyDeniedError
-from mfakit.policy import ComplianceStatus, MethodKind, PrincipalKind, ReasonCode
+from mfakit.policy import (
+    ComplianceStatus,
+    LastMethodRemoval,
+    MethodKind,
+    PostDeadlineAction,
+    PrincipalKind,
+    ReasonCode,
+)
 from mfakit.repositories import MfaStore
 from mfakit.service import decode_policy
 
 from .data import User
 from .web import accounts, service
-
-#: The methods the console offers, in the order it lists them.
-KINDS = (MethodKind.TOTP, MethodKind.PASSKEY, MethodKind.SECURITY_KEY)
-#: Each method kind as a sentence names it.
-KIND_NAMES = {
-    MethodKind.TOTP: "an authenticator app (TOTP)",
-    MethodKind.PASSKEY: "a passkey",
-    MethodKind.SECURITY_KEY: "a security key",
-}
-_PLURALS = {
-    MethodKind.TOTP: "authenticator apps",
-    MethodKind.PASSKEY: "passkeys",
-    MethodKind.SECURITY_KEY: "security keys",
-}
+from .wording import KIND_PLURALS, KINDS, kinds_text
 
 
 def _store() -> MfaStore:
     return cast(MfaStore, current_app.extensions["mfa_store"])
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 member``, ``3 members``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
-
-
-def kinds_text(kinds: Iterable[MethodKind | str]) -> str:
-    """The kinds as a sentence names them: "an authenticator app (TOTP) or a passkey"."""
-    wanted = {MethodKind(k) for k in kinds}
-    names = [KIND_NAMES[k] for k in KINDS if k in wanted]
-    if not names:
-        return "no method"
-    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,9 +52,9 @@ class MethodRules:
         kind = MethodKind(kind)
         who = " and ".join(self.refused_by.get(kind, ["Your organization"]))
         return (
-            f"{who} does not allow {_PLURALS[kind]}: use {kinds_text(self.allowed)} instead."
+            f"{who} does not allow {KIND_PLURALS[kind]}: use {kinds_text(self.allowed)} instead."
             if self.allowed
-            else f"{who} does not allow {_PLURALS[kind]}."
+            else f"{who} does not allow {KIND_PLURALS[kind]}."
         )
 
 
@@ -159,3 +140,48 @@ def lockouts(user_id: str, org_id: str | None, exc: MfaError) -> list[Lockout]:
             )
         )
     return found
+
+
+_AFTER_DEADLINE = {
+    PostDeadlineAction.LOCK: "you will be locked out of {org}",
+    PostDeadlineAction.BLOCK: "you will only be able to set up a method when you sign in",
+    PostDeadlineAction.REMOVE: "you will be removed from {org}",
+}
+
+
+def last_method_warnings(
+    user_id: str, methods: Iterable[tuple[str, MethodKind]]
+) -> dict[str, list[str]]:
+    """What deleting each method would do, for the methods an enforcing organization needs.
+
+    ``methods`` are the user's methods as (key, kind). A method is named when
+    deleting it leaves the user with fewer qualifying methods than an
+    enforcing organization requires; the warning gives the deadline the
+    policy would set now.
+    """
+    listed = list(methods)
+    now = datetime.now(UTC)
+    warnings: dict[str, list[str]] = {}
+    for membership in _store().list_user_memberships(user_id):
+        org = _store().get_organization(membership.org_id)
+        if membership.status == "removed" or org is None or not org.enforced:
+            continue
+        policy = decode_policy(org.policy)
+        kind = PrincipalKind(membership.kind)
+        qualifying = [key for key, k in listed if k in policy.qualifying_kinds(kind)]
+        if kind not in policy.scope or len(qualifying) > policy.min_methods:
+            continue
+        if policy.last_method_removal is LastMethodRemoval.REFUSE:
+            text = f"{org.name} requires MFA: add another method before deleting this one."
+        elif policy.last_method_removal is LastMethodRemoval.GRACE:
+            deadline = now + policy.grace_lost_method
+            after = _AFTER_DEADLINE[policy.after_deadline].format(org=org.name)
+            text = (
+                f"{org.name} requires MFA and this is a method it counts. After deleting it, "
+                f"set up another before {deadline:%Y-%m-%d %H:%M} UTC, or {after}."
+            )
+        else:
+            text = f"{org.name} requires MFA: without this method you no longer comply."
+        for key in qualifying:
+            warnings.setdefault(key, []).append(text)
+    return warnings

@@ -34,7 +34,8 @@ from console.web import (
     sign_in,
     trust_cookie,
 )
-from mfakit.errors import MfaError, PolicyDeniedError, UnknownCredentialError
+from console.wording import plural, seconds_text
+from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
 from mfakit.policy import MethodKind, reference_console
 from mfakit.repositories import MfaStore
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
@@ -160,7 +161,8 @@ def _finish(
     advice = getattr(result, "advice", ())
     remaining = getattr(result, "backup_codes_remaining", None)
     if remaining is not None:
-        flash(f"Backup code accepted. {remaining} unused backup codes left.", "info")
+        left = plural(remaining, "unused backup code")
+        flash(f"Backup code accepted. {left} left.", "info")
     if Advice.BACKUP_CODES_LOW in advice:
         flash("You are running out of backup codes: generate a new set.", "warning")
     if enrollment_only:
@@ -259,7 +261,8 @@ def signup() -> Response | str | tuple[str, int]:
     )
     sign_in(user)
     flash("Welcome! Protect your account: set up multi-factor authentication.", "info")
-    return redirect(url_for("account.security"))
+    # From an invitation link (signed out): back to the invitation, not to a new e-mail.
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -367,7 +370,7 @@ def verify_code() -> Response | str | tuple[str, int]:
             "second_factor.html",
             methods=set(pending.get("methods", ())),
             trust_days=pending.get("trust_days", 0),
-            error=explain(exc),
+            error=explain(exc, factor=kind or "totp"),
             tab=kind,
             **LOGIN,
         ), 400
@@ -434,8 +437,15 @@ def member_login() -> Response | str | tuple[str, int]:
     try:
         requested = service().send_login_code(org_id, username)
     except MfaError as exc:
+        # A throttle here is the resend cool-down: nobody typed anything wrong.
+        wait = isinstance(exc, ThrottledError) and seconds_text(exc.retry_after)
+        error = (
+            f"A code was sent a moment ago. Wait {wait} before asking for another one."
+            if wait
+            else explain(exc)
+        )
         return render_template(
-            "member_login.html", step="code", org_id=org_id, username=username, error=explain(exc)
+            "member_login.html", step="code", org_id=org_id, username=username, error=error
         ), 429
     # The same answer whether or not the member exists: no user enumeration.
     return render_template(
