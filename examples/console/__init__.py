@@ -26,6 +26,7 @@ from . import web
 from .data import Accounts, load_secrets
 from .mailer import OutboxMailer
 from .pending import PendingEnrollments
+from .reveal import ShownOnce
 
 #: Where the console keeps its data file and secrets unless told otherwise.
 DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
@@ -93,6 +94,7 @@ def create_app(
         "console_accounts": accounts,
         "console_mailer": mailer,
         "console_pending": PendingEnrollments(),
+        "console_shown_once": ShownOnce(path),
         "console_passwords": passwords,
         "console_dummy_hash": passwords.hash(secrets.token_urlsafe(16)),
     }

@@ -47,6 +47,7 @@ from mfakit.service import MfaService, UserRef
 
 from .data import Accounts, User
 from .mailer import OutboxMailer
+from .wording import refusal_text, seconds_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -260,19 +261,22 @@ def secure_cookies() -> bool:
     return request.is_secure or str(current_app.config["CONSOLE_ORIGIN"]).startswith("https://")
 
 
-def explain(exc: MfaError) -> str:
-    """A message for the user about a refused action (never a secret)."""
+def explain(exc: MfaError, *, factor: str | None = None) -> str:
+    """A message for the user about a refused action (never a secret).
+
+    ``factor`` is the kind of code the user typed (``"totp"``), when one was.
+    """
     if isinstance(exc, ThrottledError):
-        return f"Too many attempts. Try again in {max(1, round(exc.retry_after))} seconds."
+        return f"Too many attempts. Try again in {seconds_text(exc.retry_after)}."
+    if isinstance(exc, ReplayedCodeError) and factor == "totp":
+        # The app still shows the code it just accepted: the next one is fresh.
+        return "That code was already used. Wait for the next code in your app, then enter it."
     if isinstance(exc, LimitReachedError):
         return (
             f"You already have {exc.limit} authenticator apps, the most allowed. Delete one first."
         )
     if isinstance(exc, PolicyDeniedError):
-        # The first reason is the one that refused; later ones only add context.
-        reasons = getattr(exc.decision, "reasons", ())
-        text = reasons[0].message if reasons else exc.message
-        return text[:1].upper() + text[1:].rstrip(".") + "."
+        return refusal_text(exc.decision, exc.message)
     messages: list[tuple[type[MfaError], str]] = [
         (AttemptsExhaustedError, "Too many wrong codes. Ask for a new code."),
         (ReplayedCodeError, "That code or request was already used. Use a new one."),

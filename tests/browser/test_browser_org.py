@@ -61,7 +61,7 @@ def test_enforcement_waits_for_every_user_then_stops(
     expect(blockers).not_to_contain_text("owner@example.com")
     shot(owner, "org-enforce-blocked", tmp_path, full_page=True)
     blockers.get_by_role("button", name="Send them a reminder").click()
-    owner.get_by_text("Reminder sent to 1 member(s).").wait_for()
+    owner.get_by_text("Reminder sent to 1 member.").wait_for()
     reminder = read_outbox(bob, base, to="bob@example.com", kind="reminder")
     assert "set up multi-factor authentication" in reminder
 

@@ -222,7 +222,7 @@ def test_page_asked_for_before_sign_in_is_reached_after_the_second_factor(client
     confirmed = client.post(
         BASE + "/account/totp/confirm", data={"csrf_token": token, "code": totp.at(time.time())}
     )
-    assert confirmed.status_code == 200
+    assert confirmed.headers["Location"] == "/account/backup-codes/new"  # post/redirect/get
     client.post(BASE + "/logout", data={"csrf_token": token})
 
     assert client.get(BASE + "/org").headers["Location"] == "/login?next=/org"

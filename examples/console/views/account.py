@@ -22,7 +22,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.guidance import last_method_warnings, method_rules
 from console.pending import PendingEnrollments
+from console.reveal import ShownOnce
 from console.web import (
     browser_label,
     current_user,
@@ -36,8 +38,9 @@ from console.web import (
     trust_cookie,
     user_ref,
 )
+from console.wording import plural
 from mfakit.errors import MfaError, NotFoundError
-from mfakit.policy import ComplianceStatus
+from mfakit.policy import ComplianceStatus, MethodKind
 from mfakit.repositories import MfaStore
 from mfakit.service import Advice, BackupCodeSet
 
@@ -127,6 +130,12 @@ def security() -> str:
         browsers=service().list_trusted_browsers(user.user_id),
         this_browser=session.get("trusted_id"),
         signals=_signals(user),
+        rules=method_rules(user.user_id),
+        warnings=last_method_warnings(
+            user.user_id,
+            [(a.device_id, MethodKind.TOTP) for a in apps]
+            + [(b64url(p.credential_id), p.kind) for p in passkeys],
+        ),
     )
 
 
@@ -138,12 +147,32 @@ def _refused(exc: MfaError) -> Response:
     return redirect(url_for("account.security"))
 
 
-def _show_codes(codes: BackupCodeSet, *, title: str) -> str:
-    text = "mfakit console backup codes\n" + "\n".join(codes.codes) + "\n"
+def _shown_once() -> ShownOnce:
+    return cast(ShownOnce, current_app.extensions["console_shown_once"])
+
+
+def _show_codes(user: User, codes: BackupCodeSet, *, title: str) -> Response:
+    """Post/redirect/get: the codes wait (server-side) for the page the redirect opens."""
+    _shown_once().keep(user.user_id, title=title, codes=tuple(codes.codes))
+    return redirect(url_for("account.backup_codes"))
+
+
+@bp.route("/backup-codes/new")
+@login_required
+def backup_codes() -> str | Response:
+    """The new backup codes, once: a reload finds them gone and says so."""
+    shown = _shown_once().take(_me().user_id)
+    if shown is None:
+        flash(
+            "Backup codes are shown only once. If you did not save them, generate a new set.",
+            "warning",
+        )
+        return redirect(url_for("account.security", _anchor="backup-codes"))
+    text = "mfakit console backup codes\n" + "\n".join(shown.codes) + "\n"
     return render_template(
         "backup_codes.html",
-        codes=codes.codes,
-        title=title,
+        codes=shown.codes,
+        title=shown.title,
         download=f"data:text/plain;charset=utf-8,{quote(text)}",
     )
 
@@ -172,6 +201,16 @@ def totp_confirm() -> str | tuple[str, int] | Response:
     if enrollment is None:
         flash("The set-up expired. Start again.", "error")
         return redirect(url_for("account.security"))
+    if request.form.get("totp_id", enrollment.totp_id) != enrollment.totp_id:
+        # This page's key was replaced by a set-up started later (another tab):
+        # its code cannot match, so say so rather than "not valid".
+        flash(
+            "A newer set-up of an authenticator app, started in another tab or window, "
+            "replaced this one, so its QR code and key no longer work. Finish the newer "
+            "set-up, or start again here.",
+            "error",
+        )
+        return redirect(url_for("account.security"))
     try:
         activation = service().confirm_totp(
             user.user_id, enrollment.totp_id, request.form.get("code", "")
@@ -187,7 +226,7 @@ def totp_confirm() -> str | tuple[str, int] | Response:
         )
     first = len(service().list_totp_devices(user.user_id)) == 1
     title = "TOTP is now enabled" if first else f'"{activation.device.name}" is added'
-    return _show_codes(activation.backup_codes, title=title)
+    return _show_codes(user, activation.backup_codes, title=title)
 
 
 @bp.route("/totp/<device>/rename", methods=["POST"])
@@ -227,14 +266,14 @@ def totp_delete(device: str) -> Response:
 
 @bp.route("/backup-codes", methods=["POST"])
 @login_required
-def regenerate_codes() -> str | Response:
+def regenerate_codes() -> Response:
     """Replace the backup codes with a new set (the old ones stop working)."""
     user = _me()
     try:
         codes = service().regenerate_backup_codes(user.user_id)
     except MfaError as exc:
         return _refused(exc)
-    return _show_codes(codes, title="New backup codes")
+    return _show_codes(user, codes, title="New backup codes")
 
 
 @bp.route("/passkeys/options", methods=["POST"])
@@ -433,7 +472,7 @@ def revoke_browsers() -> Response:
     """Stop trusting every browser of the user."""
     user = _me()
     count = service().revoke_trusted_browsers(user.user_id)
-    flash(f"{count} browser(s) are no longer trusted.", "info")
+    flash(f"{plural(count, 'browser')} {'is' if count == 1 else 'are'} no longer trusted.", "info")
     return _forget_this_browser(redirect(url_for("account.security")), user)
 
 
@@ -487,7 +526,11 @@ def step_up_code() -> Response | tuple[str, int]:
             service().verify_totp(user.user_id, code)
     except MfaError as exc:
         return render_template(
-            "second_factor.html", methods=_methods(user), error=explain(exc), tab=kind, **STEP_UP
+            "second_factor.html",
+            methods=_methods(user),
+            error=explain(exc, factor=kind or "totp"),
+            tab=kind,
+            **STEP_UP,
         ), 400
     return _after_step_up()
 

@@ -21,6 +21,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.guidance import lockouts
 from console.web import (
     accounts,
     browser_label,
@@ -33,8 +34,10 @@ from console.web import (
     sign_in,
     trust_cookie,
 )
-from mfakit.errors import MfaError, PolicyDeniedError, UnknownCredentialError
+from console.wording import plural, seconds_text
+from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
 from mfakit.policy import MethodKind, reference_console
+from mfakit.repositories import MfaStore
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
 bp = Blueprint("auth", __name__)
@@ -52,6 +55,10 @@ _MIN_PASSWORD = 10
 #: The policy of the organizations the console creates: the reference console's
 #: rules, and browsers may be trusted for 30 days.
 CONSOLE_POLICY = dataclasses.replace(reference_console(), trusted_browser_days=30)
+
+
+def _store() -> MfaStore:
+    return cast(MfaStore, current_app.extensions["mfa_store"])
 
 
 def _passwords() -> PasswordHasher:
@@ -154,11 +161,15 @@ def _finish(
     advice = getattr(result, "advice", ())
     remaining = getattr(result, "backup_codes_remaining", None)
     if remaining is not None:
-        flash(f"Backup code accepted. {remaining} unused backup codes left.", "info")
+        left = plural(remaining, "unused backup code")
+        flash(f"Backup code accepted. {left} left.", "info")
     if Advice.BACKUP_CODES_LOW in advice:
         flash("You are running out of backup codes: generate a new set.", "warning")
     if enrollment_only:
         flash("Your organization requires MFA: set up a method to continue.", "warning")
+    if obligations:
+        # Enrolment is due (after an unlock, say): straight to the set-up, not elsewhere.
+        target = url_for("account.security", _anchor="set-up")
     response = redirect(target)
     if trusted is not None:
         _set_trust_cookie(response, user, trusted)
@@ -172,7 +183,10 @@ def _second_factor(
     try:
         return _second_step(user, org_id, result, offer_passkey=offer_passkey)
     except PolicyDeniedError as exc:
-        return render_template("login.html", error=explain(exc)), 403  # type: ignore[return-value]
+        page = render_template(
+            "login.html", error=explain(exc), lockouts=lockouts(user.user_id, org_id, exc)
+        )
+        return page, 403  # type: ignore[return-value]
 
 
 def _second_step(
@@ -247,7 +261,8 @@ def signup() -> Response | str | tuple[str, int]:
     )
     sign_in(user)
     flash("Welcome! Protect your account: set up multi-factor authentication.", "info")
-    return redirect(url_for("account.security"))
+    # From an invitation link (signed out): back to the invitation, not to a new e-mail.
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -355,7 +370,7 @@ def verify_code() -> Response | str | tuple[str, int]:
             "second_factor.html",
             methods=set(pending.get("methods", ())),
             trust_days=pending.get("trust_days", 0),
-            error=explain(exc),
+            error=explain(exc, factor=kind or "totp"),
             tab=kind,
             **LOGIN,
         ), 400
@@ -422,8 +437,15 @@ def member_login() -> Response | str | tuple[str, int]:
     try:
         requested = service().send_login_code(org_id, username)
     except MfaError as exc:
+        # A throttle here is the resend cool-down: nobody typed anything wrong.
+        wait = isinstance(exc, ThrottledError) and seconds_text(exc.retry_after)
+        error = (
+            f"A code was sent a moment ago. Wait {wait} before asking for another one."
+            if wait
+            else explain(exc)
+        )
         return render_template(
-            "member_login.html", step="code", org_id=org_id, username=username, error=explain(exc)
+            "member_login.html", step="code", org_id=org_id, username=username, error=error
         ), 429
     # The same answer whether or not the member exists: no user enumeration.
     return render_template(
@@ -445,6 +467,13 @@ def member_code() -> Response | str | tuple[str, int]:
     try:
         result = service().verify_login_code(org_id, username, code)
     except MfaError as exc:
+        member = _store().get_membership_by_username(org_id, username) if org_id else None
+        locked = [] if member is None else lockouts(member.user_id, org_id, exc)
+        if locked:
+            # The code was right, but the organization keeps the member out: say who can help.
+            return render_template(
+                "member_login.html", step="locked", error=explain(exc), lockouts=locked
+            ), 403
         return render_template(
             "member_login.html", step="code", org_id=org_id, username=username, error=explain(exc)
         ), 400

@@ -21,8 +21,11 @@ from console.web import (
     needs_step_up,
     service,
 )
+from console.wording import kinds_text, plural
 from mfakit.errors import MfaError, PolicyDeniedError, StepUpRequiredError
+from mfakit.policy import Decision, MethodKind, PrincipalKind
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
+from mfakit.service import decode_policy
 
 bp = Blueprint("org", __name__)
 
@@ -187,7 +190,9 @@ def remind(org_id: str) -> Response | tuple[str, int]:
     except MfaError as exc:
         return _page(org_id, status=403, error=explain(exc))
     flash(
-        f"Reminder sent to {len(reminded)} member(s)." if reminded else "Nobody needed a reminder.",
+        f"Reminder sent to {plural(len(reminded), 'member')}."
+        if reminded
+        else "Nobody needed a reminder.",
         "info",
     )
     return redirect(url_for("org.page", org_id=org_id))
@@ -261,7 +266,7 @@ def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
         abort(404)
     org = _store().get_organization(found.org_id)
     if request.method == "GET":
-        return render_template("invitation.html", invitation=found, org=org)
+        return _invitation_page(found, org)
     try:
         # The invitation is bound to its address: a forwarded link does not let
         # another account join. A real application passes an address it has
@@ -269,11 +274,31 @@ def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
         me = _me()
         service().accept_invitation(invitation_id, me.user_id, email=me.email)
     except MfaError as exc:
-        return render_template(
-            "invitation.html", invitation=found, org=org, error=explain(exc)
-        ), 403
+        return _invitation_page(found, org, error=explain(exc)), 403
     flash(f"You joined {org.name if org else found.org_id}.", "info")
     return redirect(url_for("org.page", org_id=found.org_id))
+
+
+def _invitation_page(found: Invitation, org: Organization | None, error: str | None = None) -> str:
+    """The invitation, with the MFA the organization requires before joining (if any)."""
+    requirement = None
+    if org is not None and org.enforced:
+        policy = decode_policy(org.policy)
+        kind = PrincipalKind(found.kind)
+        if policy.invitations_require_mfa and kind in policy.scope:
+            me = _me()
+            eligible = policy.eligible_methods[kind]
+            mine = {d.kind for d in service().list_passkeys(me.user_id)}
+            if service().list_totp_devices(me.user_id):
+                mine.add(MethodKind.TOTP)
+            requirement = {
+                "kinds": kinds_text(eligible),
+                "met": bool(mine & eligible),
+                "not_counted": kinds_text(mine - eligible) if mine - eligible else None,
+            }
+    return render_template(
+        "invitation.html", invitation=found, org=org, requirement=requirement, error=error
+    )
 
 
 # -- the owner's recovery actions ------------------------------------------------------------
@@ -298,7 +323,8 @@ def _member_action(
         return _page(org_id, status=409, error=explain(exc))
     except MfaError as exc:
         return _page(org_id, status=400, error=explain(exc))
-    flash(done, "info")
+    if done:
+        flash(done, "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -311,12 +337,25 @@ def _name(user_id: str) -> str:
 @login_required
 def unlock(org_id: str, user_id: str) -> Response | tuple[str, int]:
     """Unlock a locked member (an overdue one gets a new grace period, policy permitting)."""
-    return _member_action(
-        org_id,
-        user_id,
-        lambda actor: service().unlock_member(org_id, user_id, actor_id=actor),
-        f"{_name(user_id)} is unlocked.",
-    )
+    unlocked: list[Decision] = []
+
+    def act(actor: str) -> None:
+        unlocked.append(service().unlock_member(org_id, user_id, actor_id=actor))
+
+    response = _member_action(org_id, user_id, act, "")
+    if unlocked:
+        deadline = unlocked[0].deadline
+        flash(
+            f"{_name(user_id)} is unlocked"
+            + (
+                f" and must set up MFA before {deadline:%Y-%m-%d %H:%M} UTC."
+                if deadline is not None
+                else "."
+            )
+            + " They were told by e-mail.",
+            "info",
+        )
+    return response
 
 
 @bp.route("/org/<org_id>/members/<user_id>/reset", methods=["POST"])

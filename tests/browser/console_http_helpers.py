@@ -1,0 +1,132 @@
+"""What a user does in the console, as HTTP requests through Flask's test client."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from console import create_app
+
+from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
+from mfakit.login_codes import LoginCodePolicy
+from mfakit.otp import TOTP, decode_base32
+from mfakit.service import ServiceSettings
+
+BASE = "http://localhost:8000"
+PASSWORD = "correct horse battery"
+
+
+def make_app(tmp_path: Path, *, resend_cooldown: timedelta = timedelta(0)) -> Any:
+    """A fresh console with cheap hashing."""
+    return create_app(
+        instance_dir=tmp_path,
+        origin=BASE,
+        settings=ServiceSettings(
+            backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS),
+            login_codes=LoginCodePolicy(resend_cooldown=resend_cooldown),
+        ),
+        password_hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
+        testing=True,
+    )
+
+
+def token(client: Any, path: str = "/login") -> str:
+    """This session's CSRF token, read from a page."""
+    found = re.search(r'name="csrf-token" content="([^"]+)"', client.get(BASE + path).text)
+    assert found is not None
+    return found.group(1)
+
+
+def post(client: Any, path: str, data: dict[str, str] | None = None, *, page: str = "") -> Any:
+    """POST a form with this session's CSRF token (read from ``page``)."""
+    form = dict(data or {})
+    form["csrf_token"] = token(client, page or "/login")
+    return client.post(BASE + path, data=form)
+
+
+def sign_up(client: Any, email: str, name: str) -> str:
+    """Create an account; return the id of the organization it owns."""
+    response = post(
+        client, "/signup", {"email": email, "name": name, "password": PASSWORD}, page="/signup"
+    )
+    assert response.status_code == 302
+    return org_id(client)
+
+
+def org_id(client: Any) -> str:
+    """The id of the signed-in user's organization."""
+    page = client.get(BASE + "/org", follow_redirects=True).text
+    found = re.search(r'id="org-id">([^<]+)<', page)
+    assert found is not None
+    return found.group(1)
+
+
+def set_up_totp(client: Any, name: str = "Authenticator app") -> TOTP:
+    """Add an authenticator app; return it (its first code is used)."""
+    setup = post(client, "/account/totp/setup", {"name": name}, page="/account/security")
+    key = re.search(r'id="manual-key" class="key">([^<]+)<', setup.text)
+    assert key is not None, setup.text
+    totp = TOTP(decode_base32(key.group(1).replace(" ", "")))
+    confirmed = post(
+        client, "/account/totp/confirm", {"code": totp.at(time.time())}, page="/account/security"
+    )
+    assert confirmed.status_code in (200, 302)
+    return totp
+
+
+def sign_out(client: Any) -> None:
+    """Sign out."""
+    post(client, "/logout", page="/login")
+
+
+def user_id(app: Any, email: str) -> str:
+    """The console's id of the user with this address."""
+    user = app.extensions["console_accounts"].user_by_email(email)
+    assert user is not None
+    return str(user.user_id)
+
+
+def add_member(client: Any, org: str, username: str, email: str) -> None:
+    """The owner creates a member who signs in with an e-mailed code."""
+    response = post(
+        client,
+        f"/org/{org}/members",
+        {"username": username, "email": email},
+        page="/account/security",
+    )
+    assert response.status_code == 302
+
+
+def member_sign_in(app: Any, client: Any, org: str, username: str, email: str) -> Any:
+    """Organization ID, username, then the e-mailed code; return the last answer."""
+    post(client, "/login/member", {"org_id": org, "username": username})
+    app.extensions["mfa_service"].deliver_notifications()
+    mail = app.extensions["console_accounts"].mails(recipient=email)[0]
+    code = re.search(r"is (\d{6,8})\.", mail.body)
+    assert code is not None
+    return post(
+        client, "/login/member/code", {"org_id": org, "username": username, "code": code.group(1)}
+    )
+
+
+def pass_grace_period(app: Any, org: str, user: str, *, days: int = 8) -> None:
+    """Move the member's grace period ``days`` into the past (the console runs on real time)."""
+    store = app.extensions["mfa_store"]
+    membership = store.get_membership(org, user)
+    assert membership is not None
+    assert membership.grace_started_at is not None
+    moved = membership.grace_started_at - timedelta(days=days)
+    assert store.update_membership(dataclasses.replace(membership, grace_started_at=moved))
+
+
+def flashes(page: str) -> list[str]:
+    """The texts of the page's notices."""
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
+        for m in re.findall(r'<p class="notice [^"]*"[^>]*>(.*?)</p>', page, re.S)
+    ]
