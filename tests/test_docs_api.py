@@ -13,7 +13,7 @@ API = Path(__file__).resolve().parents[1] / "docs" / "api"
 
 def _documented() -> set[str]:
     text = "\n".join(p.read_text(encoding="utf-8") for p in API.glob("*.md"))
-    return set(re.findall(r"automodule:: ([a-z_.]+)", text))
+    return set(re.findall(r"automodule:: ([a-z0-9_.]+)", text))
 
 
 def _public_modules() -> set[str]:

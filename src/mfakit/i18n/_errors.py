@@ -1,0 +1,178 @@
+"""An :class:`~mfakit.errors.MfaError` as a sentence for the user, in the user's locale."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+
+from mfakit.errors import InvalidCodeError, MfaError, PolicyDeniedError, ThrottledError
+from mfakit.i18n._catalog import Catalog, default_catalog
+from mfakit.i18n._render import DateFormatter, fill, utc_minutes
+
+__all__ = ["ERROR_MESSAGE_IDS", "POLICY_MESSAGE_IDS", "user_message"]
+
+_CODES = (
+    "mfa_error",
+    "configuration_error",
+    "invalid_name",
+    "malformed_data",
+    "verification_failed",
+    "invalid_code",
+    "attempts_exhausted",
+    "replayed_code",
+    "expired_code",
+    "decryption_failed",
+    "unknown_key",
+    "invitation_address_mismatch",
+    "webauthn_error",
+    "ceremony_mismatch",
+    "user_presence_required",
+    "user_verification_required",
+    "invalid_signature",
+    "unsupported_algorithm",
+    "unsupported_attestation",
+    "invalid_attestation",
+    "untrusted_attestation",
+    "sign_count_regression",
+    "unknown_credential",
+    "passwordless_not_allowed",
+    "throttled",
+    "limit_reached",
+    "policy_denied",
+    "step_up_required",
+    "session_revocation_failed",
+    "store_error",
+    "not_found",
+    "duplicate",
+)
+
+#: The message id of each error code: ``error.<code>``. An error whose code is
+#: not here (a host's own subclass) uses its nearest ancestor's.
+ERROR_MESSAGE_IDS: Mapping[str, str] = {code: f"error.{code}" for code in _CODES}
+
+#: Messages that need a number (plural forms) or a time.
+THROTTLED_SECONDS = "error.throttled.seconds"
+THROTTLED_MINUTES = "error.throttled.minutes"
+ATTEMPTS_REMAINING = "error.invalid_code.attempts_remaining"
+
+_POLICY_CODES = (
+    "principal_locked",
+    "failed_attempts_exceeded",
+    "deadline_passed",
+    "principal_removed",
+    "principal_not_member",
+    "actor_not_authorized",
+    "actor_lacks_mfa",
+    "confirmation_mismatch",
+    "method_kind_not_allowed",
+    "duplicate_label",
+    "last_method_refused",
+    "sole_owner_last_method",
+    "invitee_without_mfa",
+)
+
+#: The message id of the policy reasons a :class:`~mfakit.errors.PolicyDeniedError`
+#: explains: ``policy.<reason code>``; other reasons give ``error.policy_denied``.
+#: A lock that ends by itself has a variant ``policy.<code>.until`` with ``{time}``.
+POLICY_MESSAGE_IDS: Mapping[str, str] = {code: f"policy.{code}" for code in _POLICY_CODES}
+UNTIL_VARIANTS = frozenset({"principal_locked", "failed_attempts_exceeded"})
+
+# Longer waits are said in minutes (rounded up), shorter ones in seconds.
+_MINUTES_FROM = 120
+
+
+def _throttled(error: ThrottledError) -> tuple[str, int | None]:
+    wait = error.retry_after
+    if not isinstance(wait, int | float) or not math.isfinite(wait) or wait <= 0:
+        return ERROR_MESSAGE_IDS["throttled"], None
+    seconds = max(1, math.ceil(wait))
+    if seconds < _MINUTES_FROM:
+        return THROTTLED_SECONDS, seconds
+    return THROTTLED_MINUTES, math.ceil(seconds / 60)
+
+
+def _policy(
+    error: PolicyDeniedError, values: dict[str, str], formatter: DateFormatter
+) -> str | None:
+    reasons = getattr(error.decision, "reasons", ())
+    if not reasons:
+        return None
+    first = reasons[0]  # the refusing reason; later ones only add context
+    code = str(getattr(first, "code", ""))
+    message_id = POLICY_MESSAGE_IDS.get(code)
+    if message_id is None:
+        return None
+    params = getattr(first, "params", {})
+    unlock_at = params.get("unlock_at") if isinstance(params, Mapping) else None
+    if code in UNTIL_VARIANTS and isinstance(unlock_at, str | datetime):
+        if isinstance(unlock_at, str):
+            try:
+                unlock_at = datetime.fromisoformat(unlock_at)
+            except ValueError:
+                return message_id
+        values["time"] = formatter(unlock_at)
+        return message_id + ".until"
+    return message_id
+
+
+def user_message(
+    error: MfaError,
+    *,
+    locale: str | None,
+    catalog: Catalog | None = None,
+    format_datetime: DateFormatter | None = None,
+) -> str:
+    """What to tell the user about ``error``, in their locale.
+
+    The text comes from the error's class (its :attr:`~mfakit.errors.MfaError.code`)
+    and its log-safe attributes only, never from its message: ``retry_after``
+    of a :class:`~mfakit.errors.ThrottledError` ("Try again in 3 seconds",
+    with the language's plural forms), ``attempts_remaining`` of an
+    :class:`~mfakit.errors.InvalidCodeError`, ``limit`` of a
+    :class:`~mfakit.errors.LimitReachedError`, the first reason of a
+    :class:`~mfakit.errors.PolicyDeniedError`'s decision (with the time a
+    lock ends). An error whose code has no text (a host's own subclass)
+    gets its nearest ancestor's, down to the generic ``error.mfa_error``.
+
+    Example::
+
+        except MfaError as exc:
+            flash(user_message(exc, locale=user.locale))
+
+    Args:
+        error: Any mfakit error.
+        locale: The user's locale; ``None`` for the catalog's default.
+        catalog: Where the texts come from; the shipped catalogs by default.
+            A host adds a text for its own error code with an override
+            ``error.<code>``.
+        format_datetime: Formats the time a lock ends; the default is
+            ``2025-03-01 09:30 UTC``.
+
+    Returns:
+        One or two sentences, ready to show.
+    """
+    catalog = catalog or default_catalog()
+    formatter = format_datetime or utc_minutes
+    values: dict[str, str] = {}
+    message_id: str | None = None
+    count: int | None = None
+    if isinstance(error, ThrottledError):
+        message_id, count = _throttled(error)
+    elif isinstance(error, PolicyDeniedError) and type(error) is PolicyDeniedError:
+        message_id = _policy(error, values, formatter)
+    elif isinstance(error, InvalidCodeError) and error.attempts_remaining:
+        message_id, count = ATTEMPTS_REMAINING, error.attempts_remaining
+    limit = getattr(error, "limit", None)
+    if isinstance(limit, int):
+        values["count"] = str(limit)
+    if count is not None:
+        values["count"] = str(count)
+    if message_id is None:
+        message_id = ERROR_MESSAGE_IDS["mfa_error"]
+        for cls in type(error).__mro__:
+            code = getattr(cls, "code", None)
+            if isinstance(code, str) and catalog.find(f"error.{code}", locale=locale) is not None:
+                message_id = f"error.{code}"
+                break
+    return fill(catalog.text(message_id, locale=locale, count=count), values)
