@@ -110,10 +110,11 @@ def test_mo_layout() -> None:
     assert data[second_translation[1] : second_translation[1] + 2] == b"B\0"
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.parent.parent.name)
 def test_same_bytes_as_gnu_msgfmt(source: Path, tmp_path: Path) -> None:
     """An independent oracle: GNU msgfmt --no-hash writes the very same bytes."""
+    if shutil.which("msgfmt") is None:
+        pytest.fail("GNU gettext's msgfmt is not installed: run `bash scripts/system-deps`")
     target = tmp_path / "out.mo"
     subprocess.run(["msgfmt", "--no-hash", "-o", str(target), str(source)], check=True)
     assert target.read_bytes() == source.with_suffix(".mo").read_bytes()
