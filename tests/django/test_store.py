@@ -8,6 +8,8 @@ from typing import ClassVar
 
 import pytest
 from django.conf import settings
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from mfa_django.store import DjangoStore
 
 from mfakit.errors import ConfigurationError
@@ -17,6 +19,15 @@ from mfakit.testing.contracts import (
     StateMachineContract,
     StoreContract,
     ThreadRaceContract,
+)
+from mfakit.testing.contracts._records import (
+    MAX_DEVICES,
+    NOW,
+    backup_codes,
+    membership,
+    organization,
+    pending_totp,
+    webauthn_credential,
 )
 from tests.django._opener import open_store
 
@@ -72,3 +83,30 @@ def test_refuses_an_unknown_alias() -> None:
     """An alias missing from settings.DATABASES is a ConfigurationError."""
     with pytest.raises(ConfigurationError):
         DjangoStore(using="nowhere")
+
+
+@pytest.mark.parametrize("listing", ["org", "all"])
+def test_member_summaries_read_one_query_per_page(listing: str) -> None:
+    """A page of member summaries is one query, however many factors its members have."""
+    store = DjangoStore()
+    org = store.create_organization(organization())
+    for _ in range(4):
+        m = store.add_membership(membership(org.org_id))
+        rec = pending_totp(m.user_id)
+        store.put_pending_totp(rec)
+        store.activate_totp(m.user_id, rec.totp_id, step=1, now=NOW, max_devices=MAX_DEVICES)
+        store.replace_backup_codes(m.user_id, backup_codes(m.user_id, 3))
+        for i in range(2):
+            store.add_webauthn_credential(webauthn_credential(m.user_id, created_offset=i))
+        store.record_failure(f"totp:{m.user_id}", NOW)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        if listing == "org":
+            page = store.list_member_summaries(org.org_id, limit=3, throttle_prefixes=["totp:"])
+        else:
+            page = store.list_all_member_summaries(limit=3, throttle_prefixes=["totp:"])
+    # Django may first probe the connection once (SQLite's JSON support); one query reads.
+    reads = [q for q in queries.captured_queries if "mfa_django_" in q["sql"]]
+    assert len(reads) == 1
+    assert len(page.items) == 3
+    if listing == "org":
+        assert all(len(s.credentials) == 2 and s.failed_attempts == 1 for s in page.items)
