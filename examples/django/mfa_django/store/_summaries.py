@@ -108,12 +108,14 @@ def annotate_summaries(
     )
 
 
-def _when(value: Any) -> datetime | None:
-    """A time as an annotation or JSON returns it: aware, naive UTC, or ISO text."""
-    if value is None:
-        return None
+def _instant(value: datetime | str) -> datetime:
+    """A time as an annotation or JSON returns it: aware, naive UTC (SQLite's text), or ISO text."""
     when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _when(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _instant(value)
 
 
 def _credentials(value: Any) -> tuple[CredentialSummary, ...]:
@@ -123,7 +125,7 @@ def _credentials(value: Any) -> tuple[CredentialSummary, ...]:
             credential_id=bytes.fromhex(item["id"]),
             name=item["name"],
             kind=item["kind"],
-            created_at=_when(item["created_at"]) or datetime.min.replace(tzinfo=UTC),
+            created_at=_instant(item["created_at"]),
             last_used_at=_when(item["last_used_at"]),
         )
         for item in items
