@@ -9,6 +9,7 @@ committed migrations.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,12 @@ sys.path.insert(0, str(EXAMPLE))
 
 from django.conf import settings  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
+
+# The real-browser tests (tests/browser) keep Playwright's synchronous API open
+# for the session, and with it an event loop running in the main thread; Django
+# then refuses every database call of these purely synchronous tests as "from an
+# async context". Nothing here runs concurrently with that loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import django  # noqa: E402 - the example must be importable first
 from tests.django._opener import configure  # noqa: E402
