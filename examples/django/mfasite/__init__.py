@@ -1,0 +1,1 @@
+"""The example Django project around the ``mfa_django`` app."""
