@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.repositories import MfaStore
+from mfakit.service import ServiceSettings
 
 
 def configure(databases: dict[str, dict[str, Any]], *, with_site: bool = False) -> None:
@@ -31,6 +33,10 @@ def configure(databases: dict[str, dict[str, Any]], *, with_site: bool = False) 
             # Argon2 with the cheapest parameters would be mfakit's business;
             # Django's own password hashing is kept fast for the tests.
             "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+            # And mfakit's backup codes use the cheap Argon2 profile for tests.
+            "MFA_SERVICE_SETTINGS": ServiceSettings(
+                backup_code_hasher=Hasher(profile=CHEAP_FOR_TESTS)
+            ),
         }
     settings.configure(**values)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from mfa_django.store import DjangoStore
 from mfakit.secretbox import KeyRing
-from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, UserRef
+from mfakit.service import InMemoryOutbox, MfaService, RelyingParty, ServiceSettings, UserRef
 
 __all__ = ["mfa_service", "user_ref"]
 
@@ -19,6 +19,8 @@ def mfa_service() -> MfaService:
     """The service, built once per process from the ``MFA_*`` settings.
 
     Notifications stay in an in-memory outbox: the example sends no e-mail.
+    ``MFA_SERVICE_SETTINGS`` (a :class:`~mfakit.service.ServiceSettings`, optional)
+    tunes the service; the defaults are the production ones.
     """
     return MfaService(
         store=DjangoStore(),
@@ -31,6 +33,7 @@ def mfa_service() -> MfaService:
         ),
         issuer=settings.MFA_ISSUER,
         login_code_key=bytes.fromhex(settings.MFA_LOGIN_CODE_KEY),
+        settings=getattr(settings, "MFA_SERVICE_SETTINGS", None) or ServiceSettings(),
     )
 
 
