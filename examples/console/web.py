@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -45,8 +44,10 @@ from mfakit.errors import (
 from mfakit.policy import ObligationKind
 from mfakit.service import MfaService, UserRef
 
+from . import sessions
 from .data import Accounts, User
 from .mailer import OutboxMailer
+from .throttle import PasswordThrottle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +73,11 @@ def mailer() -> OutboxMailer:
     return cast(OutboxMailer, current_app.extensions["console_mailer"])
 
 
+def password_throttle() -> PasswordThrottle:
+    """The password step's throttle."""
+    return cast(PasswordThrottle, current_app.extensions["console_throttle"])
+
+
 def user_ref(user: User) -> UserRef:
     """The user as mfakit names it (the e-mail address is the account name in apps)."""
     return UserRef(user_id=user.user_id, name=user.email, display_name=user.name)
@@ -80,15 +86,9 @@ def user_ref(user: User) -> UserRef:
 def current_user() -> User | None:
     """The signed-in user of this request, if any."""
     if "user" not in g:
+        # The session lives on the server: a revoked one arrives here empty.
         user_id = session.get("uid")
         g.user = accounts().user(user_id) if isinstance(user_id, str) else None
-        if g.user is not None:
-            revoked = accounts().revoked_at(g.user.user_id)
-            since = session.get("since")
-            if revoked is not None and (not isinstance(since, float) or since <= revoked):
-                # An administrator reset the user's MFA or removed them: sign in again.
-                session.clear()
-                g.user = None
     return cast("User | None", g.user)
 
 
@@ -99,10 +99,10 @@ def sign_in(
     enroll_by: str | None = None,
     enrollment_only: bool = False,
 ) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token; nothing carried over)."""
-    session.clear()
+    """Start a fresh session for ``user``: a new id, a new CSRF token, nothing carried over."""
+    sessions.rotate()
+    g.pop("user", None)
     session["uid"] = user.user_id
-    session["since"] = time.time()
     session["csrf"] = secrets.token_urlsafe(32)
     if org_id is not None:
         session["org"] = org_id
@@ -110,6 +110,17 @@ def sign_in(
         session["enroll_by"] = enroll_by
     if enrollment_only:
         session["enrollment_only"] = True
+
+
+def end_other_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere but here: call it after they changed a second factor.
+
+    A session opened with a factor that was just replaced or deleted must not
+    outlive the change (the service ends all sessions itself after a reset).
+    """
+    current = cast(sessions.ServerSession, session._get_current_object())  # type: ignore[attr-defined]
+    keep = None if current.sid is None else sessions.session_key(current.sid)
+    accounts().revoke_sessions(user.user_id, reason="factor_changed", org_id=None, keep=keep)
 
 
 def login_required(view: F) -> F:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,6 +23,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.sessions import rotate
+from console.throttle import email_key
 from console.web import (
     accounts,
     browser_label,
@@ -28,12 +32,13 @@ from console.web import (
     explain,
     json_body,
     no_passkey_offer_cookie,
+    password_throttle,
     secure_cookies,
     service,
     sign_in,
     trust_cookie,
 )
-from mfakit.errors import MfaError, PolicyDeniedError, UnknownCredentialError
+from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
 from mfakit.policy import MethodKind, reference_console
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
@@ -59,10 +64,35 @@ def _passwords() -> PasswordHasher:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link borrow our name.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` if it is a path on this site, else the account security page.
+
+    An open redirect would let a phishing link borrow the console's name, and
+    browsers forgive a lot: they drop tabs and newlines from URLs, read ``\\``
+    as ``/``, and ``/%09/evil.example`` or ``/.//evil.example`` can end up as
+    another host. So the path must parse with no scheme and no host, start
+    with exactly one ``/``, hold no control character or whitespace (after
+    percent-decoding), and have no empty or dot segment (nothing that
+    resolves to ``//``).
+    """
+    if target and _local_path(target):
         return target
     return url_for("account.security")
+
+
+def _local_path(target: str) -> bool:
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if "\\" in text or any(c.isspace() or unicodedata.category(c)[0] == "C" for c in text):
+            return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return False
+    raw = target.split("?", 1)[0].split("#", 1)[0]
+    for path in (raw, unquote(raw)):
+        # No empty and no dot segment: nothing that resolves to "//" (another host).
+        if "//" in path or any(s in (".", "..") for s in path.split("/")):
+            return False
+    return True
 
 
 def _check_password(user: User | None, password: str) -> bool:
@@ -192,7 +222,7 @@ def _second_step(
     if not challenge.methods:
         return _finish(result, user, org_id, offer_passkey=offer_passkey)
     target = request.args.get("next")
-    session.clear()
+    rotate()  # a new session id once the password is checked
     session["pending"] = {
         "uid": user.user_id,
         "org": org_id,
@@ -256,9 +286,16 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("login.html")
     email = request.form.get("email", "").strip()
+    key = email_key(email)
+    try:
+        # Counted before the check, known address or not (the same answers for both).
+        password_throttle().charge(key)
+    except ThrottledError as exc:
+        return render_template("login.html", error=explain(exc), email=email), 429
     user = accounts().user_by_email(email)
     if not _check_password(user, request.form.get("password", "")) or user is None:
         return render_template("login.html", error="Wrong e-mail or password.", email=email), 401
+    password_throttle().reset(key)
     return _second_factor(user, None, offer_passkey=_offers_passkey(user))
 
 
@@ -399,8 +436,8 @@ def verify_passkey() -> Response | tuple[Response, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out."""
-    session.clear()
+    """Sign out: the session ends on the server (a saved copy of the cookie no longer works)."""
+    rotate()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
