@@ -75,7 +75,7 @@ def create_app(
     )
     store = SQLiteStore(path)
     accounts = Accounts(path)
-    mailer = OutboxMailer(accounts)
+    mailer = OutboxMailer(accounts, store=store, origin=origin)
     service = MfaService(
         store=store,
         keys=stored.keys,

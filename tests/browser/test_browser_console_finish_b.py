@@ -110,3 +110,29 @@ def test_favicon_is_served(console: Any, new_page: Any) -> None:
         assert response.headers["content-type"].startswith("image/svg+xml")
         assert b"<svg" in response.body()
 
+
+# -- item 7: e-mails ----------------------------------------------------------------------
+
+
+def test_member_reminder_names_the_organization_and_how_to_sign_in(
+    console: Any, sized_page: Any
+) -> None:
+    """A reminder to a member names the organization, and gives its ID, the username and
+    the member sign-in link; it says nothing about a missing deadline."""
+    base = console.url
+    owner = sized_page()
+    sign_up(owner, base, email="olivia@example.com", name="Olivia")
+    owner.goto(f"{base}/org")
+    org_id = owner.locator("#org-id").inner_text().strip()
+    owner.get_by_label("Username").fill("carol")
+    owner.locator("#m-email").fill("carol@example.com")
+    owner.get_by_role("button", name="Add member").click()
+    owner.get_by_role("button", name="Send MFA reminder to carol@example.com").click()
+    owner.goto(f"{base}/outbox?to=carol@example.com")
+    mail = owner.locator('li.mail[data-kind="reminder"]').first
+    body = mail.locator(".body").inner_text()
+    assert f"Olivia's organization (ID {org_id})" in body
+    assert "username carol" in body
+    assert f"{base}/login/member" in body
+    assert "deadline" not in body
+    _fits(owner)
