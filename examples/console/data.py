@@ -208,21 +208,19 @@ class Accounts:
 
     def revoke_sessions(
         self, user_id: str, *, reason: str, org_id: str | None, keep: str | None = None
-    ) -> int:
+    ) -> None:
         """mfakit's session revoker: end every session of ``user_id`` (but ``keep``'s).
 
         The service calls it after an MFA reset or a removal from an
         organization; the console calls it with ``keep`` (the current
         session's key) after the user changed a factor, so that the user
-        stays signed in only where the change was made. Returns how many
-        sessions ended.
+        stays signed in only where the change was made.
         """
         with self._connect() as db:
-            cursor = db.execute(
+            db.execute(
                 "DELETE FROM console_sessions WHERE user_id = ? AND session_key IS NOT ?",
                 (user_id, keep),
             )
-        return cursor.rowcount
 
     def session_count(self, user_id: str) -> int:
         """How many unexpired sessions ``user_id`` has (for tests and the docs)."""

@@ -107,10 +107,11 @@ class SessionStore(SessionInterface):
                 data=session_json_serializer.dumps(data),
                 expires_at=expires,
             )
+            # A cookie of the browser session, as Flask's own (the row expires on the server).
             response.set_cookie(
                 name,
                 sid,
-                max_age=int(lifetime),
+                expires=self.get_expiration_time(app, current),
                 domain=domain,
                 path=path,
                 secure=self.get_cookie_secure(app),

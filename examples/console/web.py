@@ -263,7 +263,7 @@ def _error_page(exc: HTTPException) -> Response | tuple[Response | str, int]:
     the page never shows it.
     """
     if exc.response is not None:  # abort() with a ready answer (the JSON endpoints)
-        return exc.response
+        return cast(Response, exc.response)
     code = exc.code or 500
     if code == 405 and request.method in ("GET", "HEAD"):
         # A step's URL opened directly (a bookmark, a reload): go to where the step starts.
