@@ -102,8 +102,14 @@ def create_app(
     sessions.install(app, accounts)
     web.install(app)
 
-    from .views import account, auth, org, outbox  # noqa: PLC0415 - views need the app's helpers
+    from .views import (  # noqa: PLC0415 - views need the app's helpers
+        account,
+        auth,
+        member_password,
+        org,
+        outbox,
+    )
 
-    for module in (auth, account, org, outbox):
+    for module in (auth, account, org, outbox, member_password):
         app.register_blueprint(module.bp)
     return app

@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS console_users (
     password_hash TEXT,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS console_member_passwords (
+    user_id TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    set_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS console_sessions (
     session_key TEXT PRIMARY KEY,
     user_id TEXT,
@@ -166,6 +171,27 @@ class Accounts:
             db.execute(
                 "UPDATE console_users SET password_hash = ? WHERE user_id = ?",
                 (password_hash, user_id),
+            )
+
+    # -- organization members' passwords ------------------------------------------------
+    # Kept apart from console_users.password_hash: a member's password signs in through
+    # the member sign-in only (organization ID + username), never with the e-mail address.
+
+    def member_password_hash(self, user_id: str) -> str | None:
+        """The Argon2id hash of the member's password, if they set one."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT password_hash FROM console_member_passwords WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_member_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Set (or replace, or rehash) the member's password."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO console_member_passwords VALUES (?, ?, ?) ON CONFLICT(user_id) "
+                "DO UPDATE SET password_hash = excluded.password_hash, set_at = excluded.set_at",
+                (user_id, password_hash, now_text()),
             )
 
     # -- sessions ----------------------------------------------------------------------

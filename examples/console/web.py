@@ -45,6 +45,7 @@ from mfakit.errors import (
     WebAuthnError,
 )
 from mfakit.policy import ObligationKind
+from mfakit.repositories import MfaStore
 from mfakit.service import MfaService, UserRef
 
 from . import sessions
@@ -64,6 +65,11 @@ _CSP = (
 def service() -> MfaService:
     """The application's :class:`MfaService`."""
     return cast(MfaService, current_app.extensions["mfa_service"])
+
+
+def store() -> MfaStore:
+    """The application's mfakit store (for the reads the service leaves to the host)."""
+    return cast(MfaStore, current_app.extensions["mfa_store"])
 
 
 def accounts() -> Accounts:

@@ -5,11 +5,12 @@ Each page is checked at a desktop width and at 360 px (a small phone).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from console_helpers import sign_up
+from console_helpers import read_outbox, sign_up
 from playwright.sync_api import expect
 
 VIEWPORTS = {
@@ -114,6 +115,17 @@ def test_favicon_is_served(console: Any, new_page: Any) -> None:
 # -- item 7: e-mails ----------------------------------------------------------------------
 
 
+def _owner_adds_carol(owner: Any, base: str) -> str:
+    """Olivia signs up and adds the member carol; her organization's ID."""
+    sign_up(owner, base, email="olivia@example.com", name="Olivia")
+    owner.goto(f"{base}/org")
+    org_id = str(owner.locator("#org-id").inner_text().strip())
+    owner.get_by_label("Username").fill("carol")
+    owner.locator("#m-email").fill("carol@example.com")
+    owner.get_by_role("button", name="Add member").click()
+    return org_id
+
+
 def test_member_reminder_names_the_organization_and_how_to_sign_in(
     console: Any, sized_page: Any
 ) -> None:
@@ -121,12 +133,7 @@ def test_member_reminder_names_the_organization_and_how_to_sign_in(
     the member sign-in link; it says nothing about a missing deadline."""
     base = console.url
     owner = sized_page()
-    sign_up(owner, base, email="olivia@example.com", name="Olivia")
-    owner.goto(f"{base}/org")
-    org_id = owner.locator("#org-id").inner_text().strip()
-    owner.get_by_label("Username").fill("carol")
-    owner.locator("#m-email").fill("carol@example.com")
-    owner.get_by_role("button", name="Add member").click()
+    org_id = _owner_adds_carol(owner, base)
     owner.get_by_role("button", name="Send MFA reminder to carol@example.com").click()
     owner.goto(f"{base}/outbox?to=carol@example.com")
     mail = owner.locator('li.mail[data-kind="reminder"]').first
@@ -136,3 +143,68 @@ def test_member_reminder_names_the_organization_and_how_to_sign_in(
     assert f"{base}/login/member" in body
     assert "deadline" not in body
     _fits(owner)
+
+
+# -- item 9: a member's password ----------------------------------------------------------
+
+MEMBER_PASSWORD = "purple monkey dishwasher"
+
+
+def _member_username_step(page: Any, base: str, org_id: str, username: str) -> None:
+    page.goto(f"{base}/login/member")
+    page.get_by_label("Organization ID").fill(org_id)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Username").fill(username)
+
+
+def _member_password_answer(page: Any, base: str, org_id: str, username: str, password: str) -> str:
+    """Sign in as a member with a password; the error shown ("" if none)."""
+    _member_username_step(page, base, org_id, username)
+    page.get_by_role("button", name="Enter password").click()
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    error = page.locator("#error")
+    return str(error.inner_text()) if error.count() else ""
+
+
+def test_member_sets_a_password_and_signs_in_with_it(console: Any, sized_page: Any) -> None:
+    """A member signs in with a code, sets a password, then picks Enter password instead of
+    Send code; a wrong password and an unknown username get the same answer."""
+    base = console.url
+    owner = sized_page()
+    org_id = _owner_adds_carol(owner, base)
+    owner.get_by_role("button", name="Sign out").click()
+
+    carol = sized_page()
+    _member_username_step(carol, base, org_id, "carol")
+    carol.get_by_role("button", name="Send code").click()
+    carol.get_by_label("Code from the e-mail").wait_for()
+    console.app.extensions["mfa_service"].deliver_notifications()
+    body = read_outbox(owner, base, to="carol@example.com", kind="login_code")
+    code = re.search(r"is (\d{6,8})\.", body)
+    assert code is not None
+    carol.get_by_label("Code from the e-mail").fill(code.group(1))
+    carol.get_by_role("button", name="Continue").click()
+    carol.wait_for_url(f"{base}/account/security")
+
+    card = carol.locator("#member-password")
+    expect(card).to_contain_text(org_id)
+    expect(card).to_contain_text("carol")
+    expect(card.locator(".badge")).to_have_text("Not set")
+    card.get_by_label("Password", exact=True).fill(MEMBER_PASSWORD)
+    card.get_by_label("Type it again").fill(MEMBER_PASSWORD)
+    card.get_by_role("button", name="Set password").click()
+    expect(carol.locator(".flashes")).to_contain_text("Your password is set")
+    expect(carol.locator("#member-password .badge")).to_have_text("Set")
+    _fits(carol)
+    carol.get_by_role("button", name="Sign out").click()
+    carol.wait_for_url(f"{base}/login")
+
+    wrong = _member_password_answer(carol, base, org_id, "carol", "not my password at all")
+    unknown = _member_password_answer(carol, base, org_id, "mallory", MEMBER_PASSWORD)
+    assert wrong == unknown == "Wrong organization ID, username or password."
+    _fits(carol)
+    assert _member_password_answer(carol, base, org_id, "carol", MEMBER_PASSWORD) == ""
+    carol.wait_for_url(f"{base}/account/security")
+    expect(carol.locator(".who")).to_contain_text("carol@example.com")

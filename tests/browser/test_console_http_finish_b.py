@@ -293,3 +293,123 @@ def test_right_password_forgets_the_failures(client: Any) -> None:
     assert _sign_in(client).status_code == 302
     _sign_out(client)
     assert [s for s, _ in _answers(client, "ada@example.com", free)] == [401] * free
+
+
+# -- a member's password (item 9) ---------------------------------------------------------
+
+MEMBER_PASSWORD = "purple monkey dishwasher"
+
+
+def _member(client: Any) -> str:
+    """Olivia's organization with the member carol, whose password is set; its ID."""
+    _sign_up(client, "olivia@example.com")
+    org_page = client.get(BASE + "/org", follow_redirects=True).text
+    found = re.search(r'id="org-id">([^<]+)<', org_page)
+    assert found is not None
+    client.post(
+        BASE + f"/org/{found.group(1)}/members",
+        data={
+            "csrf_token": _token(client, "/account/security"),
+            "username": "carol",
+            "email": "carol@example.com",
+        },
+    )
+    _sign_out(client)
+    app = client.application
+    carol = app.extensions["console_accounts"].user_by_email("carol@example.com")
+    hashed = app.extensions["console_passwords"].hash(MEMBER_PASSWORD)
+    app.extensions["console_accounts"].set_member_password_hash(carol.user_id, hashed)
+    return str(found.group(1))
+
+
+def _member_password(client: Any, org_id: str, username: str, password: str) -> Any:
+    return client.post(
+        BASE + "/login/member/password",
+        data={
+            "csrf_token": _token(client, "/login/member"),
+            "org_id": org_id,
+            "username": username,
+            "password": password,
+        },
+    )
+
+
+def test_username_step_offers_a_code_or_a_password(client: Any) -> None:
+    """The same choice for every username: nothing is looked up before the password."""
+    org_id = _member(client)
+    pages = []
+    for username in ("carol", "mallory"):
+        response = client.post(
+            BASE + "/login/member",
+            data={
+                "csrf_token": _token(client, "/login/member"),
+                "org_id": org_id,
+                "username": username,
+                "method": "password",
+            },
+        )
+        assert response.status_code == 200
+        assert 'autocomplete="current-password"' in response.text
+        pages.append(response.text.replace(username, "NAME"))
+    assert pages[0] == pages[1]
+
+
+def test_member_password_signs_in_and_refuses_alike(client: Any, monkeypatch: Any) -> None:
+    """The right password signs in; a wrong one, an unknown username and a member without a
+    password get the same page after one Argon2 check each."""
+    org_id = _member(client)
+    _sign_in(client, email="olivia@example.com")
+    client.post(
+        BASE + f"/org/{org_id}/members",
+        data={
+            "csrf_token": _token(client, "/account/security"),
+            "username": "dave",
+            "email": "dave@example.com",
+        },
+    )
+    _sign_out(client)
+    checks: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            checks.append("checked")
+            return super().verify(hash, password)
+
+    counting = Counting(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setitem(client.application.extensions, "console_passwords", counting)
+    answers = []
+    for username, password in (
+        ("carol", "not my password at all"),
+        ("mallory", MEMBER_PASSWORD),
+        ("dave", MEMBER_PASSWORD),  # a member who set no password
+    ):
+        response = _member_password(client, org_id, username, password)
+        answers.append((response.status_code, response.text.replace(username, "NAME")))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][0] == 401
+    assert "Wrong organization ID, username or password." in answers[0][1]
+    assert len(checks) == 3
+    signed_in = _member_password(client, org_id, "carol", MEMBER_PASSWORD)
+    assert signed_in.status_code == 302
+    assert signed_in.headers["Location"] == "/account/security"
+    assert "carol@example.com" in client.get(BASE + "/account/security").text
+
+
+def test_member_password_is_throttled(client: Any) -> None:
+    """The member password step backs off like the e-mail one, for unknown usernames too."""
+    org_id = _member(client)
+    free = ServiceSettings().throttle_free_failures
+    for username in ("carol", "mallory"):
+        statuses = [
+            _member_password(client, org_id, username, "wrong password!").status_code
+            for _ in range(free + 2)
+        ]
+        assert statuses == [401] * (free + 1) + [429]
+    assert _member_password(client, org_id, "carol", MEMBER_PASSWORD).status_code == 429
+
+
+def test_member_password_does_not_open_the_e_mail_sign_in(client: Any) -> None:
+    """A member's password works at the member sign-in only, not with the e-mail address."""
+    _member(client)
+    response = _sign_in(client, email="carol@example.com", password=MEMBER_PASSWORD)
+    assert response.status_code == 401

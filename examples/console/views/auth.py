@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from datetime import datetime
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from console.data import User
 from console.sessions import rotate
-from console.throttle import email_key
+from console.throttle import email_key, member_key
 from console.web import (
     accounts,
     browser_label,
@@ -36,10 +37,11 @@ from console.web import (
     secure_cookies,
     service,
     sign_in,
+    store,
     trust_cookie,
 )
 from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
-from mfakit.policy import MethodKind, reference_console
+from mfakit.policy import ComplianceStatus, MethodKind, reference_console
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
 bp = Blueprint("auth", __name__)
@@ -456,6 +458,11 @@ def member_login() -> Response | str | tuple[str, int]:
         return render_template("member_login.html", step="org", error="Enter the ID."), 400
     if not username:
         return render_template("member_login.html", step="username", org_id=org_id)
+    if request.form.get("method") == "password":
+        # Asked of every username alike: nothing is looked up before the password.
+        return render_template(
+            "member_login.html", step="password", org_id=org_id, username=username
+        )
     try:
         requested = service().send_login_code(org_id, username)
     except MfaError as exc:
@@ -491,3 +498,76 @@ def member_code() -> Response | str | tuple[str, int]:
     if result.second_factor:
         return _second_factor(user, org_id, result)
     return _finish(result, user, org_id)
+
+
+#: The one answer to a wrong password, an unknown username or a member without a password.
+_MEMBER_REFUSAL = "Wrong organization ID, username or password."
+
+
+@bp.route("/login/member/password", methods=["POST"])
+def member_password() -> Response | str | tuple[str, int]:
+    """Step 3 with a password the member set on their security page.
+
+    An unknown username, a member without a password and a wrong password get
+    the same page, message and status, after the same work: the attempt is
+    counted, the member is looked up, one Argon2 check runs (against a hash of
+    a random password when there is nothing to check).
+    """
+    org_id = request.form.get("org_id", "").strip()
+    username = request.form.get("username", "").strip()
+    page = {"step": "password", "org_id": org_id, "username": username}
+    if not org_id or not username or len(org_id) > 256 or len(username) > 256:
+        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+    key = member_key(org_id, username)
+    try:
+        password_throttle().charge(key)
+    except ThrottledError as exc:
+        return render_template("member_login.html", error=explain(exc), **page), 429
+    user = _check_member_password(org_id, username, request.form.get("password", ""))
+    if user is None:
+        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+    password_throttle().reset(key)
+    return _second_factor(user, org_id, _member_requirements(org_id, user))
+
+
+def _check_member_password(org_id: str, username: str, password: str) -> User | None:
+    """The member whose password this is, or ``None`` (one Argon2 check either way)."""
+    membership = store().get_membership_by_username(org_id, username)
+    member = membership is not None and membership.status != "removed"
+    user_id = membership.user_id if membership is not None and member else ""
+    encoded = accounts().member_password_hash(user_id)
+    dummy = cast(str, current_app.extensions["console_dummy_hash"])
+    hasher = _passwords()
+    try:
+        hasher.verify(encoded or dummy, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if encoded is None:
+        return None
+    if hasher.check_needs_rehash(encoded):
+        accounts().set_member_password_hash(user_id, hasher.hash(password))
+    return accounts().user(user_id)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _MemberRequirements:
+    """What the organization asks of a member who signs in with no second factor."""
+
+    obligations: tuple[str, ...]
+    deadline: datetime | None
+    enrollment_only: bool
+
+
+def _member_requirements(org_id: str, user: User) -> _MemberRequirements:
+    """As the e-mailed code's result says it: enroll by a deadline, or only enroll (overdue).
+
+    Only used when the member has no second factor (otherwise the second step
+    decides); a locked or removed member was refused by the service before.
+    """
+    status = service().member_compliance(org_id, user.user_id)
+    due = status.status in (ComplianceStatus.IN_GRACE, ComplianceStatus.OVERDUE)
+    return _MemberRequirements(
+        obligations=("enroll_by",) if due and status.deadline is not None else (),
+        deadline=status.deadline,
+        enrollment_only=status.status is ComplianceStatus.OVERDUE,
+    )
