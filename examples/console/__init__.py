@@ -5,7 +5,7 @@ Run it with ``bash scripts/demo`` and open http://localhost:8000. See
 
 Everything mfakit-related goes through one :class:`~mfakit.service.MfaService`
 on an :class:`~mfakit.stores.sqlite.SQLiteStore`; the console itself only keeps
-users (e-mail, name, password hash) and the messages it "sent".
+users (e-mail, name, password hash), their sessions and the messages it "sent".
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from flask import Flask
 from mfakit.service import MfaService, RelyingParty, ServiceSettings
 from mfakit.stores.sqlite import SQLiteStore
 
-from . import web
+from . import sessions, web
 from .data import Accounts, load_secrets
 from .mailer import OutboxMailer
 from .pending import PendingEnrollments
 from .reveal import ShownOnce
+from .throttle import PasswordThrottle
 
 #: Where the console keeps its data file and secrets unless told otherwise.
 DEFAULT_INSTANCE_DIR = Path(__file__).resolve().parents[2] / "instance"
@@ -75,7 +76,7 @@ def create_app(
     )
     store = SQLiteStore(path)
     accounts = Accounts(path)
-    mailer = OutboxMailer(accounts)
+    mailer = OutboxMailer(accounts, store=store, origin=origin)
     service = MfaService(
         store=store,
         keys=stored.keys,
@@ -97,12 +98,20 @@ def create_app(
         "console_shown_once": ShownOnce(path),
         "console_passwords": passwords,
         "console_dummy_hash": passwords.hash(secrets.token_urlsafe(16)),
+        "console_throttle": PasswordThrottle(store, service.settings),
     }
     app.extensions.update(extensions)
+    sessions.install(app, accounts)
     web.install(app)
 
-    from .views import account, auth, org, outbox  # noqa: PLC0415 - views need the app's helpers
+    from .views import (  # noqa: PLC0415 - views need the app's helpers
+        account,
+        auth,
+        member_password,
+        org,
+        outbox,
+    )
 
-    for module in (auth, account, org, outbox):
+    for module in (auth, account, org, outbox, member_password):
         app.register_blueprint(module.bp)
     return app

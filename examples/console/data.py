@@ -1,8 +1,9 @@
-"""The console's own data: its users (the host application's side) and its outbox.
+"""The console's own data: its users (the host application's side), sessions and outbox.
 
 mfakit stores no personal data: it knows users by an opaque id. The host
 application keeps the e-mail address, the display name and the password hash,
-here in two small tables next to mfakit's own, in the same SQLite file.
+here in small tables next to mfakit's own, in the same SQLite file, with the
+server-side sessions (see ``sessions.py``) and the e-mails it "sent".
 """
 
 from __future__ import annotations
@@ -28,10 +29,20 @@ CREATE TABLE IF NOT EXISTS console_users (
     password_hash TEXT,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS console_revocations (
+CREATE TABLE IF NOT EXISTS console_member_passwords (
     user_id TEXT PRIMARY KEY,
-    revoked_at REAL NOT NULL
+    password_hash TEXT NOT NULL,
+    set_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS console_sessions (
+    session_key TEXT PRIMARY KEY,
+    user_id TEXT,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_sessions_user ON console_sessions (user_id);
+CREATE INDEX IF NOT EXISTS console_sessions_expiry ON console_sessions (expires_at);
 CREATE TABLE IF NOT EXISTS console_outbox (
     message_id INTEGER PRIMARY KEY AUTOINCREMENT,
     sent_at TEXT NOT NULL,
@@ -104,7 +115,7 @@ def now_text() -> str:
 
 
 class Accounts:
-    """The console's users and outbox, in the same SQLite file as mfakit's tables."""
+    """The console's users, sessions and outbox, in the same SQLite file as mfakit's tables."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -162,29 +173,89 @@ class Accounts:
                 (password_hash, user_id),
             )
 
+    # -- organization members' passwords ------------------------------------------------
+    # Kept apart from console_users.password_hash: a member's password signs in through
+    # the member sign-in only (organization ID + username), never with the e-mail address.
+
+    def member_password_hash(self, user_id: str) -> str | None:
+        """The Argon2id hash of the member's password, if they set one."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT password_hash FROM console_member_passwords WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_member_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Set (or replace, or rehash) the member's password."""
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO console_member_passwords VALUES (?, ?, ?) ON CONFLICT(user_id) "
+                "DO UPDATE SET password_hash = excluded.password_hash, set_at = excluded.set_at",
+                (user_id, password_hash, now_text()),
+            )
+
     # -- sessions ----------------------------------------------------------------------
+    # The rows of console.sessions.SessionStore: keyed by the SHA-256 of the cookie's id.
 
-    def revoke_sessions(self, user_id: str, *, reason: str, org_id: str | None) -> None:
-        """mfakit's session revoker: sessions started before now stop working.
+    def load_session(self, session_key: str, *, now: float) -> str | None:
+        """The data of an unexpired session, or ``None``."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT data FROM console_sessions WHERE session_key = ? AND expires_at > ?",
+                (session_key, now),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
-        The console's sessions are signed cookies, so they cannot be deleted:
-        each records when it started, and one older than the user's revocation
-        time is refused (see ``web.current_user``).
+    def create_session(
+        self, session_key: str, *, user_id: str | None, data: str, expires_at: float
+    ) -> None:
+        """Store a new session (and forget the expired ones)."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
+            db.execute(
+                "INSERT INTO console_sessions VALUES (?, ?, ?, ?, ?)",
+                (session_key, user_id, data, now, expires_at),
+            )
+
+    def update_session(self, session_key: str, *, user_id: str | None, data: str) -> bool:
+        """Replace a session's data; ``False`` (nothing written) if it was revoked meanwhile."""
+        with self._connect() as db:
+            cursor = db.execute(
+                "UPDATE console_sessions SET user_id = ?, data = ? WHERE session_key = ?",
+                (user_id, data, session_key),
+            )
+        return cursor.rowcount == 1
+
+    def delete_session(self, session_key: str) -> None:
+        """End one session (signing out, or its id replaced by a new one)."""
+        with self._connect() as db:
+            db.execute("DELETE FROM console_sessions WHERE session_key = ?", (session_key,))
+
+    def revoke_sessions(
+        self, user_id: str, *, reason: str, org_id: str | None, keep: str | None = None
+    ) -> None:
+        """mfakit's session revoker: end every session of ``user_id`` (but ``keep``'s).
+
+        The service calls it after an MFA reset or a removal from an
+        organization; the console calls it with ``keep`` (the current
+        session's key) after the user changed a factor, so that the user
+        stays signed in only where the change was made.
         """
         with self._connect() as db:
             db.execute(
-                "INSERT INTO console_revocations VALUES (?, ?) ON CONFLICT(user_id) "
-                "DO UPDATE SET revoked_at = excluded.revoked_at",
-                (user_id, time.time()),
+                "DELETE FROM console_sessions WHERE user_id = ? AND session_key IS NOT ?",
+                (user_id, keep),
             )
 
-    def revoked_at(self, user_id: str) -> float | None:
-        """When the user's sessions were last revoked (seconds since the epoch), if ever."""
+    def session_count(self, user_id: str) -> int:
+        """How many unexpired sessions ``user_id`` has (for tests and the docs)."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT revoked_at FROM console_revocations WHERE user_id = ?", (user_id,)
+                "SELECT count(*) FROM console_sessions WHERE user_id = ? AND expires_at > ?",
+                (user_id, time.time()),
             ).fetchone()
-        return None if row is None else float(row[0])
+        return int(row[0])
 
     # -- outbox ------------------------------------------------------------------------
 

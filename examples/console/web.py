@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from flask import (
@@ -17,10 +17,12 @@ from flask import (
     g,
     jsonify,
     redirect,
+    render_template,
     request,
     session,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 
 from mfakit import static
 from mfakit.errors import (
@@ -43,10 +45,13 @@ from mfakit.errors import (
     WebAuthnError,
 )
 from mfakit.policy import ObligationKind
+from mfakit.repositories import MfaStore
 from mfakit.service import MfaService, UserRef
 
+from . import sessions
 from .data import Accounts, User
 from .mailer import OutboxMailer
+from .throttle import PasswordThrottle
 from .wording import refusal_text, seconds_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,6 +68,11 @@ def service() -> MfaService:
     return cast(MfaService, current_app.extensions["mfa_service"])
 
 
+def store() -> MfaStore:
+    """The application's mfakit store (for the reads the service leaves to the host)."""
+    return cast(MfaStore, current_app.extensions["mfa_store"])
+
+
 def accounts() -> Accounts:
     """The console's users and outbox."""
     return cast(Accounts, current_app.extensions["console_accounts"])
@@ -73,6 +83,11 @@ def mailer() -> OutboxMailer:
     return cast(OutboxMailer, current_app.extensions["console_mailer"])
 
 
+def password_throttle() -> PasswordThrottle:
+    """The password step's throttle."""
+    return cast(PasswordThrottle, current_app.extensions["console_throttle"])
+
+
 def user_ref(user: User) -> UserRef:
     """The user as mfakit names it (the e-mail address is the account name in apps)."""
     return UserRef(user_id=user.user_id, name=user.email, display_name=user.name)
@@ -81,15 +96,9 @@ def user_ref(user: User) -> UserRef:
 def current_user() -> User | None:
     """The signed-in user of this request, if any."""
     if "user" not in g:
+        # The session lives on the server: a revoked one arrives here empty.
         user_id = session.get("uid")
         g.user = accounts().user(user_id) if isinstance(user_id, str) else None
-        if g.user is not None:
-            revoked = accounts().revoked_at(g.user.user_id)
-            since = session.get("since")
-            if revoked is not None and (not isinstance(since, float) or since <= revoked):
-                # An administrator reset the user's MFA or removed them: sign in again.
-                session.clear()
-                g.user = None
     return cast("User | None", g.user)
 
 
@@ -100,10 +109,10 @@ def sign_in(
     enroll_by: str | None = None,
     enrollment_only: bool = False,
 ) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token; nothing carried over)."""
-    session.clear()
+    """Start a fresh session for ``user``: a new id, a new CSRF token, nothing carried over."""
+    sessions.rotate()
+    g.pop("user", None)
     session["uid"] = user.user_id
-    session["since"] = time.time()
     session["csrf"] = secrets.token_urlsafe(32)
     if org_id is not None:
         session["org"] = org_id
@@ -111,6 +120,17 @@ def sign_in(
         session["enroll_by"] = enroll_by
     if enrollment_only:
         session["enrollment_only"] = True
+
+
+def end_other_sessions(user: User) -> None:
+    """Sign ``user`` out everywhere but here: call it after they changed a second factor.
+
+    A session opened with a factor that was just replaced or deleted must not
+    outlive the change (the service ends all sessions itself after a reset).
+    """
+    current = cast(sessions.ServerSession, session._get_current_object())  # type: ignore[attr-defined]
+    keep = None if current.sid is None else sessions.session_key(current.sid)
+    accounts().revoke_sessions(user.user_id, reason="factor_changed", org_id=None, keep=keep)
 
 
 def login_required(view: F) -> F:
@@ -137,13 +157,20 @@ def csrf_token() -> str:
     return token
 
 
+#: What a POST without this session's CSRF token is told.
+FORM_EXPIRED = (
+    "The form expired (you signed in or out elsewhere, or left it open for a long time) "
+    "or came from another site. Nothing was changed: go back and try again."
+)
+
+
 def _check_csrf() -> None:
     if request.method != "POST":
         return
     expected = session.get("csrf")
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), given.encode()):
-        abort(400, description="The form expired or came from another site. Reload the page.")
+        abort(400, description=FORM_EXPIRED)
 
 
 def _canonical_host() -> Response | None:
@@ -158,7 +185,7 @@ def _canonical_host() -> Response | None:
 #: Where the console serves mfakit's browser module (console.js imports it from here).
 MODULE_URL = f"/js/{static.MODULE_NAME}"
 #: The endpoints whose answers browsers may keep (revalidated with their ETag).
-_CACHEABLE = frozenset({"static", "mfakit_webauthn_js"})
+_CACHEABLE = frozenset({"static", "mfakit_webauthn_js", "favicon"})
 
 
 def mfakit_webauthn_js() -> Response:
@@ -184,12 +211,104 @@ def _headers(response: Response) -> Response:
     return response
 
 
+# -- error pages ---------------------------------------------------------------------------
+
+#: Where each step of a journey starts: a GET on a step that only takes a form
+#: (a bookmarked or reloaded URL) goes there; an expired form links back to it.
+_STEP_STARTS = {
+    "auth.verify_code": "auth.second_factor",
+    "auth.passkey_options": "auth.second_factor",
+    "auth.verify_passkey": "auth.second_factor",
+    "auth.member_code": "auth.member_login",
+    "auth.member_password": "auth.member_login",
+    "auth.logout": "auth.index",
+    "account.step_up_code": "account.step_up",
+    "account.step_up_options": "account.step_up",
+    "account.step_up_passkey": "account.step_up",
+}
+#: Otherwise, by blueprint: the page the blueprint's forms are on.
+_BLUEPRINT_STARTS = {"auth": "auth.login", "account": "account.security", "org": "org.home"}
+
+
+def _step_start(endpoint: str | None, args: dict[str, Any]) -> str | None:
+    """The URL where the step ``endpoint`` starts, if it belongs to a journey."""
+    if endpoint is None:
+        return None
+    target = _STEP_STARTS.get(endpoint) or _BLUEPRINT_STARTS.get(endpoint.partition(".")[0])
+    if target is None:
+        return None
+    if target == "org.home" and isinstance(args.get("org_id"), str):
+        return url_for("org.page", org_id=args["org_id"])
+    return url_for(target)
+
+
+def _form_endpoint() -> tuple[str | None, dict[str, Any]]:
+    """The endpoint (and its arguments) that takes this URL by POST, if one does."""
+    try:
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        endpoint, args = adapter.match(method="POST")
+    except HTTPException:
+        return None, {}
+    return str(endpoint), dict(args)
+
+
+#: The heading and text of each error page (a description given to abort() replaces the text).
+_ERRORS = {
+    400: ("This request could not be handled", "The page sent something the console cannot read."),
+    403: ("Not allowed", "You may not do this."),
+    404: ("Page not found", "There is no page at this address. Check the link, or start again."),
+    405: ("This page cannot be opened directly", "This address only takes a form's answer."),
+    413: ("Too much data", "The form sent more than the console accepts."),
+    500: ("Something went wrong", "The console could not finish this request. Try again."),
+}
+
+
+def _error_page(exc: HTTPException) -> Response | tuple[Response | str, int]:
+    """A styled page (or, for the page's scripts, JSON) that says what happened.
+
+    Unexpected exceptions arrive here as a 500 (Flask logs their traceback);
+    the page never shows it.
+    """
+    if exc.response is not None:  # abort() with a ready answer (the JSON endpoints)
+        return cast(Response, exc.response)
+    code = exc.code or 500
+    if code == 405 and request.method in ("GET", "HEAD"):
+        # A step's URL opened directly (a bookmark, a reload): go to where the step starts.
+        start = _step_start(*_form_endpoint())
+        if start is not None:
+            return cast(Response, redirect(start))
+    title, text = _ERRORS.get(code, (exc.name, exc.description or ""))
+    if code == 400 and exc.description == FORM_EXPIRED:
+        title, text = "This form expired", FORM_EXPIRED
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=text), code
+    endpoint = request.url_rule.endpoint if request.url_rule is not None else None
+    start = _step_start(endpoint, dict(request.view_args or {}))
+    back, label = (start, "Go back") if start else (url_for("auth.index"), "Go to the home page")
+    page = render_template("error.html", title=title, text=text, code=code, back=back, label=label)
+    return page, code
+
+
+def favicon() -> Response:
+    """The console's icon (an SVG), also where browsers look for it without a link.
+
+    Answered from bytes (a few hundred), not a file response, so that a 304 or
+    an aborted request leaves no open file behind.
+    """
+    icon = Path(str(current_app.static_folder), "favicon.svg").read_bytes()
+    response = Response(icon, mimetype="image/svg+xml")
+    response.cache_control.max_age = 86400
+    return response
+
+
 def install(app: Flask) -> None:
-    """Register the hooks every request goes through, and the browser module's route."""
+    """Register the hooks every request goes through, the error pages and a few routes."""
     app.before_request(_canonical_host)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.add_url_rule(MODULE_URL, "mfakit_webauthn_js", mfakit_webauthn_js)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.register_error_handler(HTTPException, _error_page)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
 

@@ -106,11 +106,14 @@ def console(tmp_path: Path) -> Iterator[Console]:
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
-    """Make pages, each in its own browser context (its own cookies): one per user."""
+    """Make pages, each in its own browser context (its own cookies): one per user.
+
+    ``viewport`` (``{"width": ..., "height": ...}``) defaults to 1024 by 720.
+    """
     contexts: list[Any] = []
 
-    def make() -> Any:
-        context = browser.new_context(viewport={"width": 1024, "height": 720})
+    def make(*, viewport: dict[str, int] | None = None) -> Any:
+        context = browser.new_context(viewport=viewport or {"width": 1024, "height": 720})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

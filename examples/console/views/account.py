@@ -28,6 +28,7 @@ from console.reveal import ShownOnce
 from console.web import (
     browser_label,
     current_user,
+    end_other_sessions,
     explain,
     json_body,
     login_required,
@@ -218,6 +219,7 @@ def totp_confirm() -> str | tuple[str, int] | Response:
     except MfaError as exc:
         return render_template("totp_setup.html", enrollment=enrollment, error=explain(exc)), 400
     _pending().drop(user.user_id)
+    end_other_sessions(user)
     session.pop("enrollment_only", None)
     session.pop("enroll_by", None)
     if Advice.ADD_SECOND_METHOD in activation.advice:
@@ -254,6 +256,7 @@ def totp_delete(device: str) -> Response:
         )
     except MfaError as exc:
         return _refused(exc)
+    end_other_sessions(user)
     message = f'"{removal.label}" is deleted. Also remove its entry from the app.'
     if removal.deadline is not None:
         message += (
@@ -273,6 +276,7 @@ def regenerate_codes() -> Response:
         codes = service().regenerate_backup_codes(user.user_id)
     except MfaError as exc:
         return _refused(exc)
+    end_other_sessions(user)
     return _show_codes(user, codes, title="New backup codes")
 
 
@@ -308,6 +312,7 @@ def passkey_register() -> Response | tuple[Response, int]:
         )
     except MfaError as exc:
         return jsonify(error=explain(exc)), 400
+    end_other_sessions(user)
     session.pop("enrollment_only", None)
     session.pop("passkey_offer", None)
     what = "Passkey" if passkey.kind.value == "passkey" else "Security key"
@@ -412,6 +417,7 @@ def passkey_delete(credential: str) -> Response:
         )
     except MfaError as exc:
         return _refused(exc)
+    end_other_sessions(user)
     if removal.unknown_credential_signal is not None:
         # The next page tells the passkey provider to stop offering it.
         session["unknown_credential_signal"] = dict(removal.unknown_credential_signal)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
+from datetime import datetime
 from typing import Any, cast
+from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,6 +25,8 @@ from werkzeug.wrappers import Response
 
 from console.data import User
 from console.guidance import lockouts
+from console.sessions import rotate
+from console.throttle import email_key, member_key
 from console.web import (
     accounts,
     browser_label,
@@ -29,14 +34,16 @@ from console.web import (
     explain,
     json_body,
     no_passkey_offer_cookie,
+    password_throttle,
     secure_cookies,
     service,
     sign_in,
+    store,
     trust_cookie,
 )
 from console.wording import plural, seconds_text
 from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
-from mfakit.policy import MethodKind, reference_console
+from mfakit.policy import ComplianceStatus, MethodKind, reference_console
 from mfakit.repositories import MfaStore
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
 
@@ -66,10 +73,35 @@ def _passwords() -> PasswordHasher:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link borrow our name.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` if it is a path on this site, else the account security page.
+
+    An open redirect would let a phishing link borrow the console's name, and
+    browsers forgive a lot: they drop tabs and newlines from URLs, read ``\\``
+    as ``/``, and ``/%09/evil.example`` or ``/.//evil.example`` can end up as
+    another host. So the path must parse with no scheme and no host, start
+    with exactly one ``/``, hold no control character or whitespace (after
+    percent-decoding), and have no empty or dot segment (nothing that
+    resolves to ``//``).
+    """
+    if target and _local_path(target):
         return target
     return url_for("account.security")
+
+
+def _local_path(target: str) -> bool:
+    decoded = unquote(target)
+    for text in (target, decoded):
+        if "\\" in text or any(c.isspace() or unicodedata.category(c)[0] == "C" for c in text):
+            return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return False
+    raw = target.split("?", 1)[0].split("#", 1)[0]
+    for path in (raw, unquote(raw)):
+        # No empty and no dot segment: nothing that resolves to "//" (another host).
+        if "//" in path or any(s in (".", "..") for s in path.split("/")):
+            return False
+    return True
 
 
 def _check_password(user: User | None, password: str) -> bool:
@@ -206,7 +238,7 @@ def _second_step(
     if not challenge.methods:
         return _finish(result, user, org_id, offer_passkey=offer_passkey)
     target = request.args.get("next")
-    session.clear()
+    rotate()  # a new session id once the password is checked
     session["pending"] = {
         "uid": user.user_id,
         "org": org_id,
@@ -271,9 +303,16 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return render_template("login.html")
     email = request.form.get("email", "").strip()
+    key = email_key(email)
+    try:
+        # Counted before the check, known address or not (the same answers for both).
+        password_throttle().charge(key)
+    except ThrottledError as exc:
+        return render_template("login.html", error=explain(exc), email=email), 429
     user = accounts().user_by_email(email)
     if not _check_password(user, request.form.get("password", "")) or user is None:
         return render_template("login.html", error="Wrong e-mail or password.", email=email), 401
+    password_throttle().reset(key)
     return _second_factor(user, None, offer_passkey=_offers_passkey(user))
 
 
@@ -414,8 +453,8 @@ def verify_passkey() -> Response | tuple[Response, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out."""
-    session.clear()
+    """Sign out: the session ends on the server (a saved copy of the cookie no longer works)."""
+    rotate()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -434,6 +473,11 @@ def member_login() -> Response | str | tuple[str, int]:
         return render_template("member_login.html", step="org", error="Enter the ID."), 400
     if not username:
         return render_template("member_login.html", step="username", org_id=org_id)
+    if request.form.get("method") == "password":
+        # Asked of every username alike: nothing is looked up before the password.
+        return render_template(
+            "member_login.html", step="password", org_id=org_id, username=username
+        )
     try:
         requested = service().send_login_code(org_id, username)
     except MfaError as exc:
@@ -483,3 +527,76 @@ def member_code() -> Response | str | tuple[str, int]:
     if result.second_factor:
         return _second_factor(user, org_id, result)
     return _finish(result, user, org_id)
+
+
+#: The one answer to a wrong password, an unknown username or a member without a password.
+_MEMBER_REFUSAL = "Wrong organization ID, username or password."
+
+
+@bp.route("/login/member/password", methods=["POST"])
+def member_password() -> Response | str | tuple[str, int]:
+    """Step 3 with a password the member set on their security page.
+
+    An unknown username, a member without a password and a wrong password get
+    the same page, message and status, after the same work: the attempt is
+    counted, the member is looked up, one Argon2 check runs (against a hash of
+    a random password when there is nothing to check).
+    """
+    org_id = request.form.get("org_id", "").strip()
+    username = request.form.get("username", "").strip()
+    page = {"step": "password", "org_id": org_id, "username": username}
+    if not org_id or not username or len(org_id) > 256 or len(username) > 256:
+        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+    key = member_key(org_id, username)
+    try:
+        password_throttle().charge(key)
+    except ThrottledError as exc:
+        return render_template("member_login.html", error=explain(exc), **page), 429
+    user = _check_member_password(org_id, username, request.form.get("password", ""))
+    if user is None:
+        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+    password_throttle().reset(key)
+    return _second_factor(user, org_id, _member_requirements(org_id, user))
+
+
+def _check_member_password(org_id: str, username: str, password: str) -> User | None:
+    """The member whose password this is, or ``None`` (one Argon2 check either way)."""
+    membership = store().get_membership_by_username(org_id, username)
+    member = membership is not None and membership.status != "removed"
+    user_id = membership.user_id if membership is not None and member else ""
+    encoded = accounts().member_password_hash(user_id)
+    dummy = cast(str, current_app.extensions["console_dummy_hash"])
+    hasher = _passwords()
+    try:
+        hasher.verify(encoded or dummy, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if encoded is None:
+        return None
+    if hasher.check_needs_rehash(encoded):
+        accounts().set_member_password_hash(user_id, hasher.hash(password))
+    return accounts().user(user_id)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _MemberRequirements:
+    """What the organization asks of a member who signs in with no second factor."""
+
+    obligations: tuple[str, ...]
+    deadline: datetime | None
+    enrollment_only: bool
+
+
+def _member_requirements(org_id: str, user: User) -> _MemberRequirements:
+    """As the e-mailed code's result says it: enroll by a deadline, or only enroll (overdue).
+
+    Only used when the member has no second factor (otherwise the second step
+    decides); a locked or removed member was refused by the service before.
+    """
+    status = service().member_compliance(org_id, user.user_id)
+    due = status.status in (ComplianceStatus.IN_GRACE, ComplianceStatus.OVERDUE)
+    return _MemberRequirements(
+        obligations=("enroll_by",) if due and status.deadline is not None else (),
+        deadline=status.deadline,
+        enrollment_only=status.status is ComplianceStatus.OVERDUE,
+    )
