@@ -43,9 +43,8 @@ def configure(databases: dict[str, dict[str, Any]], *, with_site: bool = False) 
 
 def open_store(databases: dict[str, dict[str, Any]], alias: str) -> MfaStore:
     """Return a ``DjangoStore`` on ``alias``, configuring Django first in a fresh process."""
-    from django.conf import settings
-
     import django
+    from django.conf import settings
 
     if not settings.configured:
         configure(databases)

@@ -34,6 +34,7 @@ from django.db.backends.signals import connection_created  # noqa: E402
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import django  # noqa: E402 - the example must be importable first
+
 from tests.django._opener import configure  # noqa: E402
 
 _DB_DIR = Path(tempfile.mkdtemp(prefix="mfakit-django-"))

@@ -22,7 +22,6 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from fastapi import Response
 
 #: ``second_factor``: the password (or a passkey that needs a second factor) was

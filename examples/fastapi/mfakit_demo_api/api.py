@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from fastapi import APIRouter, Depends, Request, Response
 from mfakit.errors import MalformedDataError
 from mfakit.service import (
     AsyncMfaService,

@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from fastapi import FastAPI, Request, Response
 from mfakit import static
 from mfakit.clock import Clock
 from mfakit.errors import MfaError, ThrottledError
