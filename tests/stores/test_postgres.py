@@ -212,13 +212,7 @@ def test_upgrade_from_version_3_with_data(
 ) -> None:
     """A version-3 database with members and factors opens at the latest version, rows intact."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
-        old = PostgresStore(dsn)
-        write_v3_rows(old)
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(3, lambda: PostgresStore(dsn), write_v3_rows, monkeypatch)
     indexes = {
         row[0]
         for row in store._call(
@@ -235,13 +229,7 @@ def test_upgrade_from_version_4_with_data(
 ) -> None:
     """A version-4 database opens at the latest version: each user keeps their latest stamp."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
-        old = PostgresStore(dsn)
-        write_v4_rows(old)
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(4, lambda: PostgresStore(dsn), write_v4_rows, monkeypatch)
     check_v4_rows_in_v5(store)
     store.close()
 
@@ -251,13 +239,9 @@ def test_upgrade_gives_old_login_codes_the_default_key_id(
 ) -> None:
     """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
-        old = PostgresStore(dsn)
-        write_old_login_code(old, "org/ada")
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(
+        5, lambda: PostgresStore(dsn), lambda old: write_old_login_code(old, "org/ada"), monkeypatch
+    )
     check_login_code_key_id_migrated(store, "org/ada")
     store.close()
 
@@ -312,13 +296,7 @@ def test_upgrade_turns_the_old_totp_into_one_named_device(
 ) -> None:
     """The TOTP devices migration (version 7) recreates the table with every row kept."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
-        old = PostgresStore(dsn)
-        write_v6_totp_rows(old)
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS) >= 7
+    store, _ = upgrade_from(6, lambda: PostgresStore(dsn), write_v6_totp_rows, monkeypatch)
     indexes = {
         row[0]
         for row in store._call(
@@ -335,13 +313,7 @@ def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
 ) -> None:
     """The trusted-browser migration (version 8) keeps each user's stamp; no change time yet."""
     dsn = postgres_cluster.create_database(new_id("db").replace("-", "_"))
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:7])
-        old = PostgresStore(dsn)
-        write_v7_rows(old)
-        old.close()
-    store = PostgresStore(dsn)
-    assert store.schema_version() == len(MIGRATIONS) >= 8
+    store, _ = upgrade_from(7, lambda: PostgresStore(dsn), write_v7_rows, monkeypatch)
     indexes = {
         row[0]
         for row in store._call(

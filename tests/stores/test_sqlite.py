@@ -200,14 +200,9 @@ def test_upgrade_keeps_and_completes_old_rows(
 
 def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A version-3 database with members and factors opens at the latest version, rows intact."""
-    path = tmp_path / "mfa.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:3])
-        old = SQLiteStore(path)
-        write_v3_rows(old)
-        old.close()
-    store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(
+        3, lambda: SQLiteStore(tmp_path / "mfa.sqlite3"), write_v3_rows, monkeypatch
+    )
     indexes = {
         row[0]
         for row in store._call(
@@ -221,14 +216,9 @@ def test_upgrade_from_version_3_with_data(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_upgrade_from_version_4_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A version-4 database opens at the latest version: each user keeps their latest stamp."""
-    path = tmp_path / "mfa.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:4])
-        old = SQLiteStore(path)
-        write_v4_rows(old)
-        old.close()
-    store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(
+        4, lambda: SQLiteStore(tmp_path / "mfa.sqlite3"), write_v4_rows, monkeypatch
+    )
     check_v4_rows_in_v5(store)
     store.close()
 
@@ -237,14 +227,12 @@ def test_upgrade_gives_old_login_codes_the_default_key_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The key-rotation migration (version 6) keeps login codes, under key id "default"."""
-    path = tmp_path / "mfa.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:5])
-        old = SQLiteStore(path)
-        write_old_login_code(old, "org/ada")
-        old.close()
-    store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS)
+    store, _ = upgrade_from(
+        5,
+        lambda: SQLiteStore(tmp_path / "mfa.sqlite3"),
+        lambda old: write_old_login_code(old, "org/ada"),
+        monkeypatch,
+    )
     check_login_code_key_id_migrated(store, "org/ada")
     store.close()
 
@@ -253,14 +241,9 @@ def test_upgrade_turns_the_old_totp_into_one_named_device(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The TOTP devices migration (version 7) recreates the table with every row kept."""
-    path = tmp_path / "mfa.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:6])
-        old = SQLiteStore(path)
-        write_v6_totp_rows(old)
-        old.close()
-    store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS) >= 7
+    store, _ = upgrade_from(
+        6, lambda: SQLiteStore(tmp_path / "mfa.sqlite3"), write_v6_totp_rows, monkeypatch
+    )
     indexes = {
         row[0]
         for row in store._call(
@@ -380,14 +363,9 @@ def test_upgrade_to_trusted_browsers_keeps_the_users_stamps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The trusted-browser migration (version 8) keeps each user's stamp; no change time yet."""
-    path = tmp_path / "mfa.sqlite3"
-    with monkeypatch.context() as patch:
-        patch.setattr(_sql, "MIGRATIONS", MIGRATIONS[:7])
-        old = SQLiteStore(path)
-        write_v7_rows(old)
-        old.close()
-    store = SQLiteStore(path)
-    assert store.schema_version() == len(MIGRATIONS) >= 8
+    store, _ = upgrade_from(
+        7, lambda: SQLiteStore(tmp_path / "mfa.sqlite3"), write_v7_rows, monkeypatch
+    )
     indexes = {
         row[0]
         for row in store._call(
