@@ -19,7 +19,7 @@ from mfakit.errors import (
     ThrottledError,
     VerificationError,
 )
-from mfakit.i18n import Catalog, user_message
+from mfakit.i18n import Catalog, reason_message, user_message
 from mfakit.policy import AuditAction, Decision, Outcome, Reason, ReasonCode, RuleId
 
 REQUIRED_KWARGS: dict[str, dict[str, Any]] = {
@@ -158,3 +158,27 @@ def test_step_up_is_not_read_as_a_policy_reason() -> None:
         action="delete", max_age=timedelta(minutes=5), decision=_denied(ReasonCode.SOLE_OWNER)
     )
     assert user_message(error, locale="en").startswith("For your security")
+
+
+def test_reason_message_is_the_refusal_text_of_any_reason() -> None:
+    """reason_message explains any decision's reason, the same text a refusal gets."""
+    until = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    reason = Reason(
+        code=ReasonCode.PRINCIPAL_LOCKED,
+        rule=RuleId.LOCK_ACTIVE,
+        message=SECRET,
+        params={"unlock": "time", "unlock_at": until.isoformat()},
+    )
+    french = reason_message(reason, locale="fr")
+    assert french.endswith("Réessayez après 2025-03-01 09:30 UTC.")
+    assert SECRET not in french
+    error = PolicyDeniedError(
+        SECRET,
+        decision=Decision(
+            action=AuditAction.LOGIN, outcome=Outcome.DENY, subject="u", reasons=(reason,)
+        ),
+    )
+    assert user_message(error, locale="fr") == french
+    generic = user_message(PolicyDeniedError(), locale="en")
+    foreign = Reason(code="host_rule", rule=RuleId.LOCK_ACTIVE, message=SECRET)  # type: ignore[arg-type]
+    assert reason_message(foreign, locale="en") == generic

@@ -47,6 +47,7 @@ def test_public_names_are_pinned() -> None:
         "fallback_chain",
         "normalize_locale",
         "parse_accept_language",
+        "reason_message",
         "render_notification",
         "user_message",
     ]

@@ -9,6 +9,7 @@ files, read by the standard library's :class:`gettext.GNUTranslations`.
 
 * :func:`render_notification`: a message's subject and body.
 * :func:`user_message`: what to tell the user about an :class:`~mfakit.errors.MfaError`.
+* :func:`reason_message`: a policy decision's :class:`~mfakit.policy.Reason` as a sentence.
 * :class:`Catalog`: the shipped catalogs, the host's own ``.mo`` files and
   overrides (``{locale: {message_id: text}}``), overrides winning; a locale
   falls back to its language, then to English.
@@ -32,7 +33,12 @@ Compile the catalogs after editing a ``.po`` file::
 from __future__ import annotations
 
 from mfakit.i18n._catalog import DOMAIN, Catalog, OverrideText, default_catalog
-from mfakit.i18n._errors import ERROR_MESSAGE_IDS, POLICY_MESSAGE_IDS, user_message
+from mfakit.i18n._errors import (
+    ERROR_MESSAGE_IDS,
+    POLICY_MESSAGE_IDS,
+    reason_message,
+    user_message,
+)
 from mfakit.i18n._ids import MESSAGE_IDS, PLURAL_MESSAGE_IDS
 from mfakit.i18n._locales import (
     choose_locale,
@@ -65,6 +71,7 @@ __all__ = [
     "fallback_chain",
     "normalize_locale",
     "parse_accept_language",
+    "reason_message",
     "render_notification",
     "user_message",
 ]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mfakit.errors import InvalidCodeError, MfaError, PolicyDeniedError, ThrottledError
 from mfakit.i18n._catalog import Catalog, default_catalog
 from mfakit.i18n._render import DateFormatter, fill, utc_minutes
 
-__all__ = ["ERROR_MESSAGE_IDS", "POLICY_MESSAGE_IDS", "user_message"]
+if TYPE_CHECKING:
+    from mfakit.policy import Reason
+
+__all__ = ["ERROR_MESSAGE_IDS", "POLICY_MESSAGE_IDS", "reason_message", "user_message"]
 
 _CODES = (
     "mfa_error",
@@ -92,18 +96,13 @@ def _throttled(error: ThrottledError) -> tuple[str, int | None]:
     return THROTTLED_MINUTES, math.ceil(seconds / 60)
 
 
-def _policy(
-    error: PolicyDeniedError, values: dict[str, str], formatter: DateFormatter
-) -> str | None:
-    reasons = getattr(error.decision, "reasons", ())
-    if not reasons:
-        return None
-    first = reasons[0]  # the refusing reason; later ones only add context
-    code = str(getattr(first, "code", ""))
+def _reason_id(reason: object, values: dict[str, str], formatter: DateFormatter) -> str | None:
+    """The message id of a policy reason (filling ``values``), ``None`` if it has no text."""
+    code = str(getattr(reason, "code", ""))
     message_id = POLICY_MESSAGE_IDS.get(code)
     if message_id is None:
         return None
-    params = getattr(first, "params", {})
+    params = getattr(reason, "params", {})
     unlock_at = params.get("unlock_at") if isinstance(params, Mapping) else None
     if code in UNTIL_VARIANTS and isinstance(unlock_at, str | datetime):
         if isinstance(unlock_at, str):
@@ -114,6 +113,45 @@ def _policy(
         values["time"] = formatter(unlock_at)
         return message_id + ".until"
     return message_id
+
+
+def reason_message(
+    reason: Reason,
+    *,
+    locale: str | None,
+    catalog: Catalog | None = None,
+    format_datetime: DateFormatter | None = None,
+) -> str:
+    """A policy :class:`~mfakit.policy.Reason` as a sentence for the user, in their locale.
+
+    The text comes from the reason's :attr:`~mfakit.policy.Reason.code` and
+    its ``params`` (never from its English ``message``, which is for logs):
+    ``policy.<code>``, or a variant of it that a parameter selects (a lock
+    that ends by itself says when). A reason without a text of its own gets
+    the generic ``error.policy_denied``.
+
+    Example::
+
+        decision = service.member_compliance(org_id, user_id)
+        for reason in decision.reasons:
+            print(reason_message(reason, locale="fr"))
+
+    Args:
+        reason: A reason from any policy decision.
+        locale: The user's locale; ``None`` for the catalog's default.
+        catalog: Where the texts come from; the shipped catalogs by default.
+        format_datetime: Formats times (when a lock ends); the default is
+            ``2025-03-01 09:30 UTC``.
+
+    Returns:
+        One or two sentences, ready to show.
+    """
+    catalog = catalog or default_catalog()
+    values: dict[str, str] = {}
+    message_id = _reason_id(reason, values, format_datetime or utc_minutes)
+    if message_id is None:
+        message_id = ERROR_MESSAGE_IDS["policy_denied"]
+    return fill(catalog.text(message_id, locale=locale), values)
 
 
 def user_message(
@@ -160,7 +198,9 @@ def user_message(
     if isinstance(error, ThrottledError):
         message_id, count = _throttled(error)
     elif isinstance(error, PolicyDeniedError) and type(error) is PolicyDeniedError:
-        message_id = _policy(error, values, formatter)
+        reasons = getattr(error.decision, "reasons", ())
+        # The first reason is the refusing one; later ones only add context.
+        message_id = _reason_id(reasons[0], values, formatter) if reasons else None
     elif isinstance(error, InvalidCodeError) and error.attempts_remaining:
         message_id, count = ATTEMPTS_REMAINING, error.attempts_remaining
     limit = getattr(error, "limit", None)
