@@ -14,10 +14,10 @@ SUBJECT = "notification.login_code.subject"
 SECONDS = "error.throttled.seconds"
 
 
-def _host_dir(root: Path, lang: str, po: str) -> Path:
+def _host_dir(root: Path, lang: str, po: str, domain: str = "mfakit") -> Path:
     folder = root / lang / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    (folder / "mfakit.mo").write_bytes(compile_mo(parse_po(po)))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{domain}.mo").write_bytes(compile_mo(parse_po(po)))
     return root
 
 
@@ -121,3 +121,49 @@ def test_bad_locale_tags_are_refused(kwargs: dict[str, object]) -> None:
 def test_default_catalog_is_shared() -> None:
     """default_catalog() builds one catalog per process."""
     assert default_catalog() is default_catalog()
+
+
+def test_host_domain_is_read_beside_mfakit_texts(tmp_path: Path) -> None:
+    """A host's own domain (app.mo) serves its ids; mfakit's ids still come from mfakit."""
+    _host_dir(tmp_path, "fr", HEADER + 'msgid "app.title"\nmsgstr "Bienvenue {name}"\n', "app")
+    _host_dir(tmp_path, "fr", HEADER + f'msgid "{SUBJECT}"\nmsgstr "Pas lu"\n')
+    catalog = Catalog(directories=[tmp_path], domains=("app",))
+    assert catalog.text("app.title", locale="fr-FR") == "Bienvenue {name}"
+    # Only the listed domains are read: the directory's mfakit.mo is not.
+    assert catalog.text(SUBJECT, locale="fr") == "Votre code de connexion"
+    assert catalog.find("app.title", locale="en") is None
+    assert Catalog(directories=[tmp_path]).find("app.title", locale="fr") is None
+
+
+def test_first_domain_wins_within_a_directory(tmp_path: Path) -> None:
+    """domains=("app", "mfakit"): app.mo before the directory's mfakit.mo, both before mfakit's."""
+    _host_dir(tmp_path, "fr", HEADER + f'msgid "{SUBJECT}"\nmsgstr "Code app"\n', "app")
+    _host_dir(tmp_path, "fr", HEADER + f'msgid "{SUBJECT}"\nmsgstr "Code maison"\n')
+    assert Catalog(directories=[tmp_path], domains=("app", "mfakit")).text(
+        SUBJECT, locale="fr"
+    ) == ("Code app")
+    assert Catalog(directories=[tmp_path], domains=("mfakit", "app")).text(
+        SUBJECT, locale="fr"
+    ) == ("Code maison")
+
+
+@pytest.mark.parametrize("domains", ["app", ("../app",), ("",), ("a/b",)])
+def test_bad_domains_are_refused(domains: object) -> None:
+    """A bare string (not a sequence) and a name that is not a plain file name are refused."""
+    with pytest.raises(ConfigurationError):
+        Catalog(domains=domains)  # type: ignore[arg-type]
+
+
+def test_format_fills_values_and_count() -> None:
+    """format() fills placeholders, {count} from count, and leaves unknown ones visible."""
+    forms = ("Il reste {count} code de {who}.", "Il reste {count} codes.")
+    catalog = Catalog(overrides={"fr": {"app.left": forms}})
+    assert catalog.format("app.left", locale="fr", count=1, values={"who": "Ada"}) == (
+        "Il reste 1 code de Ada."
+    )
+    assert catalog.format("app.left", locale="fr", count=3) == "Il reste 3 codes."
+    assert catalog.format("app.left", locale="fr", count=1) == "Il reste 1 code de {who}."
+    assert catalog.format("app.left", locale="fr", count=2, values={"count": "deux"}) == (
+        "Il reste deux codes."
+    )
+    assert default_catalog().format(SUBJECT, locale="en") == "Your sign-in code"

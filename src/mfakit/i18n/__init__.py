@@ -12,7 +12,10 @@ files, read by the standard library's :class:`gettext.GNUTranslations`.
 * :func:`reason_message`: a policy decision's :class:`~mfakit.policy.Reason` as a sentence.
 * :class:`Catalog`: the shipped catalogs, the host's own ``.mo`` files and
   overrides (``{locale: {message_id: text}}``), overrides winning; a locale
-  falls back to its language, then to English.
+  falls back to its language, then to English. The host's files may be in a
+  gettext domain of its own (``domains=("app",)``), so that one catalog holds
+  the application's texts beside mfakit's; :meth:`Catalog.format` fills in
+  placeholders.
 * :func:`choose_locale`: the best available locale for an ``Accept-Language`` header.
 
 Example::

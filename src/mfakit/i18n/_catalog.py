@@ -6,6 +6,7 @@ import gettext
 import importlib.resources
 import io
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.resources.abc import Traversable
@@ -14,11 +15,15 @@ from typing import TypeAlias
 
 from mfakit.errors import ConfigurationError
 from mfakit.i18n._locales import fallback_chain, normalize_locale
+from mfakit.i18n._render import fill
 
 __all__ = ["DOMAIN", "Catalog", "OverrideText", "default_catalog"]
 
 #: The gettext domain of mfakit's catalogs: ``<lang>/LC_MESSAGES/mfakit.mo``.
 DOMAIN = "mfakit"
+
+# A gettext domain names a file (``<domain>.mo``): a plain name, never a path.
+_DOMAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 #: An override's text: one template, or a plural message's forms in the order
 #: of the language's gettext plural rule (English: singular, plural).
@@ -67,13 +72,13 @@ class _Source:
             return None
 
 
-def _read_directory(root: Traversable) -> dict[str, bytes]:
-    """The ``.mo`` bytes of each locale under a gettext ``localedir``."""
+def _read_directory(root: Traversable, domain: str) -> dict[str, bytes]:
+    """The ``<domain>.mo`` bytes of each locale under a gettext ``localedir``."""
     found: dict[str, bytes] = {}
     if not root.is_dir():
         return found
     for child in sorted(root.iterdir(), key=lambda c: c.name):
-        mo = child / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        mo = child / "LC_MESSAGES" / f"{domain}.mo"
         tag = normalize_locale(child.name)
         if tag is not None and mo.is_file():
             found[tag] = mo.read_bytes()
@@ -85,9 +90,10 @@ class Catalog:
 
     A lookup for a locale tries its fallback chain (``fr-CA``, then ``fr``,
     then ``default_locale``); within one locale, the host's ``overrides``
-    win over the host's ``directories`` (first listed first), which win over
-    the catalogs shipped with mfakit. A catalog is loaded once, when first
-    needed; a :class:`Catalog` is safe to share between threads.
+    win over the host's ``directories`` (first listed first; within one
+    directory, the first of ``domains`` first), which win over the catalogs
+    shipped with mfakit. A catalog is loaded once, when first needed; a
+    :class:`Catalog` is safe to share between threads.
 
     Example::
 
@@ -97,17 +103,30 @@ class Catalog:
         )
         catalog.text("error.expired_code", locale="fr-FR")
 
+    An application's own texts can live in its own gettext domain, beside
+    mfakit's: one catalog then serves both (ids of the two must not collide;
+    prefix yours)::
+
+        app_catalog = Catalog(directories=["/srv/app/locale"], domains=("app", "mfakit"))
+        app_catalog.format("app.login.welcome", locale="fr", values={"name": "Ada"})
+        user_message(error, locale="fr", catalog=app_catalog)
+
     Args:
         overrides: ``{locale: {message_id: text}}``; a plural message's text is
             one template for every count or its forms (see :data:`OverrideText`).
         directories: gettext ``localedir`` directories holding
-            ``<lang>/LC_MESSAGES/mfakit.mo`` files (a new language, or other texts).
+            ``<lang>/LC_MESSAGES/<domain>.mo`` files (a new language, other
+            texts, or the application's own texts).
+        domains: The gettext domains read from ``directories``, first wins
+            (``mfakit`` by default). The shipped catalogs are always read
+            as ``mfakit``.
         default_locale: The last locale of every fallback chain.
         shipped: Whether to use the English and French catalogs shipped with mfakit.
 
     Raises:
         ConfigurationError: A locale in ``overrides`` or ``default_locale`` is not a
-            locale tag, or a directory holds a file gettext cannot read.
+            locale tag, ``domains`` is a string or holds a name that is not a
+            plain file name, or a directory holds a file gettext cannot read.
     """
 
     def __init__(
@@ -115,9 +134,14 @@ class Catalog:
         *,
         overrides: Mapping[str, Mapping[str, OverrideText]] | None = None,
         directories: Iterable[str | os.PathLike[str]] = (),
+        domains: Sequence[str] = (DOMAIN,),
         default_locale: str = "en",
         shipped: bool = True,
     ) -> None:
+        if isinstance(domains, str):
+            raise ConfigurationError("domains is a sequence of names, such as ('app',)")
+        if not all(isinstance(d, str) and _DOMAIN_NAME.fullmatch(d) for d in domains):
+            raise ConfigurationError("a gettext domain is a plain file name, such as 'app'")
         default = normalize_locale(default_locale)
         if default is None:
             raise ConfigurationError("default_locale is not a locale tag")
@@ -128,9 +152,12 @@ class Catalog:
             if normal is None:
                 raise ConfigurationError("an override's locale is not a locale tag")
             self._overrides.setdefault(normal, {}).update(texts)
-        self._roots: list[Traversable] = [Path(d) for d in directories]
+        # Each (localedir, domain) pair, in the order lookups try them.
+        self._roots: list[tuple[Traversable, str]] = [
+            (Path(d), domain) for d in directories for domain in domains
+        ]
         if shipped:
-            self._roots.append(importlib.resources.files("mfakit.i18n") / "locale")
+            self._roots.append((importlib.resources.files("mfakit.i18n") / "locale", DOMAIN))
         self._lock = threading.Lock()
         self._sources: dict[str, list[_Source]] | None = None
 
@@ -138,8 +165,8 @@ class Catalog:
         with self._lock:
             if self._sources is None:
                 sources: dict[str, list[_Source]] = {}
-                for root in self._roots:
-                    for tag, data in _read_directory(root).items():
+                for root, domain in self._roots:
+                    for tag, data in _read_directory(root, domain).items():
                         try:
                             source = _Source(data)
                         except (OSError, ValueError, UnicodeError) as exc:
@@ -199,6 +226,28 @@ class Catalog:
         """
         found = self.find(message_id, locale=locale, count=count)
         return message_id if found is None else found
+
+    def format(
+        self,
+        message_id: str,
+        *,
+        locale: str | None,
+        count: int | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> str:
+        """Like :meth:`text`, with the ``{name}`` placeholders filled in from ``values``.
+
+        A plural message's ``count`` also fills ``{count}`` unless ``values``
+        gives it. Values are inserted as they are, never read as templates;
+        a placeholder without a value stays visible.
+
+        Example::
+
+            catalog.format("app.codes.left", locale="fr", count=3)  # "Il reste 3 codes."
+        """
+        filled = {} if count is None else {"count": str(count)}
+        filled.update(values or {})
+        return fill(self.text(message_id, locale=locale, count=count), filled)
 
 
 _DEFAULT: Catalog | None = None
