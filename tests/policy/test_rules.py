@@ -694,6 +694,13 @@ def test_rule_add_eligible_kind(
     )
     assert decision.allowed is allowed
     assert RuleId.ADD_ELIGIBLE_KIND in decision.rules
+    if not allowed:
+        # What a host needs to word the refusal in any language, without parsing the message.
+        assert dict(decision.reasons[0].params) == {
+            "kind": method_kind.value,
+            "allowed": tuple(sorted(k.value for k in REF.eligible_methods[kind])),
+            "principal_kind": kind.value,
+        }
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,7 @@ def can_add_method(
             f"{principal.kind.value}s may not use this kind of method",
             kind=method_kind,
             allowed=tuple(sorted(allowed)),
+            principal_kind=principal.kind,
         )
         return b.build()
     wanted = label.strip().casefold()
