@@ -22,7 +22,7 @@ from flask import Flask
 from mfakit.service import MfaService, RelyingParty, ServiceSettings
 from mfakit.stores.sqlite import SQLiteStore
 
-from . import sessions, web
+from . import i18n, sessions, web
 from .data import Accounts, load_secrets
 from .mailer import OutboxMailer
 from .pending import PendingEnrollments
@@ -101,6 +101,7 @@ def create_app(
         "console_throttle": PasswordThrottle(store, service.settings),
     }
     app.extensions.update(extensions)
+    i18n.install(app)
     sessions.install(app, accounts)
     web.install(app)
 

@@ -1,9 +1,10 @@
 """The console's own data: its users (the host application's side), sessions and outbox.
 
 mfakit stores no personal data: it knows users by an opaque id. The host
-application keeps the e-mail address, the display name and the password hash,
-here in small tables next to mfakit's own, in the same SQLite file, with the
-server-side sessions (see ``sessions.py``) and the e-mails it "sent".
+application keeps the e-mail address, the display name, the password hash and
+the language its e-mails are written in, here in small tables next to
+mfakit's own, in the same SQLite file, with the server-side sessions (see
+``sessions.py``) and the e-mails it "sent".
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ CREATE TABLE IF NOT EXISTS console_users (
     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
     name TEXT NOT NULL,
     password_hash TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    locale TEXT
 );
 CREATE TABLE IF NOT EXISTS console_member_passwords (
     user_id TEXT PRIMARY KEY,
@@ -58,13 +60,16 @@ CREATE TABLE IF NOT EXISTS console_outbox (
 @dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     """A console account. ``password_hash`` is ``None`` for organization members
-    created by an owner: they sign in with an e-mailed code."""
+    created by an owner: they sign in with an e-mailed code. ``locale`` is the
+    language of the user's e-mails: their browser's at their last sign-in (or
+    at sign-up; a member created by an owner starts with the owner's)."""
 
     user_id: str
     email: str
     name: str
     password_hash: str | None
     created_at: str
+    locale: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +126,10 @@ class Accounts:
         self._path = path
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            # A data file from before e-mails were translated: add the language column.
+            columns = {row[1] for row in db.execute("PRAGMA table_info(console_users)")}
+            if "locale" not in columns:
+                db.execute("ALTER TABLE console_users ADD COLUMN locale TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -134,7 +143,9 @@ class Accounts:
 
     # -- users -------------------------------------------------------------------------
 
-    def create_user(self, *, email: str, name: str, password_hash: str | None) -> User | None:
+    def create_user(
+        self, *, email: str, name: str, password_hash: str | None, locale: str | None = None
+    ) -> User | None:
         """Create a user; ``None`` if the e-mail address is taken."""
         user = User(
             user_id="u-" + secrets.token_hex(8),
@@ -142,12 +153,14 @@ class Accounts:
             name=name,
             password_hash=password_hash,
             created_at=now_text(),
+            locale=locale,
         )
         try:
             with self._connect() as db:
                 db.execute(
-                    "INSERT INTO console_users VALUES (?, ?, ?, ?, ?)",
-                    (user.user_id, email, name, password_hash, user.created_at),
+                    "INSERT INTO console_users (user_id, email, name, password_hash, created_at,"
+                    " locale) VALUES (?, ?, ?, ?, ?, ?)",
+                    (user.user_id, email, name, password_hash, user.created_at, locale),
                 )
         except sqlite3.IntegrityError:
             return None
@@ -172,6 +185,11 @@ class Accounts:
                 "UPDATE console_users SET password_hash = ? WHERE user_id = ?",
                 (password_hash, user_id),
             )
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """Write the user's e-mails in ``locale`` from now on."""
+        with self._connect() as db:
+            db.execute("UPDATE console_users SET locale = ? WHERE user_id = ?", (locale, user_id))
 
     # -- organization members' passwords ------------------------------------------------
     # Kept apart from console_users.password_hash: a member's password signs in through

@@ -27,8 +27,9 @@ from mfakit.repositories import MfaStore
 from mfakit.service import decode_policy
 
 from .data import User
+from .i18n import t, tn
 from .web import accounts, service
-from .wording import KIND_PLURALS, KINDS, kinds_text
+from .wording import KIND_PLURALS, KINDS, all_of, kinds_text
 
 
 def _store() -> MfaStore:
@@ -40,8 +41,8 @@ class MethodRules:
     """Which methods a user may add, and which organization refuses each of the others."""
 
     allowed: frozenset[MethodKind]
-    #: A refused kind: the names of the organizations (and the role there) that refuse it.
-    refused_by: dict[MethodKind, list[str]] = field(default_factory=dict)
+    #: A refused kind: the organizations (and the role there) that refuse it.
+    refused_by: dict[MethodKind, list[tuple[str, PrincipalKind]]] = field(default_factory=dict)
 
     def allows(self, kind: MethodKind | str) -> bool:
         """Whether the user may add a method of ``kind``."""
@@ -50,18 +51,33 @@ class MethodRules:
     def why_not(self, kind: MethodKind | str) -> str:
         """Why ``kind`` is not offered, and what to use instead."""
         kind = MethodKind(kind)
-        who = " and ".join(self.refused_by.get(kind, ["Your organization"]))
-        return (
-            f"{who} does not allow {KIND_PLURALS[kind]}: use {kinds_text(self.allowed)} instead."
-            if self.allowed
-            else f"{who} does not allow {KIND_PLURALS[kind]}."
-        )
+        refusing = self.refused_by.get(kind, [])
+        names = [t(_AS_ROLE[role], org=name) for name, role in refusing]
+        who = all_of(names) if names else t("console.guidance.your_organization")
+        count = max(1, len(names))
+        if self.allowed:
+            return tn(
+                "console.guidance.not_allowed.instead",
+                count,
+                who=who,
+                kinds=t(KIND_PLURALS[kind]),
+                allowed=kinds_text(self.allowed),
+            )
+        return tn("console.guidance.not_allowed", count, who=who, kinds=t(KIND_PLURALS[kind]))
+
+
+#: An organization and the user's role there: "Acme (as a member)".
+_AS_ROLE = {
+    PrincipalKind.OWNER: "console.guidance.as.owner",
+    PrincipalKind.MEMBER: "console.guidance.as.member",
+    PrincipalKind.GUEST: "console.guidance.as.guest",
+}
 
 
 def method_rules(user_id: str) -> MethodRules:
     """The methods every organization of the user allows them (all of them outside any)."""
     allowed = set(KINDS)
-    refused_by: dict[MethodKind, list[str]] = {}
+    refused_by: dict[MethodKind, list[tuple[str, PrincipalKind]]] = {}
     for membership in _store().list_user_memberships(user_id):
         if membership.status == "removed":
             continue
@@ -73,7 +89,7 @@ def method_rules(user_id: str) -> MethodRules:
         for method in KINDS:
             if method not in eligible:
                 allowed.discard(method)
-                refused_by.setdefault(method, []).append(f"{org.name} (as a {kind.value})")
+                refused_by.setdefault(method, []).append((org.name, kind))
     return MethodRules(allowed=frozenset(allowed), refused_by=refused_by)
 
 
@@ -142,10 +158,11 @@ def lockouts(user_id: str, org_id: str | None, exc: MfaError) -> list[Lockout]:
     return found
 
 
+#: What a last-method warning says happens after the deadline, by policy.
 _AFTER_DEADLINE = {
-    PostDeadlineAction.LOCK: "you will be locked out of {org}",
-    PostDeadlineAction.BLOCK: "you will only be able to set up a method when you sign in",
-    PostDeadlineAction.REMOVE: "you will be removed from {org}",
+    PostDeadlineAction.LOCK: "console.guidance.last_method.grace.lock",
+    PostDeadlineAction.BLOCK: "console.guidance.last_method.grace.block",
+    PostDeadlineAction.REMOVE: "console.guidance.last_method.grace.remove",
 }
 
 
@@ -172,16 +189,16 @@ def last_method_warnings(
         if kind not in policy.scope or len(qualifying) > policy.min_methods:
             continue
         if policy.last_method_removal is LastMethodRemoval.REFUSE:
-            text = f"{org.name} requires MFA: add another method before deleting this one."
+            text = t("console.guidance.last_method.refuse", org=org.name)
         elif policy.last_method_removal is LastMethodRemoval.GRACE:
             deadline = now + policy.grace_lost_method
-            after = _AFTER_DEADLINE[policy.after_deadline].format(org=org.name)
-            text = (
-                f"{org.name} requires MFA and this is a method it counts. After deleting it, "
-                f"set up another before {deadline:%Y-%m-%d %H:%M} UTC, or {after}."
+            text = t(
+                _AFTER_DEADLINE[policy.after_deadline],
+                org=org.name,
+                deadline=f"{deadline:%Y-%m-%d %H:%M} UTC",
             )
         else:
-            text = f"{org.name} requires MFA: without this method you no longer comply."
+            text = t("console.guidance.last_method.allow", org=org.name)
         for key in qualifying:
             warnings.setdefault(key, []).append(text)
     return warnings

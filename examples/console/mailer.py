@@ -1,17 +1,25 @@
 """The console's :class:`~mfakit.service.Notifier`: turns mfakit's messages into e-mails.
 
 mfakit addresses every message to a user id; the host application looks up the
-address and writes the text. A real application would hand the e-mail to its
-mail queue; the console keeps it in its outbox table, shown on the outbox page.
+address and the language, and writes the text. A real application would hand
+the e-mail to its mail queue; the console keeps it in its outbox table, shown
+on the outbox page.
+
+The texts are mfakit's (:func:`~mfakit.i18n.render_notification`), in the
+recipient's language, from the console's catalog: it words a few of them its
+own way (the method by its kind and name, a lock and its reason) and names
+the organization with its ID, which a member types to sign in. E-mails to a
+member who signs in with a username also say how to sign in.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
+from mfakit.i18n import render_notification
 from mfakit.repositories import MfaStore
 from mfakit.service import (
     AccountLocked,
@@ -31,28 +39,33 @@ from mfakit.service import (
 )
 
 from .data import Accounts
+from .i18n import CATALOG, DEFAULT_LOCALE, t
 
-#: How an e-mail names each kind of method: (with its name, without one).
+#: The outbox's name for each type of message (the outbox page shows it as ``data-kind``).
+KINDS: Mapping[type[Message], str] = {
+    LoginCode: "login_code",
+    MfaReminder: "reminder",
+    GracePeriodStarted: "grace",
+    EnforcementStopped: "enforcement_stopped",
+    MethodAdded: "method_added",
+    MethodRemoved: "method_removed",
+    AccountLocked: "locked",
+    AccountUnlocked: "unlocked",
+    MemberRemoved: "removed",
+    MfaReset: "mfa_reset",
+    BackupCodesLow: "backup_codes_low",
+    SignCountAnomaly: "sign_count",
+    PasskeyNowSynced: "passkey_synced",
+}
+
+#: How an e-mail names a method of each kind: with its name, and without one.
 _METHODS = {
-    "totp": ('The authenticator app "{label}"', "An authenticator app"),
-    "passkey": ('The passkey "{label}"', "A passkey"),
-    "security_key": ('The security key "{label}"', "A security key"),
-    "backup_codes": ("A new set of backup codes", "A new set of backup codes"),
+    "totp": ("console.mail.method.totp.named", "console.mail.method.totp"),
+    "passkey": ("console.mail.method.passkey.named", "console.mail.method.passkey"),
+    "security_key": ("console.mail.method.security_key.named", "console.mail.method.security_key"),
+    "backup_codes": ("console.mail.method.backup_codes", "console.mail.method.backup_codes"),
 }
-
-#: Why a membership was locked, in words (mfakit's reason codes: mfa_deadline,
-#: failed_attempts, admin).
-_LOCK_REASONS = {
-    "mfa_deadline": (
-        " because multi-factor authentication was not set up before the organization's "
-        "deadline. Ask an owner of the organization to unlock it, then set it up."
-    ),
-    "failed_attempts": (
-        " after too many failed sign-in attempts. Ask an owner of the organization to "
-        "unlock it. If these attempts were not yours, tell them."
-    ),
-    "admin": " by an owner of the organization. Ask them if you need access again.",
-}
+_OTHER_METHOD = ("console.mail.method.other.named", "console.mail.method.other")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,151 +84,56 @@ class Recipient:
     member_sign_in: str | None = None
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _method(method: str, label: str, locale: str) -> str:
+    """The method by its kind and name: 'The authenticator app "Phone"'."""
+    named, unnamed = _METHODS.get(method, _OTHER_METHOD)
+    return t(named, locale=locale, label=label) if label else t(unnamed, locale=locale)
 
 
-def _org(org_id: str, recipient: Recipient) -> str:
-    """The organization, by name when known ("Acme (ID org-1)"), else by its ID."""
-    if recipient.org_name:
-        return f"{recipient.org_name} (ID {org_id})"
-    return f"the organization {org_id}"
-
-
-def _method(method: str, label: str) -> str:
-    named, unnamed = _METHODS.get(method, ("{label}", "A sign-in method"))
-    return named.format(label=label) if label else unnamed
-
-
-def _how_to_sign_in(org_id: str, recipient: Recipient) -> str:
+def _how_to_sign_in(org_id: str, recipient: Recipient, locale: str) -> str | None:
     """For an organization member: where and with what to sign in (never a password or code)."""
     if not recipient.username:
-        return ""
-    where = f" at {recipient.member_sign_in}" if recipient.member_sign_in else ""
-    return (
-        f"\n\nTo sign in, open the member sign-in page{where} and enter the organization "
-        f"ID {org_id} and your username {recipient.username}; then choose Send code "
-        "(a code is e-mailed to you) or Enter password, if you set one."
+        return None
+    if recipient.member_sign_in:
+        return t(
+            "console.mail.member_sign_in.link",
+            locale=locale,
+            link=recipient.member_sign_in,
+            org_id=org_id,
+            username=recipient.username,
+        )
+    return t(
+        "console.mail.member_sign_in", locale=locale, org_id=org_id, username=recipient.username
     )
 
 
-def render(message: Message, recipient: Recipient | None = None) -> tuple[str, str, str]:
-    """The kind, subject and body of the e-mail for one message."""
+def render(
+    message: Message, recipient: Recipient | None = None, *, locale: str | None = None
+) -> tuple[str, str, str]:
+    """The kind, subject and body of the e-mail for one message, in ``locale``."""
     to = recipient or Recipient()
-    match message:
-        case LoginCode(code=code, org_id=org, expires_at=expires):
-            return (
-                "login_code",
-                "Your sign-in code",
-                (
-                    f"Your code to sign in to {_org(org, to)} is {code}.\n"
-                    f"It expires at {_when(expires)}. "
-                    "If you did not ask for it, ignore this e-mail."
-                ),
-            )
-        case MfaReminder(org_id=org, deadline=deadline):
-            by = f" by {_when(deadline)}" if deadline else ""
-            return (
-                "reminder",
-                "Set up multi-factor authentication",
-                (
-                    f"{_org(org, to)} asks you to set up multi-factor authentication{by}: "
-                    "sign in, open your Account security page and add an authenticator "
-                    f"app or a passkey.{_how_to_sign_in(org, to)}"
-                ),
-            )
-        case GracePeriodStarted(org_id=org, deadline=deadline):
-            before = f"before {_when(deadline)}" if deadline else "soon"
-            return (
-                "grace",
-                "Multi-factor authentication is now required",
-                (
-                    f"{_org(org, to)} requires multi-factor authentication. Set it up "
-                    f"{before} or your membership will be locked.{_how_to_sign_in(org, to)}"
-                ),
-            )
-        case EnforcementStopped(org_id=org):
-            return (
-                "enforcement_stopped",
-                "MFA is no longer enforced",
-                f"Multi-factor authentication is no longer enforced in {_org(org, to)}.",
-            )
-        case MethodAdded(method=method, label=label):
-            return (
-                "method_added",
-                "A sign-in method was added",
-                (
-                    f"{_method(method, label)} was added to your account. "
-                    "If this was not you, secure your account now."
-                ),
-            )
-        case MethodRemoved(method=method, label=label, deadline=deadline):
-            extra = f" Set up another method before {_when(deadline)}." if deadline else ""
-            return (
-                "method_removed",
-                "A sign-in method was removed",
-                f"{_method(method, label)} was removed from your account.{extra}",
-            )
-        case AccountLocked(org_id=org, reason=reason):
-            why = _LOCK_REASONS.get(reason, ". Ask an owner of the organization to unlock it.")
-            return (
-                "locked",
-                "Your membership is locked",
-                f"Your membership of {_org(org, to)} is locked{why}",
-            )
-        case AccountUnlocked(org_id=org, deadline=deadline):
-            extra = f" Set up MFA before {_when(deadline)}." if deadline else ""
-            return (
-                "unlocked",
-                "Your membership is unlocked",
-                f"Your membership of {_org(org, to)} was unlocked.{extra}",
-            )
-        case MemberRemoved(org_id=org, actor_id=actor):
-            why = "by an owner" if actor else "for missing the MFA deadline"
-            return (
-                "removed",
-                "You were removed from an organization",
-                f"You were removed from {_org(org, to)} {why}.",
-            )
-        case MfaReset(org_id=org, deadline=deadline):
-            by = f"an owner of {_org(org, to)}" if org else "support"
-            extra = f" Set it up again before {_when(deadline)}." if deadline else ""
-            return (
-                "mfa_reset",
-                "Your multi-factor authentication was reset",
-                (
-                    f"Your multi-factor authentication was reset by {by}: your authenticator "
-                    "app, passkeys, security keys and backup codes no longer work, and you "
-                    f"were signed out.{extra} If you did not ask for this, contact support."
-                ),
-            )
-        case BackupCodesLow(remaining=remaining):
-            return (
-                "backup_codes_low",
-                "You are running out of backup codes",
-                f"Only {remaining} unused backup codes are left. Generate a new set.",
-            )
-        case SignCountAnomaly(label=label):
-            return (
-                "sign_count",
-                "A passkey may have been copied",
-                (
-                    f'The passkey "{label}" reported an unexpected signature counter. '
-                    "If you did not copy it, delete it and add a new one."
-                ),
-            )
-        case PasskeyNowSynced(label=label):
-            return (
-                "passkey_synced",
-                "Your passkey is now synced",
-                (
-                    f'Your passkey "{label}" is now synced by your password manager, '
-                    "so it also works on your other devices signed in to it. "
-                    "If you did not expect this, check your password manager and "
-                    "the sign-in methods on your Account security page."
-                ),
-            )
-    return ("other", type(message).__name__, "")  # pragma: no cover - every type is matched
+    language = locale or DEFAULT_LOCALE
+    values: dict[str, str] = {}
+    org_id = getattr(message, "org_id", None)
+    if isinstance(org_id, str) and org_id and to.org_name:
+        # "Acme (ID org-1)": a member types the ID to sign in.
+        values["org_name"] = t("console.mail.org", locale=language, name=to.org_name, id=org_id)
+    if isinstance(message, MethodAdded | MethodRemoved):
+        values["method"] = _method(message.method, message.label, language)
+    rendered = render_notification(
+        message,
+        locale=language,
+        values=values,
+        catalog=CATALOG,
+        # The code is the sign-in e-mail's purpose; it is sent, never logged.
+        reveal_secrets=isinstance(message, LoginCode),
+    )
+    body = rendered.body
+    if isinstance(message, MfaReminder | GracePeriodStarted):
+        how = _how_to_sign_in(message.org_id, to, language)
+        if how:
+            body += "\n\n" + how
+    return KINDS.get(type(message), "other"), rendered.subject, body
 
 
 class OutboxMailer:
@@ -257,7 +175,8 @@ class OutboxMailer:
             return
         user = self._accounts.user(message.user_id)
         recipient = user.email if user is not None else f"<unknown user {message.user_id}>"
-        kind, subject, body = render(message, self._recipient(message))
+        locale = user.locale if user is not None else None
+        kind, subject, body = render(message, self._recipient(message), locale=locale)
         self._accounts.record_mail(
             user_id=message.user_id, recipient=recipient, kind=kind, subject=subject, body=body
         )
@@ -275,12 +194,18 @@ class OutboxMailer:
             member_sign_in=f"{self._origin}/login/member" if self._origin else None,
         )
 
-    def send_invitation(self, *, email: str, org_name: str, link: str) -> None:
-        """The console's own e-mail: an invitation link (not an mfakit message)."""
+    def send_invitation(self, *, email: str, org_name: str, link: str, locale: str) -> None:
+        """The console's own e-mail: an invitation link (not an mfakit message).
+
+        In the invitee's language if they have an account, else the inviter's.
+        """
+        invitee = self._accounts.user_by_email(email)
+        if invitee is not None and invitee.locale:
+            locale = invitee.locale
         self._accounts.record_mail(
             user_id=None,
             recipient=email,
             kind="invitation",
-            subject=f"You are invited to join {org_name}",
-            body=f"Open {link} to join the organization {org_name}.",
+            subject=t("console.mail.invitation.subject", locale=locale, org_name=org_name),
+            body=t("console.mail.invitation.body", locale=locale, link=link, org_name=org_name),
         )

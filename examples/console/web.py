@@ -22,37 +22,27 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from mfakit import static
 from mfakit.errors import (
-    AttemptsExhaustedError,
-    DuplicateError,
-    ExpiredCodeError,
     InvalidCodeError,
-    InvitationAddressError,
-    LimitReachedError,
-    MalformedDataError,
     MfaError,
-    NotFoundError,
-    PasswordlessNotAllowedError,
     PolicyDeniedError,
     ReplayedCodeError,
-    SignCountError,
     StepUpRequiredError,
-    ThrottledError,
-    UnknownCredentialError,
-    WebAuthnError,
 )
+from mfakit.i18n import user_message
 from mfakit.policy import ObligationKind
 from mfakit.repositories import MfaStore
 from mfakit.service import MfaService, UserRef
 
 from . import sessions
 from .data import Accounts, User
+from .i18n import CATALOG, current_locale, t
 from .mailer import OutboxMailer
 from .throttle import PasswordThrottle
-from .wording import refusal_text, seconds_text
+from .wording import ROLES, ROLES_WITH_ARTICLE, STATUSES, refusal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,8 +99,13 @@ def sign_in(
     enroll_by: str | None = None,
     enrollment_only: bool = False,
 ) -> None:
-    """Start a fresh session for ``user``: a new id, a new CSRF token, nothing carried over."""
+    """Start a fresh session for ``user``: a new id, a new CSRF token, nothing carried over.
+
+    The user's language is remembered (the one this browser asks for): their
+    e-mails are written in it.
+    """
     sessions.rotate()
+    accounts().set_locale(user.user_id, current_locale())
     g.pop("user", None)
     session["uid"] = user.user_id
     session["csrf"] = secrets.token_urlsafe(32)
@@ -157,11 +152,8 @@ def csrf_token() -> str:
     return token
 
 
-#: What a POST without this session's CSRF token is told.
-FORM_EXPIRED = (
-    "The form expired (you signed in or out elsewhere, or left it open for a long time) "
-    "or came from another site. Nothing was changed: go back and try again."
-)
+class FormExpired(BadRequest):
+    """A POST without this session's CSRF token (its page says the form expired)."""
 
 
 def _check_csrf() -> None:
@@ -170,7 +162,7 @@ def _check_csrf() -> None:
     expected = session.get("csrf")
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), given.encode()):
-        abort(400, description=FORM_EXPIRED)
+        raise FormExpired
 
 
 def _canonical_host() -> Response | None:
@@ -206,6 +198,8 @@ def _headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    # Pages are in the language the browser asks for.
+    response.vary.add("Accept-Language")
     if request.endpoint not in _CACHEABLE:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -252,15 +246,16 @@ def _form_endpoint() -> tuple[str | None, dict[str, Any]]:
     return str(endpoint), dict(args)
 
 
-#: The heading and text of each error page (a description given to abort() replaces the text).
+#: The message ids of the heading and text of each error page.
 _ERRORS = {
-    400: ("This request could not be handled", "The page sent something the console cannot read."),
-    403: ("Not allowed", "You may not do this."),
-    404: ("Page not found", "There is no page at this address. Check the link, or start again."),
-    405: ("This page cannot be opened directly", "This address only takes a form's answer."),
-    413: ("Too much data", "The form sent more than the console accepts."),
-    500: ("Something went wrong", "The console could not finish this request. Try again."),
+    400: ("console.error.400.title", "console.error.400.text"),
+    403: ("console.error.403.title", "console.error.403.text"),
+    404: ("console.error.404.title", "console.error.404.text"),
+    405: ("console.error.405.title", "console.error.405.text"),
+    413: ("console.error.413.title", "console.error.413.text"),
+    500: ("console.error.500.title", "console.error.500.text"),
 }
+_FORM_EXPIRED = ("console.error.form_expired.title", "console.error.form_expired.text")
 
 
 def _error_page(exc: HTTPException) -> Response | tuple[Response | str, int]:
@@ -277,14 +272,18 @@ def _error_page(exc: HTTPException) -> Response | tuple[Response | str, int]:
         start = _step_start(*_form_endpoint())
         if start is not None:
             return cast(Response, redirect(start))
-    title, text = _ERRORS.get(code, (exc.name, exc.description or ""))
-    if code == 400 and exc.description == FORM_EXPIRED:
-        title, text = "This form expired", FORM_EXPIRED
+    # Any other error reads as the nearest known one: a request error or a server error.
+    ids = _ERRORS.get(code) or _ERRORS[400 if code < 500 else 500]
+    title, text = (t(i) for i in (_FORM_EXPIRED if isinstance(exc, FormExpired) else ids))
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(error=text), code
     endpoint = request.url_rule.endpoint if request.url_rule is not None else None
     start = _step_start(endpoint, dict(request.view_args or {}))
-    back, label = (start, "Go back") if start else (url_for("auth.index"), "Go to the home page")
+    back, label = (
+        (start, t("console.error.back"))
+        if start
+        else (url_for("auth.index"), t("console.error.home"))
+    )
     page = render_template("error.html", title=title, text=text, code=code, back=back, label=label)
     return page, code
 
@@ -301,6 +300,30 @@ def favicon() -> Response:
     return response
 
 
+#: The messages of console.js, by the key the script reads them with: one per error
+#: code of mfakit's browser module (``ceremony_<code>``), then the script's own.
+SCRIPT_TEXTS = {
+    "ceremony_aborted": "console.script.ceremony.aborted",
+    "ceremony_already_registered": "console.script.ceremony.already_registered",
+    "ceremony_cancelled": "console.script.ceremony.cancelled",
+    "ceremony_constraint": "console.script.ceremony.constraint",
+    "ceremony_insecure_context_or_bad_rp_id": "console.script.ceremony.insecure_context",
+    "ceremony_not_supported": "console.script.ceremony.not_supported",
+    "ceremony_timed_out": "console.script.ceremony.timed_out",
+    "copied": "console.script.copied",
+    "copy_failed": "console.script.copy_failed",
+    "error": "console.script.error",
+    "failed": "console.script.failed",
+    "signing_in": "console.script.signing_in",
+    "waiting": "console.script.waiting",
+}
+
+
+def script_texts() -> dict[str, str]:
+    """console.js's messages in this request's language (the page embeds them as JSON)."""
+    return {key: t(message_id) for key, message_id in SCRIPT_TEXTS.items()}
+
+
 def install(app: Flask) -> None:
     """Register the hooks every request goes through, the error pages and a few routes."""
     app.before_request(_canonical_host)
@@ -309,15 +332,22 @@ def install(app: Flask) -> None:
     app.add_url_rule(MODULE_URL, "mfakit_webauthn_js", mfakit_webauthn_js)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_error_handler(HTTPException, _error_page)
-    app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["current_user"] = current_user
+    app.jinja_env.globals.update(
+        csrf_token=csrf_token,
+        current_user=current_user,
+        script_texts=script_texts,
+        # Message ids of roles and compliance statuses, for the pages' tables.
+        roles=ROLES,
+        roles_one=ROLES_WITH_ARTICLE,
+        statuses=STATUSES,
+    )
 
 
 def json_body() -> dict[str, Any]:
     """The JSON object a page's script posted; anything else ends the request with a 400."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        refusal = jsonify(error="Bad request.")
+        refusal = jsonify(error=t("console.error.bad_request"))
         refusal.status_code = 400
         abort(refusal)
     return body
@@ -339,14 +369,17 @@ _SYSTEMS = (
 
 
 def browser_label() -> str:
-    """A short name for the browser, from its User-Agent (names trusted browsers and passkeys)."""
+    """A short name for the browser, from its User-Agent (names trusted browsers and passkeys).
+
+    Stored with the trusted browser or the passkey, in the language of the
+    sign-in that named it.
+    """
     agent = request.headers.get("User-Agent", "")
-    browser = next(
-        (name for key, name in _BROWSERS if key in agent),
-        "A browser",
-    )
+    browser = next((name for key, name in _BROWSERS if key in agent), None)
     system = next((name for key, name in _SYSTEMS if key in agent), None)
-    return f"{browser} on {system}" if system else browser
+    if browser is None:
+        return t("console.browser.unknown")
+    return t("console.browser.on", browser=browser, system=system) if system else browser
 
 
 def needs_step_up(exc: MfaError) -> bool:
@@ -381,49 +414,19 @@ def secure_cookies() -> bool:
 
 
 def explain(exc: MfaError, *, factor: str | None = None) -> str:
-    """A message for the user about a refused action (never a secret).
+    """A message for the user about a refused action, in their language (never a secret).
 
-    ``factor`` is the kind of code the user typed (``"totp"``), when one was.
+    mfakit's :func:`~mfakit.i18n.user_message` words it, from the console's
+    catalog (which rewords a few of mfakit's texts); a policy refusal also
+    names the methods that would count. ``factor`` is the kind of code the
+    user typed (``"totp"``), when one was.
     """
-    if isinstance(exc, ThrottledError):
-        return f"Too many attempts. Try again in {seconds_text(exc.retry_after)}."
     if isinstance(exc, ReplayedCodeError) and factor == "totp":
         # The app still shows the code it just accepted: the next one is fresh.
-        return "That code was already used. Wait for the next code in your app, then enter it."
-    if isinstance(exc, LimitReachedError):
-        return (
-            f"You already have {exc.limit} authenticator apps, the most allowed. Delete one first."
-        )
+        return t("console.error.totp_replayed")
+    if type(exc) is InvalidCodeError:
+        # The console does not count down the tries left.
+        return t("error.invalid_code")
     if isinstance(exc, PolicyDeniedError):
-        return refusal_text(exc.decision, exc.message)
-    messages: list[tuple[type[MfaError], str]] = [
-        (AttemptsExhaustedError, "Too many wrong codes. Ask for a new code."),
-        (ReplayedCodeError, "That code or request was already used. Use a new one."),
-        (ExpiredCodeError, "That expired. Start again."),
-        (InvalidCodeError, "That code is not valid."),
-        (
-            InvitationAddressError,
-            (
-                "This invitation was sent to another e-mail address. "
-                "Sign in with the invited account to accept it."
-            ),
-        ),
-        (SignCountError, "This passkey may have been copied: its counter went backwards."),
-        # One answer for every credential that cannot sign in: it tells nothing about others.
-        (UnknownCredentialError, "This passkey cannot sign in here. Sign in with your password."),
-        (
-            PasswordlessNotAllowedError,
-            (
-                "This passkey is for the second step of sign-in only. "
-                "Sign in with your password first."
-            ),
-        ),
-        (WebAuthnError, "The passkey could not be verified."),
-        (MalformedDataError, "The browser's answer could not be read."),
-        (DuplicateError, "That name is already used."),
-        (NotFoundError, "Not found."),
-    ]
-    for kind, text in messages:
-        if isinstance(exc, kind):
-            return text
-    return exc.message
+        return refusal_text(exc, exc.decision)
+    return user_message(exc, locale=current_locale(), catalog=CATALOG)

@@ -1,72 +1,126 @@
-"""How the console words counts and method kinds in its messages."""
+"""How the console words method kinds, roles, lists and refusals in its messages.
+
+Every word comes from the catalog (:mod:`console.i18n`); this module only
+chooses the message ids and puts the pieces together.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from mfakit.policy import MethodKind, ObligationKind, ReasonCode
+from mfakit.errors import MfaError
+from mfakit.i18n import reason_message, user_message
+from mfakit.policy import ComplianceStatus, MethodKind, ObligationKind, PrincipalKind, ReasonCode
+
+from .i18n import CATALOG, current_locale, t
 
 #: The methods the console offers, in the order it lists them.
 KINDS = (MethodKind.TOTP, MethodKind.PASSKEY, MethodKind.SECURITY_KEY)
-#: Each method kind as a sentence names one of them.
+#: Each method kind as a sentence names one of them ("a passkey").
 KIND_NAMES = {
-    MethodKind.TOTP: "an authenticator app (TOTP)",
-    MethodKind.PASSKEY: "a passkey",
-    MethodKind.SECURITY_KEY: "a security key",
+    MethodKind.TOTP: "console.kind.one.totp",
+    MethodKind.PASSKEY: "console.kind.one.passkey",
+    MethodKind.SECURITY_KEY: "console.kind.one.security_key",
 }
-#: Each method kind as a sentence names all of them.
+#: Each method kind as a sentence names all of them ("passkeys").
 KIND_PLURALS = {
-    MethodKind.TOTP: "authenticator apps",
-    MethodKind.PASSKEY: "passkeys",
-    MethodKind.SECURITY_KEY: "security keys",
+    MethodKind.TOTP: "console.kind.all.totp",
+    MethodKind.PASSKEY: "console.kind.all.passkey",
+    MethodKind.SECURITY_KEY: "console.kind.all.security_key",
+}
+#: A role in an organization, as a table cell says it ("Member").
+ROLES = {
+    PrincipalKind.OWNER: "console.role.owner",
+    PrincipalKind.MEMBER: "console.role.member",
+    PrincipalKind.GUEST: "console.role.guest",
+}
+#: A role as "you are invited as ..." says it ("a member").
+ROLES_WITH_ARTICLE = {
+    PrincipalKind.OWNER: "console.role.one.owner",
+    PrincipalKind.MEMBER: "console.role.one.member",
+    PrincipalKind.GUEST: "console.role.one.guest",
+}
+#: Everyone of a role, as a sentence names them ("members").
+ROLES_PLURAL = {
+    PrincipalKind.OWNER: "console.role.all.owner",
+    PrincipalKind.MEMBER: "console.role.all.member",
+    PrincipalKind.GUEST: "console.role.all.guest",
+}
+#: A member's MFA status, as the organization page says it.
+STATUSES = {
+    ComplianceStatus.COMPLIANT: "console.status.compliant",
+    ComplianceStatus.NOT_ENROLLED: "console.status.not_enrolled",
+    ComplianceStatus.IN_GRACE: "console.status.in_grace",
+    ComplianceStatus.OVERDUE: "console.status.overdue",
+    ComplianceStatus.EXEMPT: "console.status.exempt",
+    ComplianceStatus.LOCKED: "console.status.locked",
+}
+#: "Members of this organization may not use passkeys", by role: alone, and with
+#: "use an authenticator app (TOTP) instead".
+_KIND_REFUSED = {
+    PrincipalKind.OWNER: ("console.refusal.kind.owner", "console.refusal.kind.owner.instead"),
+    PrincipalKind.MEMBER: ("console.refusal.kind.member", "console.refusal.kind.member.instead"),
+    PrincipalKind.GUEST: ("console.refusal.kind.guest", "console.refusal.kind.guest.instead"),
 }
 
 
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 member``, ``3 members``: a count with its noun in the right number."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+def one_of(items: list[str]) -> str:
+    """ "a, b or c" in the user's language."""
+    if len(items) < 2:
+        return "".join(items)
+    return t("console.list.or", first=", ".join(items[:-1]), last=items[-1])
 
 
-def seconds_text(seconds: float) -> str:
-    """A wait as a sentence says it: "1 second", "12 seconds" (never less than one)."""
-    return plural(max(1, round(seconds)), "second")
+def all_of(items: list[str]) -> str:
+    """ "a, b and c" in the user's language."""
+    if len(items) < 2:
+        return "".join(items)
+    return t("console.list.and", first=", ".join(items[:-1]), last=items[-1])
 
 
 def kinds_text(kinds: Iterable[MethodKind | str]) -> str:
     """The kinds as a sentence names them: "an authenticator app (TOTP) or a passkey"."""
     wanted = {MethodKind(k) for k in kinds if k in set(KINDS)}
-    names = [KIND_NAMES[k] for k in KINDS if k in wanted]
-    if not names:
-        return "no method"
-    return ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+    names = [t(KIND_NAMES[k]) for k in KINDS if k in wanted]
+    return one_of(names) if names else t("console.kind.none")
 
 
-def refusal_text(decision: Any, fallback: str) -> str:
+def _kind_refused(params: Any) -> str | None:
+    """The console's sentence for a kind of method the policy refuses, with what to use."""
+    try:
+        kind = MethodKind(params["kind"])
+        alone, instead = _KIND_REFUSED[PrincipalKind(params["principal_kind"])]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if kind not in KIND_PLURALS:
+        return None
+    kinds = t(KIND_PLURALS[kind])
+    allowed = [k for k in params.get("allowed", ()) if k in set(KINDS)]
+    if allowed:
+        return t(instead, kinds=kinds, allowed=kinds_text(allowed))
+    return t(alone, kinds=kinds)
+
+
+def refusal_text(error: MfaError, decision: Any) -> str:
     """A policy refusal as a sentence, naming the methods that would satisfy the policy.
 
-    The first reason is the one that refused; later ones only add context.
+    The first reason is the one that refused (mfakit's
+    :func:`~mfakit.i18n.reason_message` words it; the console's catalog
+    rewords a few); later ones only add context.
     """
+    locale = current_locale()
     reasons = getattr(decision, "reasons", ())
     first = reasons[0] if reasons else None
-    text = first.message if first is not None else fallback
-    unlock_at = first.params.get("unlock_at") if first is not None else None
-    if first is not None and first.code is ReasonCode.PRINCIPAL_LOCKED and unlock_at:
-        # A lock after failed attempts ends by itself: say when.
-        until = unlock_at if isinstance(unlock_at, datetime) else datetime.fromisoformat(unlock_at)
-        text = f"the account is locked until {until:%Y-%m-%d %H:%M} UTC; try again then"
+    text = None
     if first is not None and first.code is ReasonCode.METHOD_KIND_NOT_ALLOWED:
-        kind = MethodKind(first.params["kind"])
-        who = text.split(" may not ", 1)[0]
-        text = f"{who} of this organization may not use {KIND_PLURALS[kind]}"
-        allowed = first.params.get("allowed", ())
-        if allowed:
-            text += f": use {kinds_text(allowed)} instead"
-    text = text[:1].upper() + text[1:].rstrip(".") + "."
+        text = _kind_refused(first.params)
+    if text is None and first is not None:
+        text = reason_message(first, locale=locale, catalog=CATALOG)
+    if text is None:
+        text = user_message(error, locale=locale, catalog=CATALOG)
     for obligation in getattr(decision, "obligations", ()):
         enrol = obligation.kind in (ObligationKind.ENROLL_NOW, ObligationKind.ENROLL_BY)
         if enrol and obligation.method_kinds:
-            text += f" What counts here: {kinds_text(obligation.method_kinds)}."
-            break
+            return t("console.refusal.counts", text=text, kinds=kinds_text(obligation.method_kinds))
     return text

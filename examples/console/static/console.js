@@ -13,6 +13,9 @@ import {
 } from "/js/mfakit-webauthn.js";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
+// The script's messages, in the page's language (the page embeds them from
+// the console's catalog: nothing the user reads is written here).
+const TEXTS = JSON.parse(document.getElementById("console-texts").textContent);
 
 // A JSON POST with this session's CSRF token. A refusal throws an Error with the
 // server's message; .stepUp (verify a factor first) and .signal (an unknown
@@ -27,7 +30,7 @@ async function postJSON(url, body) {
   let data = {};
   try { data = await response.json(); } catch (e) { /* not JSON */ }
   if (!response.ok) {
-    const failure = new Error(data.error || "The request failed.");
+    const failure = new Error(data.error || TEXTS.failed);
     failure.stepUp = data.step_up;
     failure.signal = data.signal;
     throw failure;
@@ -41,22 +44,13 @@ function say(element, text, isError) {
   element.classList.toggle("error", Boolean(isError));
 }
 
-// What to tell the user for each of the module's error codes.
-const CEREMONY_MESSAGES = {
-  aborted: "Cancelled. Try again.",
-  already_registered: "This authenticator is already registered.",
-  cancelled: "Cancelled or not allowed. Try again.",
-  constraint: "This authenticator cannot be used here.",
-  insecure_context_or_bad_rp_id: "Passkeys need this page to be opened as https or localhost.",
-  not_supported: "This browser does not support passkeys.",
-  timed_out: "Timed out. Try again.",
-};
-
+// What to tell the user for each of the module's error codes (TEXTS has one
+// message per code: aborted, already_registered, cancelled, ...).
 function explain(error) {
   if (error instanceof MfakitWebAuthnError) {
-    return CEREMONY_MESSAGES[error.code] || "Something went wrong.";
+    return TEXTS["ceremony_" + error.code] || TEXTS.error;
   }
-  return error && error.message ? error.message : "Something went wrong.";
+  return error && error.message ? error.message : TEXTS.error;
 }
 
 // Tests (and curious readers) can see in the page that the signals were sent.
@@ -87,7 +81,7 @@ function onPress(button, status, eventName, work) {
   target.addEventListener(eventName, async (event) => {
     event.preventDefault();
     button.disabled = true;
-    say(status, "Follow your browser's instructions…");
+    say(status, TEXTS.waiting);
     try {
       const done = await work();
       window.location.assign(done.redirect);
@@ -143,7 +137,7 @@ async function startSignInAutofill(signIn, status, pressed) {
   const begun = await postJSON(signIn.dataset.options, { mediation: "conditional" });
   if (pressed()) { return; } // the button came first: its ceremony wins
   const waiting = await startAutofill(begun.options, async (credential) => {
-    say(status, "Signing in…");
+    say(status, TEXTS.signing_in);
     const done = await postJSON(signIn.dataset.verify, { challenge_id: begun.challenge_id, credential });
     window.location.assign(done.redirect);
   }, { onError: (error) => fail(status, error) });
@@ -198,9 +192,9 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
     const status = document.getElementById("copy-status");
     try {
       await navigator.clipboard.writeText(list.innerText);
-      say(status, "Copied.");
+      say(status, TEXTS.copied);
     } catch (e) {
-      say(status, "Copy failed: select the codes and copy them.", true);
+      say(status, TEXTS.copy_failed, true);
     }
   });
 });

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from console.data import User
 from console.guidance import last_method_warnings, method_rules
+from console.i18n import t, tn
 from console.pending import PendingEnrollments
 from console.reveal import ShownOnce
 from console.web import (
@@ -39,7 +40,6 @@ from console.web import (
     trust_cookie,
     user_ref,
 )
-from console.wording import plural
 from mfakit.errors import MfaError, NotFoundError
 from mfakit.policy import ComplianceStatus, MethodKind
 from mfakit.repositories import MfaStore
@@ -49,8 +49,8 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 #: Where the step-up page (a fresh second factor before a sensitive change) posts.
 STEP_UP = {
-    "heading": "Confirm it's you",
-    "intro": "For your security, verify a second factor again before this change.",
+    "heading": "console.second_factor.step_up.title",
+    "intro": "console.second_factor.step_up.intro",
     "code_action": "account.step_up_code",
     "options_action": "account.step_up_options",
     "passkey_action": "account.step_up_passkey",
@@ -164,12 +164,9 @@ def backup_codes() -> str | Response:
     """The new backup codes, once: a reload finds them gone and says so."""
     shown = _shown_once().take(_me().user_id)
     if shown is None:
-        flash(
-            "Backup codes are shown only once. If you did not save them, generate a new set.",
-            "warning",
-        )
+        flash(t("console.flash.codes_shown_once"), "warning")
         return redirect(url_for("account.security", _anchor="backup-codes"))
-    text = "mfakit console backup codes\n" + "\n".join(shown.codes) + "\n"
+    text = t("console.backup_codes.file_heading") + "\n" + "\n".join(shown.codes) + "\n"
     return render_template(
         "backup_codes.html",
         codes=shown.codes,
@@ -185,7 +182,7 @@ def totp_setup() -> str | tuple[str, int] | Response:
     user = _me()
     try:
         enrollment = service().begin_totp_enrollment(
-            user_ref(user), name=request.form.get("name", "Authenticator app")
+            user_ref(user), name=request.form.get("name", t("console.security.totp.default_name"))
         )
     except MfaError as exc:
         return _refused(exc)
@@ -200,17 +197,12 @@ def totp_confirm() -> str | tuple[str, int] | Response:
     user = _me()
     enrollment = _pending().get(user.user_id)
     if enrollment is None:
-        flash("The set-up expired. Start again.", "error")
+        flash(t("console.flash.setup_expired"), "error")
         return redirect(url_for("account.security"))
     if request.form.get("totp_id", enrollment.totp_id) != enrollment.totp_id:
         # This page's key was replaced by a set-up started later (another tab):
         # its code cannot match, so say so rather than "not valid".
-        flash(
-            "A newer set-up of an authenticator app, started in another tab or window, "
-            "replaced this one, so its QR code and key no longer work. Finish the newer "
-            "set-up, or start again here.",
-            "error",
-        )
+        flash(t("console.flash.setup_replaced"), "error")
         return redirect(url_for("account.security"))
     try:
         activation = service().confirm_totp(
@@ -223,11 +215,14 @@ def totp_confirm() -> str | tuple[str, int] | Response:
     session.pop("enrollment_only", None)
     session.pop("enroll_by", None)
     if Advice.ADD_SECOND_METHOD in activation.advice:
-        flash(
-            "Tip: add a second method too, so that losing one device does not lock you out.", "info"
-        )
+        flash(t("console.flash.add_second_method"), "info")
     first = len(service().list_totp_devices(user.user_id)) == 1
-    title = "TOTP is now enabled" if first else f'"{activation.device.name}" is added'
+    # Kept with the codes for their page, in this request's language.
+    title = (
+        t("console.backup_codes.title.first")
+        if first
+        else t("console.backup_codes.title.added", name=activation.device.name)
+    )
     return _show_codes(user, activation.backup_codes, title=title)
 
 
@@ -241,7 +236,7 @@ def totp_rename(device: str) -> Response:
     except MfaError as exc:
         flash(explain(exc), "error")
         return redirect(url_for("account.security"))
-    flash(f'Renamed to "{renamed.name}".', "info")
+    flash(t("console.flash.renamed", name=renamed.name), "info")
     return redirect(url_for("account.security"))
 
 
@@ -257,13 +252,14 @@ def totp_delete(device: str) -> Response:
     except MfaError as exc:
         return _refused(exc)
     end_other_sessions(user)
-    message = f'"{removal.label}" is deleted. Also remove its entry from the app.'
     if removal.deadline is not None:
-        message += (
-            " Your organization requires MFA: set up a method before"
-            f" {removal.deadline:%Y-%m-%d %H:%M} UTC."
+        deadline = f"{removal.deadline:%Y-%m-%d %H:%M} UTC"
+        flash(
+            t("console.flash.app_deleted.deadline", name=removal.label, deadline=deadline),
+            "warning",
         )
-    flash(message, "warning" if removal.deadline else "info")
+    else:
+        flash(t("console.flash.app_deleted", name=removal.label), "info")
     return redirect(url_for("account.security"))
 
 
@@ -277,7 +273,7 @@ def regenerate_codes() -> Response:
     except MfaError as exc:
         return _refused(exc)
     end_other_sessions(user)
-    return _show_codes(user, codes, title="New backup codes")
+    return _show_codes(user, codes, title=t("console.backup_codes.title.new"))
 
 
 @bp.route("/passkeys/options", methods=["POST"])
@@ -315,8 +311,12 @@ def passkey_register() -> Response | tuple[Response, int]:
     end_other_sessions(user)
     session.pop("enrollment_only", None)
     session.pop("passkey_offer", None)
-    what = "Passkey" if passkey.kind.value == "passkey" else "Security key"
-    flash(f'{what} "{passkey.name}" added.', "info")
+    added = (
+        "console.flash.passkey_added"
+        if passkey.kind.value == "passkey"
+        else "console.flash.security_key_added"
+    )
+    flash(t(added, name=passkey.name), "info")
     return jsonify(redirect=url_for("account.security"))
 
 
@@ -326,12 +326,12 @@ def passkey_register() -> Response | tuple[Response, int]:
 def _offer_name(user: User) -> str:
     """A name for the offered passkey: the browser's, numbered if the user already uses it."""
     taken = {p.name.casefold() for p in service().list_passkeys(user.user_id)}
-    base = f"Passkey ({browser_label()})"
+    base = t("console.passkey_offer.name", browser=browser_label())
     number = 1
     name = base
     while name.casefold() in taken:
         number += 1
-        name = f"{base} {number}"
+        name = t("console.passkey_offer.name.numbered", name=base, number=number)
     return name
 
 
@@ -345,7 +345,7 @@ def passkey_upgrade() -> Response | tuple[Response, int]:
     """
     user = _me()
     if not session.get("passkey_offer"):
-        return jsonify(error="No passkey is offered."), 404
+        return jsonify(error=t("console.error.no_offer")), 404
     name = _offer_name(user)
     try:
         registration = service().begin_passkey_registration(
@@ -400,7 +400,7 @@ def passkey_rename(credential: str) -> Response:
     except MfaError as exc:
         flash(explain(exc), "error")
         return redirect(url_for("account.security"))
-    flash(f'Renamed to "{renamed.name}".', "info")
+    flash(t("console.flash.renamed", name=renamed.name), "info")
     return redirect(url_for("account.security"))
 
 
@@ -421,10 +421,14 @@ def passkey_delete(credential: str) -> Response:
     if removal.unknown_credential_signal is not None:
         # The next page tells the passkey provider to stop offering it.
         session["unknown_credential_signal"] = dict(removal.unknown_credential_signal)
-    message = f'"{removal.label}" is deleted. Also remove it from your password manager or key.'
     if removal.deadline is not None:
-        message += f" Set up another method before {removal.deadline:%Y-%m-%d %H:%M} UTC."
-    flash(message, "info")
+        deadline = f"{removal.deadline:%Y-%m-%d %H:%M} UTC"
+        flash(
+            t("console.flash.passkey_deleted.deadline", name=removal.label, deadline=deadline),
+            "info",
+        )
+    else:
+        flash(t("console.flash.passkey_deleted", name=removal.label), "info")
     return redirect(url_for("account.security"))
 
 
@@ -441,9 +445,9 @@ def passkey_passwordless(credential: str) -> Response:
     except MfaError as exc:
         return _refused(exc)
     if changed.passwordless:
-        flash(f'"{changed.name}" can now sign you in without a password.', "info")
+        flash(t("console.flash.passwordless_on", name=changed.name), "info")
     else:
-        flash(f'"{changed.name}" is now for the second step of sign-in only.', "info")
+        flash(t("console.flash.passwordless_off", name=changed.name), "info")
     return redirect(url_for("account.security"))
 
 
@@ -465,7 +469,7 @@ def revoke_browser(token_id: str) -> Response:
     """Stop trusting one browser: it asks for a second factor at its next sign-in."""
     user = _me()
     revoked = service().revoke_trusted_browser(user.user_id, token_id)
-    flash("The browser is no longer trusted." if revoked else "Not found.", "info")
+    flash(t("console.flash.browser_revoked" if revoked else "console.flash.not_found"), "info")
     response = redirect(url_for("account.security"))
     if revoked and token_id == session.get("trusted_id"):
         return _forget_this_browser(response, user)
@@ -478,7 +482,7 @@ def revoke_browsers() -> Response:
     """Stop trusting every browser of the user."""
     user = _me()
     count = service().revoke_trusted_browsers(user.user_id)
-    flash(f"{plural(count, 'browser')} {'is' if count == 1 else 'are'} no longer trusted.", "info")
+    flash(tn("console.flash.browsers_revoked", count), "info")
     return _forget_this_browser(redirect(url_for("account.security")), user)
 
 
@@ -491,13 +495,13 @@ def _methods(user: User) -> set[str]:
 
 def step_up_redirect(back_to: str) -> Response:
     """Send the user to the step-up page; they come back to ``back_to`` afterwards."""
-    flash("For your security, verify a second factor first, then try again.", "warning")
+    flash(t("console.flash.step_up"), "warning")
     session["step_up_next"] = back_to
     return redirect(url_for("account.step_up"))
 
 
 def _after_step_up() -> Response:
-    flash("Verified. You can now go ahead.", "info")
+    flash(t("console.flash.verified"), "info")
     target = session.pop("step_up_next", None)
     # Only paths this application wrote into the session (never a user-supplied URL).
     if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
@@ -550,7 +554,7 @@ def step_up_options() -> Response | tuple[Response, int]:
     except MfaError as exc:
         return jsonify(error=explain(exc)), 403
     if challenge.webauthn_options is None:
-        return jsonify(error="You have no passkey."), 400
+        return jsonify(error=t("console.error.no_passkey")), 400
     return jsonify(challenge_id=challenge.challenge_id, options=challenge.webauthn_options)
 
 

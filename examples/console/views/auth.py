@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import unicodedata
 from datetime import datetime
 from typing import Any, cast
@@ -25,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from console.data import User
 from console.guidance import lockouts
+from console.i18n import current_locale, t, tn
 from console.sessions import rotate
 from console.throttle import email_key, member_key
 from console.web import (
@@ -41,7 +43,6 @@ from console.web import (
     store,
     trust_cookie,
 )
-from console.wording import plural, seconds_text
 from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
 from mfakit.policy import ComplianceStatus, MethodKind, reference_console
 from mfakit.repositories import MfaStore
@@ -51,14 +52,16 @@ bp = Blueprint("auth", __name__)
 
 #: Where the second-factor page of sign-in sends its answers.
 LOGIN = {
-    "heading": "Verify it's you",
-    "intro": "Use one of your second factors to finish signing in.",
+    "heading": "console.second_factor.sign_in.title",
+    "intro": "console.second_factor.sign_in.intro",
     "code_action": "auth.verify_code",
     "options_action": "auth.passkey_options",
     "passkey_action": "auth.verify_passkey",
 }
 
-_MIN_PASSWORD = 10
+#: The shortest password and the longest name the sign-up accepts.
+MIN_PASSWORD = 10
+_MAX_NAME = 80
 #: The policy of the organizations the console creates: the reference console's
 #: rules, and browsers may be trusted for 30 days.
 CONSOLE_POLICY = dataclasses.replace(reference_console(), trusted_browser_days=30)
@@ -133,7 +136,7 @@ def _trust(user: User, org_id: str | None, *, asked: bool) -> TrustedBrowserToke
     try:
         return service().trust_browser(user.user_id, label=browser_label(), org_id=org_id)
     except MfaError as exc:
-        flash(f"This browser could not be trusted: {explain(exc)}", "warning")
+        flash(t("console.flash.trust_failed", reason=explain(exc)), "warning")
         return None
 
 
@@ -185,20 +188,19 @@ def _finish(
     if browser_id is not None:
         session["trusted_id"] = browser_id
     if trusted is not None:
-        flash(f"This browser is trusted until {trusted.expires_at:%Y-%m-%d}.", "info")
+        flash(t("console.flash.trusted_until", date=f"{trusted.expires_at:%Y-%m-%d}"), "info")
     if trusted_id is not None:
-        flash("Signed in on a trusted browser: no second factor needed.", "info")
+        flash(t("console.flash.trusted_sign_in"), "info")
     if getattr(result, "first_login", False):
-        flash("Welcome! This was your first sign-in.", "info")
+        flash(t("console.flash.first_sign_in"), "info")
     advice = getattr(result, "advice", ())
     remaining = getattr(result, "backup_codes_remaining", None)
     if remaining is not None:
-        left = plural(remaining, "unused backup code")
-        flash(f"Backup code accepted. {left} left.", "info")
+        flash(tn("console.flash.backup_code_used", remaining), "info")
     if Advice.BACKUP_CODES_LOW in advice:
-        flash("You are running out of backup codes: generate a new set.", "warning")
+        flash(t("console.flash.backup_codes_low"), "warning")
     if enrollment_only:
-        flash("Your organization requires MFA: set up a method to continue.", "warning")
+        flash(t("console.flash.enrollment_only"), "warning")
     if obligations:
         # Enrolment is due (after an unlock, say): straight to the set-up, not elsewhere.
         target = url_for("account.security", _anchor="set-up")
@@ -267,32 +269,42 @@ def index() -> Response:
 def signup() -> Response | str | tuple[str, int]:
     """Create an account (and its organization, which the new user owns)."""
     if request.method == "GET":
-        return render_template("signup.html")
+        return render_template("signup.html", min_password=MIN_PASSWORD)
     email = request.form.get("email", "").strip()
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     problems = []
     if "@" not in email or len(email) > 254:
-        problems.append("Enter a valid e-mail address.")
-    if not name or len(name) > 80:
-        problems.append("Enter your name (at most 80 characters).")
-    if len(password) < _MIN_PASSWORD:
-        problems.append(f"Choose a password of at least {_MIN_PASSWORD} characters.")
+        problems.append(t("console.signup.error.email"))
+    if not name or len(name) > _MAX_NAME:
+        problems.append(tn("console.signup.error.name", _MAX_NAME))
+    if len(password) < MIN_PASSWORD:
+        problems.append(tn("console.signup.error.password", MIN_PASSWORD))
     user = None
     if not problems:
         user = accounts().create_user(
-            email=email, name=name, password_hash=_passwords().hash(password)
+            email=email,
+            name=name,
+            password_hash=_passwords().hash(password),
+            locale=current_locale(),
         )
         if user is None:
-            problems.append("An account with this e-mail address exists. Sign in instead.")
+            problems.append(t("console.signup.error.taken"))
     if problems or user is None:
-        return render_template("signup.html", errors=problems, email=email, name=name), 400
+        page = render_template(
+            "signup.html", errors=problems, email=email, name=name, min_password=MIN_PASSWORD
+        )
+        return page, 400
     org_id = "org-" + user.user_id.removeprefix("u-")
+    # The organization's name is data: written once, in the owner's language.
     service().create_organization(
-        org_id, name=f"{name}'s organization", owner_id=user.user_id, policy=CONSOLE_POLICY
+        org_id,
+        name=t("console.signup.org_name", name=name),
+        owner_id=user.user_id,
+        policy=CONSOLE_POLICY,
     )
     sign_in(user)
-    flash("Welcome! Protect your account: set up multi-factor authentication.", "info")
+    flash(t("console.flash.welcome"), "info")
     # From an invitation link (signed out): back to the invitation, not to a new e-mail.
     return redirect(_safe_next(request.args.get("next")))
 
@@ -311,7 +323,8 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("login.html", error=explain(exc), email=email), 429
     user = accounts().user_by_email(email)
     if not _check_password(user, request.form.get("password", "")) or user is None:
-        return render_template("login.html", error="Wrong e-mail or password.", email=email), 401
+        error = t("console.login.error.wrong")
+        return render_template("login.html", error=error, email=email), 401
     password_throttle().reset(key)
     return _second_factor(user, None, offer_passkey=_offers_passkey(user))
 
@@ -339,7 +352,7 @@ def passkey_sign_in_options() -> Response | tuple[Response, int]:
     """A fresh challenge for a passkey sign-in without a username (autofill or the button)."""
     mediation = json_body().get("mediation", "optional")
     if mediation not in ("conditional", "optional"):
-        return jsonify(error="Bad request."), 400
+        return jsonify(error=t("console.error.bad_request")), 400
     started = service().begin_passkey_sign_in(mediation=mediation)
     return jsonify(
         challenge_id=started.challenge_id, options=started.options, mediation=started.mediation
@@ -356,7 +369,7 @@ def passkey_sign_in() -> Response | tuple[Response, int]:
         )
         user = accounts().user(result.user_id)
         if user is None:  # pragma: no cover - passkeys are registered by console users
-            return jsonify(error="Unknown user."), 400
+            return jsonify(error=t("console.error.unknown_user")), 400
         if result.second_factor_required:
             return _json_redirect(_second_step(user, None, result))
     except UnknownCredentialError as exc:
@@ -422,14 +435,14 @@ def passkey_options() -> Response | tuple[Response, int]:
     """A fresh single-use WebAuthn challenge for this sign-in."""
     found = _pending_user()
     if found is None:
-        return jsonify(error="Sign in again."), 401
+        return jsonify(error=t("console.error.sign_in_again")), 401
     user, org_id = found
     try:
         challenge = service().begin_second_factor(user.user_id, org_id=org_id)
     except MfaError as exc:
         return jsonify(error=explain(exc)), 403
     if challenge.webauthn_options is None:
-        return jsonify(error="You have no passkey."), 400
+        return jsonify(error=t("console.error.no_passkey")), 400
     return jsonify(challenge_id=challenge.challenge_id, options=challenge.webauthn_options)
 
 
@@ -438,7 +451,7 @@ def verify_passkey() -> Response | tuple[Response, int]:
     """Check the browser's passkey assertion."""
     found = _pending_user()
     if found is None:
-        return jsonify(error="Sign in again."), 401
+        return jsonify(error=t("console.error.sign_in_again")), 401
     user, org_id = found
     body = json_body()
     try:
@@ -455,7 +468,7 @@ def verify_passkey() -> Response | tuple[Response, int]:
 def logout() -> Response:
     """Sign out: the session ends on the server (a saved copy of the cookie no longer works)."""
     rotate()
-    flash("You are signed out.", "info")
+    flash(t("console.flash.signed_out"), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -470,7 +483,8 @@ def member_login() -> Response | str | tuple[str, int]:
     org_id = request.form.get("org_id", "").strip()
     username = request.form.get("username", "").strip()
     if not org_id:
-        return render_template("member_login.html", step="org", error="Enter the ID."), 400
+        error = t("console.member_login.error.no_id")
+        return render_template("member_login.html", step="org", error=error), 400
     if not username:
         return render_template("member_login.html", step="username", org_id=org_id)
     if request.form.get("method") == "password":
@@ -482,10 +496,9 @@ def member_login() -> Response | str | tuple[str, int]:
         requested = service().send_login_code(org_id, username)
     except MfaError as exc:
         # A throttle here is the resend cool-down: nobody typed anything wrong.
-        wait = isinstance(exc, ThrottledError) and seconds_text(exc.retry_after)
         error = (
-            f"A code was sent a moment ago. Wait {wait} before asking for another one."
-            if wait
+            tn("console.member_login.error.resend_wait", max(1, math.ceil(exc.retry_after)))
+            if isinstance(exc, ThrottledError)
             else explain(exc)
         )
         return render_template(
@@ -523,14 +536,15 @@ def member_code() -> Response | str | tuple[str, int]:
         ), 400
     user = accounts().user(result.user_id)
     if user is None:  # pragma: no cover - members are created with a console user
-        return render_template("member_login.html", step="org", error="Unknown member."), 400
+        error = t("console.member_login.error.unknown")
+        return render_template("member_login.html", step="org", error=error), 400
     if result.second_factor:
         return _second_factor(user, org_id, result)
     return _finish(result, user, org_id)
 
 
 #: The one answer to a wrong password, an unknown username or a member without a password.
-_MEMBER_REFUSAL = "Wrong organization ID, username or password."
+_MEMBER_REFUSAL = "console.member_login.error.wrong"
 
 
 @bp.route("/login/member/password", methods=["POST"])
@@ -546,7 +560,7 @@ def member_password() -> Response | str | tuple[str, int]:
     username = request.form.get("username", "").strip()
     page = {"step": "password", "org_id": org_id, "username": username}
     if not org_id or not username or len(org_id) > 256 or len(username) > 256:
-        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+        return render_template("member_login.html", error=t(_MEMBER_REFUSAL), **page), 401
     key = member_key(org_id, username)
     try:
         password_throttle().charge(key)
@@ -554,7 +568,7 @@ def member_password() -> Response | str | tuple[str, int]:
         return render_template("member_login.html", error=explain(exc), **page), 429
     user = _check_member_password(org_id, username, request.form.get("password", ""))
     if user is None:
-        return render_template("member_login.html", error=_MEMBER_REFUSAL, **page), 401
+        return render_template("member_login.html", error=t(_MEMBER_REFUSAL), **page), 401
     password_throttle().reset(key)
     return _second_factor(user, org_id, _member_requirements(org_id, user))
 

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.i18n import t, tn
 from console.views.account import step_up_redirect
 from console.web import (
     accounts,
@@ -62,14 +63,14 @@ def set_member_password() -> Response | tuple[str, int]:
     user = cast(User, current_user())
     back = url_for("account.security")
     if not _member_logins(user):
-        flash("Only organization members who sign in with a username have this password.", "error")
+        flash(t("console.flash.member_password.not_member"), "error")
         return redirect(back)
     password = request.form.get("password", "")
     if len(password) < MIN_PASSWORD:
-        flash(f"Choose a password of at least {MIN_PASSWORD} characters.", "error")
+        flash(tn("console.signup.error.password", MIN_PASSWORD), "error")
         return redirect(back)
     if password != request.form.get("confirm", ""):
-        flash("The two passwords differ. Type the same password twice.", "error")
+        flash(t("console.flash.member_password.differ"), "error")
         return redirect(back)
     try:
         service().require_recent_second_factor(user.user_id, "member_password.set")
@@ -83,5 +84,5 @@ def set_member_password() -> Response | tuple[str, int]:
     hasher = cast(PasswordHasher, current_app.extensions["console_passwords"])
     accounts().set_member_password_hash(user.user_id, hasher.hash(password))
     end_other_sessions(user)
-    flash("Your password is set: choose Enter password at the member sign-in.", "info")
+    flash(t("console.flash.member_password.set"), "info")
     return redirect(back)

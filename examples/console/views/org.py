@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from console.data import User
+from console.i18n import current_locale, t, tn
 from console.views.account import step_up_redirect
 from console.web import (
     accounts,
@@ -21,7 +22,7 @@ from console.web import (
     needs_step_up,
     service,
 )
-from console.wording import kinds_text, plural
+from console.wording import ROLES_PLURAL, kinds_text
 from mfakit.errors import MfaError, PolicyDeniedError, StepUpRequiredError
 from mfakit.policy import Decision, MethodKind, PrincipalKind
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
@@ -153,7 +154,7 @@ def enforce(org_id: str) -> Response | tuple[str, int]:
         return _page(org_id, status=409, blockers=blockers, error=explain(exc))
     except MfaError as exc:
         return _page(org_id, status=400, error=explain(exc))
-    flash("MFA is now enforced for everyone in the organization.", "info")
+    flash(t("console.flash.enforced"), "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -173,7 +174,7 @@ def stop(org_id: str) -> Response | tuple[str, int]:
         if needs_step_up(exc):
             return step_up_redirect(url_for("org.page", org_id=org_id))
         return _page(org_id, status=400, error=explain(exc))
-    flash("MFA is no longer enforced. The owners were informed by e-mail.", "info")
+    flash(t("console.flash.enforcement_stopped"), "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -190,9 +191,7 @@ def remind(org_id: str) -> Response | tuple[str, int]:
     except MfaError as exc:
         return _page(org_id, status=403, error=explain(exc))
     flash(
-        f"Reminder sent to {plural(len(reminded), 'member')}."
-        if reminded
-        else "Nobody needed a reminder.",
+        tn("console.flash.reminded", len(reminded)) if reminded else t("console.flash.no_reminder"),
         "info",
     )
     return redirect(url_for("org.page", org_id=org_id))
@@ -208,21 +207,20 @@ def add_member(org_id: str) -> Response | tuple[str, int]:
     username = request.form.get("username", "").strip()
     email = request.form.get("email", "").strip()
     if not username or len(username) > 64 or "@" not in email:
-        return _page(org_id, status=400, error="Enter a username and an e-mail address.")
+        return _page(org_id, status=400, error=t("console.org.error.member_fields"))
     if _store().get_membership_by_username(org_id, username) is not None:
-        return _page(org_id, status=400, error="This username is taken in the organization.")
-    user = accounts().create_user(email=email, name=username, password_hash=None)
+        return _page(org_id, status=400, error=t("console.org.error.username_taken"))
+    # Until the member signs in, their e-mails are in the owner's language.
+    user = accounts().create_user(
+        email=email, name=username, password_hash=None, locale=current_locale()
+    )
     if user is None:
-        return _page(org_id, status=400, error="An account with this e-mail address exists.")
+        return _page(org_id, status=400, error=t("console.org.error.email_taken"))
     try:
         service().add_member(org_id, user.user_id, username=username, actor_id=_me().user_id)
     except MfaError as exc:
         return _page(org_id, status=400, error=explain(exc))
-    flash(
-        f'Member "{username}" created. They sign in with the organization ID {org.org_id}, '
-        "their username and an e-mailed code.",
-        "info",
-    )
+    flash(t("console.flash.member_created", username=username, org_id=org.org_id), "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -236,11 +234,13 @@ def invite(org_id: str) -> Response | tuple[str, int]:
             org_id, actor_id=_me().user_id, email=request.form.get("email", "").strip()
         )
     except (MfaError, ValueError) as exc:
-        text = explain(exc) if isinstance(exc, MfaError) else "Enter an e-mail address."
+        text = explain(exc) if isinstance(exc, MfaError) else t("console.org.error.invite_email")
         return _page(org_id, status=400, error=text)
     link = url_for("org.invitation", invitation_id=invitation.invitation_id, _external=True)
-    mailer().send_invitation(email=invitation.email, org_name=org.name, link=link)
-    flash(f"Invitation sent to {invitation.email}.", "info")
+    mailer().send_invitation(
+        email=invitation.email, org_name=org.name, link=link, locale=current_locale()
+    )
+    flash(t("console.flash.invited", email=invitation.email), "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -253,7 +253,7 @@ def revoke(org_id: str, invitation_id: str) -> Response | tuple[str, int]:
         service().revoke_invitation(invitation_id, actor_id=_me().user_id)
     except MfaError as exc:
         return _page(org_id, status=403, error=explain(exc))
-    flash("Invitation revoked.", "info")
+    flash(t("console.flash.invitation_revoked"), "info")
     return redirect(url_for("org.page", org_id=org_id))
 
 
@@ -275,7 +275,7 @@ def invitation(invitation_id: str) -> Response | str | tuple[str, int]:
         service().accept_invitation(invitation_id, me.user_id, email=me.email)
     except MfaError as exc:
         return _invitation_page(found, org, error=explain(exc)), 403
-    flash(f"You joined {org.name if org else found.org_id}.", "info")
+    flash(t("console.flash.joined", org=org.name if org else found.org_id), "info")
     return redirect(url_for("org.page", org_id=found.org_id))
 
 
@@ -295,6 +295,7 @@ def _invitation_page(found: Invitation, org: Organization | None, error: str | N
                 "kinds": kinds_text(eligible),
                 "met": bool(mine & eligible),
                 "not_counted": kinds_text(mine - eligible) if mine - eligible else None,
+                "who": t(ROLES_PLURAL[kind]),
             }
     return render_template(
         "invitation.html", invitation=found, org=org, requirement=requirement, error=error
@@ -345,16 +346,12 @@ def unlock(org_id: str, user_id: str) -> Response | tuple[str, int]:
     response = _member_action(org_id, user_id, act, "")
     if unlocked:
         deadline = unlocked[0].deadline
-        flash(
-            f"{_name(user_id)} is unlocked"
-            + (
-                f" and must set up MFA before {deadline:%Y-%m-%d %H:%M} UTC."
-                if deadline is not None
-                else "."
-            )
-            + " They were told by e-mail.",
-            "info",
-        )
+        name = _name(user_id)
+        if deadline is not None:
+            when = f"{deadline:%Y-%m-%d %H:%M} UTC"
+            flash(t("console.flash.unlocked.deadline", name=name, deadline=when), "info")
+        else:
+            flash(t("console.flash.unlocked", name=name), "info")
     return response
 
 
@@ -364,14 +361,13 @@ def reset(org_id: str, user_id: str) -> Response | tuple[str, int]:
     """Reset a member's MFA after the typed confirmation RESET, with a reason."""
     if request.form.get("confirmation", "").strip() != RESET_PHRASE:
         _load(org_id)
-        return _page(org_id, status=400, error=f"Type {RESET_PHRASE} to confirm.")
+        return _page(org_id, status=400, error=t("console.org.error.type", phrase=RESET_PHRASE))
     reason = request.form.get("reason", "")
     return _member_action(
         org_id,
         user_id,
         lambda actor: service().reset_member_mfa(org_id, user_id, actor_id=actor, reason=reason),
-        f"The MFA of {_name(user_id)} was reset. They must set it up again; "
-        "they were signed out and told by e-mail.",
+        t("console.flash.reset", name=_name(user_id)),
     )
 
 
@@ -381,12 +377,12 @@ def remove(org_id: str, user_id: str) -> Response | tuple[str, int]:
     """Remove a member after the typed confirmation REMOVE."""
     if request.form.get("confirmation", "").strip() != REMOVE_PHRASE:
         _load(org_id)
-        return _page(org_id, status=400, error=f"Type {REMOVE_PHRASE} to confirm.")
+        return _page(org_id, status=400, error=t("console.org.error.type", phrase=REMOVE_PHRASE))
     return _member_action(
         org_id,
         user_id,
         lambda actor: service().remove_member(org_id, user_id, actor_id=actor),
-        f"{_name(user_id)} was removed from the organization.",
+        t("console.flash.removed", name=_name(user_id)),
     )
 
 
@@ -406,7 +402,7 @@ def exempt(org_id: str, user_id: str) -> Response | tuple[str, int]:
     until = _until(request.form.get("until", ""))
     if until is None:
         _load(org_id)
-        return _page(org_id, status=400, error="Choose the last day of the exemption.")
+        return _page(org_id, status=400, error=t("console.org.error.exemption_day"))
     reason = request.form.get("reason", "")
     return _member_action(
         org_id,
@@ -414,7 +410,7 @@ def exempt(org_id: str, user_id: str) -> Response | tuple[str, int]:
         lambda actor: service().grant_exemption(
             org_id, user_id, actor_id=actor, until=until, reason=reason
         ),
-        f"{_name(user_id)} is exempt from MFA until {until.strftime('%Y-%m-%d %H:%M UTC')}.",
+        t("console.flash.exempt", name=_name(user_id), until=until.strftime("%Y-%m-%d %H:%M UTC")),
     )
 
 
@@ -426,5 +422,5 @@ def unexempt(org_id: str, user_id: str) -> Response | tuple[str, int]:
         org_id,
         user_id,
         lambda actor: service().revoke_exemption(org_id, user_id, actor_id=actor),
-        f"The exemption of {_name(user_id)} has ended.",
+        t("console.flash.exemption_ended", name=_name(user_id)),
     )
