@@ -464,12 +464,14 @@ def test_second_factor_after_a_passkey_sign_in_never_takes_that_passkey(
     phone = SoftAuthenticator(origin=ORIGIN)
     other = _register(service, phone, name="Phone")
     result = _sign_in(service, authenticator, org_id="acme")
-    assert result.second_factor_required and result.credential_id == first.credential_id
+    assert result.second_factor_required
+    assert result.credential_id == first.credential_id
     step = service.begin_second_factor(
         ADA.user_id, org_id="acme", first_factor_credential=result.credential_id
     )
     assert set(step.methods) == {MethodKind.TOTP, MethodKind.BACKUP_CODES, MethodKind.PASSKEY}
-    assert step.webauthn_options is not None and step.challenge_id is not None
+    assert step.webauthn_options is not None
+    assert step.challenge_id is not None
     allowed = [c["id"] for c in step.webauthn_options["allowCredentials"]]
     assert allowed == [_b64(other.credential_id)]
     # The same authenticator answers anyway, as a script can: refused, and counted.
