@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from console import create_app
 from console.views.auth import CONSOLE_POLICY
+from console_http_helpers import set_up_totp
 
 from mfakit import static, webauthn
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
@@ -460,9 +461,11 @@ def test_browser_module_is_served_as_javascript(client: Any) -> None:
     assert '<script type="module" src="/static/console.js">' in page
 
 
-def test_passkey_sign_in_leads_to_the_second_step_when_the_policy_wants_one(client: Any) -> None:
-    """An organization that does not count a passkey sign-in as MFA gets its second step."""
+def _passkey_not_mfa(client: Any, *, with_totp: bool) -> SoftAuthenticator:
+    """Ada's passkey in an organization that does not count a passkey sign-in as MFA."""
     _sign_up(client)
+    if with_totp:
+        set_up_totp(client)
     app = client.application
     service = app.extensions["mfa_service"]
     user = app.extensions["console_accounts"].user_by_email("ada@example.com")
@@ -479,13 +482,41 @@ def test_passkey_sign_in_leads_to_the_second_step_when_the_policy_wants_one(clie
         actor_id=user.user_id,
     )
     client.post(BASE + "/logout", data={"csrf_token": _token(client, "/account/security")})
+    return device
 
+
+def _passkey_sign_in(client: Any, device: SoftAuthenticator) -> Any:
     token = _token(client)
     begun = _json(client, "/login/passkey/options", {"mediation": "optional"}, token).json
     body = {"challenge_id": begun["challenge_id"], "credential": device.get(begun["options"])}
-    response = _json(client, "/login/passkey", body, token)
+    return _json(client, "/login/passkey", body, token)
+
+
+def test_passkey_sign_in_leads_to_the_second_step_when_the_policy_wants_one(client: Any) -> None:
+    """An organization that does not count a passkey sign-in as MFA gets its second step.
+
+    The passkey that signed in is not offered again there: one authenticator is one factor.
+    """
+    device = _passkey_not_mfa(client, with_totp=True)
+    response = _passkey_sign_in(client, device)
     assert response.status_code == 200
     assert response.json["redirect"].endswith("/login/verify")
-    # Not signed in yet: the second step is still ahead.
+    # Not signed in yet: the second step is still ahead, without the passkey.
     assert client.get(BASE + "/account/security").status_code == 302
-    assert client.get(BASE + "/login/verify").status_code == 200
+    page = client.get(BASE + "/login/verify")
+    assert page.status_code == 200
+    assert "Code from your authenticator app" in page.text
+    options = _json(client, "/login/verify/passkey/options", {}, _token(client, "/login/verify"))
+    assert options.status_code == 400
+
+
+def test_passkey_that_is_the_only_method_cannot_also_be_the_second_step(client: Any) -> None:
+    """With only that passkey, the sign-in is refused with the way forward, not completed."""
+    device = _passkey_not_mfa(client, with_totp=False)
+    response = _passkey_sign_in(client, device)
+    assert response.status_code == 403
+    assert response.json["error"] == (
+        "Your organization asks for a second step besides this passkey. Sign in with your "
+        "password, then use your passkey."
+    )
+    assert client.get(BASE + "/account/security").status_code == 302

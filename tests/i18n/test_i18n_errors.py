@@ -143,9 +143,9 @@ def test_policy_reason_text_with_lock_until_time() -> None:
 
 
 def test_policy_reason_without_text_is_generic() -> None:
-    """A reason mfakit does not explain gives the generic policy text; so does no decision."""
+    """A reason with a code mfakit does not know gives the generic policy text; so does none."""
     generic = user_message(PolicyDeniedError(), locale="en")
-    assert user_message(_denied(ReasonCode.NOT_INVITED), locale="en") == generic
+    assert user_message(_denied("host_rule"), locale="en") == generic  # type: ignore[arg-type]
     unreadable = _denied(ReasonCode.PRINCIPAL_LOCKED, unlock="time", unlock_at="soon")
     assert user_message(unreadable, locale="en") == user_message(
         _denied(ReasonCode.PRINCIPAL_LOCKED), locale="en"

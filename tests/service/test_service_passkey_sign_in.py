@@ -16,6 +16,7 @@ from mfakit.errors import (
     ConfigurationError,
     InvalidSignatureError,
     MalformedDataError,
+    NotFoundError,
     PasswordlessNotAllowedError,
     PolicyDeniedError,
     ReplayedCodeError,
@@ -24,6 +25,7 @@ from mfakit.errors import (
     ThrottledError,
     UnknownCredentialError,
     UserVerificationError,
+    WebAuthnError,
 )
 from mfakit.policy import MethodKind, OrgPolicy
 from mfakit.repositories import MfaStore
@@ -445,6 +447,72 @@ def test_policy_decides_whether_the_sign_in_is_mfa(
     assert _failures(store) == 0
     if not counts:
         assert MethodKind.TOTP in service.begin_second_factor(ADA.user_id, org_id="acme").methods
+
+
+def _not_mfa(service: MfaService) -> None:
+    policy = OrgPolicy(passkey_sign_in_satisfies_mfa=False)
+    service.create_organization("acme", name="Acme", owner_id=ADA.user_id, policy=policy)
+
+
+def test_second_factor_after_a_passkey_sign_in_never_takes_that_passkey(
+    service: MfaService, store: MfaStore, clock: FrozenClock, authenticator: SoftAuthenticator
+) -> None:
+    """The passkey that signed in is left out of the second step and refused there (attack)."""
+    enroll_totp(service, clock, ADA.user_id)
+    _not_mfa(service)
+    first = _register(service, authenticator)
+    phone = SoftAuthenticator(origin=ORIGIN)
+    other = _register(service, phone, name="Phone")
+    result = _sign_in(service, authenticator, org_id="acme")
+    assert result.second_factor_required
+    assert result.credential_id == first.credential_id
+    step = service.begin_second_factor(
+        ADA.user_id, org_id="acme", first_factor_credential=result.credential_id
+    )
+    assert set(step.methods) == {MethodKind.TOTP, MethodKind.BACKUP_CODES, MethodKind.PASSKEY}
+    assert step.webauthn_options is not None
+    assert step.challenge_id is not None
+    allowed = [c["id"] for c in step.webauthn_options["allowCredentials"]]
+    assert allowed == [_b64(other.credential_id)]
+    # The same authenticator answers anyway, as a script can: refused, and counted.
+    forged = authenticator.get(step.webauthn_options, credential_id=first.credential_id)
+    with pytest.raises(WebAuthnError):
+        service.verify_passkey(ADA.user_id, step.challenge_id, forged, org_id="acme")
+    assert store.get_throttle("mfa:passkey:" + ADA.user_id).failures == 1
+    # Another passkey completes the sign-in.
+    step = service.begin_second_factor(
+        ADA.user_id, org_id="acme", first_factor_credential=result.credential_id
+    )
+    assert step.challenge_id is not None
+    done = service.verify_passkey(
+        ADA.user_id, step.challenge_id, phone.get(step.webauthn_options), org_id="acme"
+    )
+    assert done.method is MethodKind.PASSKEY
+
+
+def test_a_passkey_that_is_the_only_method_cannot_be_both_factors(
+    service: MfaService, store: MfaStore, authenticator: SoftAuthenticator
+) -> None:
+    """With nothing else to offer, the second step is refused, never skipped."""
+    _not_mfa(service)
+    _register(service, authenticator)
+    before = store.get_user_factors(ADA.user_id).last_mfa_at
+    result = _sign_in(service, authenticator, org_id="acme")
+    assert result.second_factor_required
+    with pytest.raises(NotFoundError):
+        service.begin_second_factor(
+            ADA.user_id, org_id="acme", first_factor_credential=result.credential_id
+        )
+    assert store.get_user_factors(ADA.user_id).last_mfa_at == before
+    # After a password, the same passkey is a second factor as before.
+    assert service.begin_second_factor(ADA.user_id, org_id="acme").methods == (MethodKind.PASSKEY,)
+
+
+@pytest.mark.parametrize("bad", ["abc", 12, bytearray(b"x")])
+def test_first_factor_credential_must_be_bytes(service: MfaService, bad: Any) -> None:
+    """A wrong type is a configuration error, not a silent "nothing excluded"."""
+    with pytest.raises(ConfigurationError):
+        service.begin_second_factor(ADA.user_id, first_factor_credential=bad)
 
 
 def test_policy_field_round_trips_in_json() -> None:

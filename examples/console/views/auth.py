@@ -43,7 +43,13 @@ from console.web import (
     store,
     trust_cookie,
 )
-from mfakit.errors import MfaError, PolicyDeniedError, ThrottledError, UnknownCredentialError
+from mfakit.errors import (
+    MfaError,
+    NotFoundError,
+    PolicyDeniedError,
+    ThrottledError,
+    UnknownCredentialError,
+)
 from mfakit.policy import ComplianceStatus, MethodKind, reference_console
 from mfakit.repositories import MfaStore
 from mfakit.service import Advice, SecondFactorResult, TrustedBrowserToken
@@ -224,7 +230,12 @@ def _second_factor(
 
 
 def _second_step(
-    user: User, org_id: str | None, result: Any, *, offer_passkey: bool = False
+    user: User,
+    org_id: str | None,
+    result: Any,
+    *,
+    offer_passkey: bool = False,
+    first_factor: bytes | None = None,
 ) -> Response:
     """Sign in on a trusted browser or without a second factor, else go to the second step.
 
@@ -236,7 +247,10 @@ def _second_step(
     check = token and service().check_trusted_browser(user.user_id, token, org_id=org_id)
     if check:
         return _finish(check, user, org_id, trusted_id=check.token_id, offer_passkey=offer_passkey)
-    challenge = service().begin_second_factor(user.user_id, org_id=org_id)
+    # After a passkey sign-in, that passkey cannot be the second factor too.
+    challenge = service().begin_second_factor(
+        user.user_id, org_id=org_id, first_factor_credential=first_factor
+    )
     if not challenge.methods:
         return _finish(result, user, org_id, offer_passkey=offer_passkey)
     target = request.args.get("next")
@@ -247,6 +261,7 @@ def _second_step(
         "methods": [m.value for m in challenge.methods],
         "trust_days": service().trusted_browser_days(user.user_id, org_id=org_id),
         "offer_passkey": offer_passkey,
+        "first_factor": None if first_factor is None else first_factor.hex(),
     }
     if target:
         session["next"] = target
@@ -347,6 +362,10 @@ def _json_redirect(response: Response) -> Response:
     return answer
 
 
+#: A passkey sign-in that an organization does not count as MFA, by a user with no other method.
+PASSKEY_NOT_ENOUGH = "console.error.passkey_not_enough"
+
+
 @bp.route("/login/passkey/options", methods=["POST"])
 def passkey_sign_in_options() -> Response | tuple[Response, int]:
     """A fresh challenge for a passkey sign-in without a username (autofill or the button)."""
@@ -371,7 +390,11 @@ def passkey_sign_in() -> Response | tuple[Response, int]:
         if user is None:  # pragma: no cover - passkeys are registered by console users
             return jsonify(error=t("console.error.unknown_user")), 400
         if result.second_factor_required:
-            return _json_redirect(_second_step(user, None, result))
+            step = _second_step(user, None, result, first_factor=result.credential_id)
+            return _json_redirect(step)
+    except NotFoundError:
+        # The passkey was the user's only method, and it cannot be both factors.
+        return jsonify(error=t(PASSKEY_NOT_ENOUGH)), 403
     except UnknownCredentialError as exc:
         # The page tells the passkey provider to stop offering this credential.
         return jsonify(error=explain(exc), signal=dict(exc.signal_options)), 400
@@ -437,8 +460,13 @@ def passkey_options() -> Response | tuple[Response, int]:
     if found is None:
         return jsonify(error=t("console.error.sign_in_again")), 401
     user, org_id = found
+    used = session["pending"].get("first_factor")
     try:
-        challenge = service().begin_second_factor(user.user_id, org_id=org_id)
+        challenge = service().begin_second_factor(
+            user.user_id,
+            org_id=org_id,
+            first_factor_credential=None if used is None else bytes.fromhex(used),
+        )
     except MfaError as exc:
         return jsonify(error=explain(exc)), 403
     if challenge.webauthn_options is None:

@@ -101,6 +101,8 @@ class Session:
     user_id: str
     stage: Stage
     expires: int
+    #: After a passkey sign-in that needs a second step: that passkey (never the second one).
+    first_factor: bytes | None = None
 
 
 class Sessions:
@@ -119,16 +121,35 @@ class Sessions:
             return None
         try:
             data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            session = Session(user_id=data["u"], stage=data["s"], expires=int(data["e"]))
+            used = data.get("f")
+            session = Session(
+                user_id=data["u"],
+                stage=data["s"],
+                expires=int(data["e"]),
+                first_factor=None if used is None else bytes.fromhex(used),
+            )
         except (ValueError, KeyError, TypeError):
             return None
         if session.stage not in ("second_factor", "signed_in") or session.expires < time.time():
             return None
         return session
 
-    def write(self, response: Response, *, user_id: str, stage: Stage) -> None:
+    def write(
+        self,
+        response: Response,
+        *,
+        user_id: str,
+        stage: Stage,
+        first_factor: bytes | None = None,
+    ) -> None:
         """Set the session cookie on ``response``."""
-        payload = {"u": user_id, "s": stage, "e": int(time.time()) + SESSION_SECONDS}
+        payload: dict[str, object] = {
+            "u": user_id,
+            "s": stage,
+            "e": int(time.time()) + SESSION_SECONDS,
+        }
+        if first_factor is not None:
+            payload["f"] = first_factor.hex()
         raw = json.dumps(payload, separators=(",", ":")).encode()
         body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         response.set_cookie(

@@ -198,7 +198,11 @@ async def me(session: AnySession, demo: DemoDep) -> dict[str, Any]:
 @router.post("/second-factor/begin")
 async def begin_second_factor(session: AnySession, demo: DemoDep) -> dict[str, Any]:
     """The user's methods, and fresh passkey options (a new challenge)."""
-    return encode.second_factor(await demo.mfa.begin_second_factor(session.user_id))
+    return encode.second_factor(
+        await demo.mfa.begin_second_factor(
+            session.user_id, first_factor_credential=session.first_factor
+        )
+    )
 
 
 @router.post("/second-factor/totp")
@@ -245,7 +249,13 @@ async def finish_passkey_sign_in(
     """The passkey is the first factor; the user is the passkey's owner."""
     result = await demo.mfa.finish_passkey_sign_in(body.challenge_id, body.credential)
     if result.second_factor_required:
-        demo.sessions.write(response, user_id=result.user_id, stage="second_factor")
+        # The second step must not take this passkey again (one authenticator, one factor).
+        demo.sessions.write(
+            response,
+            user_id=result.user_id,
+            stage="second_factor",
+            first_factor=result.credential_id,
+        )
         return {"status": "second_factor_required", "user_id": result.user_id}
     demo.sessions.write(response, user_id=result.user_id, stage="signed_in")
     return {"status": "signed_in", "user_id": result.user_id, "method": str(result.method)}

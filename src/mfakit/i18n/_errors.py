@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mfakit.errors import InvalidCodeError, MfaError, PolicyDeniedError, ThrottledError
 from mfakit.i18n._catalog import Catalog, default_catalog
+from mfakit.i18n._reasons import POLICY_MESSAGE_IDS, reason_text
 from mfakit.i18n._render import DateFormatter, fill, utc_minutes
 
 if TYPE_CHECKING:
@@ -60,28 +60,6 @@ THROTTLED_SECONDS = "error.throttled.seconds"
 THROTTLED_MINUTES = "error.throttled.minutes"
 ATTEMPTS_REMAINING = "error.invalid_code.attempts_remaining"
 
-_POLICY_CODES = (
-    "principal_locked",
-    "failed_attempts_exceeded",
-    "deadline_passed",
-    "principal_removed",
-    "principal_not_member",
-    "actor_not_authorized",
-    "actor_lacks_mfa",
-    "confirmation_mismatch",
-    "method_kind_not_allowed",
-    "duplicate_label",
-    "last_method_refused",
-    "sole_owner_last_method",
-    "invitee_without_mfa",
-)
-
-#: The message id of the policy reasons a :class:`~mfakit.errors.PolicyDeniedError`
-#: explains: ``policy.<reason code>``; other reasons give ``error.policy_denied``.
-#: A lock that ends by itself has a variant ``policy.<code>.until`` with ``{time}``.
-POLICY_MESSAGE_IDS: Mapping[str, str] = {code: f"policy.{code}" for code in _POLICY_CODES}
-UNTIL_VARIANTS = frozenset({"principal_locked", "failed_attempts_exceeded"})
-
 # Longer waits are said in minutes (rounded up), shorter ones in seconds.
 _MINUTES_FROM = 120
 
@@ -96,25 +74,6 @@ def _throttled(error: ThrottledError) -> tuple[str, int | None]:
     return THROTTLED_MINUTES, math.ceil(seconds / 60)
 
 
-def _reason_id(reason: object, values: dict[str, str], formatter: DateFormatter) -> str | None:
-    """The message id of a policy reason (filling ``values``), ``None`` if it has no text."""
-    code = str(getattr(reason, "code", ""))
-    message_id = POLICY_MESSAGE_IDS.get(code)
-    if message_id is None:
-        return None
-    params = getattr(reason, "params", {})
-    unlock_at = params.get("unlock_at") if isinstance(params, Mapping) else None
-    if code in UNTIL_VARIANTS and isinstance(unlock_at, str | datetime):
-        if isinstance(unlock_at, str):
-            try:
-                unlock_at = datetime.fromisoformat(unlock_at)
-            except ValueError:
-                return message_id
-        values["time"] = formatter(unlock_at)
-        return message_id + ".until"
-    return message_id
-
-
 def reason_message(
     reason: Reason,
     *,
@@ -125,10 +84,17 @@ def reason_message(
     """A policy :class:`~mfakit.policy.Reason` as a sentence for the user, in their locale.
 
     The text comes from the reason's :attr:`~mfakit.policy.Reason.code` and
-    its ``params`` (never from its English ``message``, which is for logs):
-    ``policy.<code>``, or a variant of it that a parameter selects (a lock
-    that ends by itself says when). A reason without a text of its own gets
-    the generic ``error.policy_denied``.
+    its ``params`` (never from its English ``message``, which is for logs).
+    Every :class:`~mfakit.policy.ReasonCode` has a text ``policy.<code>``;
+    where the params change the meaning or carry what the user needs to
+    know, a variant ``policy.<code>.<name>`` says it: ``.until`` when a lock
+    or an exemption ends (``{time}``), ``.deadline`` with the enrollment
+    deadline, ``.lock``/``.remove``/``.block`` for the action a missed
+    deadline brought, ``.count`` with a number (plural forms), ``.method``
+    with a method kind's name, and so on (the translations guide lists them
+    all). A reason whose params are missing or malformed gets the base text;
+    one with a code mfakit does not know gets the generic
+    ``error.policy_denied``.
 
     Example::
 
@@ -140,18 +106,19 @@ def reason_message(
         reason: A reason from any policy decision.
         locale: The user's locale; ``None`` for the catalog's default.
         catalog: Where the texts come from; the shipped catalogs by default.
-        format_datetime: Formats times (when a lock ends); the default is
+        format_datetime: Formats deadlines and times; the default is
             ``2025-03-01 09:30 UTC``.
 
     Returns:
         One or two sentences, ready to show.
     """
     catalog = catalog or default_catalog()
-    values: dict[str, str] = {}
-    message_id = _reason_id(reason, values, format_datetime or utc_minutes)
-    if message_id is None:
-        message_id = ERROR_MESSAGE_IDS["policy_denied"]
-    return fill(catalog.text(message_id, locale=locale), values)
+    chosen = reason_text(
+        reason, catalog=catalog, locale=locale, formatter=format_datetime or utc_minutes
+    )
+    if chosen is None:
+        return catalog.text(ERROR_MESSAGE_IDS["policy_denied"], locale=locale)
+    return fill(catalog.text(chosen.message_id, locale=locale, count=chosen.count), chosen.values)
 
 
 def user_message(
@@ -169,8 +136,8 @@ def user_message(
     with the language's plural forms), ``attempts_remaining`` of an
     :class:`~mfakit.errors.InvalidCodeError`, ``limit`` of a
     :class:`~mfakit.errors.LimitReachedError`, the first reason of a
-    :class:`~mfakit.errors.PolicyDeniedError`'s decision (with the time a
-    lock ends). An error whose code has no text (a host's own subclass)
+    :class:`~mfakit.errors.PolicyDeniedError`'s decision (the text
+    :func:`reason_message` gives it). An error whose code has no text (a host's own subclass)
     gets its nearest ancestor's, down to the generic ``error.mfa_error``.
 
     Example::
@@ -184,7 +151,7 @@ def user_message(
         catalog: Where the texts come from; the shipped catalogs by default.
             A host adds a text for its own error code with an override
             ``error.<code>``.
-        format_datetime: Formats the time a lock ends; the default is
+        format_datetime: Formats deadlines and times; the default is
             ``2025-03-01 09:30 UTC``.
 
     Returns:
@@ -200,7 +167,14 @@ def user_message(
     elif isinstance(error, PolicyDeniedError) and type(error) is PolicyDeniedError:
         reasons = getattr(error.decision, "reasons", ())
         # The first reason is the refusing one; later ones only add context.
-        message_id = _reason_id(reasons[0], values, formatter) if reasons else None
+        chosen = (
+            reason_text(reasons[0], catalog=catalog, locale=locale, formatter=formatter)
+            if reasons
+            else None
+        )
+        if chosen is not None:
+            message_id, count = chosen.message_id, chosen.count
+            values.update(chosen.values)
     elif isinstance(error, InvalidCodeError) and error.attempts_remaining:
         message_id, count = ATTEMPTS_REMAINING, error.attempts_remaining
     limit = getattr(error, "limit", None)

@@ -186,10 +186,19 @@ class AsyncMfaService:
     # -- second-factor sign-in --------------------------------------------------------------
 
     async def begin_second_factor(
-        self, user_id: str, *, org_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        org_id: str | None = None,
+        first_factor_credential: bytes | None = None,
     ) -> SecondFactorChallenge:
         """:meth:`MfaService.begin_second_factor`, run in the pool."""
-        return await self._runner.run(self._service.begin_second_factor, user_id, org_id=org_id)
+        return await self._runner.run(
+            self._service.begin_second_factor,
+            user_id,
+            org_id=org_id,
+            first_factor_credential=first_factor_credential,
+        )
 
     async def verify_totp(
         self, user_id: str, code: str, *, org_id: str | None = None

@@ -23,21 +23,30 @@ from __future__ import annotations
 import dataclasses
 
 from mfakit import backup_codes, webauthn
-from mfakit.errors import InvalidCodeError, NotFoundError, ReplayedCodeError
+from mfakit.errors import (
+    ConfigurationError,
+    InvalidCodeError,
+    NotFoundError,
+    ReplayedCodeError,
+)
 from mfakit.policy import MethodKind
 from mfakit.service._backup import BackupCodeFlow
 from mfakit.service._context import ServiceContext
 from mfakit.service._directory import Directory
+from mfakit.service._facts import credential_method_id
 from mfakit.service._gate import LoginGate
 from mfakit.service._results import SecondFactorChallenge, SecondFactorResult
 from mfakit.service._settings import check_user_id
 from mfakit.service._throttle import Throttle
 from mfakit.service._totp import TotpFlow
 
-__all__ = ["AUTHENTICATION_PURPOSE", "SecondFactorFlow"]
+__all__ = ["AUTHENTICATION_PURPOSE", "EXCLUDED_CREDENTIAL", "SecondFactorFlow"]
 
 #: The purpose of the challenges issued by :meth:`SecondFactorFlow.begin_second_factor`.
 AUTHENTICATION_PURPOSE = "webauthn.authentication"
+#: The challenge context key naming the credential that was the first factor
+#: (its policy method id): it cannot answer this challenge.
+EXCLUDED_CREDENTIAL = "excluded_credential"
 
 
 class SecondFactorFlow:
@@ -67,27 +76,47 @@ class SecondFactorFlow:
         self._backup = backup
 
     def begin_second_factor(
-        self, user_id: str, *, org_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        org_id: str | None = None,
+        first_factor_credential: bytes | None = None,
     ) -> SecondFactorChallenge:
         """See :meth:`MfaService.begin_second_factor`."""
         check_user_id(user_id)
+        if first_factor_credential is not None and not isinstance(first_factor_credential, bytes):
+            raise ConfigurationError("first_factor_credential must be bytes")
         context = self._context
         now = context.now()
         with self._gate.attempt(user_id, org_id, now) as attempt:
             factors = self._gate.factors(attempt)
-        kinds = tuple(dict.fromkeys(m.kind for m in factors.methods))
-        credentials = factors.credentials
+        # The credential that was the first factor cannot be the second one too.
+        used = (
+            None
+            if first_factor_credential is None
+            else credential_method_id(first_factor_credential)
+        )
+        kinds = tuple(dict.fromkeys(m.kind for m in factors.methods if m.id != used))
+        credentials = [
+            c.credential_id
+            for c in factors.credentials
+            if c.credential_id != first_factor_credential
+        ]
+        if used is not None and not kinds:
+            # Not "no second factor, sign in": the first factor alone is not enough here.
+            raise NotFoundError("the user has no second factor besides the first")
         if not credentials:
             return SecondFactorChallenge(user_id=user_id, methods=kinds)
         options = webauthn.authentication_options(
             rp_id=context.rp.rp_id,
-            allow_credentials=[c.credential_id for c in credentials],
+            allow_credentials=credentials,
             user_verification="required"
             if context.settings.require_user_verification
             else "preferred",
         )
+        data = None if used is None else {EXCLUDED_CREDENTIAL: used}
         challenge = context.issue_challenge(
-            AUTHENTICATION_PURPOSE, options.challenge, user_id=user_id, now=now
+            AUTHENTICATION_PURPOSE, options.challenge, user_id=user_id, now=now, data=data
         )
         return SecondFactorChallenge(
             user_id=user_id,

@@ -33,7 +33,7 @@ from mfakit.service._directory import Directory
 from mfakit.service._factor_changes import FactorChanges
 from mfakit.service._facts import credential_method_id, passkey_kind
 from mfakit.service._gate import LoginGate
-from mfakit.service._login import AUTHENTICATION_PURPOSE
+from mfakit.service._login import AUTHENTICATION_PURPOSE, EXCLUDED_CREDENTIAL
 from mfakit.service._methods import MethodPolicy
 from mfakit.service._notify import MethodAdded, MethodRemoved
 from mfakit.service._results import (
@@ -432,6 +432,10 @@ class PasskeyFlow:
             credential = context.store.get_webauthn_credential(parsed.credential_id)
             if credential is None or credential.user_id != user_id:
                 raise WebAuthnError("the credential is not registered to this user")
+            excluded = challenge.context.get(EXCLUDED_CREDENTIAL)
+            if excluded is not None and excluded == credential_method_id(credential.credential_id):
+                # The same authenticator twice is one factor, not two.
+                raise WebAuthnError("the credential was the first factor of this sign-in")
             return challenge, credential
 
         with self._gate.attempt(user_id, org_id, context.now()) as attempt:

@@ -432,22 +432,51 @@ class MfaService:
     # -- second-factor sign-in --------------------------------------------------------------
 
     def begin_second_factor(
-        self, user_id: str, *, org_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        org_id: str | None = None,
+        first_factor_credential: bytes | None = None,
     ) -> SecondFactorChallenge:
-        """Start the second step of sign-in, once the password was checked.
+        """Start the second step of sign-in, once the first factor was checked.
 
         Returns the methods the user can use and, when the user has passkeys,
         WebAuthn request options with a stored single-use challenge.
+
+        After a passkey sign-in that an organization does not count as MFA
+        (:attr:`PasskeySignInResult.second_factor_required`), pass the
+        passkey's id as ``first_factor_credential``: it is left out of the
+        methods and the request options, and :meth:`verify_passkey` refuses
+        it for this challenge, so one authenticator never counts as both
+        factors. Another passkey, an authenticator app or a backup code may
+        complete the sign-in.
 
         Args:
             user_id: The user who passed the first factor.
             org_id: The organization signed in to; by default every organization
                 the user belongs to must allow the sign-in.
+            first_factor_credential: The credential that was the first factor
+                (``PasskeySignInResult.credential_id``), ``None`` after a password.
 
         Raises:
             PolicyDeniedError: an organization refuses the sign-in (locked, overdue).
+            NotFoundError: ``first_factor_credential`` was the user's only
+                method: the sign-in cannot have a second factor (ask for the
+                password, then the passkey as the second factor). Never read
+                it as "no second factor needed".
+            ConfigurationError: ``first_factor_credential`` is not bytes.
+
+        Example::
+
+            result = service.finish_passkey_sign_in(challenge_id, credential_json)
+            if result.second_factor_required:
+                step = service.begin_second_factor(
+                    result.user_id, first_factor_credential=result.credential_id
+                )
         """
-        return self._second_factor.begin_second_factor(user_id, org_id=org_id)
+        return self._second_factor.begin_second_factor(
+            user_id, org_id=org_id, first_factor_credential=first_factor_credential
+        )
 
     def verify_totp(
         self, user_id: str, code: str, *, org_id: str | None = None
@@ -696,7 +725,10 @@ class MfaService:
             #   publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(start.options)})
             result = service.finish_passkey_sign_in(start.challenge_id, credential_json)
             if result.second_factor_required:
-                ...  # continue with begin_second_factor(result.user_id), as after a password
+                # as after a password, without the passkey that just signed in
+                service.begin_second_factor(
+                    result.user_id, first_factor_credential=result.credential_id
+                )
         """
         return self._passkey_sign_in.begin_passkey_sign_in(org_id=org_id, mediation=mediation)
 
@@ -731,7 +763,8 @@ class MfaService:
         policy (``OrgPolicy.passkey_sign_in_satisfies_mfa``; for a user in
         none, ``settings.personal_policy``) says otherwise: then nothing is
         stamped and ``second_factor_required`` is True; continue with
-        :meth:`begin_second_factor`. Audited as ``passkey.sign_in``.
+        :meth:`begin_second_factor`, passing ``first_factor_credential``.
+        Audited as ``passkey.sign_in``.
 
         Args:
             challenge_id: From :meth:`begin_passkey_sign_in`.
