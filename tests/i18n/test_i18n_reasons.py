@@ -417,7 +417,7 @@ def _cases() -> list[Case]:
         case(
             "remove: the wrong word typed",
             _remove(DEFAULT, MEMBER, confirmation="delete"),
-            confirmation_mismatch=(),
+            confirmation_mismatch__phrase=(('"DELETE"', "«\u00a0DELETE\u00a0»"),),
         ),
         case(
             "remove: two other methods remain",
@@ -701,6 +701,7 @@ SEEN_REASONS = [reason for c in CASES for reason in c.reasons]
 # are missing or unusable (a hand-built or stored one), as tested below.
 FALLBACK_ONLY: Mapping[str, str] = {
     "policy.confirmation_required": "the evaluator always gives the phrase",
+    "policy.confirmation_mismatch": "the evaluator always gives the phrase",
     "policy.deadline_passed": "an overdue principal always has a deadline",
     "policy.in_grace": "a grace period always has a deadline",
     "policy.exempt": "an exemption in force always has an end",
@@ -807,6 +808,7 @@ def test_the_scenarios_reach_every_text_but_the_fallbacks() -> None:
         (ReasonCode.METHOD_ADDED, {"kind": "smoke_signal"}),
         (ReasonCode.METHOD_KIND_NOT_ALLOWED, {"kind": "totp", "allowed": ("totp", "pigeon")}),
         (ReasonCode.CONFIRMATION_REQUIRED, {"phrase": "  "}),
+        (ReasonCode.CONFIRMATION_MISMATCH, {"phrase": None}),
         (ReasonCode.NOT_INVITED, {"status": ["active"]}),
     ],
 )

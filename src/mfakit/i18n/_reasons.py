@@ -82,6 +82,7 @@ _STOP_OUTCOME = (
 # The variants of each code, tried in order; the base text applies when none does.
 _VARIANTS: Mapping[str, tuple[_Variant, ...]] = {
     ReasonCode.CONFIRMATION_REQUIRED: (_variant("phrase", phrase="phrase"),),
+    ReasonCode.CONFIRMATION_MISMATCH: (_variant("phrase", phrase="phrase"),),
     ReasonCode.RECENTLY_VERIFIED: (_variant("until", time="valid_until"),),
     ReasonCode.PRINCIPAL_LOCKED: (_UNTIL,),
     ReasonCode.FAILED_ATTEMPTS_EXCEEDED: (_UNTIL,),
