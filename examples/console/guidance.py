@@ -29,7 +29,7 @@ from mfakit.service import decode_policy
 from .data import User
 from .i18n import t, tn
 from .web import accounts, service
-from .wording import KIND_PLURALS, KINDS, all_of, kinds_text
+from .wording import KIND_WORDS, KINDS, ROLE_WORDS, all_of, kinds_text
 
 
 def _store() -> MfaStore:
@@ -52,7 +52,7 @@ class MethodRules:
         """Why ``kind`` is not offered, and what to use instead."""
         kind = MethodKind(kind)
         refusing = self.refused_by.get(kind, [])
-        names = [t(_AS_ROLE[role], org=name) for name, role in refusing]
+        names = [t(ROLE_WORDS[role].in_org, org=name) for name, role in refusing]
         who = all_of(names) if names else t("console.guidance.your_organization")
         count = max(1, len(names))
         if self.allowed:
@@ -60,18 +60,10 @@ class MethodRules:
                 "console.guidance.not_allowed.instead",
                 count,
                 who=who,
-                kinds=t(KIND_PLURALS[kind]),
+                kinds=t(KIND_WORDS[kind].all),
                 allowed=kinds_text(self.allowed),
             )
-        return tn("console.guidance.not_allowed", count, who=who, kinds=t(KIND_PLURALS[kind]))
-
-
-#: An organization and the user's role there: "Acme (as a member)".
-_AS_ROLE = {
-    PrincipalKind.OWNER: "console.guidance.as.owner",
-    PrincipalKind.MEMBER: "console.guidance.as.member",
-    PrincipalKind.GUEST: "console.guidance.as.guest",
-}
+        return tn("console.guidance.not_allowed", count, who=who, kinds=t(KIND_WORDS[kind].all))
 
 
 def method_rules(user_id: str) -> MethodRules:

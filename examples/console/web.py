@@ -42,7 +42,7 @@ from .data import Accounts, User
 from .i18n import CATALOG, current_locale, t
 from .mailer import OutboxMailer
 from .throttle import PasswordThrottle
-from .wording import ROLES, ROLES_WITH_ARTICLE, STATUSES, refusal_text
+from .wording import ROLE_WORDS, STATUSES, refusal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -336,9 +336,8 @@ def install(app: Flask) -> None:
         csrf_token=csrf_token,
         current_user=current_user,
         script_texts=script_texts,
-        # Message ids of roles and compliance statuses, for the pages' tables.
-        roles=ROLES,
-        roles_one=ROLES_WITH_ARTICLE,
+        # Message ids of roles and compliance statuses, for the pages.
+        roles=ROLE_WORDS,
         statuses=STATUSES,
     )
 

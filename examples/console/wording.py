@@ -7,6 +7,7 @@ chooses the message ids and puts the pieces together.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from mfakit.errors import MfaError
@@ -17,35 +18,69 @@ from .i18n import CATALOG, current_locale, t
 
 #: The methods the console offers, in the order it lists them.
 KINDS = (MethodKind.TOTP, MethodKind.PASSKEY, MethodKind.SECURITY_KEY)
-#: Each method kind as a sentence names one of them ("a passkey").
-KIND_NAMES = {
-    MethodKind.TOTP: "console.kind.one.totp",
-    MethodKind.PASSKEY: "console.kind.one.passkey",
-    MethodKind.SECURITY_KEY: "console.kind.one.security_key",
+
+
+@dataclass(frozen=True, slots=True)
+class KindWords:
+    """The message ids that name a kind of method in a sentence."""
+
+    #: One of them: "a passkey".
+    one: str
+    #: All of them: "passkeys".
+    all: str
+
+
+KIND_WORDS = {
+    MethodKind.TOTP: KindWords("console.kind.one.totp", "console.kind.all.totp"),
+    MethodKind.PASSKEY: KindWords("console.kind.one.passkey", "console.kind.all.passkey"),
+    MethodKind.SECURITY_KEY: KindWords(
+        "console.kind.one.security_key", "console.kind.all.security_key"
+    ),
 }
-#: Each method kind as a sentence names all of them ("passkeys").
-KIND_PLURALS = {
-    MethodKind.TOTP: "console.kind.all.totp",
-    MethodKind.PASSKEY: "console.kind.all.passkey",
-    MethodKind.SECURITY_KEY: "console.kind.all.security_key",
-}
-#: A role in an organization, as a table cell says it ("Member").
-ROLES = {
-    PrincipalKind.OWNER: "console.role.owner",
-    PrincipalKind.MEMBER: "console.role.member",
-    PrincipalKind.GUEST: "console.role.guest",
-}
-#: A role as "you are invited as ..." says it ("a member").
-ROLES_WITH_ARTICLE = {
-    PrincipalKind.OWNER: "console.role.one.owner",
-    PrincipalKind.MEMBER: "console.role.one.member",
-    PrincipalKind.GUEST: "console.role.one.guest",
-}
-#: Everyone of a role, as a sentence names them ("members").
-ROLES_PLURAL = {
-    PrincipalKind.OWNER: "console.role.all.owner",
-    PrincipalKind.MEMBER: "console.role.all.member",
-    PrincipalKind.GUEST: "console.role.all.guest",
+
+
+@dataclass(frozen=True, slots=True)
+class RoleWords:
+    """The message ids that name a role in an organization (a principal's kind)."""
+
+    #: A table cell: "Member".
+    title: str
+    #: "You are invited as ...": "a member".
+    one: str
+    #: Everyone of the role: "members".
+    all: str
+    #: An organization and the user's role there: "Acme (as a member)".
+    in_org: str
+    #: "Members of this organization may not use passkeys", alone and with what to use.
+    refused: str
+    refused_instead: str
+
+
+ROLE_WORDS = {
+    PrincipalKind.OWNER: RoleWords(
+        "console.role.owner",
+        "console.role.one.owner",
+        "console.role.all.owner",
+        "console.guidance.as.owner",
+        "console.refusal.kind.owner",
+        "console.refusal.kind.owner.instead",
+    ),
+    PrincipalKind.MEMBER: RoleWords(
+        "console.role.member",
+        "console.role.one.member",
+        "console.role.all.member",
+        "console.guidance.as.member",
+        "console.refusal.kind.member",
+        "console.refusal.kind.member.instead",
+    ),
+    PrincipalKind.GUEST: RoleWords(
+        "console.role.guest",
+        "console.role.one.guest",
+        "console.role.all.guest",
+        "console.guidance.as.guest",
+        "console.refusal.kind.guest",
+        "console.refusal.kind.guest.instead",
+    ),
 }
 #: A member's MFA status, as the organization page says it.
 STATUSES = {
@@ -55,13 +90,6 @@ STATUSES = {
     ComplianceStatus.OVERDUE: "console.status.overdue",
     ComplianceStatus.EXEMPT: "console.status.exempt",
     ComplianceStatus.LOCKED: "console.status.locked",
-}
-#: "Members of this organization may not use passkeys", by role: alone, and with
-#: "use an authenticator app (TOTP) instead".
-_KIND_REFUSED = {
-    PrincipalKind.OWNER: ("console.refusal.kind.owner", "console.refusal.kind.owner.instead"),
-    PrincipalKind.MEMBER: ("console.refusal.kind.member", "console.refusal.kind.member.instead"),
-    PrincipalKind.GUEST: ("console.refusal.kind.guest", "console.refusal.kind.guest.instead"),
 }
 
 
@@ -82,24 +110,21 @@ def all_of(items: list[str]) -> str:
 def kinds_text(kinds: Iterable[MethodKind | str]) -> str:
     """The kinds as a sentence names them: "an authenticator app (TOTP) or a passkey"."""
     wanted = {MethodKind(k) for k in kinds if k in set(KINDS)}
-    names = [t(KIND_NAMES[k]) for k in KINDS if k in wanted]
+    names = [t(KIND_WORDS[k].one) for k in KINDS if k in wanted]
     return one_of(names) if names else t("console.kind.none")
 
 
 def _kind_refused(params: Any) -> str | None:
     """The console's sentence for a kind of method the policy refuses, with what to use."""
     try:
-        kind = MethodKind(params["kind"])
-        alone, instead = _KIND_REFUSED[PrincipalKind(params["principal_kind"])]
+        kind = KIND_WORDS[MethodKind(params["kind"])]
+        role = ROLE_WORDS[PrincipalKind(params["principal_kind"])]
     except (KeyError, TypeError, ValueError):
         return None
-    if kind not in KIND_PLURALS:
-        return None
-    kinds = t(KIND_PLURALS[kind])
     allowed = [k for k in params.get("allowed", ()) if k in set(KINDS)]
     if allowed:
-        return t(instead, kinds=kinds, allowed=kinds_text(allowed))
-    return t(alone, kinds=kinds)
+        return t(role.refused_instead, kinds=t(kind.all), allowed=kinds_text(allowed))
+    return t(role.refused, kinds=t(kind.all))
 
 
 def refusal_text(error: MfaError, decision: Any) -> str:

@@ -7,6 +7,7 @@ import typing
 from pathlib import Path
 
 import pytest
+from tests.french_typography import typography_faults
 
 from mfakit import errors, i18n
 from mfakit.errors import MfaError
@@ -78,28 +79,20 @@ def test_english_and_french_have_the_same_placeholders(msgid: str) -> None:
     assert english == french
 
 
-def _typography_faults(text: str) -> list[str]:
-    """What breaks the French rules: a no-break space before : ; ! ? » and after «, and \u2019."""
-    pairs = re.findall(r"(.?)([:;!?»])", text)
-    faults = [f"{before!r} before {mark}" for before, mark in pairs if before != "\u00a0"]
-    faults += [f"{after!r} after «" for after in re.findall(r"«(.?)", text) if after != "\u00a0"]
-    return faults + (["ASCII apostrophe"] if "'" in text else [])
-
-
 def test_french_typography_is_consistent() -> None:
     """French uses a no-break space before : ; ! ? » and after «, and a curly apostrophe."""
     for msgid, entry in CATALOGS["fr"].items():
         for text in entry.msgstr:
-            assert _typography_faults(text) == [], msgid
+            assert typography_faults(text) == [], msgid
 
 
 def test_french_typography_rule_catches_faults() -> None:
     """The rule is not vacuous: a plain space, a missing space and ' are each caught."""
-    assert _typography_faults("compte\u00a0: «\u00a0x\u00a0» l\u2019a") == []
-    assert len(_typography_faults("compte : x")) == 1
-    assert len(_typography_faults("vraiment?")) == 1
-    assert len(_typography_faults("« x\u00a0»")) == 1
-    assert _typography_faults("l'a") == ["ASCII apostrophe"]
+    assert typography_faults("compte\u00a0: «\u00a0x\u00a0» l\u2019a") == []
+    assert len(typography_faults("compte : x")) == 1
+    assert len(typography_faults("vraiment?")) == 1
+    assert len(typography_faults("« x\u00a0»")) == 1
+    assert typography_faults("l'a") == ["ASCII apostrophe"]
 
 
 def test_every_error_code_has_a_message_id() -> None:

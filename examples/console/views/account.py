@@ -43,7 +43,7 @@ from console.web import (
 from mfakit.errors import MfaError, NotFoundError
 from mfakit.policy import ComplianceStatus, MethodKind
 from mfakit.repositories import MfaStore
-from mfakit.service import Advice, BackupCodeSet
+from mfakit.service import Advice, BackupCodeSet, MethodRemoval
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -252,15 +252,17 @@ def totp_delete(device: str) -> Response:
     except MfaError as exc:
         return _refused(exc)
     end_other_sessions(user)
-    if removal.deadline is not None:
-        deadline = f"{removal.deadline:%Y-%m-%d %H:%M} UTC"
-        flash(
-            t("console.flash.app_deleted.deadline", name=removal.label, deadline=deadline),
-            "warning",
-        )
-    else:
-        flash(t("console.flash.app_deleted", name=removal.label), "info")
+    _say_deleted(removal, "console.flash.app_deleted", "console.flash.app_deleted.deadline")
     return redirect(url_for("account.security"))
+
+
+def _say_deleted(removal: MethodRemoval, done: str, deadline: str, *, warn: bool = True) -> None:
+    """The notice after a deletion: ``done``, or ``deadline`` when an organization sets one."""
+    if removal.deadline is None:
+        flash(t(done, name=removal.label), "info")
+        return
+    when = f"{removal.deadline:%Y-%m-%d %H:%M} UTC"
+    flash(t(deadline, name=removal.label, deadline=when), "warning" if warn else "info")
 
 
 @bp.route("/backup-codes", methods=["POST"])
@@ -421,14 +423,12 @@ def passkey_delete(credential: str) -> Response:
     if removal.unknown_credential_signal is not None:
         # The next page tells the passkey provider to stop offering it.
         session["unknown_credential_signal"] = dict(removal.unknown_credential_signal)
-    if removal.deadline is not None:
-        deadline = f"{removal.deadline:%Y-%m-%d %H:%M} UTC"
-        flash(
-            t("console.flash.passkey_deleted.deadline", name=removal.label, deadline=deadline),
-            "info",
-        )
-    else:
-        flash(t("console.flash.passkey_deleted", name=removal.label), "info")
+    _say_deleted(
+        removal,
+        "console.flash.passkey_deleted",
+        "console.flash.passkey_deleted.deadline",
+        warn=False,
+    )
     return redirect(url_for("account.security"))
 
 

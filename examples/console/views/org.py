@@ -22,7 +22,7 @@ from console.web import (
     needs_step_up,
     service,
 )
-from console.wording import ROLES_PLURAL, kinds_text
+from console.wording import ROLE_WORDS, kinds_text
 from mfakit.errors import MfaError, PolicyDeniedError, StepUpRequiredError
 from mfakit.policy import Decision, MethodKind, PrincipalKind
 from mfakit.repositories import Invitation, Membership, MfaStore, Organization
@@ -295,7 +295,7 @@ def _invitation_page(found: Invitation, org: Organization | None, error: str | N
                 "kinds": kinds_text(eligible),
                 "met": bool(mine & eligible),
                 "not_counted": kinds_text(mine - eligible) if mine - eligible else None,
-                "who": t(ROLES_PLURAL[kind]),
+                "who": t(ROLE_WORDS[kind].all),
             }
     return render_template(
         "invitation.html", invitation=found, org=org, requirement=requirement, error=error
