@@ -224,6 +224,10 @@ def test_signed_in_pages_are_french(app: Any) -> None:
         f"l\u2019application{NBSP}:",
         "Valider",
     )
+    # The QR code's accessible name too.
+    assert "<title>Code QR à scanner avec votre application d\u2019authentification</title>" in (
+        setup.text
+    )
     key = re.search(r'id="manual-key" class="key">([^<]+)<', setup.text)
     assert key is not None
     totp = TOTP(decode_base32(key.group(1).replace(" ", "")))

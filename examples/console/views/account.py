@@ -40,10 +40,11 @@ from console.web import (
     trust_cookie,
     user_ref,
 )
+from mfakit import qr
 from mfakit.errors import MfaError, NotFoundError
 from mfakit.policy import ComplianceStatus, MethodKind
 from mfakit.repositories import MfaStore
-from mfakit.service import Advice, BackupCodeSet, MethodRemoval
+from mfakit.service import Advice, BackupCodeSet, MethodRemoval, TotpEnrollment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -187,7 +188,13 @@ def totp_setup() -> str | tuple[str, int] | Response:
     except MfaError as exc:
         return _refused(exc)
     _pending().put(user.user_id, enrollment)
-    return render_template("totp_setup.html", enrollment=enrollment)
+    return _setup_page(enrollment)
+
+
+def _setup_page(enrollment: TotpEnrollment, *, error: str | None = None) -> str:
+    """The set-up page: the QR code (its accessible name in the user's language) and the key."""
+    code = qr.render_svg(enrollment.uri, title=t("console.totp_setup.qr_title"))
+    return render_template("totp_setup.html", enrollment=enrollment, qr_svg=code, error=error)
 
 
 @bp.route("/totp/confirm", methods=["POST"])
@@ -209,7 +216,7 @@ def totp_confirm() -> str | tuple[str, int] | Response:
             user.user_id, enrollment.totp_id, request.form.get("code", "")
         )
     except MfaError as exc:
-        return render_template("totp_setup.html", enrollment=enrollment, error=explain(exc)), 400
+        return _setup_page(enrollment, error=explain(exc)), 400
     _pending().drop(user.user_id)
     end_other_sessions(user)
     session.pop("enrollment_only", None)
