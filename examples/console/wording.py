@@ -94,14 +94,14 @@ STATUSES = {
 
 
 def one_of(items: list[str]) -> str:
-    """ "a, b or c" in the user's language."""
+    """The items as a sentence offers one of them: "a, b or c", in the user's language."""
     if len(items) < 2:
         return "".join(items)
     return t("console.list.or", first=", ".join(items[:-1]), last=items[-1])
 
 
 def all_of(items: list[str]) -> str:
-    """ "a, b and c" in the user's language."""
+    """The items as a sentence names them all: "a, b and c", in the user's language."""
     if len(items) < 2:
         return "".join(items)
     return t("console.list.and", first=", ".join(items[:-1]), last=items[-1])
@@ -139,6 +139,7 @@ def refusal_text(error: MfaError, decision: Any) -> str:
     first = reasons[0] if reasons else None
     text = None
     if first is not None and first.code is ReasonCode.METHOD_KIND_NOT_ALLOWED:
+        # The console names the role and what to use instead, as its security page does.
         text = _kind_refused(first.params)
     if text is None and first is not None:
         text = reason_message(first, locale=locale, catalog=CATALOG)
