@@ -15,6 +15,7 @@ check that no page scrolls sideways at 360 pixels.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import re
 import shutil
@@ -24,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,17 @@ def _code(key: str, *, ahead: int = 0) -> str:
 def _mail(page: Any, base: str, *, to: str, kind: str) -> str:
     page.goto(f"{base}/outbox?to={to}")
     return str(page.locator(f'li.mail[data-kind="{kind}"]').first.locator(".body").inner_text())
+
+
+def pass_grace_period(app: Any, org_id: str, user_id: str, *, days: int = 8) -> None:
+    """Move a member's grace period ``days`` into the past (the console runs on real time)."""
+    store = app.extensions["mfa_store"]
+    membership = store.get_membership(org_id, user_id)
+    if membership is None or membership.grace_started_at is None:
+        raise RuntimeError("the member has no grace period to pass")
+    moved = membership.grace_started_at - timedelta(days=days)
+    if not store.update_membership(dataclasses.replace(membership, grace_started_at=moved)):
+        raise RuntimeError("the membership changed meanwhile")
 
 
 def tour(new_page: Callable[[], Any], base: str, app: Any, visit: Visit) -> None:

@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from console.screens import pass_grace_period
 from console.views.auth import CONSOLE_POLICY
 from console.web import explain
 from console_http_helpers import (
     BASE,
     PASSWORD,
     add_member,
+    delete_totp,
+    enforced_member,
     flashes,
     make_app,
     member_sign_in,
-    pass_grace_period,
     post,
     set_up_totp,
     sign_out,
@@ -47,20 +49,8 @@ def app(tmp_path: Path) -> Iterator[Any]:
 def _locked_member(app: Any) -> tuple[Any, Any, str, str]:
     """An enforcing organization whose member deleted her only method and let the grace
     period pass; returns the owner's and the member's clients, the org id and her id."""
-    owner = app.test_client()
-    carol = app.test_client()
-    org = sign_up(owner, "olivia@example.com", "Olivia Owner")
-    set_up_totp(owner)
-    add_member(owner, org, "carol", "carol@example.com")
-    member_sign_in(app, carol, org, "carol", "carol@example.com")
-    set_up_totp(carol)
-    enforced = post(owner, f"/org/{org}/enforce", {"confirmation": "ENFORCE"})
-    assert enforced.status_code == 302
-    security = carol.get(BASE + "/account/security").text
-    device = re.search(r"/account/totp/([^/]+)/delete", security)
-    assert device is not None
-    deleted = post(carol, f"/account/totp/{device.group(1)}/delete", {"confirmation": "DELETE"})
-    assert deleted.status_code == 302
+    owner, carol, org, _ = enforced_member(app)
+    delete_totp(carol)
     carol_id = user_id(app, "carol@example.com")
     pass_grace_period(app, org, carol_id)
     sign_out(carol)
