@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from console import create_app
+from console.screens import pass_grace_period
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.login_codes import LoginCodePolicy
@@ -161,3 +163,30 @@ def enforced_member(app: Any, *, member_password: bool = False) -> tuple[Any, An
     enforced = post(owner, f"/org/{org}/enforce", {"confirmation": "ENFORCE"})
     assert enforced.status_code == 302
     return owner, carol, org, totp
+
+
+def locked_member(app: Any, *, member_password: bool = False) -> tuple[Any, Any, str, str]:
+    """:func:`enforced_member`, after carol deleted her only method and let the grace period
+    pass, signed out (her next sign-in locks her).
+
+    Returns the owner's and carol's clients, the organization's ID and carol's user id.
+    """
+    owner, carol, org, _ = enforced_member(app, member_password=member_password)
+    delete_totp(carol)
+    carol_id = user_id(app, "carol@example.com")
+    pass_grace_period(app, org, carol_id)
+    sign_out(carol)
+    return owner, carol, org, carol_id
+
+
+def told_whom_to_ask(response: Any) -> str:
+    """Check a locked member's answer: a 403 member page naming Olivia, the owner, that asks
+    for no code and no password. Its text, unescaped."""
+    assert response.status_code == 403
+    text = html.unescape(response.text)
+    assert "Sign in as an organization member" in text
+    assert "Ask an administrator of Olivia Owner's organization to unlock your account" in text
+    assert 'href="mailto:olivia@example.com"' in text
+    assert 'name="code"' not in text
+    assert 'name="password"' not in text
+    return text

@@ -11,32 +11,20 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from console.screens import pass_grace_period
 from console_http_helpers import (
     BASE,
     MEMBER_PASSWORD,
     delete_totp,
     enforced_member,
     flashes,
-    make_app,
+    locked_member,
     member_sign_in,
     post,
     sign_out,
-    user_id,
+    told_whom_to_ask,
 )
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    """A fresh console; each user is one of its test clients."""
-    console = make_app(tmp_path)
-    yield console
-    console.extensions["mfa_store"].close()
 
 
 def _password_sign_in(client: Any, org: str, password: str = MEMBER_PASSWORD) -> Any:
@@ -53,30 +41,33 @@ def _password_sign_in(client: Any, org: str, password: str = MEMBER_PASSWORD) ->
     )
 
 
+def _both_ways_lead_to(app: Any, carol: Any, org: str, location: str) -> None:
+    """Carol signs in with an e-mailed code, then (signed out again) with her password: both
+    are sent to ``location``; she is left between the two steps or signed in."""
+    sign_out(carol)
+    by_code = member_sign_in(app, carol, org, "carol", "carol@example.com")
+    assert (by_code.status_code, by_code.headers.get("Location")) == (302, location)
+    sign_out(carol)
+    answer = _password_sign_in(carol, org)
+    assert (answer.status_code, answer.headers.get("Location")) == (302, location)
+
+
 def _signed_in(client: Any) -> bool:
     return client.get(BASE + "/account/security").status_code == 200
 
 
 def _main(page: str) -> str:
-    """The page's <main>, its text only, without the form tokens."""
+    """The page's <main> (unescaped), its text only: no tags, so no form tokens."""
     found = re.search(r"<main\b.*?</main>", page, re.S)
     assert found is not None
-    text = re.sub(r"<[^>]+>", " ", re.sub(r'name="csrf_token" value="[^"]*"', "", found.group(0)))
-    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))).strip()
 
 
 def test_member_with_totp_is_asked_for_the_second_factor(app: Any) -> None:
     """The right password of a member with an authenticator app leads to the second step, as
     the e-mailed code does; the app's code then signs her in."""
     _, carol, org, totp = enforced_member(app, member_password=True)
-    sign_out(carol)
-    by_code = member_sign_in(app, carol, org, "carol", "carol@example.com")
-    assert by_code.headers["Location"] == "/login/verify"
-    sign_out(carol)
-
-    answer = _password_sign_in(carol, org)
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == by_code.headers["Location"]
+    _both_ways_lead_to(app, carol, org, "/login/verify")
     step = carol.get(BASE + "/login/verify").text
     assert "Code from your authenticator app" in step
     assert "Use a backup code" in step
@@ -96,14 +87,7 @@ def test_member_in_her_grace_period_is_led_to_the_set_up(app: Any) -> None:
     set-up, told the deadline, as with an e-mailed code."""
     _, carol, org, _ = enforced_member(app, member_password=True)
     delete_totp(carol)
-    sign_out(carol)
-    by_code = member_sign_in(app, carol, org, "carol", "carol@example.com")
-    assert by_code.headers["Location"] == "/account/security#set-up"
-    sign_out(carol)
-
-    answer = _password_sign_in(carol, org)
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == "/account/security#set-up"
+    _both_ways_lead_to(app, carol, org, "/account/security#set-up")
     page = carol.get(BASE + "/account/security").text
     told = html.unescape(" ".join(flashes(page)))
     assert "Olivia Owner's organization requires multi-factor authentication." in told
@@ -115,36 +99,19 @@ def test_member_past_her_grace_period_is_locked_and_told_whom_to_ask(app: Any) -
     """Once the grace period passed, the right password locks the member out like an
     e-mailed code: the same member page naming the owner, no session, no form; the owner
     then sees her as locked, with Unlock."""
-    owner, carol, org, _ = enforced_member(app, member_password=True)
-    delete_totp(carol)
-    carol_id = user_id(app, "carol@example.com")
-    pass_grace_period(app, org, carol_id)
-    sign_out(carol)
-
-    refused = _password_sign_in(carol, org)
-    assert refused.status_code == 403
-    text = html.unescape(refused.text)
-    assert "Sign in as an organization member" in text
-    assert "Ask an administrator of Olivia Owner's organization to unlock your account" in text
-    assert 'href="mailto:olivia@example.com"' in text
-    assert 'name="password"' not in text
-    assert 'name="code"' not in text
+    owner, carol, org, carol_id = locked_member(app, member_password=True)
+    told_whom_to_ask(_password_sign_in(carol, org))
     assert not _signed_in(carol)
     assert f"/members/{carol_id}/unlock" in owner.get(BASE + f"/org/{org}").text
 
-    by_code = member_sign_in(app, carol, org, "carol", "carol@example.com")
-    assert by_code.status_code == 403
-    again = _password_sign_in(carol, org)
-    assert again.status_code == 403
-    assert _main(again.text) == _main(by_code.text)
+    by_code = told_whom_to_ask(member_sign_in(app, carol, org, "carol", "carol@example.com"))
+    again = told_whom_to_ask(_password_sign_in(carol, org))
+    assert _main(again) == _main(by_code)
 
 
 def test_wrong_password_of_a_locked_member_says_nothing_of_the_lock(app: Any) -> None:
     """The lock is only told after the right password: a wrong one gets the usual refusal."""
-    _, carol, org, _ = enforced_member(app, member_password=True)
-    delete_totp(carol)
-    pass_grace_period(app, org, user_id(app, "carol@example.com"))
-    sign_out(carol)
+    _, carol, org, _ = locked_member(app, member_password=True)
     refused = _password_sign_in(carol, org, password="not my password at all")
     assert refused.status_code == 401
     text = html.unescape(refused.text)

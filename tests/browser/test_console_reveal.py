@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from console.reveal import TTL, CodesToShow, ShownOnce
-from console_http_helpers import BASE, make_app, post, set_up_totp, sign_up
+from console_http_helpers import BASE, post, set_up_totp, sign_up
 
 CODES = ("AAAA-BBBB", "CCCC-DDDD")
 
@@ -86,14 +85,6 @@ def test_fresh_set_is_shown_exactly_once(path: Path, clock: Clock) -> None:
     assert shown.take("u-ada") == CodesToShow(title="New backup codes", codes=CODES)
     assert shown.take("u-ada") is None
     assert _waiting(path) == []
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    """A fresh console; each user is one of its test clients."""
-    console = make_app(tmp_path)
-    yield console
-    console.extensions["mfa_store"].close()
 
 
 def test_codes_never_shown_leave_the_console_file(app: Any, tmp_path: Path) -> None:
