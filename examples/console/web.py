@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import mimetypes
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -23,6 +24,7 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.security import safe_join
 
 from mfakit import static
 from mfakit.errors import (
@@ -193,6 +195,25 @@ def mfakit_webauthn_js() -> Response:
     return response
 
 
+def static_file(filename: str) -> Response:
+    """One of the console's own files (``static/``, a few kilobytes each), from its bytes.
+
+    Flask's static view answers with the open file, which werkzeug's server
+    leaves open (a ResourceWarning) when a browser drops the connection before
+    reading it, as it may for an icon or a stylesheet when it leaves the page.
+    Like that view, it is revalidated with its ETag.
+    """
+    path = safe_join(str(current_app.static_folder), filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = Response(Path(path).read_bytes(), mimetype=kind)
+    response.cache_control.no_cache = True
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
 def _headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -331,6 +352,7 @@ def install(app: Flask) -> None:
     app.after_request(_headers)
     app.add_url_rule(MODULE_URL, "mfakit_webauthn_js", mfakit_webauthn_js)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.view_functions["static"] = static_file
     app.register_error_handler(HTTPException, _error_page)
     app.jinja_env.globals.update(
         csrf_token=csrf_token,

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 
 from console import create_app  # noqa: E402 - needs examples/ on the path first
+from console_http_helpers import make_app  # noqa: E402 - imports the console too
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -102,6 +103,14 @@ def console(tmp_path: Path) -> Iterator[Console]:
         thread.join(timeout=10)
         server.server_close()
         app.extensions["mfa_store"].close()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    """The example console without a server, for Flask's test client: one client a user."""
+    console = make_app(tmp_path)
+    yield console
+    console.extensions["mfa_store"].close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import html
 import re
 import time
 from datetime import timedelta
@@ -11,6 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from console import create_app
+from console.screens import pass_grace_period
 
 from mfakit.backup_codes import CHEAP_FOR_TESTS, Hasher
 from mfakit.login_codes import LoginCodePolicy
@@ -19,6 +20,7 @@ from mfakit.service import ServiceSettings
 
 BASE = "http://localhost:8000"
 PASSWORD = "correct horse battery"
+MEMBER_PASSWORD = "purple monkey dishwasher"
 
 
 def make_app(tmp_path: Path, *, resend_cooldown: timedelta = timedelta(0)) -> Any:
@@ -114,19 +116,77 @@ def member_sign_in(app: Any, client: Any, org: str, username: str, email: str) -
     )
 
 
-def pass_grace_period(app: Any, org: str, user: str, *, days: int = 8) -> None:
-    """Move the member's grace period ``days`` into the past (the console runs on real time)."""
-    store = app.extensions["mfa_store"]
-    membership = store.get_membership(org, user)
-    assert membership is not None
-    assert membership.grace_started_at is not None
-    moved = membership.grace_started_at - timedelta(days=days)
-    assert store.update_membership(dataclasses.replace(membership, grace_started_at=moved))
-
-
 def flashes(page: str) -> list[str]:
     """The texts of the page's notices."""
     return [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
         for m in re.findall(r'<p class="notice [^"]*"[^>]*>(.*?)</p>', page, re.S)
     ]
+
+
+def set_member_password(client: Any, password: str = MEMBER_PASSWORD) -> None:
+    """The signed-in member sets the password of the member sign-in on their security page."""
+    response = post(
+        client,
+        "/account/member-password",
+        {"password": password, "confirm": password},
+        page="/account/security",
+    )
+    assert response.status_code == 302
+    assert "Your password is set" in " ".join(flashes(client.get(BASE + "/account/security").text))
+
+
+def delete_totp(client: Any) -> None:
+    """Delete the signed-in user's first authenticator app (typed confirmation DELETE)."""
+    security = client.get(BASE + "/account/security").text
+    device = re.search(r"/account/totp/([^/]+)/delete", security)
+    assert device is not None
+    deleted = post(client, f"/account/totp/{device.group(1)}/delete", {"confirmation": "DELETE"})
+    assert deleted.status_code == 302
+
+
+def enforced_member(app: Any, *, member_password: bool = False) -> tuple[Any, Any, str, TOTP]:
+    """Olivia's organization, which enforces MFA, and its member carol (signed in with an
+    e-mailed code, with an authenticator app and, if asked, a member password).
+
+    Returns the owner's and carol's clients, the organization's ID and carol's app.
+    """
+    owner = app.test_client()
+    carol = app.test_client()
+    org = sign_up(owner, "olivia@example.com", "Olivia Owner")
+    set_up_totp(owner)
+    add_member(owner, org, "carol", "carol@example.com")
+    member_sign_in(app, carol, org, "carol", "carol@example.com")
+    if member_password:
+        set_member_password(carol)
+    totp = set_up_totp(carol)
+    enforced = post(owner, f"/org/{org}/enforce", {"confirmation": "ENFORCE"})
+    assert enforced.status_code == 302
+    return owner, carol, org, totp
+
+
+def locked_member(app: Any, *, member_password: bool = False) -> tuple[Any, Any, str, str]:
+    """:func:`enforced_member`, after carol deleted her only method and let the grace period
+    pass, signed out (her next sign-in locks her).
+
+    Returns the owner's and carol's clients, the organization's ID and carol's user id.
+    """
+    owner, carol, org, _ = enforced_member(app, member_password=member_password)
+    delete_totp(carol)
+    carol_id = user_id(app, "carol@example.com")
+    pass_grace_period(app, org, carol_id)
+    sign_out(carol)
+    return owner, carol, org, carol_id
+
+
+def told_whom_to_ask(response: Any) -> str:
+    """Check a locked member's answer: a 403 member page naming Olivia, the owner, that asks
+    for no code and no password. Its text, unescaped."""
+    assert response.status_code == 403
+    text = html.unescape(response.text)
+    assert "Sign in as an organization member" in text
+    assert "Ask an administrator of Olivia Owner's organization to unlock your account" in text
+    assert 'href="mailto:olivia@example.com"' in text
+    assert 'name="code"' not in text
+    assert 'name="password"' not in text
+    return text

@@ -598,7 +598,13 @@ def member_password() -> Response | str | tuple[str, int]:
     if user is None:
         return render_template("member_login.html", error=t(_MEMBER_REFUSAL), **page), 401
     password_throttle().reset(key)
-    return _second_factor(user, org_id, _member_requirements(org_id, user))
+    try:
+        return _second_step(user, org_id, _member_requirements(org_id, user))
+    except PolicyDeniedError as exc:
+        # Refused like the e-mailed code: a locked member is told whom to ask, on this page.
+        locked = lockouts(user.user_id, org_id, exc)
+        step = {"step": "locked", "lockouts": locked} if locked else page
+        return render_template("member_login.html", error=explain(exc), **step), 403
 
 
 def _check_member_password(org_id: str, username: str, password: str) -> User | None:
