@@ -8,7 +8,6 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,14 +56,6 @@ ENGLISH = (
     "the",
     "you",
 )
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    """A fresh console; each user is one of its test clients."""
-    console = make_app(tmp_path)
-    yield console
-    console.extensions["mfa_store"].close()
 
 
 def _client(app: Any, language: str | None = FRENCH) -> Any:
