@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from mfakit.errors import InvalidCodeError, MfaError, PolicyDeniedError, ThrottledError
 from mfakit.i18n._catalog import Catalog, default_catalog
 from mfakit.i18n._reasons import POLICY_MESSAGE_IDS, reason_text
-from mfakit.i18n._render import DateFormatter, fill, utc_minutes
+from mfakit.i18n._render import DateFormatter, utc_minutes
 
 if TYPE_CHECKING:
     from mfakit.policy import Reason
@@ -118,7 +118,9 @@ def reason_message(
     )
     if chosen is None:
         return catalog.text(ERROR_MESSAGE_IDS["policy_denied"], locale=locale)
-    return fill(catalog.text(chosen.message_id, locale=locale, count=chosen.count), chosen.values)
+    return catalog.format(
+        chosen.message_id, locale=locale, count=chosen.count, values=chosen.values
+    )
 
 
 def user_message(
@@ -189,4 +191,4 @@ def user_message(
             if isinstance(code, str) and catalog.find(f"error.{code}", locale=locale) is not None:
                 message_id = f"error.{code}"
                 break
-    return fill(catalog.text(message_id, locale=locale, count=count), values)
+    return catalog.format(message_id, locale=locale, count=count, values=values)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from mfakit.errors import ConfigurationError
 from mfakit.i18n._catalog import Catalog, default_catalog
-from mfakit.i18n._render import DateFormatter, fill, utc_minutes
+from mfakit.i18n._render import DateFormatter, utc_minutes
 from mfakit.service import (
     AccountLocked,
     AccountUnlocked,
@@ -235,14 +235,14 @@ def render_notification(
         filled["code"] = message.code if reveal_secrets else CODE_MASK
     filled.update(values)
     paragraphs = [
-        fill(catalog.text(message_id, locale=locale, count=count), filled)
+        catalog.format(message_id, locale=locale, count=count, values=filled)
         for message_id, count in plan.body
     ]
     if "link" in values:
-        paragraphs.append(fill(catalog.text(LINK_MESSAGE_ID, locale=locale), filled))
+        paragraphs.append(catalog.format(LINK_MESSAGE_ID, locale=locale, values=filled))
     # A subject is never secret, whatever a host's override says.
     public = {name: value for name, value in filled.items() if name != "code"}
-    subject = fill(catalog.text(f"notification.{plan.key}.subject", locale=locale), public)
+    subject = catalog.format(f"notification.{plan.key}.subject", locale=locale, values=public)
     return RenderedMessage(
         kind=plan.key,
         locale=locale or catalog.default_locale,
