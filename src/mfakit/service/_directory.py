@@ -41,7 +41,7 @@ from mfakit.repositories import (
 )
 from mfakit.service._context import ServiceContext
 from mfakit.service._facts import org_state_of, principal_of, principal_of_summary, user_methods
-from mfakit.service._policy_codec import decode_policy
+from mfakit.service._policy_codec import PolicyMemo
 
 __all__ = ["SUMMARY_PAGE", "Directory", "OrgContext", "UserFactors"]
 
@@ -109,6 +109,7 @@ class Directory:
 
     def __init__(self, context: ServiceContext) -> None:
         self._context = context
+        self._policies = PolicyMemo()
 
     def factors(self, user_id: str, *, throttle_keys: Sequence[str] = ()) -> UserFactors:
         """The user's second factors and the counters of ``throttle_keys``: one store call."""
@@ -149,7 +150,7 @@ class Directory:
         """
         if owners is None:
             owners = self._context.store.count_active_owners(org.org_id)
-        return OrgContext(org, decode_policy(org.policy), org_state_of(org, owners))
+        return OrgContext(org, self._policies.decode(org.policy), org_state_of(org, owners))
 
     def summaries(self, org_id: str) -> Iterator[MemberSummary]:
         """Every member of the organization with their factor summary, one query per page."""

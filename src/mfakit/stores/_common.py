@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -249,8 +249,20 @@ def check_lease(lease: timedelta) -> timedelta:
     return lease
 
 
-def check_events(events: Sequence[AuditEvent]) -> list[AuditEvent]:
-    """Validate a batch of events (normalized); refuse one sharing an id with another.
+def checked(record: R) -> R:
+    """:func:`check_record`, returning the record: what a SQL store does before encoding it."""
+    check_record(record)
+    return record
+
+
+def check_events(
+    events: Sequence[AuditEvent], prepare: Callable[[AuditEvent], AuditEvent]
+) -> list[AuditEvent]:
+    """Validate a batch of events; refuse one sharing an id with another.
+
+    Each event goes through ``prepare``, the store's own step for one event
+    (:func:`normalize` to keep a copy, :func:`checked` to encode it), so a
+    batch is validated as each of its events would be alone.
 
     Raises:
         ConfigurationError: more than 1000 events, or an invalid one.
@@ -261,9 +273,9 @@ def check_events(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     records = list(events)
     if not all(isinstance(e, AuditEvent) for e in records):
         raise ConfigurationError("events must be AuditEvent records")
-    records = [normalize(e) for e in records]
     if len(records) > MAX_KEYS:
         raise ConfigurationError(f"at most {MAX_KEYS} events per call")
+    records = [prepare(e) for e in records]
     if len({r.event_id for r in records}) != len(records):
         raise DuplicateError("two events share an id")
     return records

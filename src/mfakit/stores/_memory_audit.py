@@ -30,7 +30,7 @@ class MemoryAudit:
 
     def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
         """See :meth:`mfakit.repositories.AuditSink.append_audit_events`."""
-        records = check_events(events)
+        records = check_events(events, normalize)
         with self._state.lock:
             self._state.check_open()
             ids = self._state.audit_ids

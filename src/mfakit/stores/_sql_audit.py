@@ -9,6 +9,7 @@ from mfakit.stores._common import (
     check_events,
     check_limit,
     check_record,
+    checked,
     dump_json,
     parse_seq_cursor,
     to_micros,
@@ -34,10 +35,11 @@ class SqlAudit:
     def append_audit_events(self, events: Sequence[AuditEvent]) -> None:
         """See :meth:`mfakit.repositories.AuditSink.append_audit_events`.
 
-        One short write transaction: one multi-row ``INSERT`` (in order, so
-        ``seq`` follows the sequence).
+        One multi-row ``INSERT`` (in order, so ``seq`` follows the sequence):
+        a single statement, all or nothing without a transaction of its own,
+        as :meth:`append_audit_event`'s one-row ``INSERT``.
         """
-        records = check_events(events)
+        records = check_events(events, checked)
         if not records:
             return
         rows = [_params(e) for e in records]
@@ -49,7 +51,7 @@ class SqlAudit:
         def insert(c: Conn) -> None:
             c.run(statement, [p for row in rows for p in row])
 
-        self._sql.call(insert, write=True)
+        self._sql.call(insert)
 
     def list_audit_events(
         self,

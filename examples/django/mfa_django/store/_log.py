@@ -45,7 +45,7 @@ class DjangoAudit:
 
         One ``bulk_create()`` (a multi-row ``INSERT``, in order) in one transaction.
         """
-        records = check_events(events)
+        records = check_events(events, normalize)
         if records:
             rows = [StoredAuditEvent.from_record(e) for e in records]
             self._ctx.run(lambda: self._rows().bulk_create(rows), write=True)
