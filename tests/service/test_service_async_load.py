@@ -32,6 +32,10 @@ from mfakit.errors import ReplayedCodeError
 from mfakit.repositories import MfaStore
 from mfakit.service import AsyncMfaService, InMemoryOutbox, MfaService, SecondFactorResult
 
+# Measures the event loop's stalls: run alone, after the parallel part of the
+# suite (scripts/test), so another worker's tests do not steal its core.
+pytestmark = pytest.mark.serial
+
 CONCURRENT = 200
 BEAT = 0.005
 MAX_STALL = 0.050
