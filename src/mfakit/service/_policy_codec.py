@@ -8,8 +8,8 @@ the service's public names.
 
 from __future__ import annotations
 
+import functools
 import json
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,30 +50,34 @@ def _mapping_as_dict(value: object) -> dict[str, Any]:
     raise TypeError("not JSON-able")
 
 
+def _decode_text(text: str) -> OrgPolicy:
+    """:func:`decode_policy` of the mapping a JSON text holds."""
+    return decode_policy(json.loads(text))
+
+
 class PolicyMemo:
     """The decoded policies of recently read organizations, reused while unchanged.
 
     Decoding a stored policy (:func:`decode_policy`, every field validated by
     :class:`~mfakit.policy.OrgPolicy`) is a pure function of the stored
     mapping, and costs more than the rest of a member's sign-in in Python.
-    The memo keeps the result under the mapping's JSON text (which tells
-    ``1``, ``1.0`` and ``true`` apart, as decoding does): a read of the same
-    text gets the same immutable policy; any other text decodes again through
-    :func:`decode_policy`. So a changed policy is seen on the very next read,
+    The memo writes the mapping as JSON text (which tells ``1``, ``1.0`` and
+    ``true`` apart, as decoding does) and decodes that text, through a
+    :func:`functools.lru_cache` keyed by it: the text alone decides the
+    result, a read of the same text gets the same immutable policy, and any
+    other text is decoded. So a changed policy is seen on the very next read,
     and no stored value is used without having been decoded.
 
     Thread-safe; holds at most ``size`` policies, dropping the least recently
-    decoded. A mapping that is not JSON-able is decoded and not kept.
+    used. A mapping that is not JSON-able is decoded as it is and not kept.
     """
 
-    __slots__ = ("_entries", "_lock", "_size")
+    __slots__ = ("_decode_text",)
 
     def __init__(self, size: int = 256) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ConfigurationError("size must be a positive int")
-        self._size = size
-        self._entries: dict[str, OrgPolicy] = {}
-        self._lock = threading.Lock()
+        self._decode_text = functools.lru_cache(maxsize=size)(_decode_text)
 
     def decode(self, stored: Mapping[str, Any]) -> OrgPolicy:
         """The policy stored as ``stored``, as :func:`decode_policy` gives it.
@@ -85,18 +89,8 @@ class PolicyMemo:
             text = json.dumps(stored, separators=(",", ":"), default=_mapping_as_dict)
         except (TypeError, ValueError):
             return decode_policy(stored)  # refuses it, or decodes without keeping
-        with self._lock:
-            held = self._entries.get(text)
-        if held is not None:
-            return held
-        policy = decode_policy(stored)
-        with self._lock:
-            self._entries.pop(text, None)
-            self._entries[text] = policy
-            while len(self._entries) > self._size:
-                del self._entries[next(iter(self._entries))]
-        return policy
+        return self._decode_text(text)
 
     def __len__(self) -> int:
         """How many decoded policies are held."""
-        return len(self._entries)
+        return self._decode_text.cache_info().currsize
