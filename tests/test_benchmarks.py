@@ -94,5 +94,12 @@ def test_service_benchmark_runs_on_tiny_organizations() -> None:
         seconds, report_calls = bs.measure_report(bench, tiny)
         assert seconds > 0
         assert report_calls >= 1
+        parts = bs.measure_report_parts(bench, "report-org", rounds=1)
+        assert set(parts) == set(bs._PART_NAMES)
+        assert all(seconds > 0 for seconds in parts.values())
         swept = bs.measure_sweep(bench, tiny)
-        assert [total for total, _, _ in swept] == [200, 400]
+        assert [run.members for run in swept] == [200, 400]
+        # Two members of each organization of 100 are locked, once each: the
+        # one who lost their method long ago and the one who never enrolled.
+        assert [run.locked for run in swept] == [4, 4]
+        assert all(run.again > 0 for run in swept)
