@@ -40,7 +40,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -508,26 +508,24 @@ _POLICY_MEMBER_COLS = (
 )
 
 
-def _raw_pages(bench: Bench, statement: str, org_id: str, *, key: int) -> int:
-    """Run ``statement`` page by page on the raw connection; return the rows read.
+def _raw_pages(bench: Bench, statement: str, org_id: str, *, key: int) -> None:
+    """Run ``statement`` page by page on the raw connection.
 
     Its parameters are the organization, the last user id of the previous page
     (column ``key`` of the rows) and the page size plus one. Nothing is
     decoded: the driver's own rows, as a lower bound for the store.
     """
     sql = statement.replace("?", bench.db.placeholder)
-    after, n = "", 0
+    after = ""
     conn = bench.db.conn
     while True:
         cursor = conn.execute(sql, [org_id, after, SUMMARY_PAGE + 1])
         rows = cursor.fetchall()
         cursor.close()
-        n += len(rows)
         if len(rows) <= SUMMARY_PAGE:
             break
         after = rows[SUMMARY_PAGE - 1][key]
     conn.commit()  # PostgreSQL: end the read transaction
-    return n
 
 
 def measure_report_parts(bench: Bench, org_id: str, rounds: int = 3) -> dict[str, float]:
@@ -575,31 +573,18 @@ def measure_report_parts(bench: Bench, org_id: str, rounds: int = 3) -> dict[str
         "WHERE org_id = ? AND user_id > ? ORDER BY user_id LIMIT ?"
     )
 
+    # Each principal's fields and its methods' fields, read before the timing.
+    prepared = [
+        (
+            {f.name: getattr(p, f.name) for f in fields(p) if f.name != "methods"},
+            [{f.name: getattr(m, f.name) for f in fields(m)} for m in p.methods],
+        )
+        for p in principals
+    ]
+
     def rebuild() -> None:
-        for p in principals:
-            Principal(
-                id=p.id,
-                kind=p.kind,
-                status=p.status,
-                methods=tuple(
-                    Method(
-                        id=m.id,
-                        kind=m.kind,
-                        created_at=m.created_at,
-                        label=m.label,
-                        last_used_at=m.last_used_at,
-                    )
-                    for m in p.methods
-                ),
-                joined_at=p.joined_at,
-                grace=p.grace,
-                last_reminder_at=p.last_reminder_at,
-                exemption=p.exemption,
-                lock=p.lock,
-                failed_attempts=p.failed_attempts,
-                last_mfa_at=p.last_mfa_at,
-                permissions=p.permissions,
-            )
+        for given, methods in prepared:
+            Principal(**given, methods=tuple(Method(**m) for m in methods))
 
     parts: dict[str, Callable[[], object]] = {
         "report": lambda: bench.service.compliance_report(org_id),
@@ -618,14 +603,24 @@ def measure_report_parts(bench: Bench, org_id: str, rounds: int = 3) -> dict[str
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+@dataclass
+class SweepRun:
+    """One measured sweep: members, seconds, port calls, members locked, and a second sweep."""
+
+    members: int
+    seconds: float
+    calls: int
+    locked: int
+    again: float
+
+
 def measure_sweep(bench: Bench, sizes: Sizes) -> list[SweepRun]:
     """``sweep`` over ``sizes.sweep`` members in organizations of ``sizes.sweep_org``.
 
     The organizations enforce MFA; 98 % of the members have TOTP, 1 % lost
     their last method long ago and 1 % never enrolled (the sweep locks both,
-    2 % in all, once). Right after each
-    sweep, a second one finds nothing left to lock: the difference is what
-    the locks cost.
+    2 % in all, once). Right after each sweep, a second one finds nothing
+    left to lock: the difference is what the locks cost.
     """
     out: list[SweepRun] = []
     made = 0
@@ -642,17 +637,6 @@ def measure_sweep(bench: Bench, sizes: Sizes) -> list[SweepRun]:
         again = _timed(bench.service.sweep)
         out.append(SweepRun(total, seconds, calls, len(report.locked), again))
     return out
-
-
-@dataclass
-class SweepRun:
-    """One measured sweep: members, seconds, port calls, members locked, and a second sweep."""
-
-    members: int
-    seconds: float
-    calls: int
-    locked: int
-    again: float
 
 
 # -- stores and the table --------------------------------------------------------------------
